@@ -1,0 +1,15 @@
+//! The Pullprint domain.
+//!
+//! This crate holds what the appliance does, organised by the nouns of the
+//! domain. It owns no sockets, threads of its own aside from the store's
+//! commit thread, or configuration files: the `pullprint` binary wires it up.
+//!
+//! - [`crypto`]: the site key and its sub-keys, sealing, chunked body encryption.
+//! - [`store`]: the encrypted, durable job store.
+//! - [`directory`]: the local user directory (the embedded default).
+//! - [`durable`]: fsync discipline shared by everything that writes state.
+
+pub mod crypto;
+pub mod directory;
+pub mod durable;
+pub mod store;

@@ -1,0 +1,197 @@
+//! Job identity and metadata.
+
+use crate::crypto::random_bytes;
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A job's identifier: 48 bits of milliseconds since the epoch then 80 random
+/// bits, so that ids sort in submission order and never collide.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JobId(pub [u8; 16]);
+
+impl JobId {
+    /// A fresh id for now.
+    pub fn new() -> JobId {
+        let ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        let mut b = random_bytes::<16>();
+        b[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+        JobId(b)
+    }
+
+    /// Parse the 32-hex-digit form.
+    pub fn parse(s: &str) -> Option<JobId> {
+        let mut b = [0u8; 16];
+        if s.len() != 32 || !s.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)) {
+            return None;
+        }
+        hex::decode_to_slice(s, &mut b).ok()?;
+        Some(JobId(b))
+    }
+
+    /// From 16 raw bytes.
+    pub fn from_slice(b: &[u8]) -> Option<JobId> {
+        Some(JobId(b.try_into().ok()?))
+    }
+}
+
+impl Default for JobId {
+    fn default() -> Self {
+        JobId::new()
+    }
+}
+
+impl std::fmt::Display for JobId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl std::fmt::Debug for JobId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "JobId({self})")
+    }
+}
+
+impl Serialize for JobId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for JobId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        JobId::parse(&s).ok_or_else(|| serde::de::Error::custom("bad job id"))
+    }
+}
+
+/// Colour use, as far as analysis could tell (IPP `print-color-mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ColorMode {
+    /// The document uses colour.
+    Color,
+    /// The document is monochrome.
+    Monochrome,
+    /// Not determined.
+    #[default]
+    Unknown,
+}
+
+/// Sides, with IPP `sides` keywords.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sides {
+    /// `one-sided`
+    #[default]
+    OneSided,
+    /// `two-sided-long-edge`
+    TwoSidedLongEdge,
+    /// `two-sided-short-edge`
+    TwoSidedShortEdge,
+}
+
+/// What a submitter tells the store about a new job.
+#[derive(Debug, Clone, Default)]
+pub struct JobSubmission {
+    /// Authenticated owner (directory user name).
+    pub owner: String,
+    /// IPP `job-name` / `document-name-supplied`, or the name found in the document.
+    pub document_name: String,
+    /// Page count from analysis.
+    pub pages: Option<u32>,
+    /// True when `pages` is a heuristic estimate.
+    pub pages_estimated: bool,
+    /// MIME type (IPP `document-format`).
+    pub format: String,
+    /// IPP `copies`.
+    pub copies: u32,
+    /// Colour use.
+    pub color: ColorMode,
+    /// IPP `sides`.
+    pub sides: Sides,
+    /// Originating application, from IPP, PJL or the PDF Info dictionary.
+    pub application: Option<String>,
+    /// Address the job came from.
+    pub source_addr: Option<String>,
+    /// Things analysis did to or noticed about the job (e.g. stripped PJL).
+    pub notes: Vec<String>,
+    /// Size announced in advance, if known, checked before any byte is written.
+    pub expected_size: Option<u64>,
+    /// Retention for this job instead of the store's default.
+    pub retention: Option<Duration>,
+}
+
+/// A parked job's metadata. Sealed in the job file's envelope and in the index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobMeta {
+    /// The job's id.
+    pub id: JobId,
+    /// Owner's user name.
+    pub owner: String,
+    /// Document name.
+    pub document_name: String,
+    /// Submission time, ms since the epoch (IPP `time-at-creation`).
+    pub submitted_at_ms: u64,
+    /// When retention ends and the sweeper shreds it, ms since the epoch.
+    pub expires_at_ms: u64,
+    /// Page count (IPP `job-impressions`), if known.
+    pub pages: Option<u32>,
+    /// True when `pages` is an estimate.
+    pub pages_estimated: bool,
+    /// MIME type.
+    pub format: String,
+    /// Copies.
+    pub copies: u32,
+    /// Colour use.
+    pub color: ColorMode,
+    /// Sides.
+    pub sides: Sides,
+    /// Plaintext size in bytes (IPP `job-k-octets` × 1024, roughly).
+    pub size: u64,
+    /// Originating application.
+    pub application: Option<String>,
+    /// Source address.
+    pub source_addr: Option<String>,
+    /// Notes from analysis.
+    pub notes: Vec<String>,
+}
+
+impl JobMeta {
+    pub(crate) fn from_submission(id: JobId, s: &JobSubmission, now_ms: u64, expires_at_ms: u64, size: u64) -> JobMeta {
+        JobMeta {
+            id,
+            owner: s.owner.clone(),
+            document_name: s.document_name.clone(),
+            submitted_at_ms: now_ms,
+            expires_at_ms,
+            pages: s.pages,
+            pages_estimated: s.pages_estimated,
+            format: s.format.clone(),
+            copies: s.copies.max(1),
+            color: s.color,
+            sides: s.sides,
+            size,
+            application: s.application.clone(),
+            source_addr: s.source_addr.clone(),
+            notes: s.notes.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_sort_by_time_and_parse_back() {
+        let a = JobId::new();
+        std::thread::sleep(Duration::from_millis(2));
+        let b = JobId::new();
+        assert!(a < b);
+        assert_eq!(JobId::parse(&a.to_string()), Some(a));
+        assert_eq!(JobId::parse("../../etc/passwd"), None);
+        assert_eq!(JobId::parse(&a.to_string().to_uppercase()), None);
+    }
+}

@@ -1,0 +1,615 @@
+//! The encrypted, durable job store.
+//!
+//! - **Files are the truth.** Each job is one file, `jobs/<id>.job` (see
+//!   [`file`]), holding the body encrypted in chunks under a random data key
+//!   and a sealed envelope with the metadata and the data key wrapped by the
+//!   site's job KEK. A job is acknowledged only once its file is fdatasynced,
+//!   renamed into place and the directory fsynced (shared by concurrent
+//!   writers through group commit).
+//! - **sled is an index**, by id, by owner and by expiry. sled 0.34 does not
+//!   fsync, so the index is rebuilt from the files at open: entries without a
+//!   file are dropped, files without an entry are read back in, half-written
+//!   `.part` files are removed, and unreadable files are moved to `quarantine/`.
+//! - **Deleting shreds.** The envelope, the only copy of the wrapped data key,
+//!   is overwritten and synced before the file is unlinked.
+//!
+//! The store is blocking; async callers use `spawn_blocking`.
+
+mod commit;
+pub(crate) mod file;
+mod meta;
+
+pub use meta::{ColorMode, JobId, JobMeta, JobSubmission, Sides};
+
+use crate::crypto::stream::{BodyDecryptor, BodyEncryptor, NONCE_PREFIX, sealed_len};
+use crate::crypto::{SealKey, SiteKey, hmac_sha256, random_bytes};
+use crate::durable;
+use commit::GroupCommitter;
+use file::{Envelope, HEADER_LEN, Header, Opened, SHRED_MAGIC, Trailer};
+use std::collections::HashSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use zeroize::Zeroizing;
+
+/// Errors of the job store. Each names the step that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// An I/O step failed.
+    #[error("{step}: {source}")]
+    Io {
+        /// What the store was doing.
+        step: &'static str,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// The disk is full or below the configured reserve; nothing was stored.
+    #[error("the job store's disk is full ({free} bytes free, {reserve} reserved); the job was not stored")]
+    DiskFull {
+        /// Bytes free when the job was refused.
+        free: u64,
+        /// The configured reserve.
+        reserve: u64,
+    },
+    /// The job is larger than the configured maximum; nothing was stored.
+    #[error("the job exceeds the maximum job size of {max} bytes")]
+    TooLarge {
+        /// The configured maximum.
+        max: u64,
+    },
+    /// No such job.
+    #[error("job {0} does not exist")]
+    NotFound(JobId),
+    /// A job file failed verification; it is never served.
+    #[error("job {id} is corrupt or was tampered with: {why}")]
+    Corrupt {
+        /// The job.
+        id: JobId,
+        /// What check failed.
+        why: String,
+    },
+    /// The sled index failed.
+    #[error("job index: {0}")]
+    Index(#[from] sled::Error),
+}
+
+impl StoreError {
+    pub(crate) fn io(step: &'static str, source: io::Error) -> StoreError {
+        StoreError::Io { step, source }
+    }
+}
+
+/// How the store is set up. Defaults live in the appliance's configuration.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// The store's folder, normally `<data dir>/store`.
+    pub dir: PathBuf,
+    /// How long a job stays parked before the sweeper shreds it.
+    pub retention: Duration,
+    /// Largest job body accepted, in bytes.
+    pub max_job_bytes: u64,
+    /// Refuse new jobs when free disk space would fall below this.
+    pub min_free_bytes: u64,
+    /// sled's page cache, in bytes.
+    pub index_cache_bytes: u64,
+}
+
+/// What reconciliation found when the store was opened.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Half-written `.part` files removed.
+    pub partial_removed: usize,
+    /// Index entries whose file was gone, dropped.
+    pub stale_index_dropped: usize,
+    /// Job files missing from the index, re-indexed.
+    pub reindexed: usize,
+    /// Unreadable job files moved to `quarantine/`.
+    pub quarantined: usize,
+    /// Shredded files whose unlink a crash interrupted, removed.
+    pub shred_finished: usize,
+}
+
+struct Inner {
+    opts: StoreOptions,
+    jobs_dir: PathBuf,
+    quarantine_dir: PathBuf,
+    kek: SealKey,
+    index_secret: [u8; 32],
+    db: sled::Db,
+    by_id: sled::Tree,
+    by_owner: sled::Tree,
+    by_expiry: sled::Tree,
+    committer: GroupCommitter,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let _ = self.db.flush();
+    }
+}
+
+/// The job store. Cheap to clone; all clones share one index and committer.
+#[derive(Clone)]
+pub struct JobStore {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for JobStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobStore").field("dir", &self.inner.opts.dir).finish_non_exhaustive()
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+impl JobStore {
+    /// Open (creating if needed) the store and reconcile its index with its files.
+    pub fn open(opts: StoreOptions, site: &SiteKey) -> Result<(JobStore, Reconciled), StoreError> {
+        let jobs_dir = opts.dir.join("jobs");
+        let quarantine_dir = opts.dir.join("quarantine");
+        for d in [&opts.dir, &jobs_dir, &quarantine_dir] {
+            durable::create_dir_durable(d, 0o700).map_err(|e| StoreError::io("create store folders", e))?;
+        }
+        let db = sled::Config::new()
+            .path(opts.dir.join("index"))
+            .cache_capacity(opts.index_cache_bytes)
+            .mode(sled::Mode::LowSpace)
+            .open()?;
+        let inner = Inner {
+            by_id: db.open_tree("jobs")?,
+            by_owner: db.open_tree("by_owner")?,
+            by_expiry: db.open_tree("by_expiry")?,
+            db,
+            committer: GroupCommitter::start(jobs_dir.clone()).map_err(|e| StoreError::io("start committer", e))?,
+            kek: site.job_kek(),
+            index_secret: site.index_secret(),
+            jobs_dir,
+            quarantine_dir,
+            opts,
+        };
+        let store = JobStore { inner: Arc::new(inner) };
+        let rec = store.reconcile()?;
+        Ok((store, rec))
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &StoreOptions {
+        &self.inner.opts
+    }
+
+    fn job_path(&self, id: JobId) -> PathBuf {
+        self.inner.jobs_dir.join(format!("{id}.job"))
+    }
+
+    fn owner_tag(&self, owner: &str) -> [u8; 16] {
+        let full = hmac_sha256(&self.inner.index_secret, owner.as_bytes());
+        let mut t = [0u8; 16];
+        t.copy_from_slice(&full[..16]);
+        t
+    }
+
+    /// Begin a new job. The body is written through the returned writer and
+    /// becomes visible only when [`JobWriter::commit`] returns.
+    pub fn create(&self, sub: JobSubmission) -> Result<JobWriter, StoreError> {
+        let reserve = self.inner.opts.min_free_bytes;
+        let free = durable::free_bytes(&self.inner.jobs_dir).map_err(|e| StoreError::io("statvfs", e))?;
+        if free < reserve.saturating_add(sub.expected_size.unwrap_or(0)) {
+            return Err(StoreError::DiskFull { free, reserve });
+        }
+        if let Some(n) = sub.expected_size {
+            if n > self.inner.opts.max_job_bytes {
+                return Err(StoreError::TooLarge { max: self.inner.opts.max_job_bytes });
+            }
+        }
+        let id = JobId::new();
+        let part = self.inner.jobs_dir.join(format!("{id}.part"));
+        let f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&part)
+            .map_err(|e| self.map_write_err("create job file", e))?;
+        let header = Header { id, nonce_prefix: random_bytes::<NONCE_PREFIX>() };
+        let header_bytes = header.encode();
+        let data_key = Zeroizing::new(random_bytes::<32>());
+        let mut out = BufWriter::with_capacity(256 * 1024, f);
+        let guard = PartGuard(Some(part.clone()));
+        out.write_all(&header_bytes).map_err(|e| self.map_write_err("write header", e))?;
+        let enc = BodyEncryptor::new(out, &data_key, &header.nonce_prefix, &header_bytes);
+        Ok(JobWriter { store: self.clone(), id, sub, header_bytes, data_key, enc: Some(enc), part, guard })
+    }
+
+    fn map_write_err(&self, step: &'static str, e: io::Error) -> StoreError {
+        if durable::is_disk_full(&e) {
+            let free = durable::free_bytes(&self.inner.jobs_dir).unwrap_or(0);
+            StoreError::DiskFull { free, reserve: self.inner.opts.min_free_bytes }
+        } else {
+            StoreError::io(step, e)
+        }
+    }
+
+    fn index_insert(&self, meta: &JobMeta) -> Result<(), StoreError> {
+        let sealed = self.inner.kek.seal(&meta.id.0, &serde_json::to_vec(meta).unwrap_or_default());
+        let tag = self.owner_tag(&meta.owner);
+        self.inner.by_id.insert(meta.id.0, sealed)?;
+        self.inner.by_owner.insert([&tag[..], &meta.id.0[..]].concat(), &[])?;
+        self.inner.by_expiry.insert([&meta.expires_at_ms.to_be_bytes()[..], &meta.id.0[..]].concat(), &[])?;
+        Ok(())
+    }
+
+    fn index_remove(&self, meta: &JobMeta) -> Result<(), StoreError> {
+        let tag = self.owner_tag(&meta.owner);
+        self.inner.by_owner.remove([&tag[..], &meta.id.0[..]].concat())?;
+        self.inner.by_expiry.remove([&meta.expires_at_ms.to_be_bytes()[..], &meta.id.0[..]].concat())?;
+        self.inner.by_id.remove(meta.id.0)?;
+        Ok(())
+    }
+
+    /// The metadata of one job, from the index.
+    pub fn get(&self, id: JobId) -> Result<JobMeta, StoreError> {
+        let sealed = self.inner.by_id.get(id.0)?.ok_or(StoreError::NotFound(id))?;
+        self.unseal_meta(id, &sealed)
+    }
+
+    fn unseal_meta(&self, id: JobId, sealed: &[u8]) -> Result<JobMeta, StoreError> {
+        let plain = self
+            .inner
+            .kek
+            .open(&id.0, sealed)
+            .map_err(|_| StoreError::Corrupt { id, why: "index record fails authentication".into() })?;
+        serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt { id, why: format!("index record: {e}") })
+    }
+
+    /// Every parked job of `owner`, oldest first.
+    pub fn jobs_of(&self, owner: &str) -> Result<Vec<JobMeta>, StoreError> {
+        let tag = self.owner_tag(owner);
+        let mut out = Vec::new();
+        for kv in self.inner.by_owner.scan_prefix(tag) {
+            let (k, _) = kv?;
+            let id = JobId::from_slice(&k[16..])
+                .ok_or_else(|| StoreError::Corrupt { id: JobId([0; 16]), why: "owner index key".into() })?;
+            // The HMAC tag is 128 bits; still, never show another owner's job.
+            match self.get(id) {
+                Ok(m) if m.owner == owner => out.push(m),
+                Ok(_) | Err(StoreError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Number of parked jobs.
+    pub fn len(&self) -> usize {
+        self.inner.by_id.len()
+    }
+
+    /// True when no job is parked.
+    pub fn is_empty(&self) -> bool {
+        self.inner.by_id.is_empty()
+    }
+
+    /// Open a job's body for streaming. Tampering is reported by the reader
+    /// at the chunk where it is found; use [`JobStore::read_verified`] where
+    /// no byte may be served before the whole job is known to be intact.
+    pub fn read(&self, id: JobId) -> Result<JobReader, StoreError> {
+        let f = File::open(self.job_path(id)).map_err(|e| {
+            if e.kind() == io::ErrorKind::NotFound {
+                StoreError::NotFound(id)
+            } else {
+                StoreError::io("open job file", e)
+            }
+        })?;
+        let opened = match file::open(f, id, &self.inner.kek)? {
+            Trailer::Intact(o) => o,
+            Trailer::Shredded => return Err(StoreError::NotFound(id)),
+        };
+        let Opened { mut file, header, header_bytes, meta, data_key, sealed_len, .. } = *opened;
+        file.seek(SeekFrom::Start(HEADER_LEN as u64)).map_err(|e| StoreError::io("seek", e))?;
+        let body = io::BufReader::with_capacity(256 * 1024, file).take(sealed_len);
+        let dec = BodyDecryptor::new(body, &data_key, &header.nonce_prefix, &header_bytes, sealed_len);
+        Ok(JobReader { meta, dec })
+    }
+
+    /// Verify a whole job (every chunk authenticates), then open it.
+    pub fn read_verified(&self, id: JobId) -> Result<JobReader, StoreError> {
+        self.verify(id)?;
+        self.read(id)
+    }
+
+    /// Read and authenticate every chunk of a job without keeping the plaintext.
+    pub fn verify(&self, id: JobId) -> Result<JobMeta, StoreError> {
+        let mut r = self.read(id)?;
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut n = 0u64;
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) => break,
+                Ok(k) => n += k as u64,
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                    return Err(StoreError::Corrupt { id, why: e.to_string() });
+                }
+                Err(e) => return Err(StoreError::io("read job body", e)),
+            }
+        }
+        if n != r.meta.size {
+            return Err(StoreError::Corrupt { id, why: "body length differs from metadata".into() });
+        }
+        Ok(r.meta)
+    }
+
+    /// Shred a job: wipe its wrapped data key, unlink its file, drop it from the index.
+    pub fn delete(&self, id: JobId) -> Result<(), StoreError> {
+        let meta = self.get(id)?;
+        self.shred_file(id)?;
+        durable::sync_dir(&self.inner.jobs_dir).map_err(|e| StoreError::io("fsync jobs directory", e))?;
+        self.index_remove(&meta)
+    }
+
+    fn shred_file(&self, id: JobId) -> Result<(), StoreError> {
+        let path = self.job_path(id);
+        let f = match OpenOptions::new().read(true).write(true).open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(StoreError::io("open job file to shred", e)),
+        };
+        let len = f.metadata().map_err(|e| StoreError::io("stat job file", e))?.len();
+        // Wipe from the envelope to the end when the file is intact; a corrupt
+        // file is wiped whole, since no envelope offset can be trusted.
+        let from = match file::open(f.try_clone().map_err(|e| StoreError::io("dup", e))?, id, &self.inner.kek) {
+            Ok(Trailer::Intact(o)) => o.envelope_at,
+            Ok(Trailer::Shredded) => len,
+            Err(_) => 0,
+        };
+        if from < len {
+            let zeros = vec![0u8; 64 * 1024];
+            let mut at = from;
+            while at < len.saturating_sub(SHRED_MAGIC.len() as u64) {
+                let n = (len - SHRED_MAGIC.len() as u64 - at).min(zeros.len() as u64) as usize;
+                f.write_all_at(&zeros[..n], at).map_err(|e| StoreError::io("wipe envelope", e))?;
+                at += n as u64;
+            }
+            if len >= SHRED_MAGIC.len() as u64 {
+                f.write_all_at(SHRED_MAGIC, len - SHRED_MAGIC.len() as u64)
+                    .map_err(|e| StoreError::io("mark shredded", e))?;
+            }
+            f.sync_data().map_err(|e| StoreError::io("sync wiped envelope", e))?;
+        }
+        fs::remove_file(&path).map_err(|e| StoreError::io("unlink job file", e))
+    }
+
+    /// Shred every job whose retention ended at or before `now_ms`; returns how many.
+    pub fn sweep_expired(&self, now_ms: u64) -> Result<usize, StoreError> {
+        let mut doomed = Vec::new();
+        for kv in self.inner.by_expiry.range(..(now_ms.saturating_add(1)).to_be_bytes().to_vec()) {
+            let (k, _) = kv?;
+            if let Some(id) = JobId::from_slice(&k[8..]) {
+                doomed.push(id);
+            }
+        }
+        let mut n = 0;
+        for id in doomed {
+            match self.delete(id) {
+                Ok(()) => n += 1,
+                Err(StoreError::NotFound(_)) => {}
+                Err(e) => log::error!("retention: could not shred job {id}: {e}"),
+            }
+        }
+        Ok(n)
+    }
+
+    /// Shred expired jobs as of now.
+    pub fn sweep_expired_now(&self) -> Result<usize, StoreError> {
+        self.sweep_expired(now_ms())
+    }
+
+    /// Write the index to disk (not durable on its own; see the module docs).
+    pub fn flush_index(&self) -> Result<(), StoreError> {
+        self.inner.db.flush()?;
+        Ok(())
+    }
+
+    fn reconcile(&self) -> Result<Reconciled, StoreError> {
+        let mut rec = Reconciled::default();
+        let mut on_disk = HashSet::new();
+        let entries = fs::read_dir(&self.inner.jobs_dir).map_err(|e| StoreError::io("list jobs", e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| StoreError::io("list jobs", e))?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let path = entry.path();
+            if let Some(stem) = name.strip_suffix(".job") {
+                match JobId::parse(stem) {
+                    Some(id) => {
+                        on_disk.insert(id);
+                    }
+                    None => self.quarantine(&path, &mut rec),
+                }
+            } else if name.ends_with(".part") || (name.starts_with('.') && name.ends_with(".tmp")) {
+                fs::remove_file(&path).map_err(|e| StoreError::io("remove partial job", e))?;
+                rec.partial_removed += 1;
+            } else {
+                self.quarantine(&path, &mut rec);
+            }
+        }
+        // Index entries without a file: the file was shredded, or lost.
+        let mut stale = Vec::new();
+        for kv in self.inner.by_id.iter() {
+            let (k, v) = kv?;
+            let Some(id) = JobId::from_slice(&k) else { continue };
+            if !on_disk.remove(&id) {
+                stale.push((id, self.unseal_meta(id, &v).ok()));
+            }
+        }
+        for (id, meta) in stale {
+            match meta {
+                Some(m) => self.index_remove(&m)?,
+                None => {
+                    self.inner.by_id.remove(id.0)?;
+                }
+            }
+            rec.stale_index_dropped += 1;
+        }
+        // Whatever is left on disk is missing from the index.
+        for id in on_disk {
+            let path = self.job_path(id);
+            let f = File::open(&path).map_err(|e| StoreError::io("open job file", e))?;
+            match file::open(f, id, &self.inner.kek) {
+                Ok(Trailer::Intact(o)) => {
+                    self.index_insert(&o.meta)?;
+                    rec.reindexed += 1;
+                }
+                Ok(Trailer::Shredded) => {
+                    fs::remove_file(&path).map_err(|e| StoreError::io("remove shredded job", e))?;
+                    rec.shred_finished += 1;
+                }
+                Err(StoreError::Corrupt { why, .. }) => {
+                    log::error!("job {id} is unreadable ({why}); moved to quarantine");
+                    self.quarantine(&path, &mut rec);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if rec != Reconciled::default() {
+            durable::sync_dir(&self.inner.jobs_dir).map_err(|e| StoreError::io("fsync jobs directory", e))?;
+            log::info!("job store reconciled: {rec:?}");
+        }
+        self.inner.db.flush()?;
+        Ok(rec)
+    }
+
+    fn quarantine(&self, path: &Path, rec: &mut Reconciled) {
+        let Some(name) = path.file_name() else { return };
+        let to = self.inner.quarantine_dir.join(name);
+        match fs::rename(path, &to) {
+            Ok(()) => {
+                rec.quarantined += 1;
+                log::warn!("moved unexpected file {} to quarantine", name.to_string_lossy());
+            }
+            Err(e) => log::error!("could not quarantine {}: {e}", path.display()),
+        }
+    }
+}
+
+/// Removes a `.part` file unless the job was committed.
+struct PartGuard(Option<PathBuf>);
+
+impl Drop for PartGuard {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = fs::remove_file(p);
+        }
+    }
+}
+
+/// A job being written. Dropped without [`JobWriter::commit`], it leaves nothing behind.
+pub struct JobWriter {
+    store: JobStore,
+    id: JobId,
+    sub: JobSubmission,
+    header_bytes: [u8; HEADER_LEN],
+    data_key: Zeroizing<[u8; 32]>,
+    enc: Option<BodyEncryptor<BufWriter<File>>>,
+    part: PathBuf,
+    guard: PartGuard,
+}
+
+impl std::fmt::Debug for JobWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobWriter").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl JobWriter {
+    /// The id the job will have.
+    pub fn id(&self) -> JobId {
+        self.id
+    }
+
+    /// Plaintext bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.enc.as_ref().map(|e| e.plain_len()).unwrap_or(0)
+    }
+
+    /// Append body bytes. Over the size limit or out of disk, the job is abandoned.
+    pub fn write_body(&mut self, data: &[u8]) -> Result<(), StoreError> {
+        let max = self.store.inner.opts.max_job_bytes;
+        if self.written().saturating_add(data.len() as u64) > max {
+            self.enc = None;
+            return Err(StoreError::TooLarge { max });
+        }
+        let enc = self.enc.as_mut().ok_or_else(|| StoreError::io("write body", io::Error::other("job abandoned")))?;
+        enc.write_all(data).map_err(|e| self.store.map_write_err("write body", e))
+    }
+
+    /// Seal the body, write the envelope, make the file durable and visible,
+    /// and index it. Returns the stored metadata once the job is durable.
+    pub fn commit(mut self) -> Result<JobMeta, StoreError> {
+        let enc = self.enc.take().ok_or_else(|| StoreError::io("commit", io::Error::other("job abandoned")))?;
+        let (mut out, size) = enc.finish().map_err(|e| self.store.map_write_err("seal body", e))?;
+        let now = now_ms();
+        let retention = self.sub.retention.unwrap_or(self.store.inner.opts.retention);
+        let meta = JobMeta::from_submission(self.id, &self.sub, now, now + retention.as_millis() as u64, size);
+        let mut env = Envelope { meta, data_key: hex::encode(*self.data_key), sealed_len: sealed_len(size) };
+        let env_json = serde_json::to_vec(&env).map(Zeroizing::new);
+        env.wipe();
+        let env_json = env_json.map_err(|e| StoreError::io("encode envelope", io::Error::other(e)))?;
+        let sealed = self.store.inner.kek.seal(&self.header_bytes, &env_json);
+        let write_trailer = |out: &mut BufWriter<File>| -> io::Result<()> {
+            out.write_all(&sealed)?;
+            out.write_all(&(sealed.len() as u32).to_be_bytes())?;
+            out.write_all(file::END_MAGIC)?;
+            out.flush()
+        };
+        write_trailer(&mut out).map_err(|e| self.store.map_write_err("write envelope", e))?;
+        let f = out.into_inner().map_err(|e| self.store.map_write_err("flush job file", e.into_error()))?;
+        f.sync_data().map_err(|e| self.store.map_write_err("fdatasync job file", e))?;
+        drop(f);
+        let done = self.store.job_path(self.id);
+        if let Err(e) = self.store.inner.committer.commit(self.part.clone(), done.clone()) {
+            let _ = fs::remove_file(&done);
+            return Err(self.store.map_write_err("commit job", e));
+        }
+        self.guard.0 = None;
+        let meta = env.meta;
+        self.store.index_insert(&meta)?;
+        Ok(meta)
+    }
+}
+
+impl Write for JobWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.write_body(data).map_err(io::Error::other)?;
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A job's metadata and its decrypting body reader.
+pub struct JobReader {
+    /// The job's metadata, from its verified envelope.
+    pub meta: JobMeta,
+    dec: BodyDecryptor<io::Take<io::BufReader<File>>>,
+}
+
+impl std::fmt::Debug for JobReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobReader").field("id", &self.meta.id).finish_non_exhaustive()
+    }
+}
+
+impl Read for JobReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.dec.read(buf)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,243 @@
+use super::*;
+
+fn site() -> SiteKey {
+    SiteKey::from_bytes([3u8; 32])
+}
+
+fn options(dir: &Path) -> StoreOptions {
+    StoreOptions {
+        dir: dir.join("store"),
+        retention: Duration::from_secs(24 * 3600),
+        max_job_bytes: 8 << 20,
+        min_free_bytes: 0,
+        index_cache_bytes: 8 << 20,
+    }
+}
+
+fn submission(owner: &str, name: &str) -> JobSubmission {
+    JobSubmission {
+        owner: owner.into(),
+        document_name: name.into(),
+        pages: Some(3),
+        format: "application/pdf".into(),
+        copies: 1,
+        ..Default::default()
+    }
+}
+
+fn put(store: &JobStore, owner: &str, body: &[u8]) -> JobMeta {
+    let mut w = store.create(submission(owner, "doc.pdf")).expect("create");
+    w.write_body(body).expect("write");
+    w.commit().expect("commit")
+}
+
+fn read_all(store: &JobStore, id: JobId) -> Result<Vec<u8>, StoreError> {
+    let mut r = store.read_verified(id)?;
+    let mut out = Vec::new();
+    r.read_to_end(&mut out).map_err(|e| StoreError::io("read", e))?;
+    Ok(out)
+}
+
+#[test]
+fn round_trip_and_owner_index() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let (store, _) = JobStore::open(options(d.path()), &site()).expect("open");
+    let a = put(&store, "alice", b"%PDF-1.7 alice");
+    let b = put(&store, "bob", &vec![7u8; 200_000]);
+    assert_eq!(read_all(&store, a.id).expect("read a"), b"%PDF-1.7 alice");
+    assert_eq!(read_all(&store, b.id).expect("read b"), vec![7u8; 200_000]);
+    let alice: Vec<_> = store.jobs_of("alice").expect("list").into_iter().map(|m| m.id).collect();
+    assert_eq!(alice, vec![a.id]);
+    assert_eq!(store.len(), 2);
+    assert_eq!(a.size, 14);
+    assert!(a.expires_at_ms > a.submitted_at_ms);
+}
+
+#[test]
+fn metadata_and_body_are_not_on_disk_in_clear() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let (store, _) = JobStore::open(options(d.path()), &site()).expect("open");
+    put(&store, "alice-the-owner", b"TOP-SECRET-MERGER-PLAN");
+    store.flush_index().expect("flush");
+    drop(store);
+    let mut all = Vec::new();
+    for e in walk(&d.path().join("store")) {
+        all.extend(fs::read(e).expect("read"));
+    }
+    let hay = String::from_utf8_lossy(&all);
+    assert!(!hay.contains("TOP-SECRET"), "body leaked");
+    assert!(!hay.contains("alice-the-owner"), "owner leaked");
+    assert!(!hay.contains("doc.pdf"), "document name leaked");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).expect("read_dir") {
+        let p = e.expect("entry").path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
+}
+
+#[test]
+fn tampered_truncated_and_swapped_bodies_are_never_served() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let (store, _) = JobStore::open(options(d.path()), &site()).expect("open");
+    let body = vec![1u8; 300_000];
+    let a = put(&store, "alice", &body);
+    let b = put(&store, "alice", &body);
+    let c = put(&store, "alice", &body);
+    // Flip one byte in the middle of a's body.
+    let pa = store.job_path(a.id);
+    let mut bytes = fs::read(&pa).expect("read");
+    bytes[HEADER_LEN + 100_000] ^= 1;
+    fs::write(&pa, &bytes).expect("write");
+    assert!(matches!(store.read_verified(a.id), Err(StoreError::Corrupt { .. })));
+    // Truncate b.
+    let pb = store.job_path(b.id);
+    let f = OpenOptions::new().write(true).open(&pb).expect("open");
+    f.set_len(150_000).expect("truncate");
+    assert!(matches!(store.read_verified(b.id), Err(StoreError::Corrupt { .. })));
+    // Put c's file in place of a's.
+    fs::copy(store.job_path(c.id), &pa).expect("copy");
+    let err = store.read_verified(a.id).expect_err("swap must be detected");
+    assert!(err.to_string().contains("another job"), "{err}");
+    assert!(read_all(&store, c.id).is_ok());
+}
+
+#[test]
+fn delete_wipes_the_wrapped_key_before_unlinking() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let (store, _) = JobStore::open(options(d.path()), &site()).expect("open");
+    let m = put(&store, "alice", b"shred me");
+    let keep = d.path().join("hardlink");
+    fs::hard_link(store.job_path(m.id), &keep).expect("link");
+    store.delete(m.id).expect("delete");
+    assert!(!store.job_path(m.id).exists());
+    assert!(matches!(store.get(m.id), Err(StoreError::NotFound(_))));
+    let f = File::open(&keep).expect("open link");
+    assert!(matches!(file::open(f, m.id, &store.inner.kek), Ok(Trailer::Shredded)));
+    let bytes = fs::read(&keep).expect("read");
+    assert!(bytes.ends_with(SHRED_MAGIC));
+}
+
+#[test]
+fn abandoned_and_oversized_jobs_leave_nothing() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let mut o = options(d.path());
+    o.max_job_bytes = 1000;
+    let (store, _) = JobStore::open(o, &site()).expect("open");
+    let mut w = store.create(submission("alice", "x")).expect("create");
+    w.write_body(&[0u8; 600]).expect("first write fits");
+    assert!(matches!(w.write_body(&[0u8; 600]), Err(StoreError::TooLarge { max: 1000 })));
+    drop(w);
+    let w = store.create(submission("alice", "y")).expect("create");
+    drop(w);
+    assert_eq!(fs::read_dir(&store.inner.jobs_dir).expect("ls").count(), 0);
+    let mut s = submission("alice", "z");
+    s.expected_size = Some(5000);
+    assert!(matches!(store.create(s), Err(StoreError::TooLarge { .. })));
+}
+
+#[test]
+fn reserve_refuses_new_jobs_and_keeps_old_ones() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let (store, _) = JobStore::open(options(d.path()), &site()).expect("open");
+    let m = put(&store, "alice", b"old");
+    drop(store);
+    let mut o = options(d.path());
+    o.min_free_bytes = u64::MAX / 2;
+    let (store, _) = JobStore::open(o, &site()).expect("reopen");
+    let err = store.create(submission("alice", "new")).expect_err("must refuse");
+    assert!(err.to_string().contains("disk is full"), "{err}");
+    assert_eq!(read_all(&store, m.id).expect("old job intact"), b"old");
+}
+
+#[test]
+fn reconcile_rebuilds_a_lost_index_and_clears_debris() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let (store, _) = JobStore::open(options(d.path()), &site()).expect("open");
+    let ids: Vec<_> =
+        (0..5).map(|i| put(&store, if i % 2 == 0 { "alice" } else { "bob" }, &[i as u8; 1000]).id).collect();
+    let jobs = store.inner.jobs_dir.clone();
+    drop(store);
+    fs::remove_dir_all(d.path().join("store/index")).expect("lose index");
+    fs::write(jobs.join(format!("{}.part", JobId::new())), b"half").expect("debris");
+    fs::write(jobs.join("junk.txt"), b"?").expect("junk");
+    let (store, rec) = JobStore::open(options(d.path()), &site()).expect("reopen");
+    assert_eq!(rec.reindexed, 5);
+    assert_eq!(rec.partial_removed, 1);
+    assert_eq!(rec.quarantined, 1);
+    assert_eq!(store.jobs_of("alice").expect("list").len(), 3);
+    for id in ids {
+        assert!(read_all(&store, id).is_ok());
+    }
+    // An index entry whose file vanished is dropped.
+    let gone = store.jobs_of("bob").expect("list")[0].id;
+    fs::remove_file(store.job_path(gone)).expect("rm");
+    drop(store);
+    let (store, rec) = JobStore::open(options(d.path()), &site()).expect("reopen");
+    assert_eq!(rec.stale_index_dropped, 1);
+    assert_eq!(store.jobs_of("bob").expect("list").len(), 1);
+}
+
+#[test]
+fn corrupt_files_are_quarantined_not_deleted() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let (store, _) = JobStore::open(options(d.path()), &site()).expect("open");
+    let m = put(&store, "alice", b"body");
+    let p = store.job_path(m.id);
+    drop(store);
+    fs::remove_dir_all(d.path().join("store/index")).expect("lose index");
+    let mut b = fs::read(&p).expect("read");
+    let n = b.len();
+    b[n - 20] ^= 0xff; // inside the envelope
+    fs::write(&p, b).expect("write");
+    let (store, rec) = JobStore::open(options(d.path()), &site()).expect("reopen");
+    assert_eq!(rec.quarantined, 1);
+    assert!(store.is_empty());
+    assert!(d.path().join(format!("store/quarantine/{}.job", m.id)).exists());
+}
+
+#[test]
+fn wrong_site_key_reads_nothing() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let (store, _) = JobStore::open(options(d.path()), &site()).expect("open");
+    let m = put(&store, "alice", b"body");
+    drop(store);
+    fs::remove_dir_all(d.path().join("store/index")).expect("lose index");
+    let (store, rec) = JobStore::open(options(d.path()), &SiteKey::from_bytes([4u8; 32])).expect("reopen");
+    assert_eq!(rec.quarantined, 1);
+    assert!(matches!(store.read(m.id), Err(StoreError::NotFound(_))));
+}
+
+#[test]
+fn retention_sweeper_shreds_expired_jobs_only() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let (store, _) = JobStore::open(options(d.path()), &site()).expect("open");
+    let mut s = submission("alice", "short");
+    s.retention = Some(Duration::from_millis(1));
+    let mut w = store.create(s).expect("create");
+    w.write_body(b"x").expect("write");
+    let short = w.commit().expect("commit");
+    let long = put(&store, "alice", b"y");
+    let n = store.sweep_expired(short.expires_at_ms).expect("sweep");
+    assert_eq!(n, 1);
+    assert!(!store.job_path(short.id).exists());
+    assert!(store.get(long.id).is_ok());
+}
+
+#[test]
+fn concurrent_writers_share_commits() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let (store, _) = JobStore::open(options(d.path()), &site()).expect("open");
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let s = store.clone();
+            std::thread::spawn(move || (0..20).map(|i| put(&s, "alice", &[t as u8, i as u8]).id).collect::<Vec<_>>())
+        })
+        .collect();
+    let ids: Vec<JobId> = handles.into_iter().flat_map(|h| h.join().expect("join")).collect();
+    assert_eq!(ids.len(), 160);
+    assert_eq!(store.jobs_of("alice").expect("list").len(), 160);
+}
