@@ -1,1 +1,230 @@
-fn main() {}
+//! `pullprint`: the appliance daemon and its command-line tool.
+//!
+//! This binary is the only place that knows every other crate: it reads the
+//! configuration, prepares the data folder, and wires the local connector,
+//! the web front and (later) cloud sync together.
+
+// A binary crate: `pub` marks each module's interface to the others, not an export.
+#![allow(unreachable_pub)]
+
+mod backup;
+mod certs;
+mod config;
+mod datadir;
+mod init;
+mod logging;
+mod notify;
+mod privdrop;
+mod serve;
+mod status;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use config::Config;
+use datadir::DataDir;
+use local_connector::directory::LocalDirectory;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "pullprint", version, about = "Pullprint secure pull-print appliance")]
+struct Cli {
+    /// Configuration file (default /etc/pullprint/pullprint.toml when it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// First boot: create the site key, the internal CA and certificates. Prints the
+    /// site recovery password once.
+    Init {
+        /// Data folder (overrides paths.data_dir).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Unlock a restored data folder with the site recovery password instead.
+        #[arg(long)]
+        recover: bool,
+        /// Read the recovery password from this file instead of the terminal or stdin.
+        #[arg(long, value_name = "FILE", requires = "recover")]
+        password_file: Option<PathBuf>,
+    },
+    /// Run the appliance.
+    Serve {
+        /// Data folder (overrides paths.data_dir).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
+    /// Run the whole appliance on its embedded default: no root, loopback ports,
+    /// a local directory with demo users.
+    Demo {
+        /// Data folder to use (a fresh temporary one when omitted).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
+    /// Report the running appliance's health.
+    Status {
+        /// Data folder (overrides paths.data_dir).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Print the health report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a backup of the whole data folder (the site key is never included).
+    Backup {
+        /// Data folder (overrides paths.data_dir).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Archive to write.
+        #[arg(long, short, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Restore a backup into a new, empty data folder; then run `init --recover`.
+    Restore {
+        /// Archive made by `pullprint backup`.
+        archive: PathBuf,
+        /// Data folder to create (overrides paths.data_dir).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+fn load_config(path: Option<&Path>, data_dir: Option<&Path>) -> Result<Config, ExitCode> {
+    let default = Path::new(config::defaults::CONFIG_PATH);
+    let loaded = match path {
+        Some(p) => Config::load(p),
+        None if default.exists() => Config::load(default),
+        None => Config::from_toml_str(""),
+    };
+    match loaded {
+        Ok(mut c) => {
+            if let Some(d) = data_dir {
+                c.data_dir = absolute(d);
+            }
+            Ok(c)
+        }
+        Err(errs) => {
+            eprint!("error: {errs}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_owned())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (data_dir, level_hint) = match &cli.command {
+        Command::Init { data_dir, .. }
+        | Command::Serve { data_dir }
+        | Command::Status { data_dir, .. }
+        | Command::Backup { data_dir, .. }
+        | Command::Restore { data_dir, .. } => (data_dir.clone(), None),
+        Command::Demo { .. } => (None, Some(log::LevelFilter::Info)),
+    };
+    let cfg = match &cli.command {
+        Command::Demo { data_dir } => {
+            let dir = match data_dir {
+                Some(d) => absolute(d),
+                None => match fresh_demo_dir() {
+                    Ok(d) => d,
+                    Err(e) => {
+                        eprintln!("error: {e:#}");
+                        return ExitCode::FAILURE;
+                    }
+                },
+            };
+            Config::demo(dir)
+        }
+        _ => match load_config(cli.config.as_deref(), data_dir.as_deref()) {
+            Ok(c) => c,
+            Err(code) => return code,
+        },
+    };
+    logging::init(level_hint.unwrap_or(cfg.log_level));
+    let result = match cli.command {
+        Command::Init { recover: false, .. } => init::init(&cfg, init::Owner::ServiceUser).map(|pw| {
+            println!("{}", init::password_banner(&cfg.data_dir, &pw));
+        }),
+        Command::Init { recover: true, password_file, .. } => init::read_password(password_file.as_deref())
+            .and_then(|pw| init::recover(&cfg, &pw))
+            .map(|()| println!("Site unlocked in {}. Start it with `pullprint serve`.", cfg.data_dir.display())),
+        Command::Serve { .. } => serve::serve(&cfg, serve::Mode::Production, None),
+        Command::Demo { .. } => demo(&cfg),
+        Command::Status { json, .. } => return ExitCode::from(status::run(&cfg, json) as u8),
+        Command::Backup { output, .. } => backup::backup(&DataDir::new(&cfg.data_dir), &output).map(|s| {
+            println!(
+                "Backup written to {}: {} files, {} jobs, {} MiB. It holds no site key: keep the recovery password to restore it.",
+                output.display(),
+                s.files,
+                s.jobs,
+                s.bytes >> 20
+            );
+        }),
+        Command::Restore { archive, .. } => backup::restore(&archive, &cfg.data_dir).map(|s| {
+            println!(
+                "Restored {} files ({} jobs) into {}.\nNext: pullprint init --recover --data-dir {}",
+                s.files,
+                s.jobs,
+                cfg.data_dir.display(),
+                cfg.data_dir.display()
+            );
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn fresh_demo_dir() -> Result<PathBuf> {
+    let tag = hex::encode(local_connector::crypto::random_bytes::<4>());
+    let dir = std::env::temp_dir().join(format!("pullprint-demo-{tag}"));
+    local_connector::durable::create_dir_durable(&dir, 0o700)?;
+    Ok(dir)
+}
+
+/// The demo users. They exist only under `pullprint demo`.
+const DEMO_PASSWORD: &str = "pullprint-demo";
+const DEMO_USERS: &[(&str, &str, Option<(&str, &str)>, &[&str])] = &[
+    ("alice", "Alice Demo", Some(("12345678", "1234")), &["PrintUsers"]),
+    ("bob", "Bob Demo", Some(("87654321", "4321")), &["PrintUsers"]),
+    ("admin", "Demo Administrator", None, &["PrintUsers", "PullprintAdmins"]),
+];
+
+fn demo(cfg: &Config) -> Result<()> {
+    let dd = DataDir::new(&cfg.data_dir);
+    if !dd.is_initialised() {
+        let pw = init::init(cfg, init::Owner::Invoker).context("initialising the demo data folder")?;
+        println!("{}", init::password_banner(&cfg.data_dir, &pw));
+        let site = dd.load_site_key()?;
+        let dir = LocalDirectory::open(&dd.users(), site.card_secret())?;
+        for (name, display, badge_pin, groups) in DEMO_USERS {
+            dir.add_user(name, display, Some(&format!("{name}@demo.pullprint.test")), DEMO_PASSWORD, groups)?;
+            if let Some((badge, pin)) = badge_pin {
+                dir.bind_badge(name, badge)?;
+                dir.set_pin(name, pin)?;
+            }
+        }
+    }
+    let web = cfg.web_listen[0];
+    let banner = format!(
+        "Pullprint demo is running. Press Ctrl-C to stop.\n\n\
+         \x20 Data folder     {data}\n\
+         \x20 Health          https://{web}/healthz\n\
+         \x20 Internal CA     https://{web}/ca.crt   (also {data}/tls/ca.crt)\n\
+         \x20 Status          pullprint status --data-dir {data}\n\
+         \x20 Demo users      alice, bob, admin — password {DEMO_PASSWORD}\n\
+         \x20                 alice: badge 12345678, PIN 1234;  bob: badge 87654321, PIN 4321\n",
+        data = cfg.data_dir.display(),
+    );
+    serve::serve(cfg, serve::Mode::Demo, Some(banner))
+}

@@ -1,1 +1,238 @@
-//! placeholder
+//! Support for Pullprint's end-to-end tests: starting the real `pullprint`
+//! binary (and, as later issues add them, real peers) on loopback, and
+//! stopping every process by its PID, even when a test fails.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The `pullprint` binary built beside this test binary.
+pub fn pullprint_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    // target/<profile>/deps/<test> → target/<profile>/pullprint
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let bin = dir.join("pullprint");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p pullprint` before the tests (tests/run does)",
+        bin.display()
+    );
+    bin
+}
+
+/// Run `pullprint ARGS` to completion.
+pub fn pullprint(args: &[&str]) -> Output {
+    Command::new(pullprint_bin()).args(args).stdin(Stdio::null()).output().expect("run pullprint")
+}
+
+/// Run `pullprint ARGS` with `input` on stdin.
+pub fn pullprint_with_stdin(args: &[&str], input: &str) -> Output {
+    let mut c = Command::new(pullprint_bin())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pullprint");
+    c.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    c.wait_with_output().expect("wait")
+}
+
+/// stdout and stderr of an output, for assertion messages.
+pub fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// A temporary folder that other users can traverse (so a daemon that drops
+/// to `nobody` can reach a data folder inside it).
+pub fn world_traversable_tempdir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::Builder::new().prefix("pullprint-test-").tempdir().expect("tempdir");
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    d
+}
+
+/// Write a configuration for a test instance: loopback, port 0, data in `data`.
+pub fn write_config(dir: &Path, data: &Path, extra: &str) -> PathBuf {
+    let p = dir.join("pullprint.toml");
+    let text = format!(
+        "[site]\nname = \"test\"\nhostnames = [\"localhost\"]\naddresses = [\"127.0.0.1\"]\n\
+         [paths]\ndata_dir = \"{}\"\n[listen]\nweb = [\"127.0.0.1:0\"]\n[store]\nmin_free_bytes = 0\n{extra}",
+        data.display()
+    );
+    std::fs::write(&p, text).expect("write config");
+    p
+}
+
+/// The site recovery password in `pullprint init`'s output.
+pub fn password_from(init_output: &str) -> String {
+    init_output
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 35 && l.split('-').count() == 6 && l.split('-').all(|g| g.len() == 5))
+        .expect("recovery password in output")
+        .to_owned()
+}
+
+/// A running `pullprint serve` (or `demo`), killed by PID when dropped.
+#[derive(Debug)]
+pub struct Daemon {
+    /// The child process.
+    pub child: Child,
+    /// Its data folder.
+    pub data: PathBuf,
+    /// Where its web listener is bound.
+    pub web: SocketAddr,
+    log: PathBuf,
+}
+
+impl Daemon {
+    /// Start `pullprint ARGS` with `env`, and wait until `run/endpoints.json` names its listener.
+    pub fn start(args: &[&str], data: &Path, env: &[(&str, &str)]) -> Result<Daemon, String> {
+        let log = data.with_extension("log");
+        let log_file = std::fs::File::create(&log).expect("log file");
+        let _ = std::fs::remove_file(data.join("run/endpoints.json"));
+        let mut cmd = Command::new(pullprint_bin());
+        cmd.args(args).stdin(Stdio::null()).stdout(log_file.try_clone().expect("dup")).stderr(log_file);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn daemon");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                let out = std::fs::read_to_string(&log).unwrap_or_default();
+                return Err(format!("pullprint exited with {status} before it was ready:\n{out}"));
+            }
+            if let Ok(b) = std::fs::read(data.join("run/endpoints.json")) {
+                let v: serde_json::Value = serde_json::from_slice(&b).expect("endpoints json");
+                let web: SocketAddr = v["web"][0].as_str().expect("web addr").parse().expect("addr");
+                if TcpStream::connect(web).is_ok() {
+                    return Ok(Daemon { child, data: data.to_owned(), web, log });
+                }
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("pullprint did not become ready within 60 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// Everything the daemon printed so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Send SIGTERM and wait for the exit status.
+    pub fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.pid()), nix::sys::signal::Signal::SIGTERM)
+            .expect("SIGTERM");
+        let deadline = Instant::now() + Duration::from_secs(40);
+        loop {
+            if let Some(s) = self.child.try_wait().expect("try_wait") {
+                return (s, self.log());
+            }
+            assert!(Instant::now() < deadline, "daemon ignored SIGTERM for 40 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// GET `path` over HTTPS, verifying the server against the data folder's CA.
+    pub fn get(&self, path: &str) -> Result<(u16, String), String> {
+        https_get(self.web, &self.data.join("tls/ca.crt"), path)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// GET over HTTPS with TLS 1.2+, trusting only `ca_pem`; returns status and body.
+pub fn https_get(addr: SocketAddr, ca_pem: &Path, path: &str) -> Result<(u16, String), String> {
+    use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = std::fs::read(ca_pem).map_err(|e| e.to_string())?;
+    for c in CertificateDer::pem_slice_iter(&pem) {
+        roots.add(c.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    }
+    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let conn = rustls::ClientConnection::new(Arc::new(cfg), ServerName::IpAddress(addr.ip().into()))
+        .map_err(|e| e.to_string())?;
+    let tcp = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).map_err(|e| e.to_string())?;
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    write!(tls, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
+    let mut resp = Vec::new();
+    if let Err(e) = tls.read_to_end(&mut resp) {
+        if resp.is_empty() {
+            return Err(e.to_string());
+        }
+    }
+    let text = String::from_utf8_lossy(&resp).into_owned();
+    let code = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or("no status line")?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    Ok((code, body))
+}
+
+/// True when the tests run as root (privilege drop and tmpfs tests need it).
+pub fn is_root() -> bool {
+    nix::unistd::getuid().is_root()
+}
+
+/// Read the site key from a data folder, as the daemon does.
+pub fn site_key_of(data: &Path) -> local_connector::crypto::SiteKey {
+    let text = std::fs::read_to_string(data.join("keys/site.key")).expect("site.key");
+    let hexkey = text.trim().strip_prefix("pullprint-site-key-v1 ").expect("key file tag");
+    let mut raw = [0u8; 32];
+    hex::decode_to_slice(hexkey, &mut raw).expect("hex");
+    local_connector::crypto::SiteKey::from_bytes(raw)
+}
+
+/// Open the job store of a data folder directly.
+pub fn open_store(data: &Path) -> local_connector::store::JobStore {
+    let opts = store_options(&data.join("store"));
+    local_connector::store::JobStore::open(opts, &site_key_of(data)).expect("open store").0
+}
+
+/// Store options used by tests.
+pub fn store_options(dir: &Path) -> local_connector::store::StoreOptions {
+    local_connector::store::StoreOptions {
+        dir: dir.to_owned(),
+        retention: Duration::from_secs(24 * 3600),
+        max_job_bytes: 64 << 20,
+        min_free_bytes: 0,
+        index_cache_bytes: 8 << 20,
+    }
+}
+
+/// Deterministic job content for a seed, so that a checker can recompute it.
+pub fn body_for(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}

@@ -26,6 +26,7 @@ use crate::crypto::{SealKey, SiteKey, hmac_sha256, random_bytes};
 use crate::durable;
 use commit::GroupCommitter;
 use file::{Envelope, HEADER_LEN, Header, Opened, SHRED_MAGIC, Trailer};
+use sled::Transactional;
 use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
@@ -159,7 +160,15 @@ impl JobStore {
             .path(opts.dir.join("index"))
             .cache_capacity(opts.index_cache_bytes)
             .mode(sled::Mode::LowSpace)
-            .open()?;
+            .open()
+            .map_err(|e| match e {
+                // sled writes when it opens; on a full disk say so plainly.
+                sled::Error::Io(io) if durable::is_disk_full(&io) => StoreError::DiskFull {
+                    free: durable::free_bytes(&opts.dir).unwrap_or(0),
+                    reserve: opts.min_free_bytes,
+                },
+                other => StoreError::Index(other),
+            })?;
         let inner = Inner {
             by_id: db.open_tree("jobs")?,
             by_owner: db.open_tree("by_owner")?,
@@ -233,21 +242,47 @@ impl JobStore {
         }
     }
 
+    /// Add a job to all three index trees atomically, so that a failure (or a
+    /// crash) never leaves it findable by id but missing from an owner's list.
     fn index_insert(&self, meta: &JobMeta) -> Result<(), StoreError> {
         let sealed = self.inner.kek.seal(&meta.id.0, &serde_json::to_vec(meta).unwrap_or_default());
-        let tag = self.owner_tag(&meta.owner);
-        self.inner.by_id.insert(meta.id.0, sealed)?;
-        self.inner.by_owner.insert([&tag[..], &meta.id.0[..]].concat(), &[])?;
-        self.inner.by_expiry.insert([&meta.expires_at_ms.to_be_bytes()[..], &meta.id.0[..]].concat(), &[])?;
-        Ok(())
+        let (owner_key, expiry_key) = self.index_keys(meta);
+        let i = &self.inner;
+        (&i.by_id, &i.by_owner, &i.by_expiry)
+            .transaction(|(by_id, by_owner, by_expiry)| {
+                by_id.insert(&meta.id.0[..], sealed.as_slice())?;
+                by_owner.insert(owner_key.as_slice(), &[][..])?;
+                by_expiry.insert(expiry_key.as_slice(), &[][..])?;
+                Ok(())
+            })
+            .map_err(Self::tx_err)
     }
 
     fn index_remove(&self, meta: &JobMeta) -> Result<(), StoreError> {
+        let (owner_key, expiry_key) = self.index_keys(meta);
+        let i = &self.inner;
+        (&i.by_id, &i.by_owner, &i.by_expiry)
+            .transaction(|(by_id, by_owner, by_expiry)| {
+                by_owner.remove(owner_key.as_slice())?;
+                by_expiry.remove(expiry_key.as_slice())?;
+                by_id.remove(&meta.id.0[..])?;
+                Ok(())
+            })
+            .map_err(Self::tx_err)
+    }
+
+    fn index_keys(&self, meta: &JobMeta) -> (Vec<u8>, Vec<u8>) {
         let tag = self.owner_tag(&meta.owner);
-        self.inner.by_owner.remove([&tag[..], &meta.id.0[..]].concat())?;
-        self.inner.by_expiry.remove([&meta.expires_at_ms.to_be_bytes()[..], &meta.id.0[..]].concat())?;
-        self.inner.by_id.remove(meta.id.0)?;
-        Ok(())
+        ([&tag[..], &meta.id.0[..]].concat(), [&meta.expires_at_ms.to_be_bytes()[..], &meta.id.0[..]].concat())
+    }
+
+    fn tx_err(e: sled::transaction::TransactionError<()>) -> StoreError {
+        match e {
+            sled::transaction::TransactionError::Storage(e) => StoreError::Index(e),
+            sled::transaction::TransactionError::Abort(()) => {
+                StoreError::io("index transaction", io::Error::other("aborted"))
+            }
+        }
     }
 
     /// The metadata of one job, from the index.
@@ -576,7 +611,11 @@ impl JobWriter {
         }
         self.guard.0 = None;
         let meta = env.meta;
-        self.store.index_insert(&meta)?;
+        // The job is durable now; an index failure must not make the client
+        // resubmit it. Reconciliation re-indexes the file at the next open.
+        if let Err(e) = self.store.index_insert(&meta) {
+            log::error!("job {} is stored but could not be indexed ({e}); it will be re-indexed at restart", meta.id);
+        }
         Ok(meta)
     }
 }

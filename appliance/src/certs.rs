@@ -1,0 +1,156 @@
+//! The internal certificate authority and the server certificate, made with
+//! rcgen, and the rustls server configuration built from them.
+//!
+//! The CA signs one server certificate that every listener presents. Its
+//! subjectAltNames are the configured host names and addresses. RSA-2048 is
+//! the default because printer panels expect it; stronger RSA and ECDSA P-256
+//! can be chosen with `tls.key_type`.
+
+use crate::config::KeyType;
+use anyhow::{Context, Result, anyhow};
+use local_connector::durable;
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, SanType, SerialNumber,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// How long the CA is valid.
+const CA_VALIDITY: Duration = Duration::from_secs(10 * 365 * 86400);
+/// How long a server certificate is valid (within what browsers accept).
+const SERVER_VALIDITY: Duration = Duration::from_secs(397 * 86400);
+
+fn generate_key(kind: KeyType) -> Result<KeyPair> {
+    let alg = match kind {
+        KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096 => &rcgen::PKCS_RSA_SHA256,
+        KeyType::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+    };
+    match kind {
+        KeyType::Rsa3072 => KeyPair::generate_rsa_for(alg, rcgen::RsaKeySize::_3072),
+        KeyType::Rsa4096 => KeyPair::generate_rsa_for(alg, rcgen::RsaKeySize::_4096),
+        _ => KeyPair::generate_for(alg),
+    }
+    .map_err(|e| anyhow!("generating a {kind:?} key: {e}"))
+}
+
+fn validity(p: &mut CertificateParams, span: Duration) {
+    let now = SystemTime::now();
+    // Back-date an hour for clocks that lag (printers often do).
+    p.not_before = (now - Duration::from_secs(3600)).into();
+    p.not_after = (now + span).into();
+    p.serial_number = Some(SerialNumber::from_slice(&local_connector::crypto::random_bytes::<16>()));
+}
+
+/// Create the internal CA and a server certificate in `tls_dir`.
+pub fn create_all(
+    tls_dir: &Path,
+    site_name: &str,
+    hostnames: &[String],
+    addresses: &[IpAddr],
+    kind: KeyType,
+) -> Result<()> {
+    durable::create_dir_durable(tls_dir, 0o755).context("creating tls folder")?;
+    let ca_key = generate_key(kind)?;
+    let mut ca = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, format!("Pullprint internal CA ({site_name})"));
+    dn.push(DnType::OrganizationName, "Pullprint");
+    ca.distinguished_name = dn;
+    ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    validity(&mut ca, CA_VALIDITY);
+    let ca_cert = ca.self_signed(&ca_key).map_err(|e| anyhow!("self-signing the CA: {e}"))?;
+    durable::write_atomic(&tls_dir.join("ca.key"), ca_key.serialize_pem().as_bytes(), 0o600)?;
+    durable::write_atomic(&tls_dir.join("ca.crt"), ca_cert.pem().as_bytes(), 0o644)?;
+    issue_server(tls_dir, hostnames, addresses, kind)
+}
+
+/// (Re)issue the server certificate from the CA in `tls_dir`.
+pub fn issue_server(tls_dir: &Path, hostnames: &[String], addresses: &[IpAddr], kind: KeyType) -> Result<()> {
+    let ca_key_pem = std::fs::read_to_string(tls_dir.join("ca.key")).context("reading tls/ca.key")?;
+    let ca_cert_pem = std::fs::read_to_string(tls_dir.join("ca.crt")).context("reading tls/ca.crt")?;
+    let ca_key = KeyPair::from_pem(&ca_key_pem).map_err(|e| anyhow!("tls/ca.key: {e}"))?;
+    let issuer = Issuer::from_ca_cert_pem(&ca_cert_pem, ca_key).map_err(|e| anyhow!("tls/ca.crt: {e}"))?;
+
+    let key = generate_key(kind)?;
+    let mut p = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    let cn = hostnames
+        .first()
+        .cloned()
+        .or_else(|| addresses.first().map(|a| a.to_string()))
+        .unwrap_or_else(|| "pullprint".into());
+    dn.push(DnType::CommonName, cn);
+    dn.push(DnType::OrganizationName, "Pullprint");
+    p.distinguished_name = dn;
+    // Loopback names are always present so that `pullprint status` on the box
+    // itself can verify the certificate; they grant nothing off the machine.
+    let mut hostnames = hostnames.to_vec();
+    let mut addresses = addresses.to_vec();
+    if !hostnames.iter().any(|h| h == "localhost") {
+        hostnames.push("localhost".into());
+    }
+    for lo in [IpAddr::from([127, 0, 0, 1]), IpAddr::from(std::net::Ipv6Addr::LOCALHOST)] {
+        if !addresses.contains(&lo) {
+            addresses.push(lo);
+        }
+    }
+    for h in &hostnames {
+        p.subject_alt_names.push(SanType::DnsName(h.clone().try_into().map_err(|e| anyhow!("host name {h:?}: {e}"))?));
+    }
+    for a in &addresses {
+        p.subject_alt_names.push(SanType::IpAddress(*a));
+    }
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    p.use_authority_key_identifier_extension = true;
+    validity(&mut p, SERVER_VALIDITY);
+    let cert = p.signed_by(&key, &issuer).map_err(|e| anyhow!("signing the server certificate: {e}"))?;
+    durable::write_atomic(&tls_dir.join("server.key"), key.serialize_pem().as_bytes(), 0o600)?;
+    durable::write_atomic(&tls_dir.join("server.crt"), cert.pem().as_bytes(), 0o644)?;
+    Ok(())
+}
+
+/// Server certificate chain and key, loaded before privileges are dropped.
+#[derive(Debug)]
+pub struct ServerIdentity {
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    /// The CA certificate in PEM, offered for download.
+    pub ca_pem: String,
+}
+
+impl ServerIdentity {
+    /// Read `server.crt`, `server.key` and `ca.crt`.
+    pub fn load(tls_dir: &Path) -> Result<ServerIdentity> {
+        let read = |n: &str| std::fs::read(tls_dir.join(n)).with_context(|| format!("reading tls/{n}"));
+        let mut chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&read("server.crt")?)
+            .collect::<Result<_, _>>()
+            .map_err(|e| anyhow!("tls/server.crt: {e}"))?;
+        let ca_pem_bytes = read("ca.crt")?;
+        chain.extend(
+            CertificateDer::pem_slice_iter(&ca_pem_bytes)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| anyhow!("tls/ca.crt: {e}"))?,
+        );
+        let key = PrivateKeyDer::from_pem_slice(&read("server.key")?).map_err(|e| anyhow!("tls/server.key: {e}"))?;
+        Ok(ServerIdentity { chain, key, ca_pem: String::from_utf8_lossy(&ca_pem_bytes).into_owned() })
+    }
+
+    /// A rustls server configuration that speaks TLS 1.3 and 1.2 only.
+    pub fn server_config(&self, alpn: &[&[u8]]) -> Result<Arc<rustls::ServerConfig>> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(|e| anyhow!("TLS versions: {e}"))?
+            .with_no_client_auth()
+            .with_single_cert(self.chain.clone(), self.key.clone_key())
+            .map_err(|e| anyhow!("TLS server certificate: {e}"))?;
+        cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        Ok(Arc::new(cfg))
+    }
+}

@@ -1,0 +1,472 @@
+//! Configuration: one TOML file, read in two stages.
+//!
+//! Stage one walks the raw TOML and checks every key and value, collecting
+//! every problem with its key path (unknown keys are errors). Stage two checks
+//! rules across values. Only when both are clean is a [`Config`] returned.
+//! Every default is written down once, in [`defaults`].
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Default values, in one place.
+pub mod defaults {
+    use std::time::Duration;
+
+    /// Default configuration file.
+    pub const CONFIG_PATH: &str = "/etc/pullprint/pullprint.toml";
+    /// Default data folder.
+    pub const DATA_DIR: &str = "/var/lib/pullprint";
+    /// Console, health and mobile pages (HTTPS).
+    pub const WEB_LISTEN: &str = "0.0.0.0:443";
+    /// Under `pullprint demo`.
+    pub const DEMO_WEB_LISTEN: &str = "127.0.0.1:18443";
+    /// The service account the daemon runs as.
+    pub const SERVICE_USER: &str = "pullprint";
+    /// Parked jobs are shredded after this long.
+    pub const RETENTION: Duration = Duration::from_secs(24 * 3600);
+    /// How often the retention sweeper runs.
+    pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+    /// Largest job accepted.
+    pub const MAX_JOB_BYTES: u64 = 2 << 30;
+    /// Free space kept in reserve on the data disk.
+    pub const MIN_FREE_BYTES: u64 = 512 << 20;
+    /// sled's page cache.
+    pub const INDEX_CACHE_BYTES: u64 = 64 << 20;
+    /// How long in-flight requests may run on at shutdown.
+    pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+    /// Server certificate key.
+    pub const KEY_TYPE: super::KeyType = super::KeyType::Rsa2048;
+}
+
+/// Key algorithm of the internal CA and server certificates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    /// RSA 2048 with SHA-256: what printers' panels expect.
+    Rsa2048,
+    /// RSA 3072.
+    Rsa3072,
+    /// RSA 4096.
+    Rsa4096,
+    /// ECDSA P-256 with SHA-256.
+    EcdsaP256,
+}
+
+impl KeyType {
+    fn parse(s: &str) -> Option<KeyType> {
+        Some(match s {
+            "rsa-2048" => KeyType::Rsa2048,
+            "rsa-3072" => KeyType::Rsa3072,
+            "rsa-4096" => KeyType::Rsa4096,
+            "ecdsa-p256" => KeyType::EcdsaP256,
+            _ => return None,
+        })
+    }
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `site.name`
+    pub site_name: String,
+    /// `site.hostnames`: DNS names for the server certificate.
+    pub hostnames: Vec<String>,
+    /// `site.addresses`: IP addresses for the server certificate.
+    pub addresses: Vec<IpAddr>,
+    /// `paths.data_dir`
+    pub data_dir: PathBuf,
+    /// `listen.web`
+    pub web_listen: Vec<SocketAddr>,
+    /// `service.user`: the account to switch to when started as root.
+    pub service_user: String,
+    /// `tls.key_type`
+    pub key_type: KeyType,
+    /// `store.retention`
+    pub retention: Duration,
+    /// `store.sweep_interval`
+    pub sweep_interval: Duration,
+    /// `store.max_job_bytes`
+    pub max_job_bytes: u64,
+    /// `store.min_free_bytes`
+    pub min_free_bytes: u64,
+    /// `store.index_cache_bytes`
+    pub index_cache_bytes: u64,
+    /// `logging.level`
+    pub log_level: log::LevelFilter,
+    /// `service.shutdown_grace`
+    pub shutdown_grace: Duration,
+}
+
+impl Config {
+    /// The configuration `pullprint demo` runs with.
+    pub fn demo(data_dir: PathBuf) -> Config {
+        let mut c = Config::from_toml_str("").unwrap_or_else(|_| unreachable!("the empty config is valid"));
+        c.site_name = "Pullprint demo".into();
+        c.hostnames = vec!["localhost".into()];
+        c.addresses = vec![IpAddr::from([127, 0, 0, 1]), "::1".parse().unwrap_or(IpAddr::from([127, 0, 0, 1]))];
+        c.data_dir = data_dir;
+        c.web_listen = vec![defaults::DEMO_WEB_LISTEN.parse().unwrap_or_else(|_| unreachable!())];
+        c.min_free_bytes = 64 << 20;
+        c
+    }
+
+    /// Read and validate a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigErrors(vec![ConfigError {
+                key: String::new(),
+                message: format!("cannot read {}: {e}", path.display()),
+            }])
+        })?;
+        Config::from_toml_str(&text)
+    }
+
+    /// Validate configuration text.
+    pub fn from_toml_str(text: &str) -> Result<Config, ConfigErrors> {
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            ConfigErrors(vec![ConfigError { key: String::new(), message: format!("not valid TOML: {}", e.message()) }])
+        })?;
+        let mut errs = Vec::new();
+        let mut root = Section::root(&table);
+
+        let mut site = root.section("site");
+        let site_name = site.string("name").unwrap_or_else(|| "Pullprint".into());
+        let hostnames = site.strings("hostnames").unwrap_or_default();
+        let addresses = site.parsed_list::<IpAddr>("addresses", "an IP address").unwrap_or_default();
+        site.finish(&mut errs);
+
+        let mut paths = root.section("paths");
+        let data_dir = paths.path("data_dir").unwrap_or_else(|| defaults::DATA_DIR.into());
+        paths.finish(&mut errs);
+
+        let mut listen = root.section("listen");
+        let web_listen = listen
+            .parsed_list::<SocketAddr>("web", "an address:port")
+            .unwrap_or_else(|| vec![defaults::WEB_LISTEN.parse().unwrap_or_else(|_| unreachable!())]);
+        listen.finish(&mut errs);
+
+        let mut service = root.section("service");
+        let service_user = service.string("user").unwrap_or_else(|| defaults::SERVICE_USER.into());
+        let shutdown_grace = service.duration("shutdown_grace").unwrap_or(defaults::SHUTDOWN_GRACE);
+        service.finish(&mut errs);
+
+        let mut tls = root.section("tls");
+        let key_type = tls.choice("key_type", &["rsa-2048", "rsa-3072", "rsa-4096", "ecdsa-p256"]);
+        let key_type = key_type.and_then(|s| KeyType::parse(&s)).unwrap_or(defaults::KEY_TYPE);
+        tls.finish(&mut errs);
+
+        let mut store = root.section("store");
+        let retention = store.duration("retention").unwrap_or(defaults::RETENTION);
+        let sweep_interval = store.duration("sweep_interval").unwrap_or(defaults::SWEEP_INTERVAL);
+        let max_job_bytes = store.uint("max_job_bytes").unwrap_or(defaults::MAX_JOB_BYTES);
+        let min_free_bytes = store.uint("min_free_bytes").unwrap_or(defaults::MIN_FREE_BYTES);
+        let index_cache_bytes = store.uint("index_cache_bytes").unwrap_or(defaults::INDEX_CACHE_BYTES);
+        store.finish(&mut errs);
+
+        let mut logging = root.section("logging");
+        let log_level = logging
+            .choice("level", &["error", "warn", "info", "debug", "trace"])
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(log::LevelFilter::Info);
+        logging.finish(&mut errs);
+        root.finish(&mut errs);
+
+        // Stage two: rules across values.
+        let mut cross = |key: &str, message: String| errs.push(ConfigError { key: key.into(), message });
+        if retention < Duration::from_secs(60) {
+            cross("store.retention", "must be at least 1 minute".into());
+        }
+        if sweep_interval < Duration::from_secs(1) || sweep_interval > retention {
+            cross("store.sweep_interval", "must be between 1 s and store.retention".into());
+        }
+        if max_job_bytes == 0 {
+            cross("store.max_job_bytes", "must be greater than 0".into());
+        }
+        if web_listen.is_empty() {
+            cross("listen.web", "needs at least one address".into());
+        }
+        if !data_dir.is_absolute() {
+            cross("paths.data_dir", "must be an absolute path".into());
+        }
+        for h in &hostnames {
+            if h.is_empty() || h.len() > 253 || !h.split('.').all(valid_label) {
+                cross("site.hostnames", format!("{h:?} is not a valid DNS name"));
+            }
+        }
+        if !errs.is_empty() {
+            return Err(ConfigErrors(errs));
+        }
+        Ok(Config {
+            site_name,
+            hostnames,
+            addresses,
+            data_dir,
+            web_listen,
+            service_user,
+            key_type,
+            retention,
+            sweep_interval,
+            max_job_bytes,
+            min_free_bytes,
+            index_cache_bytes,
+            log_level,
+            shutdown_grace,
+        })
+    }
+}
+
+fn valid_label(l: &str) -> bool {
+    !l.is_empty()
+        && l.len() <= 63
+        && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+        && !l.starts_with('-')
+        && !l.ends_with('-')
+}
+
+/// One configuration problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Dotted key path, e.g. `store.retention`; empty for the whole file.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Every problem found in a configuration.
+#[derive(Debug, Clone)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "the configuration has {} error(s):", self.0.len())?;
+        for e in &self.0 {
+            if e.key.is_empty() {
+                writeln!(f, "  - {}", e.message)?;
+            } else {
+                writeln!(f, "  - {}: {}", e.key, e.message)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// A view of one TOML table that records which keys were read, so that the
+/// rest can be reported as unknown, and collects the problems it finds.
+struct Section<'a> {
+    table: Option<&'a toml::Table>,
+    path: String,
+    seen: BTreeSet<String>,
+    errs: Vec<ConfigError>,
+}
+
+impl<'a> Section<'a> {
+    fn root(table: &'a toml::Table) -> Section<'a> {
+        Section { table: Some(table), path: String::new(), seen: BTreeSet::new(), errs: Vec::new() }
+    }
+
+    fn key(&self, k: &str) -> String {
+        if self.path.is_empty() { k.into() } else { format!("{}.{k}", self.path) }
+    }
+
+    fn err(&mut self, k: &str, message: String) {
+        let key = self.key(k);
+        self.errs.push(ConfigError { key, message });
+    }
+
+    fn get(&mut self, k: &str) -> Option<&'a toml::Value> {
+        self.seen.insert(k.into());
+        self.table?.get(k)
+    }
+
+    /// A sub-table; missing means all defaults.
+    fn section(&mut self, name: &str) -> Section<'a> {
+        let table = match self.get(name) {
+            None => None,
+            Some(toml::Value::Table(t)) => Some(t),
+            Some(_) => {
+                self.err(name, "must be a table ([section])".into());
+                None
+            }
+        };
+        Section { table, path: self.key(name), seen: BTreeSet::new(), errs: Vec::new() }
+    }
+
+    /// Report unknown keys and hand over every problem found.
+    fn finish(mut self, into: &mut Vec<ConfigError>) {
+        if let Some(t) = self.table {
+            for k in t.keys() {
+                if !self.seen.contains(k) {
+                    let key = self.key(k);
+                    self.errs.push(ConfigError { key, message: "unknown key".into() });
+                }
+            }
+        }
+        into.append(&mut self.errs);
+    }
+
+    fn string(&mut self, k: &str) -> Option<String> {
+        match self.get(k)? {
+            toml::Value::String(s) => Some(s.clone()),
+            other => {
+                self.err(k, format!("must be a string, found {}", other.type_str()));
+                None
+            }
+        }
+    }
+
+    fn strings(&mut self, k: &str) -> Option<Vec<String>> {
+        match self.get(k)? {
+            toml::Value::Array(a) => {
+                let mut out = Vec::new();
+                for (i, v) in a.iter().enumerate() {
+                    match v {
+                        toml::Value::String(s) => out.push(s.clone()),
+                        other => {
+                            self.err(&format!("{k}[{i}]"), format!("must be a string, found {}", other.type_str()))
+                        }
+                    }
+                }
+                Some(out)
+            }
+            other => {
+                self.err(k, format!("must be an array of strings, found {}", other.type_str()));
+                None
+            }
+        }
+    }
+
+    fn parsed_list<T: std::str::FromStr>(&mut self, k: &str, what: &str) -> Option<Vec<T>> {
+        let raw = self.strings(k)?;
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (i, s) in raw.iter().enumerate() {
+            match s.parse() {
+                Ok(v) => out.push(v),
+                Err(_) => {
+                    ok = false;
+                    self.err(&format!("{k}[{i}]"), format!("{s:?} is not {what}"));
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn path(&mut self, k: &str) -> Option<PathBuf> {
+        self.string(k).map(PathBuf::from)
+    }
+
+    fn duration(&mut self, k: &str) -> Option<Duration> {
+        let s = self.string(k)?;
+        match humantime::parse_duration(&s) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.err(k, format!("{s:?} is not a duration like \"24h\" or \"90s\" ({e})"));
+                None
+            }
+        }
+    }
+
+    fn uint(&mut self, k: &str) -> Option<u64> {
+        match self.get(k)? {
+            toml::Value::Integer(i) if *i >= 0 => Some(*i as u64),
+            toml::Value::Integer(_) => {
+                self.err(k, "must not be negative".into());
+                None
+            }
+            other => {
+                self.err(k, format!("must be an integer, found {}", other.type_str()));
+                None
+            }
+        }
+    }
+
+    fn choice(&mut self, k: &str, options: &[&str]) -> Option<String> {
+        let s = self.string(k)?;
+        if options.contains(&s.as_str()) {
+            Some(s)
+        } else {
+            self.err(k, format!("{s:?} is not one of {}", options.join(", ")));
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_config_gives_defaults() {
+        let c = Config::from_toml_str("").expect("valid");
+        assert_eq!(c.data_dir, PathBuf::from(defaults::DATA_DIR));
+        assert_eq!(c.retention, defaults::RETENTION);
+        assert_eq!(c.key_type, KeyType::Rsa2048);
+    }
+
+    #[test]
+    fn every_error_is_reported_with_its_key_path() {
+        let text = r#"
+            colour = "blue"
+            [site]
+            hostnames = ["print.example.com", "bad_name!"]
+            addresses = ["10.0.0.1", "not-an-ip"]
+            [store]
+            retention = "soon"
+            max_job_bytes = -5
+            extra = 1
+            [tls]
+            key_type = "dsa"
+            [listen]
+            web = "0.0.0.0:443"
+        "#;
+        let errs = Config::from_toml_str(text).expect_err("invalid").0;
+        let keys: Vec<&str> = errs.iter().map(|e| e.key.as_str()).collect();
+        for k in [
+            "colour",
+            "site.addresses[1]",
+            "store.retention",
+            "store.max_job_bytes",
+            "store.extra",
+            "tls.key_type",
+            "listen.web",
+            "site.hostnames",
+        ] {
+            assert!(keys.contains(&k), "{k} missing from {keys:?}");
+        }
+    }
+
+    #[test]
+    fn a_full_config_parses() {
+        let text = r#"
+            [site]
+            name = "HQ"
+            hostnames = ["pullprint.corp.example"]
+            addresses = ["10.1.2.3"]
+            [paths]
+            data_dir = "/srv/pullprint"
+            [listen]
+            web = ["0.0.0.0:443", "[::]:443"]
+            [service]
+            user = "pullprint"
+            shutdown_grace = "10s"
+            [tls]
+            key_type = "ecdsa-p256"
+            [store]
+            retention = "12h"
+            sweep_interval = "30s"
+            max_job_bytes = 1073741824
+            min_free_bytes = 1000000
+            index_cache_bytes = 1000000
+            [logging]
+            level = "debug"
+        "#;
+        let c = Config::from_toml_str(text).expect("valid");
+        assert_eq!(c.web_listen.len(), 2);
+        assert_eq!(c.retention, Duration::from_secs(12 * 3600));
+        assert_eq!(c.key_type, KeyType::EcdsaP256);
+    }
+}

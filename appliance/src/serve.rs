@@ -1,0 +1,287 @@
+//! `pullprint serve` (and the daemon half of `pullprint demo`).
+//!
+//! Start-up is one ordered sequence; each step names itself in its error:
+//! 1. bind every listener (still root, if started as root);
+//! 2. check the data folder is private to the account we will run as;
+//! 3. load the site key and the TLS identity;
+//! 4. drop privileges (see [`crate::privdrop`]);
+//! 5. open the job store, which reconciles its index with the job files;
+//! 6. start the runtime, accept connections, tell systemd READY=1.
+//!
+//! On SIGTERM or SIGINT it stops accepting, lets in-flight requests finish
+//! (up to `service.shutdown_grace`), flushes the store and exits 0.
+
+use crate::certs::ServerIdentity;
+use crate::config::Config;
+use crate::datadir::DataDir;
+use crate::{notify, privdrop};
+use anyhow::{Context, Result};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use local_connector::crypto::KeyParams;
+use local_connector::store::{JobStore, StoreOptions};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio_rustls::TlsAcceptor;
+
+/// Most TLS connections served at once on one listener.
+const MAX_CONNECTIONS: usize = 4096;
+/// A TLS handshake that takes longer than this is dropped.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// State the HTTPS front reads.
+struct Appliance {
+    store: JobStore,
+    params: KeyParams,
+    started: Instant,
+    ca_pem: String,
+    min_free: u64,
+}
+
+impl web_admin::Appliance for Appliance {
+    fn perform(&self, action: web_admin::Action) -> web_admin::Outcome {
+        match action {
+            web_admin::Action::Health => web_admin::Outcome::Health(self.health()),
+            web_admin::Action::CaCertificate => web_admin::Outcome::Pem(self.ca_pem.clone()),
+        }
+    }
+}
+
+impl Appliance {
+    fn health(&self) -> web_admin::Health {
+        let mut problems = Vec::new();
+        let free = local_connector::durable::free_bytes(&self.store.options().dir).unwrap_or(0);
+        if free < self.min_free {
+            problems.push(format!(
+                "the data disk has {} MiB free, below the {} MiB reserve: new jobs are refused",
+                free >> 20,
+                self.min_free >> 20
+            ));
+        }
+        web_admin::Health {
+            status: if problems.is_empty() { "ok".into() } else { "degraded".into() },
+            version: env!("CARGO_PKG_VERSION").into(),
+            uptime_s: self.started.elapsed().as_secs(),
+            site_id: self.params.site_id.clone(),
+            parked_jobs: self.store.len() as u64,
+            data_free_bytes: free,
+            problems,
+            dangerous_settings: Vec::new(),
+        }
+    }
+}
+
+fn bind(addr: SocketAddr) -> Result<std::net::TcpListener> {
+    let l = std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
+    l.set_nonblocking(true)?;
+    Ok(l)
+}
+
+/// How the daemon was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `pullprint serve`: drops root to `service.user`.
+    Production,
+    /// `pullprint demo`: runs as whoever started it, on loopback.
+    Demo,
+}
+
+/// Where the running daemon listens, written to `<data dir>/run/endpoints.json`
+/// so that `pullprint status` and tests find it (also with port 0).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct Endpoints {
+    /// Bound HTTPS addresses of the console/health listener.
+    pub web: Vec<SocketAddr>,
+    /// Process id of the daemon.
+    pub pid: u32,
+}
+
+/// Run the daemon until SIGTERM/SIGINT. `banner` is printed once it is ready.
+pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
+    // 1. Listeners.
+    let listeners: Vec<_> =
+        cfg.web_listen.iter().map(|a| bind(*a)).collect::<Result<_>>().context("step 1, bind listeners")?;
+    // 2. Data folder privacy, judged for the account we will run as.
+    let dd = DataDir::new(&cfg.data_dir);
+    if !dd.is_initialised() {
+        anyhow::bail!("{} is not initialised; run `pullprint init` first", dd.root.display());
+    }
+    if !dd.site_key().exists() {
+        // Say "locked" before anything else: a restored folder lacks more than the key.
+        dd.load_site_key().context("step 2, check the data folder")?;
+    }
+    let target_uid = if mode == Mode::Production && nix::unistd::getuid().is_root() {
+        privdrop::lookup(&cfg.service_user)?.uid
+    } else {
+        nix::unistd::getuid().as_raw()
+    };
+    dd.check_private(target_uid).context("step 2, check the data folder")?;
+    // 3. Keys.
+    let site = dd.load_site_key().context("step 3, load the site key")?;
+    let params = dd.read_params()?;
+    let identity = ServerIdentity::load(&dd.tls()).context("step 3, load the TLS identity")?;
+    let tls = identity.server_config(&[b"http/1.1"])?;
+    // 4. Privileges. The process is still single-threaded here.
+    match mode {
+        Mode::Production => {
+            privdrop::drop_privileges(&cfg.service_user).context("step 4, drop privileges")?;
+        }
+        Mode::Demo => nix::sys::prctl::set_no_new_privs().context("step 4, set no_new_privs")?,
+    }
+    let endpoints =
+        Endpoints { web: listeners.iter().filter_map(|l| l.local_addr().ok()).collect(), pid: std::process::id() };
+    let run_dir = dd.root.join("run");
+    local_connector::durable::create_dir_durable(&run_dir, 0o700)?;
+    local_connector::durable::write_atomic(&run_dir.join("endpoints.json"), &serde_json::to_vec(&endpoints)?, 0o600)?;
+    // 5. Store.
+    let (store, reconciled) = JobStore::open(
+        StoreOptions {
+            dir: dd.store(),
+            retention: cfg.retention,
+            max_job_bytes: cfg.max_job_bytes,
+            min_free_bytes: cfg.min_free_bytes,
+            index_cache_bytes: cfg.index_cache_bytes,
+        },
+        &site,
+    )
+    .context("step 5, open the job store")?;
+    drop(site);
+    log::info!("job store open: {} parked jobs; reconciliation {reconciled:?}", store.len());
+    // 6. Runtime.
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("pullprint").build()?;
+    let app = Arc::new(Appliance {
+        store: store.clone(),
+        params,
+        started: Instant::now(),
+        ca_pem: identity.ca_pem.clone(),
+        min_free: cfg.min_free_bytes,
+    });
+    rt.block_on(run(cfg, listeners, TlsAcceptor::from(tls), app, banner))?;
+    store.flush_index()?;
+    log::info!("stopped");
+    Ok(())
+}
+
+async fn run(
+    cfg: &Config,
+    listeners: Vec<std::net::TcpListener>,
+    tls: TlsAcceptor,
+    app: Arc<Appliance>,
+    banner: Option<String>,
+) -> Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    // Every connection holds a clone of `alive`; when all are dropped, shutdown is complete.
+    let (alive, mut all_done) = mpsc::channel::<()>(1);
+    let router = web_admin::router(app.clone());
+    for l in listeners {
+        let l = tokio::net::TcpListener::from_std(l)?;
+        log::info!("listening on https://{}", l.local_addr()?);
+        tokio::spawn(accept_loop(l, tls.clone(), router.clone(), stop_rx.clone(), alive.clone()));
+    }
+    drop(alive);
+
+    let sweeper_store = app.store.clone();
+    let every = cfg.sweep_interval;
+    let mut sweeper_stop = stop_rx.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = sweeper_stop.changed() => return,
+            }
+            let s = sweeper_store.clone();
+            match tokio::task::spawn_blocking(move || s.sweep_expired_now()).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => log::info!("retention: shredded {n} expired job(s)"),
+                Ok(Err(e)) => log::error!("retention sweep failed: {e}"),
+                Err(e) => log::error!("retention sweep panicked: {e}"),
+            }
+        }
+    });
+    if let Some(every) = notify::watchdog_interval() {
+        let mut wd_stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => notify::watchdog(),
+                    _ = wd_stop.changed() => return,
+                }
+            }
+        });
+    }
+
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    notify::ready(&format!("serving; {} parked jobs", app.store.len()));
+    if let Some(b) = banner {
+        println!("{b}");
+    }
+    tokio::select! {
+        _ = term.recv() => log::info!("SIGTERM: shutting down"),
+        _ = tokio::signal::ctrl_c() => log::info!("SIGINT: shutting down"),
+    }
+    notify::stopping();
+    let _ = stop_tx.send(true);
+    if tokio::time::timeout(cfg.shutdown_grace, all_done.recv()).await.is_err() {
+        log::warn!("some connections did not finish within {:?}; closing them", cfg.shutdown_grace);
+    }
+    Ok(())
+}
+
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    tls: TlsAcceptor,
+    router: axum::Router,
+    mut stop: watch::Receiver<bool>,
+    alive: mpsc::Sender<()>,
+) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+            _ = stop.changed() => return,
+        };
+        let (tcp, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    log::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => return,
+        };
+        let (tls, router, mut stop, alive) = (tls.clone(), router.clone(), stop.clone(), alive.clone());
+        tokio::spawn(async move {
+            let _permit = permit;
+            let _alive = alive;
+            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(tcp)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    log::debug!("TLS handshake with {peer} failed: {e}");
+                    return;
+                }
+                Err(_) => {
+                    log::debug!("TLS handshake with {peer} timed out");
+                    return;
+                }
+            };
+            let svc = hyper_util::service::TowerToHyperService::new(router);
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(30))
+                .serve_connection(TokioIo::new(stream), svc);
+            tokio::pin!(conn);
+            tokio::select! {
+                r = conn.as_mut() => if let Err(e) = r { log::debug!("connection from {peer}: {e}") },
+                _ = stop.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,5 @@
+//! Pullprint's end-to-end tests: one binary, one module per capability.
+
+mod crash;
+mod lifecycle;
+mod store_disk;

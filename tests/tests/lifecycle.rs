@@ -1,0 +1,332 @@
+//! The appliance's life: init, serve, status, SIGTERM, systemd notifications,
+//! privilege drop, bad configuration and data folders, backup, restore and
+//! recovery on a second appliance.
+
+use local_connector::store::JobSubmission;
+use pullprint_tests::*;
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::Duration;
+
+fn init(cfg: &Path) -> String {
+    let o = pullprint(&["--config", cfg.to_str().expect("utf8"), "init"]);
+    assert!(o.status.success(), "init failed: {}", text(&o));
+    text(&o)
+}
+
+fn put_job(data: &Path, owner: &str, body: &[u8]) -> local_connector::store::JobId {
+    let store = open_store(data);
+    let mut w = store
+        .create(JobSubmission {
+            owner: owner.into(),
+            document_name: "report.pdf".into(),
+            format: "application/pdf".into(),
+            copies: 1,
+            ..Default::default()
+        })
+        .expect("create");
+    w.write_body(body).expect("write");
+    w.commit().expect("commit").id
+}
+
+#[test]
+fn init_shows_the_password_once_and_stores_only_the_derived_key() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let data = t.path().join("data");
+    let cfg = write_config(t.path(), &data, "");
+    let out = init(&cfg);
+    let pw = password_from(&out);
+    assert!(out.contains("shown once"));
+    // 30 symbols of a 32-symbol alphabet: 150 bits.
+    assert_eq!(pw.replace('-', "").len(), 30);
+    let params: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("keys/site.json")).expect("params")).expect("json");
+    assert!(params["iterations"].as_u64().expect("iterations") >= 600_000);
+    assert_eq!(params["kdf"], "pbkdf2-hmac-sha256");
+    assert!(params["salt"].as_str().expect("salt").len() >= 32);
+    let key_mode = std::fs::metadata(data.join("keys/site.key")).expect("key").permissions().mode() & 0o777;
+    assert_eq!(key_mode, 0o600);
+    // The password appears nowhere in the data folder, in any form a person typed it.
+    let normalised = pw.replace('-', "");
+    for entry in walk(&data) {
+        let bytes = std::fs::read(&entry).expect("read");
+        let hay = String::from_utf8_lossy(&bytes);
+        assert!(!hay.contains(&pw) && !hay.contains(&normalised), "password stored in {}", entry.display());
+    }
+    // A second init refuses and changes nothing.
+    let before = std::fs::read(data.join("keys/site.key")).expect("key");
+    let o = pullprint(&["--config", cfg.to_str().expect("utf8"), "init"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("already initialised"), "{}", text(&o));
+    assert_eq!(std::fs::read(data.join("keys/site.key")).expect("key"), before);
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("read_dir") {
+        let p = e.expect("entry").path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
+}
+
+#[test]
+fn certificates_chain_to_the_internal_ca_with_rsa_2048_and_the_sans() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let data = t.path().join("data");
+    let cfg = write_config(t.path(), &data, "");
+    init(&cfg);
+    // openssl is an independent judge of what rcgen wrote.
+    let verify = std::process::Command::new("openssl")
+        .args(["verify", "-CAfile"])
+        .arg(data.join("tls/ca.crt"))
+        .arg(data.join("tls/server.crt"))
+        .output()
+        .expect("openssl verify");
+    assert!(verify.status.success(), "{}", text(&verify));
+    let show = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-text", "-in"])
+        .arg(data.join("tls/server.crt"))
+        .output()
+        .expect("openssl x509");
+    let s = text(&show);
+    assert!(s.contains("Public-Key: (2048 bit)"), "{s}");
+    assert!(s.contains("DNS:localhost") && s.contains("IP Address:127.0.0.1"), "{s}");
+    assert!(s.contains("TLS Web Server Authentication"), "{s}");
+}
+
+#[test]
+fn ecdsa_p256_is_offered() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let data = t.path().join("data");
+    let cfg = write_config(t.path(), &data, "[tls]\nkey_type = \"ecdsa-p256\"\n");
+    init(&cfg);
+    let show = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-text", "-in"])
+        .arg(data.join("tls/server.crt"))
+        .output()
+        .expect("openssl");
+    assert!(text(&show).contains("prime256v1"), "{}", text(&show));
+}
+
+#[test]
+fn serve_reports_health_speaks_tls12_plus_only_and_stops_cleanly_on_sigterm() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let data = t.path().join("data");
+    let cfg = write_config(t.path(), &data, "[service]\nuser = \"root\"\n");
+    let pw = password_from(&init(&cfg));
+    put_job(&data, "alice", b"%PDF-1.4 one");
+    if is_root() {
+        // Root with service.user = root: serve refuses to keep root on the network.
+        let o = pullprint(&["--config", cfg.to_str().expect("utf8"), "serve"]);
+        assert!(!o.status.success());
+        assert!(text(&o).contains("will not serve the network as root"), "{}", text(&o));
+    }
+    // The demo runs the same daemon without the privilege drop (tested on its own below).
+    let d = Daemon::start(&["demo", "--data-dir", data.to_str().expect("utf8")], &data, &[]).expect("start");
+    let (code, body) = d.get("/healthz").expect("healthz");
+    assert_eq!(code, 200, "{body}");
+    let h: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(h["status"], "ok");
+    assert_eq!(h["parked_jobs"], 1);
+    let (code, ca) = d.get("/ca.crt").expect("ca");
+    assert_eq!(code, 200);
+    assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"));
+    assert_eq!(d.get("/nope").expect("404").0, 404);
+    // TLS 1.1 and 1.0 are refused; 1.2 and 1.3 work (openssl as the client).
+    for (flag, ok) in [("-tls1", false), ("-tls1_1", false), ("-tls1_2", true), ("-tls1_3", true)] {
+        let o = std::process::Command::new("openssl")
+            .args(["s_client", "-connect", &d.web.to_string(), flag, "-CAfile"])
+            .arg(data.join("tls/ca.crt"))
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("openssl s_client");
+        let s = text(&o);
+        let handshake = s.contains("Verify return code: 0 (ok)") && !s.contains("alert");
+        assert_eq!(handshake, ok, "{flag}: {s}");
+    }
+    // `pullprint status` finds and verifies the running daemon.
+    let o = pullprint(&["status", "--data-dir", data.to_str().expect("utf8")]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("parked jobs:  1"), "{}", text(&o));
+    let (status, log) = d.terminate();
+    assert!(status.success(), "exit after SIGTERM: {status}\n{log}");
+    assert!(log.contains("SIGTERM: shutting down") && log.contains("stopped"), "{log}");
+    assert!(!log.contains(&pw) && !log.contains(&pw.replace('-', "")), "the password reached the log");
+    let o = pullprint(&["status", "--data-dir", data.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("not running"));
+}
+
+#[test]
+fn systemd_gets_ready_watchdog_and_stopping() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let data = t.path().join("data");
+    let cfg = write_config(t.path(), &data, "");
+    init(&cfg);
+    let sock_path = t.path().join("notify.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).expect("bind notify socket");
+    sock.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    let d = Daemon::start(
+        &["demo", "--data-dir", data.to_str().expect("utf8")],
+        &data,
+        &[("NOTIFY_SOCKET", sock_path.to_str().expect("utf8")), ("WATCHDOG_USEC", "200000")],
+    )
+    .expect("start");
+    let mut seen = String::new();
+    let mut buf = [0u8; 512];
+    while !(seen.contains("READY=1") && seen.contains("WATCHDOG=1")) {
+        let n = sock.recv(&mut buf).expect("notification");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        seen.push('\n');
+    }
+    let (status, _) = d.terminate();
+    assert!(status.success());
+    loop {
+        let n = sock.recv(&mut buf).expect("STOPPING notification");
+        if String::from_utf8_lossy(&buf[..n]).contains("STOPPING=1") {
+            break;
+        }
+    }
+}
+
+#[test]
+fn serve_as_root_drops_to_the_service_user_before_accepting() {
+    if !is_root() {
+        eprintln!("SKIPPED serve_as_root_drops_to_the_service_user_before_accepting: needs root");
+        return;
+    }
+    let t = world_traversable_tempdir();
+    let data = t.path().join("data");
+    let cfg = write_config(t.path(), &data, "[service]\nuser = \"nobody\"\n");
+    init(&cfg);
+    // init as root handed the folder to the service user.
+    use std::os::unix::fs::MetadataExt;
+    let nobody = nix::unistd::User::from_name("nobody").expect("lookup").expect("nobody exists");
+    assert_eq!(std::fs::metadata(data.join("keys/site.key")).expect("key").uid(), nobody.uid.as_raw());
+    let d = Daemon::start(&["--config", cfg.to_str().expect("utf8"), "serve"], &data, &[]).expect("serve");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", d.pid())).expect("proc status");
+    let uid_line = status.lines().find(|l| l.starts_with("Uid:")).expect("Uid line");
+    assert!(uid_line.split_whitespace().skip(1).all(|u| u == nobody.uid.as_raw().to_string()), "{uid_line}");
+    assert!(
+        status.lines().any(|l| l.starts_with("Groups:") && l.split_whitespace().count() == 1),
+        "supplementary groups kept: {status}"
+    );
+    assert!(status.lines().any(|l| l == "NoNewPrivs:\t1"), "no_new_privs not set");
+    assert!(status.lines().any(|l| l == "CapEff:\t0000000000000000"), "capabilities kept");
+    assert_eq!(d.get("/healthz").expect("health").0, 200);
+    let (s, log) = d.terminate();
+    assert!(s.success(), "{log}");
+    assert!(log.contains("dropped privileges to nobody"), "{log}");
+}
+
+#[test]
+fn a_broken_config_lists_every_error_with_its_key_path() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let cfg = t.path().join("bad.toml");
+    std::fs::write(&cfg, "typo = 1\n[store]\nretention = \"forever\"\nmax_job_bytes = \"big\"\n[listen]\nweb = [\"nowhere\"]\n[site]\nhostnames = [\"ok.example\", \"bad host\"]\n").expect("write");
+    let o = pullprint(&["--config", cfg.to_str().expect("utf8"), "serve"]);
+    assert_eq!(o.status.code(), Some(2));
+    let s = text(&o);
+    for key in [
+        "typo: unknown key",
+        "store.retention:",
+        "store.max_job_bytes: must be an integer",
+        "listen.web[0]:",
+        "site.hostnames:",
+    ] {
+        assert!(s.contains(key), "{key} missing from:\n{s}");
+    }
+    let o = pullprint(&["--config", "/nonexistent/pullprint.toml", "serve"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("cannot read /nonexistent/pullprint.toml"));
+}
+
+#[test]
+fn serve_refuses_an_exposed_or_locked_data_folder_and_says_why() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let data = t.path().join("data");
+    let cfg = write_config(t.path(), &data, "");
+    init(&cfg);
+    let serve = |data: &Path| pullprint(&["demo", "--data-dir", data.to_str().expect("utf8")]);
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let o = serve(&data);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("has mode 755; at most 700"), "{}", text(&o));
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    std::fs::set_permissions(data.join("keys/site.key"), std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let o = serve(&data);
+    assert!(text(&o).contains("site.key has mode 644"), "{}", text(&o));
+    std::fs::remove_file(data.join("keys/site.key")).expect("rm key");
+    let o = serve(&data);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("is missing: this appliance is locked"), "{}", text(&o));
+    assert!(text(&o).contains("pullprint init --recover"), "{}", text(&o));
+}
+
+#[test]
+fn backup_restore_and_recover_on_a_second_appliance() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let data = t.path().join("data");
+    let cfg = write_config(t.path(), &data, "");
+    let pw = password_from(&init(&cfg));
+    let body = body_for(7, 200_000);
+    let id = put_job(&data, "alice", &body);
+    let original_key = std::fs::read(data.join("keys/site.key")).expect("key");
+    let archive = t.path().join("site.backup");
+    let o =
+        pullprint(&["backup", "--data-dir", data.to_str().expect("utf8"), "--output", archive.to_str().expect("utf8")]);
+    assert!(o.status.success(), "{}", text(&o));
+    // The backup carries no site key and no TLS private key in clear.
+    let raw = std::fs::read(&archive).expect("archive");
+    let hay = String::from_utf8_lossy(&raw);
+    assert!(!hay.contains("site.key") && !hay.contains("PRIVATE KEY"), "secret in backup");
+    assert!(!hay.contains(&hex::encode(&original_key[..16])));
+
+    // A second appliance: restore, then unlock with the password.
+    let data2 = t.path().join("data2");
+    let o = pullprint(&["restore", archive.to_str().expect("utf8"), "--data-dir", data2.to_str().expect("utf8")]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("init --recover"));
+    let d2 = data2.to_str().expect("utf8");
+    // Locked until recovered.
+    let o = pullprint(&["demo", "--data-dir", d2]);
+    assert!(text(&o).contains("locked"), "{}", text(&o));
+    // A wrong password changes nothing.
+    let o = pullprint_with_stdin(&["init", "--recover", "--data-dir", d2], "AAAAA-AAAAA-AAAAA-AAAAA-AAAAA-AAAAA\n");
+    assert!(!o.status.success());
+    assert!(text(&o).contains("does not belong to this site"), "{}", text(&o));
+    assert!(!data2.join("keys/site.key").exists());
+    assert!(data2.join("tls/ca.key.sealed").exists());
+    // The right one, typed in lower case, recreates the same key.
+    let o = pullprint_with_stdin(&["init", "--recover", "--data-dir", d2], &format!("{}\n", pw.to_lowercase()));
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(std::fs::read(data2.join("keys/site.key")).expect("key"), original_key);
+    assert_eq!(
+        std::fs::read(data2.join("tls/ca.key")).expect("ca key"),
+        std::fs::read(data.join("tls/ca.key")).expect("ca key")
+    );
+    let store = open_store(&data2);
+    let mut got = Vec::new();
+    store.read_verified(id).expect("job restored").read_to_end(&mut got).expect("read");
+    assert!(got == body);
+    drop(store);
+    let d = Daemon::start(&["demo", "--data-dir", d2], &data2, &[]).expect("restored appliance serves");
+    assert_eq!(d.get("/healthz").expect("health").0, 200);
+    let _ = d.terminate();
+
+    // A damaged archive is refused whole and leaves no folder behind.
+    let mut bad = raw.clone();
+    let at = bad.len() / 2;
+    bad[at] ^= 0xff;
+    let bad_path = t.path().join("bad.backup");
+    std::fs::write(&bad_path, bad).expect("write");
+    let data3 = t.path().join("data3");
+    let o = pullprint(&["restore", bad_path.to_str().expect("utf8"), "--data-dir", data3.to_str().expect("utf8")]);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(!data3.exists());
+    // Restoring over a live data folder is refused.
+    let o = pullprint(&["restore", archive.to_str().expect("utf8"), "--data-dir", data.to_str().expect("utf8")]);
+    assert!(text(&o).contains("not empty"), "{}", text(&o));
+}
