@@ -104,7 +104,6 @@ pub fn backup(dd: &DataDir, out: &Path) -> Result<BackupSummary> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(e).context("reading the local directory"),
     }
-    drop(add_bytes);
 
     let jobs_dir = dd.store().join("jobs");
     let mut names: Vec<_> = match fs::read_dir(&jobs_dir) {

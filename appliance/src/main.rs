@@ -156,7 +156,7 @@ fn main() -> ExitCode {
             .map(|()| println!("Site unlocked in {}. Start it with `pullprint serve`.", cfg.data_dir.display())),
         Command::Serve { .. } => serve::serve(&cfg, serve::Mode::Production, None),
         Command::Demo { .. } => demo(&cfg),
-        Command::Status { json, .. } => return ExitCode::from(status::run(&cfg, json) as u8),
+        Command::Status { json, .. } => return ExitCode::from(status::run(&cfg, json)),
         Command::Backup { output, .. } => backup::backup(&DataDir::new(&cfg.data_dir), &output).map(|s| {
             println!(
                 "Backup written to {}: {} files, {} jobs, {} MiB. It holds no site key: keep the recovery password to restore it.",
@@ -194,10 +194,22 @@ fn fresh_demo_dir() -> Result<PathBuf> {
 
 /// The demo users. They exist only under `pullprint demo`.
 const DEMO_PASSWORD: &str = "pullprint-demo";
-const DEMO_USERS: &[(&str, &str, Option<(&str, &str)>, &[&str])] = &[
-    ("alice", "Alice Demo", Some(("12345678", "1234")), &["PrintUsers"]),
-    ("bob", "Bob Demo", Some(("87654321", "4321")), &["PrintUsers"]),
-    ("admin", "Demo Administrator", None, &["PrintUsers", "PullprintAdmins"]),
+struct DemoUser {
+    name: &'static str,
+    display: &'static str,
+    /// Badge number and PIN.
+    badge_pin: Option<(&'static str, &'static str)>,
+    groups: &'static [&'static str],
+}
+const DEMO_USERS: &[DemoUser] = &[
+    DemoUser { name: "alice", display: "Alice Demo", badge_pin: Some(("12345678", "1234")), groups: &["PrintUsers"] },
+    DemoUser { name: "bob", display: "Bob Demo", badge_pin: Some(("87654321", "4321")), groups: &["PrintUsers"] },
+    DemoUser {
+        name: "admin",
+        display: "Demo Administrator",
+        badge_pin: None,
+        groups: &["PrintUsers", "PullprintAdmins"],
+    },
 ];
 
 fn demo(cfg: &Config) -> Result<()> {
@@ -207,11 +219,11 @@ fn demo(cfg: &Config) -> Result<()> {
         println!("{}", init::password_banner(&cfg.data_dir, &pw));
         let site = dd.load_site_key()?;
         let dir = LocalDirectory::open(&dd.users(), site.card_secret())?;
-        for (name, display, badge_pin, groups) in DEMO_USERS {
-            dir.add_user(name, display, Some(&format!("{name}@demo.pullprint.test")), DEMO_PASSWORD, groups)?;
-            if let Some((badge, pin)) = badge_pin {
-                dir.bind_badge(name, badge)?;
-                dir.set_pin(name, pin)?;
+        for u in DEMO_USERS {
+            dir.add_user(u.name, u.display, Some(&format!("{}@demo.pullprint.test", u.name)), DEMO_PASSWORD, u.groups)?;
+            if let Some((badge, pin)) = u.badge_pin {
+                dir.bind_badge(u.name, badge)?;
+                dir.set_pin(u.name, pin)?;
             }
         }
     }

@@ -56,7 +56,7 @@ pub fn fetch_health(cfg: &Config) -> Result<web_admin::Health> {
 }
 
 /// Print the status; the exit code is 0 when healthy, 1 when degraded, 3 when not running.
-pub fn run(cfg: &Config, json: bool) -> i32 {
+pub fn run(cfg: &Config, json: bool) -> u8 {
     match fetch_health(cfg) {
         Ok(h) => {
             if json {

@@ -18,16 +18,17 @@ pub fn create_dir_durable(dir: &Path, mode: u32) -> io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
-    if let Some(parent) = dir.parent() {
-        if !parent.as_os_str().is_empty() && !parent.is_dir() {
-            create_dir_durable(parent, mode)?;
-        }
+    if let Some(parent) = dir.parent()
+        && !parent.as_os_str().is_empty()
+        && !parent.is_dir()
+    {
+        create_dir_durable(parent, mode)?;
     }
     fs::DirBuilder::new().mode(mode).create(dir)?;
-    if let Some(parent) = dir.parent() {
-        if !parent.as_os_str().is_empty() {
-            sync_dir(parent)?;
-        }
+    if let Some(parent) = dir.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        sync_dir(parent)?;
     }
     Ok(())
 }

@@ -182,10 +182,11 @@ pub fn https_get(addr: SocketAddr, ca_pem: &Path, path: &str) -> Result<(u16, St
     let mut tls = rustls::StreamOwned::new(conn, tcp);
     write!(tls, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
     let mut resp = Vec::new();
-    if let Err(e) = tls.read_to_end(&mut resp) {
-        if resp.is_empty() {
-            return Err(e.to_string());
-        }
+    // Some servers close without close_notify; what arrived is still whole HTTP.
+    if let Err(e) = tls.read_to_end(&mut resp)
+        && resp.is_empty()
+    {
+        return Err(e.to_string());
     }
     let text = String::from_utf8_lossy(&resp).into_owned();
     let code = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or("no status line")?;
@@ -232,7 +233,7 @@ pub fn body_for(seed: u64, len: usize) -> Vec<u8> {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            (x >> 24) as u8
+            (x >> 24).to_le_bytes()[0]
         })
         .collect()
 }

@@ -45,10 +45,10 @@ fn sigkill_during_concurrent_ingest_loses_no_acknowledged_job() {
         for l in rest.lines() {
             // A line cut by the kill is not an acknowledgement.
             let parts: Vec<&str> = l.split(' ').collect();
-            if let ["ACK", id, seed, len] = parts[..] {
-                if let (Some(id), Ok(seed), Ok(len)) = (JobId::parse(id), seed.parse(), len.parse()) {
-                    acked.insert(id, (seed, len));
-                }
+            if let ["ACK", id, seed, len] = parts[..]
+                && let (Some(id), Ok(seed), Ok(len)) = (JobId::parse(id), seed.parse(), len.parse())
+            {
+                acked.insert(id, (seed, len));
             }
         }
         // Reopen as the daemon would after a crash.

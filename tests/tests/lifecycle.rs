@@ -255,6 +255,14 @@ fn serve_refuses_an_exposed_or_locked_data_folder_and_says_why() {
     assert!(!o.status.success());
     assert!(text(&o).contains("has mode 755; at most 700"), "{}", text(&o));
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    if is_root() {
+        // A key file that belongs to someone else is refused too.
+        std::os::unix::fs::lchown(data.join("keys/site.key"), Some(65534), None).expect("chown");
+        let o = serve(&data);
+        assert!(!o.status.success());
+        assert!(text(&o).contains("site.key is owned by uid 65534, not the service user"), "{}", text(&o));
+        std::os::unix::fs::lchown(data.join("keys/site.key"), Some(0), None).expect("chown back");
+    }
     std::fs::set_permissions(data.join("keys/site.key"), std::fs::Permissions::from_mode(0o644)).expect("chmod");
     let o = serve(&data);
     assert!(text(&o).contains("site.key has mode 644"), "{}", text(&o));

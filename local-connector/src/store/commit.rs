@@ -54,14 +54,12 @@ fn run(dir: PathBuf, rx: Receiver<Request>) {
             batch.push(more);
         }
         let mut results: Vec<io::Result<()>> = batch.iter().map(|r| std::fs::rename(&r.part, &r.done)).collect();
-        if results.iter().any(|r| r.is_ok()) {
-            if let Err(e) = crate::durable::sync_dir(&dir) {
-                // Without the directory fsync no rename is durable: fail them all.
-                for r in results.iter_mut() {
-                    if r.is_ok() {
-                        *r = Err(io::Error::new(e.kind(), format!("fsync of jobs directory: {e}")));
-                    }
-                }
+        if results.iter().any(|r| r.is_ok())
+            && let Err(e) = crate::durable::sync_dir(&dir)
+        {
+            // Without the directory fsync no rename is durable: fail them all.
+            for r in results.iter_mut().filter(|r| r.is_ok()) {
+                *r = Err(io::Error::new(e.kind(), format!("fsync of jobs directory: {e}")));
             }
         }
         for (req, res) in batch.into_iter().zip(results) {

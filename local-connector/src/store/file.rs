@@ -14,7 +14,7 @@
 //! only copy of the wrapped data key) and the end magic before unlinking.
 
 use super::{JobId, JobMeta, StoreError};
-use crate::crypto::stream::{CHUNK, NONCE_PREFIX};
+use crate::crypto::stream::{CHUNK_U32, NONCE_PREFIX};
 use crate::crypto::{CryptoError, SealKey};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
@@ -42,7 +42,7 @@ impl Header {
         h[..8].copy_from_slice(MAGIC);
         h[8..24].copy_from_slice(&self.id.0);
         h[24..31].copy_from_slice(&self.nonce_prefix);
-        h[32..36].copy_from_slice(&(CHUNK as u32).to_be_bytes());
+        h[32..36].copy_from_slice(&CHUNK_U32.to_be_bytes());
         h
     }
 
@@ -50,7 +50,7 @@ impl Header {
         if &b[..8] != MAGIC {
             return Err("not a job file (bad magic)");
         }
-        if b[32..36] != (CHUNK as u32).to_be_bytes() {
+        if b[32..36] != CHUNK_U32.to_be_bytes() {
             return Err("unsupported chunk size");
         }
         if b[31] != 0 || b[36..].iter().any(|&x| x != 0) {

@@ -33,7 +33,7 @@ use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use zeroize::Zeroizing;
 
 /// Errors of the job store. Each names the step that failed.
@@ -145,7 +145,7 @@ impl std::fmt::Debug for JobStore {
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    meta::unix_ms()
 }
 
 impl JobStore {
@@ -210,10 +210,10 @@ impl JobStore {
         if free < reserve.saturating_add(sub.expected_size.unwrap_or(0)) {
             return Err(StoreError::DiskFull { free, reserve });
         }
-        if let Some(n) = sub.expected_size {
-            if n > self.inner.opts.max_job_bytes {
-                return Err(StoreError::TooLarge { max: self.inner.opts.max_job_bytes });
-            }
+        if let Some(n) = sub.expected_size
+            && n > self.inner.opts.max_job_bytes
+        {
+            return Err(StoreError::TooLarge { max: self.inner.opts.max_job_bytes });
         }
         let id = JobId::new();
         let part = self.inner.jobs_dir.join(format!("{id}.part"));
@@ -404,7 +404,8 @@ impl JobStore {
             let zeros = vec![0u8; 64 * 1024];
             let mut at = from;
             while at < len.saturating_sub(SHRED_MAGIC.len() as u64) {
-                let n = (len - SHRED_MAGIC.len() as u64 - at).min(zeros.len() as u64) as usize;
+                let left = len - SHRED_MAGIC.len() as u64 - at;
+                let n = usize::try_from(left).map_or(zeros.len(), |l| l.min(zeros.len()));
                 f.write_all_at(&zeros[..n], at).map_err(|e| StoreError::io("wipe envelope", e))?;
                 at += n as u64;
             }
@@ -588,15 +589,18 @@ impl JobWriter {
         let (mut out, size) = enc.finish().map_err(|e| self.store.map_write_err("seal body", e))?;
         let now = now_ms();
         let retention = self.sub.retention.unwrap_or(self.store.inner.opts.retention);
-        let meta = JobMeta::from_submission(self.id, &self.sub, now, now + retention.as_millis() as u64, size);
+        let meta =
+            JobMeta::from_submission(self.id, &self.sub, now, now.saturating_add(meta::duration_ms(retention)), size);
         let mut env = Envelope { meta, data_key: hex::encode(*self.data_key), sealed_len: sealed_len(size) };
         let env_json = serde_json::to_vec(&env).map(Zeroizing::new);
         env.wipe();
         let env_json = env_json.map_err(|e| StoreError::io("encode envelope", io::Error::other(e)))?;
         let sealed = self.store.inner.kek.seal(&self.header_bytes, &env_json);
+        let sealed_len_field = u32::try_from(sealed.len())
+            .map_err(|_| StoreError::io("encode envelope", io::Error::other("envelope over 4 GiB")))?;
         let write_trailer = |out: &mut BufWriter<File>| -> io::Result<()> {
             out.write_all(&sealed)?;
-            out.write_all(&(sealed.len() as u32).to_be_bytes())?;
+            out.write_all(&sealed_len_field.to_be_bytes())?;
             out.write_all(file::END_MAGIC)?;
             out.flush()
         };

@@ -157,8 +157,7 @@ fn reserve_refuses_new_jobs_and_keeps_old_ones() {
 fn reconcile_rebuilds_a_lost_index_and_clears_debris() {
     let d = tempfile::tempdir().expect("tempdir");
     let (store, _) = JobStore::open(options(d.path()), &site()).expect("open");
-    let ids: Vec<_> =
-        (0..5).map(|i| put(&store, if i % 2 == 0 { "alice" } else { "bob" }, &[i as u8; 1000]).id).collect();
+    let ids: Vec<_> = (0u8..5).map(|i| put(&store, if i % 2 == 0 { "alice" } else { "bob" }, &[i; 1000]).id).collect();
     let jobs = store.inner.jobs_dir.clone();
     drop(store);
     fs::remove_dir_all(d.path().join("store/index")).expect("lose index");
@@ -231,10 +230,10 @@ fn retention_sweeper_shreds_expired_jobs_only() {
 fn concurrent_writers_share_commits() {
     let d = tempfile::tempdir().expect("tempdir");
     let (store, _) = JobStore::open(options(d.path()), &site()).expect("open");
-    let handles: Vec<_> = (0..8)
+    let handles: Vec<_> = (0u8..8)
         .map(|t| {
             let s = store.clone();
-            std::thread::spawn(move || (0..20).map(|i| put(&s, "alice", &[t as u8, i as u8]).id).collect::<Vec<_>>())
+            std::thread::spawn(move || (0u8..20).map(|i| put(&s, "alice", &[t, i]).id).collect::<Vec<_>>())
         })
         .collect();
     let ids: Vec<JobId> = handles.into_iter().flat_map(|h| h.join().expect("join")).collect();
