@@ -233,10 +233,11 @@ fn demo(cfg: &Config) -> Result<()> {
          \x20 Data folder     {data}\n\
          \x20 Health          https://{web}/healthz\n\
          \x20 Internal CA     https://{web}/ca.crt   (also {data}/tls/ca.crt)\n\
-         \x20 Status          pullprint status --data-dir {data}\n\
+         \x20 Status          {exe} status --data-dir {data}\n\
          \x20 Demo users      alice, bob, admin — password {DEMO_PASSWORD}\n\
          \x20                 alice: badge 12345678, PIN 1234;  bob: badge 87654321, PIN 4321\n",
         data = cfg.data_dir.display(),
+        exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "pullprint".into()),
     );
     serve::serve(cfg, serve::Mode::Demo, Some(banner))
 }
