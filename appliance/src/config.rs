@@ -23,6 +23,14 @@ pub mod defaults {
     pub const WEB_LISTEN: &str = "0.0.0.0:443";
     /// Under `pullprint demo`.
     pub const DEMO_WEB_LISTEN: &str = "127.0.0.1:18443";
+    /// The IPP Everywhere queue (IPPS).
+    pub const IPP_LISTEN: &str = "0.0.0.0:631";
+    /// Under `pullprint demo`.
+    pub const DEMO_IPP_LISTEN: &str = "127.0.0.1:10631";
+    /// Parked jobs one user may have.
+    pub const MAX_JOBS_PER_USER: u64 = 500;
+    /// Parked bytes one user may have.
+    pub const MAX_BYTES_PER_USER: u64 = 10 << 30;
     /// The service account the daemon runs as.
     pub const SERVICE_USER: &str = "pullprint";
     /// Parked jobs are shredded after this long.
@@ -79,6 +87,16 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `listen.web`
     pub web_listen: Vec<SocketAddr>,
+    /// `listen.ipp`
+    pub ipp_listen: Vec<SocketAddr>,
+    /// `ipp.printer_name`
+    pub printer_name: String,
+    /// `ipp.location`
+    pub printer_location: String,
+    /// `ipp.max_jobs_per_user`
+    pub max_jobs_per_user: u64,
+    /// `ipp.max_bytes_per_user`
+    pub max_bytes_per_user: u64,
     /// `service.user`: the account to switch to when started as root.
     pub service_user: String,
     /// `tls.key_type`
@@ -108,6 +126,7 @@ impl Config {
         c.addresses = vec![IpAddr::from([127, 0, 0, 1]), "::1".parse().unwrap_or(IpAddr::from([127, 0, 0, 1]))];
         c.data_dir = data_dir;
         c.web_listen = vec![defaults::DEMO_WEB_LISTEN.parse().unwrap_or_else(|_| unreachable!())];
+        c.ipp_listen = vec![defaults::DEMO_IPP_LISTEN.parse().unwrap_or_else(|_| unreachable!())];
         c.min_free_bytes = 64 << 20;
         c
     }
@@ -145,7 +164,17 @@ impl Config {
         let web_listen = listen
             .parsed_list::<SocketAddr>("web", "an address:port")
             .unwrap_or_else(|| vec![defaults::WEB_LISTEN.parse().unwrap_or_else(|_| unreachable!())]);
+        let ipp_listen = listen
+            .parsed_list::<SocketAddr>("ipp", "an address:port")
+            .unwrap_or_else(|| vec![defaults::IPP_LISTEN.parse().unwrap_or_else(|_| unreachable!())]);
         listen.finish(&mut errs);
+
+        let mut ipp = root.section("ipp");
+        let printer_name = ipp.string("printer_name").unwrap_or_else(|| "Pullprint".into());
+        let printer_location = ipp.string("location").unwrap_or_default();
+        let max_jobs_per_user = ipp.uint("max_jobs_per_user").unwrap_or(defaults::MAX_JOBS_PER_USER);
+        let max_bytes_per_user = ipp.uint("max_bytes_per_user").unwrap_or(defaults::MAX_BYTES_PER_USER);
+        ipp.finish(&mut errs);
 
         let mut service = root.section("service");
         let service_user = service.string("user").unwrap_or_else(|| defaults::SERVICE_USER.into());
@@ -187,6 +216,15 @@ impl Config {
         if web_listen.is_empty() {
             cross("listen.web", "needs at least one address".into());
         }
+        if ipp_listen.is_empty() {
+            cross("listen.ipp", "needs at least one address".into());
+        }
+        if printer_name.is_empty() || printer_name.chars().count() > 127 {
+            cross("ipp.printer_name", "must be 1 to 127 characters".into());
+        }
+        if max_jobs_per_user == 0 {
+            cross("ipp.max_jobs_per_user", "must be greater than 0".into());
+        }
         if !data_dir.is_absolute() {
             cross("paths.data_dir", "must be an absolute path".into());
         }
@@ -204,6 +242,11 @@ impl Config {
             addresses,
             data_dir,
             web_listen,
+            ipp_listen,
+            printer_name,
+            printer_location,
+            max_jobs_per_user,
+            max_bytes_per_user,
             service_user,
             key_type,
             retention,

@@ -12,6 +12,7 @@ mod certs;
 mod config;
 mod datadir;
 mod init;
+mod ipp_listener;
 mod logging;
 mod notify;
 mod privdrop;
@@ -63,6 +64,12 @@ enum Command {
         /// Data folder to use (a fresh temporary one when omitted).
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
+        /// Port of the console and health pages (default 18443; 0 picks a free one).
+        #[arg(long, value_name = "PORT")]
+        web_port: Option<u16>,
+        /// Port of the IPP print queue (default 10631; 0 picks a free one).
+        #[arg(long, value_name = "PORT")]
+        ipp_port: Option<u16>,
     },
     /// Report the running appliance's health.
     Status {
@@ -128,7 +135,7 @@ fn main() -> ExitCode {
         Command::Demo { .. } => (None, Some(log::LevelFilter::Info)),
     };
     let cfg = match &cli.command {
-        Command::Demo { data_dir } => {
+        Command::Demo { data_dir, web_port, ipp_port } => {
             let dir = match data_dir {
                 Some(d) => absolute(d),
                 None => match fresh_demo_dir() {
@@ -139,7 +146,14 @@ fn main() -> ExitCode {
                     }
                 },
             };
-            Config::demo(dir)
+            let mut c = Config::demo(dir);
+            if let Some(p) = web_port {
+                c.web_listen[0].set_port(*p);
+            }
+            if let Some(p) = ipp_port {
+                c.ipp_listen[0].set_port(*p);
+            }
+            c
         }
         _ => match load_config(cli.config.as_deref(), data_dir.as_deref()) {
             Ok(c) => c,
@@ -227,12 +241,13 @@ fn demo(cfg: &Config) -> Result<()> {
             }
         }
     }
-    let web = cfg.web_listen[0];
+    // {web} and {ipp} are filled in by `serve` with the addresses actually bound.
     let banner = format!(
         "Pullprint demo is running. Press Ctrl-C to stop.\n\n\
          \x20 Data folder     {data}\n\
-         \x20 Health          https://{web}/healthz\n\
-         \x20 Internal CA     https://{web}/ca.crt   (also {data}/tls/ca.crt)\n\
+         \x20 Print queue     ipps://{{ipp}}/ipp/print   (IPP Everywhere; sign in as a demo user)\n\
+         \x20 Health          https://{{web}}/healthz\n\
+         \x20 Internal CA     https://{{web}}/ca.crt   (also {data}/tls/ca.crt)\n\
          \x20 Status          {exe} status --data-dir {data}\n\
          \x20 Demo users      alice, bob, admin — password {DEMO_PASSWORD}\n\
          \x20                 alice: badge 12345678, PIN 1234;  bob: badge 87654321, PIN 4321\n",

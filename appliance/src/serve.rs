@@ -93,6 +93,9 @@ pub enum Mode {
 pub struct Endpoints {
     /// Bound HTTPS addresses of the console/health listener.
     pub web: Vec<SocketAddr>,
+    /// Bound IPPS addresses of the print queue.
+    #[serde(default)]
+    pub ipp: Vec<SocketAddr>,
     /// Process id of the daemon.
     pub pid: u32,
 }
@@ -102,6 +105,8 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     // 1. Listeners.
     let listeners: Vec<_> =
         cfg.web_listen.iter().map(|a| bind(*a)).collect::<Result<_>>().context("step 1, bind listeners")?;
+    let ipp_listeners: Vec<_> =
+        cfg.ipp_listen.iter().map(|a| bind(*a)).collect::<Result<_>>().context("step 1, bind listeners")?;
     // 2. Data folder privacy, judged for the account we will run as.
     let dd = DataDir::new(&cfg.data_dir);
     if !dd.is_initialised() {
@@ -129,8 +134,11 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         }
         Mode::Demo => nix::sys::prctl::set_no_new_privs().context("step 4, set no_new_privs")?,
     }
-    let endpoints =
-        Endpoints { web: listeners.iter().filter_map(|l| l.local_addr().ok()).collect(), pid: std::process::id() };
+    let endpoints = Endpoints {
+        web: listeners.iter().filter_map(|l| l.local_addr().ok()).collect(),
+        ipp: ipp_listeners.iter().filter_map(|l| l.local_addr().ok()).collect(),
+        pid: std::process::id(),
+    };
     let run_dir = dd.root.join("run");
     local_connector::durable::create_dir_durable(&run_dir, 0o700)?;
     local_connector::durable::write_atomic(&run_dir.join("endpoints.json"), &serde_json::to_vec(&endpoints)?, 0o600)?;
@@ -146,7 +154,14 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         &site,
     )
     .context("step 5, open the job store")?;
+    let directory = Arc::new(
+        local_connector::directory::LocalDirectory::open(&dd.users(), site.card_secret())
+            .context("step 5, open the directory")?,
+    );
     drop(site);
+    let queue = Arc::new(build_queue(cfg, &endpoints, &params, &store)?);
+    let ipp_state =
+        crate::ipp_listener::IppState { queue, auth: Arc::new(crate::ipp_listener::Authenticator::new(directory)) };
     log::info!("job store open: {} parked jobs; reconciliation {reconciled:?}", store.len());
     // 6. Runtime.
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("pullprint").build()?;
@@ -157,27 +172,83 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         ca_pem: identity.ca_pem.clone(),
         min_free: cfg.min_free_bytes,
     });
-    rt.block_on(run(cfg, listeners, TlsAcceptor::from(tls), app, banner))?;
+    rt.block_on(run(cfg, listeners, ipp_listeners, TlsAcceptor::from(tls), app, ipp_state, banner))?;
     store.flush_index()?;
     log::info!("stopped");
     Ok(())
 }
 
+/// The printer URIs and description of the IPP queue, from the configuration
+/// and the ports actually bound.
+fn build_queue(
+    cfg: &Config,
+    ep: &Endpoints,
+    params: &KeyParams,
+    store: &JobStore,
+) -> Result<local_connector::ipp::Queue> {
+    let ipp_port = ep.ipp.first().map(|a| a.port()).unwrap_or(631);
+    let web_port = ep.web.first().map(|a| a.port()).unwrap_or(443);
+    let mut hosts: Vec<String> = cfg.hostnames.clone();
+    hosts.extend(cfg.addresses.iter().map(|a| if a.is_ipv6() { format!("[{a}]") } else { a.to_string() }));
+    if hosts.is_empty() {
+        hosts.push("localhost".into());
+    }
+    let port = |p: u16, default: u16| if p == default { String::new() } else { format!(":{p}") };
+    let uris = hosts.iter().map(|h| format!("ipps://{h}{}/ipp/print", port(ipp_port, 631))).collect();
+    let s = &params.site_id;
+    let uuid = if s.len() == 32 {
+        format!("urn:uuid:{}-{}-4{}-8{}-{}", &s[0..8], &s[8..12], &s[13..16], &s[17..20], &s[20..32])
+    } else {
+        "urn:uuid:00000000-0000-4000-8000-000000000000".into()
+    };
+    let facts = local_connector::ipp::printer::PrinterFacts {
+        name: cfg.printer_name.clone(),
+        uris,
+        uuid,
+        more_info: format!("https://{}{}/", hosts[0], port(web_port, 443)),
+        location: cfg.printer_location.clone(),
+        organization: cfg.site_name.clone(),
+        up_time: 1,
+        started_unix: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        queued: 0,
+        capacity_percent: 100,
+        accepting: true,
+    };
+    let limits = local_connector::ipp::QueueLimits {
+        max_jobs_per_user: usize::try_from(cfg.max_jobs_per_user).unwrap_or(usize::MAX),
+        max_bytes_per_user: cfg.max_bytes_per_user,
+    };
+    Ok(local_connector::ipp::Queue::new(store.clone(), facts, limits)?)
+}
+
 async fn run(
     cfg: &Config,
     listeners: Vec<std::net::TcpListener>,
+    ipp_listeners: Vec<std::net::TcpListener>,
     tls: TlsAcceptor,
     app: Arc<Appliance>,
+    ipp_state: crate::ipp_listener::IppState,
     banner: Option<String>,
 ) -> Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     // Every connection holds a clone of `alive`; when all are dropped, shutdown is complete.
     let (alive, mut all_done) = mpsc::channel::<()>(1);
     let router = web_admin::router(app.clone());
+    let web_bound: Vec<SocketAddr> = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
+    let ipp_bound: Vec<SocketAddr> = ipp_listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
     for l in listeners {
         let l = tokio::net::TcpListener::from_std(l)?;
         log::info!("listening on https://{}", l.local_addr()?);
         tokio::spawn(accept_loop(l, tls.clone(), router.clone(), stop_rx.clone(), alive.clone()));
+    }
+    let ipp_router = crate::ipp_listener::router(ipp_state);
+    for l in ipp_listeners {
+        let l = tokio::net::TcpListener::from_std(l)?;
+        log::info!("IPP queue on ipps://{}/ipp/print", l.local_addr()?);
+        tokio::spawn(accept_loop(l, tls.clone(), ipp_router.clone(), stop_rx.clone(), alive.clone()));
     }
     drop(alive);
 
@@ -216,7 +287,8 @@ async fn run(
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     notify::ready(&format!("serving; {} parked jobs", app.store.len()));
     if let Some(b) = banner {
-        println!("{b}");
+        let first = |v: &[SocketAddr]| v.first().map(|a| a.to_string()).unwrap_or_default();
+        println!("{}", b.replace("{web}", &first(&web_bound)).replace("{ipp}", &first(&ipp_bound)));
     }
     tokio::select! {
         _ = term.recv() => log::info!("SIGTERM: shutting down"),
@@ -269,7 +341,7 @@ async fn accept_loop(
                     return;
                 }
             };
-            let svc = hyper_util::service::TowerToHyperService::new(router);
+            let svc = hyper_util::service::TowerToHyperService::new(router.layer(axum::Extension(peer)));
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(Duration::from_secs(30))

@@ -12,4 +12,5 @@
 pub mod crypto;
 pub mod directory;
 pub mod durable;
+pub mod ipp;
 pub mod store;

@@ -77,6 +77,9 @@ pub fn password_from(init_output: &str) -> String {
         .to_owned()
 }
 
+pub mod ipp;
+pub mod peers;
+
 /// A running `pullprint serve` (or `demo`), killed by PID when dropped.
 #[derive(Debug)]
 pub struct Daemon {
@@ -86,6 +89,8 @@ pub struct Daemon {
     pub data: PathBuf,
     /// Where its web listener is bound.
     pub web: SocketAddr,
+    /// Where its IPP listener is bound.
+    pub ipp: SocketAddr,
     log: PathBuf,
 }
 
@@ -110,8 +115,9 @@ impl Daemon {
             if let Ok(b) = std::fs::read(data.join("run/endpoints.json")) {
                 let v: serde_json::Value = serde_json::from_slice(&b).expect("endpoints json");
                 let web: SocketAddr = v["web"][0].as_str().expect("web addr").parse().expect("addr");
-                if TcpStream::connect(web).is_ok() {
-                    return Ok(Daemon { child, data: data.to_owned(), web, log });
+                let ipp: SocketAddr = v["ipp"][0].as_str().expect("ipp addr").parse().expect("addr");
+                if TcpStream::connect(web).is_ok() && TcpStream::connect(ipp).is_ok() {
+                    return Ok(Daemon { child, data: data.to_owned(), web, ipp, log });
                 }
             }
             if Instant::now() > deadline {
@@ -164,6 +170,19 @@ impl Drop for Daemon {
 
 /// GET over HTTPS with TLS 1.2+, trusting only `ca_pem`; returns status and body.
 pub fn https_get(addr: SocketAddr, ca_pem: &Path, path: &str) -> Result<(u16, String), String> {
+    let (code, _, body) = https_request(addr, ca_pem, "GET", path, &[], &[])?;
+    Ok((code, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// One HTTPS request (HTTP/1.1, Connection: close); returns status, raw headers and body.
+pub fn https_request(
+    addr: SocketAddr,
+    ca_pem: &Path,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<(u16, String, Vec<u8>), String> {
     use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
     let mut roots = rustls::RootCertStore::empty();
     let pem = std::fs::read(ca_pem).map_err(|e| e.to_string())?;
@@ -180,7 +199,15 @@ pub fn https_get(addr: SocketAddr, ca_pem: &Path, path: &str) -> Result<(u16, St
     let tcp = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).map_err(|e| e.to_string())?;
     tcp.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
     let mut tls = rustls::StreamOwned::new(conn, tcp);
-    write!(tls, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    tls.write_all(head.as_bytes()).map_err(|e| e.to_string())?;
+    // The server may answer (and close) before taking the whole body.
+    let _ = tls.write_all(body);
     let mut resp = Vec::new();
     // Some servers close without close_notify; what arrived is still whole HTTP.
     if let Err(e) = tls.read_to_end(&mut resp)
@@ -188,10 +215,28 @@ pub fn https_get(addr: SocketAddr, ca_pem: &Path, path: &str) -> Result<(u16, St
     {
         return Err(e.to_string());
     }
-    let text = String::from_utf8_lossy(&resp).into_owned();
-    let code = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or("no status line")?;
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
-    Ok((code, body))
+    let split = resp.windows(4).position(|w| w == b"\r\n\r\n").ok_or("no end of headers")?;
+    let head = String::from_utf8_lossy(&resp[..split]).into_owned();
+    let code = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or("no status line")?;
+    let mut body = resp[split + 4..].to_vec();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        body = dechunk(&body);
+    }
+    Ok((code, head, body))
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(nl) = b.windows(2).position(|w| w == b"\r\n") {
+        let n = usize::from_str_radix(String::from_utf8_lossy(&b[..nl]).trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        let start = nl + 2;
+        out.extend_from_slice(&b[start..(start + n).min(b.len())]);
+        b = &b[(start + n + 2).min(b.len())..];
+    }
+    out
 }
 
 /// True when the tests run as root (privilege drop and tmpfs tests need it).

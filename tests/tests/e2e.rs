@@ -1,5 +1,6 @@
 //! Pullprint's end-to-end tests: one binary, one module per capability.
 
 mod crash;
+mod ipp;
 mod lifecycle;
 mod store_disk;

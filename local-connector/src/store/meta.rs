@@ -130,6 +130,8 @@ pub struct JobSubmission {
     pub expected_size: Option<u64>,
     /// Retention for this job instead of the store's default.
     pub retention: Option<Duration>,
+    /// The job's number for clients (IPP `job-id`), unique on this appliance.
+    pub number: Option<i32>,
 }
 
 /// A parked job's metadata. Sealed in the job file's envelope and in the index.
@@ -166,6 +168,9 @@ pub struct JobMeta {
     pub source_addr: Option<String>,
     /// Notes from analysis.
     pub notes: Vec<String>,
+    /// The job's number for clients (IPP `job-id`).
+    #[serde(default)]
+    pub number: Option<i32>,
 }
 
 impl JobMeta {
@@ -186,6 +191,7 @@ impl JobMeta {
             application: s.application.clone(),
             source_addr: s.source_addr.clone(),
             notes: s.notes.clone(),
+            number: s.number,
         }
     }
 }

@@ -123,6 +123,7 @@ struct Inner {
     by_id: sled::Tree,
     by_owner: sled::Tree,
     by_expiry: sled::Tree,
+    by_number: sled::Tree,
     committer: GroupCommitter,
 }
 
@@ -173,6 +174,7 @@ impl JobStore {
             by_id: db.open_tree("jobs")?,
             by_owner: db.open_tree("by_owner")?,
             by_expiry: db.open_tree("by_expiry")?,
+            by_number: db.open_tree("by_number")?,
             db,
             committer: GroupCommitter::start(jobs_dir.clone()).map_err(|e| StoreError::io("start committer", e))?,
             kek: site.job_kek(),
@@ -248,11 +250,15 @@ impl JobStore {
         let sealed = self.inner.kek.seal(&meta.id.0, &serde_json::to_vec(meta).unwrap_or_default());
         let (owner_key, expiry_key) = self.index_keys(meta);
         let i = &self.inner;
-        (&i.by_id, &i.by_owner, &i.by_expiry)
-            .transaction(|(by_id, by_owner, by_expiry)| {
+        let number = meta.number.map(i32::to_be_bytes);
+        (&i.by_id, &i.by_owner, &i.by_expiry, &i.by_number)
+            .transaction(|(by_id, by_owner, by_expiry, by_number)| {
                 by_id.insert(&meta.id.0[..], sealed.as_slice())?;
                 by_owner.insert(owner_key.as_slice(), &[][..])?;
                 by_expiry.insert(expiry_key.as_slice(), &[][..])?;
+                if let Some(n) = number {
+                    by_number.insert(&n[..], &meta.id.0[..])?;
+                }
                 Ok(())
             })
             .map_err(Self::tx_err)
@@ -261,10 +267,14 @@ impl JobStore {
     fn index_remove(&self, meta: &JobMeta) -> Result<(), StoreError> {
         let (owner_key, expiry_key) = self.index_keys(meta);
         let i = &self.inner;
-        (&i.by_id, &i.by_owner, &i.by_expiry)
-            .transaction(|(by_id, by_owner, by_expiry)| {
+        let number = meta.number.map(i32::to_be_bytes);
+        (&i.by_id, &i.by_owner, &i.by_expiry, &i.by_number)
+            .transaction(|(by_id, by_owner, by_expiry, by_number)| {
                 by_owner.remove(owner_key.as_slice())?;
                 by_expiry.remove(expiry_key.as_slice())?;
+                if let Some(n) = number {
+                    by_number.remove(&n[..])?;
+                }
                 by_id.remove(&meta.id.0[..])?;
                 Ok(())
             })
@@ -298,6 +308,26 @@ impl JobStore {
             .open(&id.0, sealed)
             .map_err(|_| StoreError::Corrupt { id, why: "index record fails authentication".into() })?;
         serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt { id, why: format!("index record: {e}") })
+    }
+
+    /// The job with client-facing number `number` (IPP `job-id`), if parked.
+    pub fn get_by_number(&self, number: i32) -> Result<Option<JobMeta>, StoreError> {
+        match self.inner.by_number.get(number.to_be_bytes())? {
+            Some(id) => match JobId::from_slice(&id) {
+                Some(id) => match self.get(id) {
+                    Ok(m) => Ok(Some(m)),
+                    Err(StoreError::NotFound(_)) => Ok(None),
+                    Err(e) => Err(e),
+                },
+                None => Ok(None),
+            },
+            None => Ok(None),
+        }
+    }
+
+    /// The highest job number in use, for resuming numbering after a restart.
+    pub fn max_number(&self) -> Result<Option<i32>, StoreError> {
+        Ok(self.inner.by_number.last()?.and_then(|(k, _)| <[u8; 4]>::try_from(&k[..]).ok()).map(i32::from_be_bytes))
     }
 
     /// Every parked job of `owner`, oldest first.

@@ -1,0 +1,303 @@
+//! The IPPS listener: HTTP/1.1 over TLS 1.2+, `POST /ipp/print` with
+//! `application/ipp` bodies (RFC 8010 §4, RFC 7472).
+//!
+//! The body is read until the attribute section is complete (checked by the
+//! sans-IO scanner as bytes arrive), handed to the queue, and, for jobs, the
+//! document is streamed into the store through a bounded channel so memory
+//! stays constant whatever the job's size.
+//!
+//! Identity is HTTP Basic over TLS, checked against the directory. Verified
+//! credentials are remembered for five minutes as an HMAC under a key that
+//! lives only in this process's memory, because each password check is a
+//! deliberately slow hash.
+
+use anyhow::Result;
+use axum::body::Body;
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::{Request, Response, StatusCode};
+use local_connector::crypto::{hmac_sha256, random_bytes};
+use local_connector::directory::LocalDirectory;
+use local_connector::ipp::{Caller, Queue, Step, wire};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long verified credentials are remembered.
+const CREDENTIAL_TTL: Duration = Duration::from_secs(300);
+/// Most remembered credentials.
+const CREDENTIAL_CACHE: usize = 10_000;
+/// Document bytes buffered between the socket and the store.
+const PIPE_DEPTH: usize = 16;
+
+/// Who may print: checks Basic credentials against the directory.
+#[derive(Debug)]
+pub struct Authenticator {
+    directory: Arc<LocalDirectory>,
+    cache_key: [u8; 32],
+    cache: Mutex<HashMap<[u8; 32], (String, Instant)>>,
+}
+
+impl Authenticator {
+    /// Authenticate against `directory`.
+    pub fn new(directory: Arc<LocalDirectory>) -> Authenticator {
+        Authenticator { directory, cache_key: random_bytes(), cache: Mutex::new(HashMap::new()) }
+    }
+
+    /// The user named by an `Authorization: Basic` header, if the password is right.
+    pub fn basic(&self, header: &str) -> Option<String> {
+        let encoded = header.strip_prefix("Basic ").or_else(|| header.strip_prefix("basic "))?.trim();
+        let decoded = zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.decode(encoded).ok()?);
+        let text = std::str::from_utf8(&decoded).ok()?;
+        let (user, password) = text.split_once(':')?;
+        let tag = hmac_sha256(&self.cache_key, &decoded);
+        {
+            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((u, at)) = cache.get(&tag)
+                && at.elapsed() < CREDENTIAL_TTL
+            {
+                return Some(u.clone());
+            }
+        }
+        let found = self.directory.verify_password(user, password)?;
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= CREDENTIAL_CACHE {
+            cache.retain(|_, (_, at)| at.elapsed() < CREDENTIAL_TTL);
+            if cache.len() >= CREDENTIAL_CACHE {
+                cache.clear();
+            }
+        }
+        cache.insert(tag, (found.name.clone(), Instant::now()));
+        Some(found.name)
+    }
+}
+
+fn plain(status: StatusCode, msg: &str) -> Response<Body> {
+    let mut r = Response::new(Body::from(format!("{msg}\n")));
+    *r.status_mut() = status;
+    r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/plain"));
+    r
+}
+
+fn ipp_reply(bytes: Vec<u8>) -> Response<Body> {
+    let mut r = Response::new(Body::from(bytes));
+    r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/ipp"));
+    r
+}
+
+fn unauthorized() -> Response<Body> {
+    let mut r = plain(StatusCode::UNAUTHORIZED, "authentication required");
+    r.headers_mut().insert(
+        hyper::header::WWW_AUTHENTICATE,
+        hyper::header::HeaderValue::from_static("Basic realm=\"Pullprint\", charset=\"UTF-8\""),
+    );
+    r
+}
+
+/// What the IPP router needs.
+#[derive(Debug, Clone)]
+pub struct IppState {
+    /// The queue.
+    pub queue: Arc<Queue>,
+    /// Credential checks.
+    pub auth: Arc<Authenticator>,
+}
+
+/// The IPP listener's router: every request goes through [`handle`].
+pub fn router(state: IppState) -> axum::Router {
+    axum::Router::new().fallback(entry).layer(axum::extract::DefaultBodyLimit::disable()).with_state(state)
+}
+
+async fn entry(
+    axum::extract::State(st): axum::extract::State<IppState>,
+    axum::Extension(peer): axum::Extension<SocketAddr>,
+    req: Request<Body>,
+) -> Response<Body> {
+    match handle(st.queue, st.auth, peer, req).await {
+        Ok(r) => r,
+        Err(never) => match never {},
+    }
+}
+
+/// Serve one HTTP request on the IPP listener.
+pub async fn handle(
+    queue: Arc<Queue>,
+    auth: Arc<Authenticator>,
+    peer: SocketAddr,
+    req: Request<Body>,
+) -> Result<Response<Body>, std::convert::Infallible> {
+    let path = req.uri().path();
+    if !(path == "/ipp/print" || path.starts_with("/ipp/print/")) {
+        return Ok(plain(StatusCode::NOT_FOUND, "no such queue; print to /ipp/print"));
+    }
+    if req.method() != hyper::Method::POST {
+        return Ok(plain(StatusCode::METHOD_NOT_ALLOWED, "IPP requests are POSTed with Content-Type application/ipp"));
+    }
+    let is_ipp = req
+        .headers()
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/ipp")));
+    if !is_ipp {
+        return Ok(plain(StatusCode::BAD_REQUEST, "Content-Type must be application/ipp"));
+    }
+    let authz = req.headers().get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let mut body = req.into_body();
+
+    // 1. Read until the attribute section is complete.
+    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    let data_at = loop {
+        match wire::scan(&buf) {
+            Ok(wire::Scan::Complete { data_at }) => break data_at,
+            Ok(wire::Scan::NeedMore) => {}
+            Err(e) => {
+                log::debug!("IPP request from {peer} refused: {e}");
+                return Ok(bad_request(&buf, &e.to_string()));
+            }
+        }
+        match body.frame().await {
+            Some(Ok(f)) => {
+                if let Ok(d) = f.into_data() {
+                    buf.extend_from_slice(&d);
+                }
+            }
+            Some(Err(e)) => {
+                log::debug!("IPP request from {peer} broke off: {e}");
+                return Ok(plain(StatusCode::BAD_REQUEST, "request body broke off"));
+            }
+            None => return Ok(bad_request(&buf, "the IPP message ends before its end-of-attributes tag")),
+        }
+    };
+    let rest = buf.split_off(data_at);
+
+    // 2. Who is asking. A wrong password is treated like none: ask again.
+    let op = wire::header(&buf).map(|h| h.code).unwrap_or(0);
+    let user = match authz {
+        Some(h) => {
+            let auth = auth.clone();
+            match tokio::task::spawn_blocking(move || auth.basic(&h)).await {
+                Ok(Some(u)) => Some(u),
+                _ => {
+                    log::info!("IPP: failed authentication from {peer}");
+                    drain(body).await;
+                    return Ok(unauthorized());
+                }
+            }
+        }
+        None => None,
+    };
+    if user.is_none() && Queue::needs_user(op) {
+        drain(body).await;
+        return Ok(unauthorized());
+    }
+    let caller = Caller { user, addr: peer.ip().to_string() };
+    let q = queue.clone();
+    let step = match tokio::task::spawn_blocking(move || q.handle(&caller, &buf)).await {
+        Ok(s) => s,
+        Err(e) => {
+            log::error!("IPP handler panicked: {e}");
+            return Ok(plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error"));
+        }
+    };
+    match step {
+        Step::Reply(bytes) => Ok(ipp_reply(bytes)),
+        Step::Unauthenticated => Ok(unauthorized()),
+        Step::Receive(receiver) => Ok(ipp_reply(receive(*receiver, rest, body, peer).await)),
+    }
+}
+
+/// Read and discard the rest of a request body (bounded), so that a client
+/// still sending its document receives our early answer instead of a reset.
+async fn drain(mut body: Body) {
+    const LIMIT: u64 = 256 << 20;
+    let mut seen = 0u64;
+    while let Some(Ok(f)) = body.frame().await {
+        if let Ok(d) = f.into_data() {
+            seen += d.len() as u64;
+            if seen > LIMIT {
+                return;
+            }
+        }
+    }
+}
+
+fn bad_request(buf: &[u8], why: &str) -> Response<Body> {
+    // Answer in IPP when at least the header arrived, so the client sees the status.
+    match wire::header(buf) {
+        Some(h) => {
+            let mut r = ipp::prelude::IppRequestResponse::new_response(
+                ipp::model::IppVersion(if matches!(h.version >> 8, 1 | 2) { h.version } else { 0x0101 }),
+                ipp::model::StatusCode::ClientErrorBadRequest,
+                h.request_id,
+            )
+            .unwrap_or_else(|_| unreachable!("fixed charset and language"));
+            if let Ok(m) = ipp::prelude::IppValue::new_text_without_language(why.chars().take(255).collect::<String>())
+                && let Ok(a) = ipp::prelude::IppAttribute::with_name("status-message", m)
+            {
+                r.attributes_mut().add(ipp::model::DelimiterTag::OperationAttributes, a);
+            }
+            ipp_reply(r.to_bytes().to_vec())
+        }
+        None => plain(StatusCode::BAD_REQUEST, why),
+    }
+}
+
+/// Stream the document into the store on a blocking thread.
+async fn receive(
+    mut receiver: local_connector::ipp::Receiver,
+    first: Vec<u8>,
+    mut body: Body,
+    peer: SocketAddr,
+) -> Vec<u8> {
+    enum Piece {
+        Data(Bytes),
+        End,
+        Broken(String),
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Piece>(PIPE_DEPTH);
+    let writer = tokio::task::spawn_blocking(move || {
+        while let Some(p) = rx.blocking_recv() {
+            match p {
+                Piece::Data(d) => {
+                    if let Err(e) = receiver.write(&d) {
+                        return receiver.fail(e);
+                    }
+                }
+                Piece::End => return receiver.finish(),
+                Piece::Broken(why) => return receiver.abort(&why),
+            }
+        }
+        receiver.abort("the request body broke off")
+    });
+    if !first.is_empty() {
+        let _ = tx.send(Piece::Data(Bytes::from(first))).await;
+    }
+    loop {
+        match body.frame().await {
+            Some(Ok(f)) => {
+                if let Ok(d) = f.into_data()
+                    && tx.send(Piece::Data(d)).await.is_err()
+                {
+                    // The writer stopped (too large, disk full): its reply says why.
+                    break;
+                }
+            }
+            Some(Err(e)) => {
+                log::info!("IPP document from {peer} broke off: {e}; nothing was stored");
+                let _ = tx.send(Piece::Broken(format!("the document broke off: {e}"))).await;
+                break;
+            }
+            None => {
+                let _ = tx.send(Piece::End).await;
+                break;
+            }
+        }
+    }
+    drop(tx);
+    writer.await.unwrap_or_else(|e| {
+        log::error!("IPP receiver panicked: {e}");
+        Vec::new()
+    })
+}

@@ -1,0 +1,839 @@
+//! The IPP Everywhere queue: one `switch` over the operation, with every
+//! request validated before anything happens, and every job parked in the
+//! encrypted store in `pending-held` until its owner releases it.
+//!
+//! It is sans-socket: the listener hands it the attribute bytes of a request
+//! and the caller's authenticated identity, and either sends back the reply
+//! it gets, or streams the document into the [`Receiver`] it gets and then
+//! sends back what [`Receiver::finish`] returns.
+
+use super::printer::{self, FORMATS, PrinterFacts, Requested};
+use super::values::Attrs;
+use super::wire;
+use crate::store::{JobMeta, JobStore, JobSubmission, JobWriter, Sides, StoreError};
+use ipp::model::{DelimiterTag, IppVersion, Operation, StatusCode};
+use ipp::prelude::*;
+use std::collections::{HashMap, VecDeque};
+use std::io::Cursor;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Completed and canceled jobs remembered for Get-Jobs (which-jobs=completed).
+const HISTORY: usize = 1000;
+/// Job numbers reserved per durable write of the allocator.
+const NUMBER_BLOCK: i32 = 1000;
+
+/// Who is asking, as established by the listener.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Authenticated user name, or `None` when no credentials were given.
+    pub user: Option<String>,
+    /// The client's address, recorded with the job.
+    pub addr: String,
+}
+
+/// Limits the queue enforces.
+#[derive(Debug, Clone)]
+pub struct QueueLimits {
+    /// Most parked jobs per user.
+    pub max_jobs_per_user: usize,
+    /// Most parked bytes per user.
+    pub max_bytes_per_user: u64,
+}
+
+/// What the listener should do next.
+#[derive(Debug)]
+pub enum Step {
+    /// Send this IPP response.
+    Reply(Vec<u8>),
+    /// The operation needs an authenticated user: answer HTTP 401.
+    Unauthenticated,
+    /// Stream the document data into the receiver, then send what `finish` returns.
+    Receive(Box<Receiver>),
+}
+
+/// A request's identity for its response.
+#[derive(Debug, Clone, Copy)]
+struct Ctx {
+    version: IppVersion,
+    request_id: i32,
+}
+
+/// An IPP error: status and a message for `status-message`.
+#[derive(Debug)]
+struct Fail(StatusCode, String);
+
+fn fail<T>(s: StatusCode, m: impl Into<String>) -> Result<T, Fail> {
+    Err(Fail(s, m.into()))
+}
+
+/// A job made by Create-Job that has no document yet.
+#[derive(Debug, Clone)]
+struct OpenJob {
+    owner: String,
+    ticket: Ticket,
+    created: Instant,
+}
+
+/// A finished (canceled) job, for history.
+#[derive(Debug, Clone)]
+struct Finished {
+    number: i32,
+    owner: String,
+    name: String,
+    created_unix: u64,
+    finished_unix: u64,
+    state: i32,
+    reason: &'static str,
+}
+
+/// What the client asked for the job (job template and document description).
+#[derive(Debug, Clone, Default)]
+struct Ticket {
+    job_name: String,
+    document_name: Option<String>,
+    format: String,
+    copies: u32,
+    sides: Sides,
+    color: Option<String>,
+}
+
+/// The queue.
+#[derive(Debug)]
+pub struct Queue {
+    store: JobStore,
+    facts: Mutex<PrinterFacts>,
+    limits: QueueLimits,
+    started: Instant,
+    started_unix: u64,
+    numbers: Mutex<Numbers>,
+    open: Mutex<HashMap<i32, OpenJob>>,
+    history: Mutex<VecDeque<Finished>>,
+}
+
+#[derive(Debug)]
+struct Numbers {
+    next: i32,
+    reserved_to: i32,
+    file: PathBuf,
+}
+
+impl Numbers {
+    fn open(store: &JobStore) -> Result<Numbers, StoreError> {
+        let file = store.options().dir.join("job-numbers");
+        let saved = std::fs::read_to_string(&file).ok().and_then(|s| s.trim().parse::<i32>().ok()).unwrap_or(0);
+        let used = store.max_number()?.unwrap_or(0);
+        let next = saved.max(used).saturating_add(1);
+        let mut n = Numbers { next, reserved_to: next, file };
+        n.reserve()?;
+        Ok(n)
+    }
+
+    /// Durably reserve the next block, so that numbers never repeat after a crash.
+    fn reserve(&mut self) -> Result<(), StoreError> {
+        let to = self.next.saturating_add(NUMBER_BLOCK);
+        crate::durable::write_atomic(&self.file, to.to_string().as_bytes(), 0o600)
+            .map_err(|e| StoreError::io("reserve job numbers", e))?;
+        self.reserved_to = to;
+        Ok(())
+    }
+
+    fn take(&mut self) -> Result<i32, StoreError> {
+        if self.next >= self.reserved_to {
+            self.reserve()?;
+        }
+        let n = self.next;
+        self.next = self.next.checked_add(1).unwrap_or(1);
+        Ok(n)
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+fn first_string(v: &IppValue) -> Option<String> {
+    let v = match v {
+        IppValue::Array(a) => a.first()?,
+        other => other,
+    };
+    Some(match v {
+        IppValue::Keyword(s) => s.to_string(),
+        IppValue::NameWithoutLanguage(s) => s.to_string(),
+        IppValue::NameWithLanguage { name, .. } => name.to_string(),
+        IppValue::TextWithoutLanguage(s) => s.to_string(),
+        IppValue::TextWithLanguage { text, .. } => text.to_string(),
+        IppValue::MimeMediaType(s) => s.to_string(),
+        IppValue::Uri(s) => s.to_string(),
+        IppValue::Charset(s) => s.to_string(),
+        IppValue::NaturalLanguage(s) => s.to_string(),
+        _ => return None,
+    })
+}
+
+fn strings(v: &IppValue) -> Vec<String> {
+    match v {
+        IppValue::Array(a) => a.iter().filter_map(first_string).collect(),
+        other => first_string(other).into_iter().collect(),
+    }
+}
+
+/// The operation group and the job group of a parsed request.
+struct Parsed {
+    op: Vec<IppAttribute>,
+    job: Vec<IppAttribute>,
+}
+
+impl Parsed {
+    fn get(&self, name: &str) -> Option<&IppValue> {
+        self.op.iter().find(|a| a.name().as_str() == name).map(|a| a.value())
+    }
+    fn string(&self, name: &str) -> Option<String> {
+        self.get(name).and_then(first_string)
+    }
+    fn integer(&self, name: &str) -> Result<Option<i32>, Fail> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(IppValue::Integer(i)) => Ok(Some(*i)),
+            Some(_) => fail(StatusCode::ClientErrorBadRequest, format!("{name} must be an integer")),
+        }
+    }
+    fn boolean(&self, name: &str) -> Result<Option<bool>, Fail> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(IppValue::Boolean(b)) => Ok(Some(*b)),
+            Some(_) => fail(StatusCode::ClientErrorBadRequest, format!("{name} must be a boolean")),
+        }
+    }
+    fn job_value(&self, name: &str) -> Option<&IppValue> {
+        self.job.iter().find(|a| a.name().as_str() == name).map(|a| a.value())
+    }
+}
+
+impl Queue {
+    /// A queue parking into `store`.
+    pub fn new(store: JobStore, facts: PrinterFacts, limits: QueueLimits) -> Result<Queue, StoreError> {
+        let numbers = Numbers::open(&store)?;
+        Ok(Queue {
+            store,
+            started_unix: facts.started_unix,
+            facts: Mutex::new(facts),
+            limits,
+            started: Instant::now(),
+            numbers: Mutex::new(numbers),
+            open: Mutex::new(HashMap::new()),
+            history: Mutex::new(VecDeque::new()),
+        })
+    }
+
+    /// Whether an operation needs an authenticated caller. Anyone may ask
+    /// what the queue supports; everything about jobs needs a user.
+    pub fn needs_user(operation: i16) -> bool {
+        operation != Operation::GetPrinterAttributes as i16
+    }
+
+    /// Handle one request whose attribute section is `attrs` (from the first
+    /// byte of the message through the end-of-attributes tag).
+    pub fn handle(&self, caller: &Caller, attrs: &[u8]) -> Step {
+        let Some(h) = wire::header(attrs) else {
+            return Step::Reply(error_reply(
+                Ctx { version: IppVersion::v1_1(), request_id: 0 },
+                Fail(StatusCode::ClientErrorBadRequest, "short message".into()),
+            ));
+        };
+        let ctx = Ctx { version: IppVersion(h.version), request_id: h.request_id };
+        match self.dispatch(caller, ctx, h, attrs) {
+            Ok(step) => step,
+            Err(f) => Step::Reply(error_reply(ctx, f)),
+        }
+    }
+
+    fn dispatch(&self, caller: &Caller, ctx: Ctx, h: wire::Header, attrs: &[u8]) -> Result<Step, Fail> {
+        if !matches!(h.version >> 8, 1 | 2) {
+            return fail(StatusCode::ServerErrorVersionNotSupported, "IPP version not supported (use 1.1 or 2.0)");
+        }
+        if h.request_id <= 0 {
+            return fail(StatusCode::ClientErrorBadRequest, "request-id must be positive");
+        }
+        let parsed = parse(attrs)?;
+        check_operation_group(&parsed)?;
+        let Some(op) = Operation::from_i16(h.code) else {
+            return fail(
+                StatusCode::ServerErrorOperationNotSupported,
+                format!("operation 0x{:04x} is not supported", h.code),
+            );
+        };
+        if !printer::OPERATIONS.contains(&i32::from(h.code)) {
+            return fail(StatusCode::ServerErrorOperationNotSupported, format!("{op:?} is not supported"));
+        }
+        if parsed.get("printer-uri").is_none() && parsed.get("job-uri").is_none() {
+            return fail(StatusCode::ClientErrorBadRequest, "printer-uri is missing");
+        }
+        if Self::needs_user(h.code) && caller.user.is_none() {
+            return Ok(Step::Unauthenticated);
+        }
+        let user = caller.user.clone().unwrap_or_default();
+        match op {
+            Operation::GetPrinterAttributes => self.get_printer_attributes(ctx, &parsed).map(Step::Reply),
+            Operation::ValidateJob => {
+                self.ticket(&parsed, true)?;
+                Ok(Step::Reply(ok_reply(ctx, StatusCode::SuccessfulOk, Vec::new())))
+            }
+            Operation::PrintJob => {
+                let ticket = self.ticket(&parsed, true)?;
+                self.check_limits(&user)?;
+                let number = self.next_number()?;
+                self.receiver(ctx, caller, &user, number, ticket)
+            }
+            Operation::CreateJob => {
+                let ticket = self.ticket(&parsed, false)?;
+                self.check_limits(&user)?;
+                let number = self.next_number()?;
+                self.expire_open();
+                let name = ticket.job_name.clone();
+                self.open
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(number, OpenJob { owner: user.clone(), ticket, created: Instant::now() });
+                let attrs = self.open_job_attrs(number, &name, &user);
+                Ok(Step::Reply(ok_reply(ctx, StatusCode::SuccessfulOk, attrs)))
+            }
+            Operation::SendDocument => self.send_document(ctx, caller, &user, &parsed),
+            Operation::CancelJob => self.cancel_job(ctx, &user, &parsed).map(Step::Reply),
+            Operation::CancelMyJobs => self.cancel_my_jobs(ctx, &user).map(Step::Reply),
+            Operation::CloseJob => {
+                let n = job_number(&parsed)?;
+                if self.store.get_by_number(n).map_err(internal)?.is_some_and(|m| m.owner == user) {
+                    Ok(Step::Reply(ok_reply(ctx, StatusCode::SuccessfulOk, Vec::new())))
+                } else if self.open.lock().unwrap_or_else(|p| p.into_inner()).get(&n).is_some_and(|o| o.owner == user) {
+                    fail(StatusCode::ClientErrorNotPossible, "the job has no document yet; send it with Send-Document")
+                } else {
+                    fail(StatusCode::ClientErrorNotFound, format!("job {n} does not exist"))
+                }
+            }
+            Operation::GetJobAttributes => self.get_job_attributes(ctx, &user, &parsed).map(Step::Reply),
+            Operation::GetJobs => self.get_jobs(ctx, &user, &parsed).map(Step::Reply),
+            Operation::IdentifyPrinter => {
+                log::info!("Identify-Printer from {} ({})", user, caller.addr);
+                Ok(Step::Reply(ok_reply(ctx, StatusCode::SuccessfulOk, Vec::new())))
+            }
+            _ => fail(StatusCode::ServerErrorOperationNotSupported, format!("{op:?} is not supported")),
+        }
+    }
+
+    fn next_number(&self) -> Result<i32, Fail> {
+        self.numbers.lock().unwrap_or_else(|p| p.into_inner()).take().map_err(internal)
+    }
+
+    fn expire_open(&self) {
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, o| o.created.elapsed() < Duration::from_secs(60));
+    }
+
+    fn check_limits(&self, user: &str) -> Result<(), Fail> {
+        let jobs = self.store.jobs_of(user).map_err(internal)?;
+        if jobs.len() >= self.limits.max_jobs_per_user {
+            return fail(
+                StatusCode::ClientErrorNotPossible,
+                format!("you already have {} jobs waiting (the limit); release or delete some first", jobs.len()),
+            );
+        }
+        let bytes: u64 = jobs.iter().map(|m| m.size).sum();
+        if bytes >= self.limits.max_bytes_per_user {
+            return fail(
+                StatusCode::ClientErrorNotPossible,
+                format!("your waiting jobs use {} MiB, the limit; release or delete some first", bytes >> 20),
+            );
+        }
+        Ok(())
+    }
+
+    /// Validate the job template and document attributes of a job-creating request.
+    fn ticket(&self, p: &Parsed, with_document: bool) -> Result<Ticket, Fail> {
+        let mut t = Ticket { copies: 1, ..Default::default() };
+        t.job_name = p.string("job-name").or_else(|| p.string("document-name")).unwrap_or_else(|| "Untitled".into());
+        t.document_name = p.string("document-name");
+        if let Some(c) = p.string("compression")
+            && c != "none"
+        {
+            return fail(StatusCode::ClientErrorCompressionNotSupported, format!("compression {c:?} is not supported"));
+        }
+        if with_document {
+            t.format = self.format(p)?;
+        }
+        if let Some(v) = p.job_value("copies") {
+            match v {
+                IppValue::Integer(c) if (1..=999).contains(c) => t.copies = u32::try_from(*c).unwrap_or(1),
+                _ => return fail(StatusCode::ClientErrorAttributesOrValuesNotSupported, "copies must be 1 to 999"),
+            }
+        }
+        if let Some(v) = p.job_value("sides") {
+            t.sides = match first_string(v).as_deref() {
+                Some("one-sided") => Sides::OneSided,
+                Some("two-sided-long-edge") => Sides::TwoSidedLongEdge,
+                Some("two-sided-short-edge") => Sides::TwoSidedShortEdge,
+                _ => return fail(StatusCode::ClientErrorAttributesOrValuesNotSupported, "unsupported sides value"),
+            };
+        }
+        if let Some(v) = p.job_value("print-color-mode") {
+            match first_string(v) {
+                Some(m) if printer::COLOR_MODES.contains(&m.as_str()) => t.color = Some(m),
+                _ => {
+                    return fail(StatusCode::ClientErrorAttributesOrValuesNotSupported, "unsupported print-color-mode");
+                }
+            }
+        }
+        Ok(t)
+    }
+
+    fn format(&self, p: &Parsed) -> Result<String, Fail> {
+        let f = p.string("document-format").unwrap_or_else(|| "application/octet-stream".into());
+        if !FORMATS.contains(&f.as_str()) {
+            return fail(
+                StatusCode::ClientErrorDocumentFormatNotSupported,
+                format!("document-format {f:?} is not supported"),
+            );
+        }
+        Ok(f)
+    }
+
+    fn receiver(&self, ctx: Ctx, caller: &Caller, user: &str, number: i32, ticket: Ticket) -> Result<Step, Fail> {
+        let sub = JobSubmission {
+            owner: user.to_owned(),
+            document_name: ticket.document_name.clone().unwrap_or_else(|| ticket.job_name.clone()),
+            format: ticket.format.clone(),
+            copies: ticket.copies,
+            sides: ticket.sides,
+            source_addr: Some(caller.addr.clone()),
+            number: Some(number),
+            ..Default::default()
+        };
+        let writer = self.store.create(sub).map_err(store_fail)?;
+        Ok(Step::Receive(Box::new(Receiver {
+            ctx,
+            writer: Some(writer),
+            facts: self.facts.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            started_unix: self.started_unix,
+            up_time: self.up_time(),
+        })))
+    }
+
+    fn send_document(&self, ctx: Ctx, caller: &Caller, user: &str, p: &Parsed) -> Result<Step, Fail> {
+        let n = job_number(p)?;
+        if p.boolean("last-document")?.is_none() {
+            return fail(StatusCode::ClientErrorBadRequest, "last-document is missing");
+        }
+        let open = {
+            let mut open = self.open.lock().unwrap_or_else(|pp| pp.into_inner());
+            match open.get(&n) {
+                Some(o) if o.owner == user => open.remove(&n),
+                _ => None,
+            }
+        };
+        let Some(open) = open else {
+            if self.store.get_by_number(n).map_err(internal)?.is_some_and(|m| m.owner == user) {
+                return fail(
+                    StatusCode::ServerErrorMultipleDocumentJobsNotSupported,
+                    "this queue takes one document per job",
+                );
+            }
+            return fail(StatusCode::ClientErrorNotFound, format!("job {n} does not exist or has timed out"));
+        };
+        let mut ticket = open.ticket;
+        ticket.format = self.format(p)?;
+        if let Some(d) = p.string("document-name") {
+            ticket.document_name = Some(d);
+        }
+        self.receiver(ctx, caller, user, n, ticket)
+    }
+
+    fn find_owned(&self, user: &str, n: i32) -> Result<JobMeta, Fail> {
+        match self.store.get_by_number(n).map_err(internal)? {
+            Some(m) if m.owner == user => Ok(m),
+            // Another user's job is reported as missing: its existence is not theirs to know.
+            _ => fail(StatusCode::ClientErrorNotFound, format!("job {n} does not exist")),
+        }
+    }
+
+    fn cancel_job(&self, ctx: Ctx, user: &str, p: &Parsed) -> Result<Vec<u8>, Fail> {
+        let n = job_number(p)?;
+        if self.history.lock().unwrap_or_else(|pp| pp.into_inner()).iter().any(|f| f.number == n && f.owner == user) {
+            return fail(StatusCode::ClientErrorNotPossible, format!("job {n} is already finished"));
+        }
+        let open = self.open.lock().unwrap_or_else(|pp| pp.into_inner()).remove(&n);
+        if let Some(o) = open {
+            if o.owner == user {
+                self.remember(Finished {
+                    number: n,
+                    owner: o.owner,
+                    name: o.ticket.job_name,
+                    created_unix: unix_now(),
+                    finished_unix: unix_now(),
+                    state: 7,
+                    reason: "job-canceled-by-user",
+                });
+                return Ok(ok_reply(ctx, StatusCode::SuccessfulOk, Vec::new()));
+            }
+            self.open.lock().unwrap_or_else(|pp| pp.into_inner()).insert(n, o);
+        }
+        let m = self.find_owned(user, n)?;
+        self.store.delete(m.id).map_err(store_fail)?;
+        self.remember(Finished {
+            number: n,
+            owner: m.owner,
+            name: m.document_name,
+            created_unix: m.submitted_at_ms / 1000,
+            finished_unix: unix_now(),
+            state: 7,
+            reason: "job-canceled-by-user",
+        });
+        Ok(ok_reply(ctx, StatusCode::SuccessfulOk, Vec::new()))
+    }
+
+    fn cancel_my_jobs(&self, ctx: Ctx, user: &str) -> Result<Vec<u8>, Fail> {
+        for m in self.store.jobs_of(user).map_err(internal)? {
+            self.store.delete(m.id).map_err(store_fail)?;
+            if let Some(n) = m.number {
+                self.remember(Finished {
+                    number: n,
+                    owner: m.owner,
+                    name: m.document_name,
+                    created_unix: m.submitted_at_ms / 1000,
+                    finished_unix: unix_now(),
+                    state: 7,
+                    reason: "job-canceled-by-user",
+                });
+            }
+        }
+        Ok(ok_reply(ctx, StatusCode::SuccessfulOk, Vec::new()))
+    }
+
+    fn remember(&self, f: Finished) {
+        let mut h = self.history.lock().unwrap_or_else(|p| p.into_inner());
+        if h.len() >= HISTORY {
+            h.pop_front();
+        }
+        h.push_back(f);
+    }
+
+    fn up_time(&self) -> i32 {
+        i32::try_from(self.started.elapsed().as_secs()).unwrap_or(i32::MAX).max(1)
+    }
+
+    fn get_printer_attributes(&self, ctx: Ctx, p: &Parsed) -> Result<Vec<u8>, Fail> {
+        let requested = Requested::new(p.get("requested-attributes").map(strings));
+        if let Some(f) = p.string("document-format")
+            && !FORMATS.contains(&f.as_str())
+        {
+            return fail(
+                StatusCode::ClientErrorDocumentFormatNotSupported,
+                format!("document-format {f:?} is not supported"),
+            );
+        }
+        let mut facts = self.facts.lock().unwrap_or_else(|pp| pp.into_inner()).clone();
+        facts.up_time = self.up_time();
+        facts.queued = i32::try_from(self.store.len()).unwrap_or(i32::MAX);
+        let attrs = printer::attributes(&facts, &requested);
+        let mut resp = response(ctx, StatusCode::SuccessfulOk);
+        for a in attrs {
+            resp.attributes_mut().add(DelimiterTag::PrinterAttributes, a);
+        }
+        Ok(resp.to_bytes().to_vec())
+    }
+
+    fn open_job_attrs(&self, n: i32, name: &str, owner: &str) -> Vec<IppAttribute> {
+        let facts = self.facts.lock().unwrap_or_else(|p| p.into_inner());
+        let mut a = Attrs::default();
+        a.integer("job-id", n);
+        a.uri("job-uri", &job_uri(&facts, n));
+        a.enumeration("job-state", 3);
+        a.keywords("job-state-reasons", &["job-incoming"]);
+        a.text("job-state-message", "Waiting for the document");
+        a.name("job-name", name);
+        a.name("job-originating-user-name", owner);
+        a.0
+    }
+
+    fn get_job_attributes(&self, ctx: Ctx, user: &str, p: &Parsed) -> Result<Vec<u8>, Fail> {
+        let n = job_number(p)?;
+        let requested = Requested::new(p.get("requested-attributes").map(strings));
+        let facts = self.facts.lock().unwrap_or_else(|pp| pp.into_inner()).clone();
+        let attrs = if let Some(f) =
+            self.history.lock().unwrap_or_else(|pp| pp.into_inner()).iter().find(|f| f.number == n && f.owner == user)
+        {
+            finished_attrs(&facts, f, self.started_unix, self.up_time())
+        } else if let Some(o) =
+            self.open.lock().unwrap_or_else(|pp| pp.into_inner()).get(&n).filter(|o| o.owner == user)
+        {
+            self.open_job_attrs(n, &o.ticket.job_name, &o.owner)
+        } else {
+            held_attrs(&facts, &self.find_owned(user, n)?, self.started_unix, self.up_time())
+        };
+        let mut resp = response(ctx, StatusCode::SuccessfulOk);
+        for a in attrs.into_iter().filter(|a| requested.wants(a.name())) {
+            resp.attributes_mut().add(DelimiterTag::JobAttributes, a);
+        }
+        Ok(resp.to_bytes().to_vec())
+    }
+
+    fn get_jobs(&self, ctx: Ctx, user: &str, p: &Parsed) -> Result<Vec<u8>, Fail> {
+        let which = p.string("which-jobs").unwrap_or_else(|| "not-completed".into());
+        if !matches!(which.as_str(), "completed" | "not-completed" | "all") {
+            return fail(
+                StatusCode::ClientErrorAttributesOrValuesNotSupported,
+                format!("which-jobs {which:?} is not supported"),
+            );
+        }
+        let limit = p.integer("limit")?.map(|l| usize::try_from(l.max(0)).unwrap_or(0)).unwrap_or(usize::MAX);
+        // Default: job-id and job-uri only (RFC 8011 §4.2.6.1).
+        let requested = Requested::new(Some(
+            p.get("requested-attributes").map(strings).unwrap_or_else(|| vec!["job-id".into(), "job-uri".into()]),
+        ));
+        let facts = self.facts.lock().unwrap_or_else(|pp| pp.into_inner()).clone();
+        let up = self.up_time();
+        // Only the caller's own jobs are ever listed, whatever my-jobs says.
+        let mut jobs: Vec<Vec<IppAttribute>> = Vec::new();
+        if which != "completed" {
+            for m in self.store.jobs_of(user).map_err(internal)? {
+                jobs.push(held_attrs(&facts, &m, self.started_unix, up));
+            }
+        }
+        if which != "not-completed" {
+            for f in self.history.lock().unwrap_or_else(|pp| pp.into_inner()).iter().rev().filter(|f| f.owner == user) {
+                jobs.push(finished_attrs(&facts, f, self.started_unix, up));
+            }
+        }
+        let mut resp = response(ctx, StatusCode::SuccessfulOk);
+        for job in jobs.into_iter().take(limit) {
+            let mut g = ipp::attribute::IppAttributeGroup::new(DelimiterTag::JobAttributes);
+            g.attributes_mut().extend(job.into_iter().filter(|a| requested.wants(a.name())));
+            resp.attributes_mut().groups_mut().push(g);
+        }
+        Ok(resp.to_bytes().to_vec())
+    }
+}
+
+fn job_uri(f: &PrinterFacts, n: i32) -> String {
+    format!("{}/{n}", f.uris.first().map(String::as_str).unwrap_or("ipps://localhost/ipp/print"))
+}
+
+fn rel_time(started_unix: u64, at_unix: u64) -> i32 {
+    i32::try_from(at_unix.saturating_sub(started_unix)).unwrap_or(i32::MAX)
+}
+
+/// The queue's clock, for job times (RFC 8011 §5.3.14: seconds of printer up-time).
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    started_unix: u64,
+    up: i32,
+}
+
+fn common_job_attrs(a: &mut Attrs, f: &PrinterFacts, n: i32, name: &str, owner: &str, created: u64, clock: Clock) {
+    let Clock { started_unix, up } = clock;
+    a.integer("job-id", n);
+    a.uri("job-uri", &job_uri(f, n));
+    a.uri("job-printer-uri", f.uris.first().map(String::as_str).unwrap_or(""));
+    a.name("job-name", name);
+    a.name("job-originating-user-name", owner);
+    a.integer("time-at-creation", rel_time(started_unix, created));
+    a.date_time("date-time-at-creation", created);
+    a.integer("job-printer-up-time", up);
+}
+
+fn held_attrs(f: &PrinterFacts, m: &JobMeta, started_unix: u64, up: i32) -> Vec<IppAttribute> {
+    let mut a = Attrs::default();
+    let n = m.number.unwrap_or(0);
+    common_job_attrs(&mut a, f, n, &m.document_name, &m.owner, m.submitted_at_ms / 1000, Clock { started_unix, up });
+    a.enumeration("job-state", 4);
+    a.keywords("job-state-reasons", &["job-hold-until-specified"]);
+    a.text("job-state-message", "Held: sign in at any printer to release it");
+    a.keyword("job-hold-until", "indefinite");
+    a.no_value("time-at-processing");
+    a.no_value("time-at-completed");
+    a.integer("job-k-octets", i32::try_from(m.size.div_ceil(1024)).unwrap_or(i32::MAX));
+    if let Some(p) = m.pages {
+        a.integer("job-impressions", i32::try_from(p).unwrap_or(i32::MAX));
+    }
+    a.integer("copies", i32::try_from(m.copies).unwrap_or(1));
+    a.keyword(
+        "sides",
+        match m.sides {
+            Sides::OneSided => "one-sided",
+            Sides::TwoSidedLongEdge => "two-sided-long-edge",
+            Sides::TwoSidedShortEdge => "two-sided-short-edge",
+        },
+    );
+    a.mime("document-format", &m.format);
+    a.0
+}
+
+fn finished_attrs(f: &PrinterFacts, j: &Finished, started_unix: u64, up: i32) -> Vec<IppAttribute> {
+    let mut a = Attrs::default();
+    common_job_attrs(&mut a, f, j.number, &j.name, &j.owner, j.created_unix, Clock { started_unix, up });
+    a.enumeration("job-state", j.state);
+    a.keywords("job-state-reasons", &[j.reason]);
+    a.no_value("time-at-processing");
+    a.integer("time-at-completed", rel_time(started_unix, j.finished_unix));
+    a.date_time("date-time-at-completed", j.finished_unix);
+    a.0
+}
+
+fn job_number(p: &Parsed) -> Result<i32, Fail> {
+    if let Some(n) = p.integer("job-id")? {
+        return Ok(n);
+    }
+    if let Some(u) = p.string("job-uri")
+        && let Some(n) = u.rsplit('/').next().and_then(|s| s.parse().ok())
+    {
+        return Ok(n);
+    }
+    fail(StatusCode::ClientErrorBadRequest, "job-id (or job-uri) is missing")
+}
+
+fn internal(e: StoreError) -> Fail {
+    log::error!("IPP queue: {e}");
+    Fail(StatusCode::ServerErrorInternalError, "internal error; see the appliance log".into())
+}
+
+fn store_fail(e: StoreError) -> Fail {
+    match e {
+        StoreError::TooLarge { max } => Fail(
+            StatusCode::ClientErrorRequestEntityTooLong,
+            format!("the job is larger than the {} MiB limit", max >> 20),
+        ),
+        StoreError::DiskFull { .. } => {
+            Fail(StatusCode::ServerErrorNotAcceptingJobs, "the appliance's job store is full; try again later".into())
+        }
+        other => internal(other),
+    }
+}
+
+/// Parse a framed attribute section (already checked by [`wire::scan`]).
+fn parse(attrs: &[u8]) -> Result<Parsed, Fail> {
+    if !matches!(wire::scan(attrs), Ok(wire::Scan::Complete { .. })) {
+        return fail(StatusCode::ClientErrorBadRequest, "malformed IPP message");
+    }
+    let parser = ipp::parser::IppParser::new(Cursor::new(attrs.to_vec()));
+    let (_, parsed, _) = parser
+        .parse_parts()
+        .map_err(|e| Fail(StatusCode::ClientErrorBadRequest, format!("malformed IPP message: {e}")))?;
+    let mut op = Vec::new();
+    let mut job = Vec::new();
+    for g in parsed.into_groups() {
+        match g.tag() {
+            DelimiterTag::OperationAttributes if op.is_empty() => op = g.attributes().to_vec(),
+            DelimiterTag::JobAttributes => job.extend(g.attributes().iter().cloned()),
+            _ => {}
+        }
+    }
+    Ok(Parsed { op, job })
+}
+
+/// RFC 8011 §4.1.4: attributes-charset then attributes-natural-language, first.
+fn check_operation_group(p: &Parsed) -> Result<(), Fail> {
+    let first = p.op.first().map(|a| (a.name().as_str(), a.value()));
+    let second = p.op.get(1).map(|a| (a.name().as_str(), a.value()));
+    match (first, second) {
+        (
+            Some(("attributes-charset", IppValue::Charset(c))),
+            Some(("attributes-natural-language", IppValue::NaturalLanguage(_))),
+        ) => {
+            let c = c.to_ascii_lowercase();
+            if c == "utf-8" || c == "us-ascii" {
+                Ok(())
+            } else {
+                fail(StatusCode::ClientErrorCharsetNotSupported, format!("charset {c} is not supported"))
+            }
+        }
+        _ => fail(
+            StatusCode::ClientErrorBadRequest,
+            "attributes-charset and attributes-natural-language must come first",
+        ),
+    }
+}
+
+fn response(ctx: Ctx, status: StatusCode) -> IppRequestResponse {
+    let version = if matches!(ctx.version.0 >> 8, 1 | 2) { ctx.version } else { IppVersion::v1_1() };
+    IppRequestResponse::new_response(version, status, ctx.request_id)
+        .unwrap_or_else(|_| unreachable!("a response with fixed charset and language is always valid"))
+}
+
+fn ok_reply(ctx: Ctx, status: StatusCode, job: Vec<IppAttribute>) -> Vec<u8> {
+    let mut r = response(ctx, status);
+    for a in job {
+        r.attributes_mut().add(DelimiterTag::JobAttributes, a);
+    }
+    r.to_bytes().to_vec()
+}
+
+fn error_reply(ctx: Ctx, f: Fail) -> Vec<u8> {
+    let mut r = response(ctx, f.0);
+    let mut a = Attrs::default();
+    a.text("status-message", &f.1.chars().take(255).collect::<String>());
+    for attr in a.0 {
+        r.attributes_mut().add(DelimiterTag::OperationAttributes, attr);
+    }
+    r.to_bytes().to_vec()
+}
+
+/// Receives one document into the store.
+#[derive(Debug)]
+pub struct Receiver {
+    ctx: Ctx,
+    writer: Option<JobWriter>,
+    facts: PrinterFacts,
+    started_unix: u64,
+    up_time: i32,
+}
+
+impl Receiver {
+    /// Append document bytes. An error abandons the job (nothing is left behind);
+    /// the listener then sends [`Receiver::fail`]'s reply.
+    pub fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
+        match self.writer.as_mut() {
+            Some(w) => w.write_body(data),
+            None => Err(StoreError::io("receive document", std::io::Error::other("job abandoned"))),
+        }
+    }
+
+    /// The document is complete: park the job durably and build the reply.
+    pub fn finish(mut self) -> Vec<u8> {
+        let Some(w) = self.writer.take() else {
+            return error_reply(self.ctx, Fail(StatusCode::ServerErrorInternalError, "job abandoned".into()));
+        };
+        match w.commit() {
+            Ok(meta) => {
+                log::info!(
+                    "job {} parked for {} ({} bytes, {})",
+                    meta.number.unwrap_or(0),
+                    meta.owner,
+                    meta.size,
+                    meta.format
+                );
+                let attrs = held_attrs(&self.facts, &meta, self.started_unix, self.up_time);
+                let keep = ["job-id", "job-uri", "job-state", "job-state-reasons", "job-state-message"];
+                ok_reply(
+                    self.ctx,
+                    StatusCode::SuccessfulOk,
+                    attrs.into_iter().filter(|a| keep.contains(&a.name().as_str())).collect(),
+                )
+            }
+            Err(e) => error_reply(self.ctx, store_fail(e)),
+        }
+    }
+
+    /// The document could not be received; nothing is stored. Build the reply.
+    pub fn fail(mut self, e: StoreError) -> Vec<u8> {
+        self.writer.take();
+        error_reply(self.ctx, store_fail(e))
+    }
+
+    /// A reply for a body that broke off or was malformed; nothing is stored.
+    pub fn abort(mut self, why: &str) -> Vec<u8> {
+        self.writer.take();
+        error_reply(self.ctx, Fail(StatusCode::ClientErrorBadRequest, why.to_owned()))
+    }
+}

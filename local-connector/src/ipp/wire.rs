@@ -1,0 +1,276 @@
+//! A strict, sans-IO scan of an IPP message's framing (RFC 8010 §3), run on
+//! the bytes received so far, before anything parses attribute values.
+//!
+//! It answers one of three things: the attribute section is complete (and
+//! where the document data begins), more bytes are needed, or the message is
+//! malformed. It checks every tag and length, the nesting of collections, the
+//! inner lengths of text- and name-with-language values, and a size cap, so
+//! that the value parser behind it only ever sees well-formed input.
+
+/// Largest attribute section accepted (the document data is not counted).
+pub const MAX_ATTRIBUTES_LEN: usize = 256 * 1024;
+/// Deepest collection nesting accepted (media-col is 2 levels).
+const MAX_DEPTH: usize = 8;
+
+/// Where scanning got to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scan {
+    /// The attribute section is not complete yet.
+    NeedMore,
+    /// The attribute section ends at this offset; document data follows.
+    Complete {
+        /// Offset of the first document byte.
+        data_at: usize,
+    },
+}
+
+/// Why a message was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    /// The framing is broken.
+    #[error("malformed IPP message at byte {at}: {what}")]
+    Malformed {
+        /// Offset of the problem.
+        at: usize,
+        /// What is wrong.
+        what: &'static str,
+    },
+    /// The attribute section exceeds [`MAX_ATTRIBUTES_LEN`].
+    #[error("the IPP attribute section is larger than {MAX_ATTRIBUTES_LEN} bytes")]
+    TooLarge,
+}
+
+/// The 8-byte message header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// version-number, e.g. 0x0200 for 2.0.
+    pub version: u16,
+    /// operation-id (request) or status-code (response).
+    pub code: i16,
+    /// request-id.
+    pub request_id: i32,
+}
+
+/// Read the header, if 8 bytes have arrived.
+pub fn header(buf: &[u8]) -> Option<Header> {
+    let b: &[u8; 8] = buf.get(..8)?.try_into().ok()?;
+    Some(Header {
+        version: u16::from_be_bytes([b[0], b[1]]),
+        code: i16::from_be_bytes([b[2], b[3]]),
+        request_id: i32::from_be_bytes([b[4], b[5], b[6], b[7]]),
+    })
+}
+
+fn u16_at(buf: &[u8], at: usize) -> Option<usize> {
+    Some(usize::from(u16::from_be_bytes([*buf.get(at)?, *buf.get(at + 1)?])))
+}
+
+const TAG_END: u8 = 0x03;
+const TAG_BEG_COLLECTION: u8 = 0x34;
+const TAG_END_COLLECTION: u8 = 0x37;
+const TAG_MEMBER_NAME: u8 = 0x4a;
+const TAG_TEXT_LANG: u8 = 0x35;
+const TAG_NAME_LANG: u8 = 0x36;
+
+/// Scan `buf` (the message from its first byte).
+pub fn scan(buf: &[u8]) -> Result<Scan, WireError> {
+    let bad = |at: usize, what: &'static str| Err(WireError::Malformed { at, what });
+    if buf.len() < 8 {
+        return Ok(Scan::NeedMore);
+    }
+    let mut at = 8;
+    let mut in_group = false;
+    let mut depth = 0usize;
+    let mut have_attr = false;
+    loop {
+        if at > MAX_ATTRIBUTES_LEN {
+            return Err(WireError::TooLarge);
+        }
+        let Some(&tag) = buf.get(at) else { return Ok(Scan::NeedMore) };
+        match tag {
+            TAG_END => {
+                if depth != 0 {
+                    return bad(at, "end-of-attributes inside a collection");
+                }
+                return Ok(Scan::Complete { data_at: at + 1 });
+            }
+            0x00 => return bad(at, "reserved delimiter tag 0"),
+            0x01..=0x0f => {
+                if depth != 0 {
+                    return bad(at, "group delimiter inside a collection");
+                }
+                if !matches!(tag, 0x01 | 0x02 | 0x04 | 0x05 | 0x09) {
+                    return bad(at, "unknown attribute group tag");
+                }
+                in_group = true;
+                have_attr = false;
+                at += 1;
+            }
+            0x10..=0x4a => {
+                if !in_group {
+                    return bad(at, "attribute value before any group delimiter");
+                }
+                let Some(name_len) = u16_at(buf, at + 1) else { return Ok(Scan::NeedMore) };
+                let name_at = at + 3;
+                let Some(value_len) = u16_at(buf, name_at + name_len) else {
+                    return if name_at + name_len + 2 > MAX_ATTRIBUTES_LEN {
+                        Err(WireError::TooLarge)
+                    } else {
+                        Ok(Scan::NeedMore)
+                    };
+                };
+                let value_at = name_at + name_len + 2;
+                let end = value_at + value_len;
+                if end > MAX_ATTRIBUTES_LEN {
+                    return Err(WireError::TooLarge);
+                }
+                if buf.len() < end {
+                    return Ok(Scan::NeedMore);
+                }
+                let name = &buf[name_at..name_at + name_len];
+                let value = &buf[value_at..end];
+                if name_len == 0 && !have_attr && depth == 0 {
+                    return bad(at, "additional value without an attribute");
+                }
+                if name_len > 0 && !name.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')) {
+                    return bad(name_at, "attribute name has characters outside [A-Za-z0-9._-]");
+                }
+                match tag {
+                    TAG_BEG_COLLECTION => {
+                        depth += 1;
+                        if depth > MAX_DEPTH {
+                            return bad(at, "collections nested too deeply");
+                        }
+                    }
+                    TAG_END_COLLECTION => {
+                        if depth == 0 {
+                            return bad(at, "end-collection without begin-collection");
+                        }
+                        if name_len != 0 || value_len != 0 {
+                            return bad(at, "end-collection with a name or value");
+                        }
+                        depth -= 1;
+                    }
+                    TAG_MEMBER_NAME => {
+                        if depth == 0 {
+                            return bad(at, "member name outside a collection");
+                        }
+                        if value_len == 0 {
+                            return bad(at, "empty member name");
+                        }
+                    }
+                    TAG_TEXT_LANG | TAG_NAME_LANG => {
+                        let Some(lang_len) = u16_at(value, 0) else { return bad(value_at, "language length missing") };
+                        let Some(text_len) = u16_at(value, 2 + lang_len) else {
+                            return bad(value_at, "text length missing");
+                        };
+                        if 4 + lang_len + text_len != value_len {
+                            return bad(value_at, "inner lengths do not add up to the value length");
+                        }
+                    }
+                    // integer, boolean, enum: fixed sizes.
+                    0x21 | 0x23 if value_len != 4 => return bad(at, "integer or enum value is not 4 bytes"),
+                    0x22 if value_len != 1 => return bad(at, "boolean value is not 1 byte"),
+                    0x31 if value_len != 11 => return bad(at, "dateTime value is not 11 bytes"),
+                    0x32 if value_len != 9 => return bad(at, "resolution value is not 9 bytes"),
+                    0x33 if value_len != 8 => return bad(at, "rangeOfInteger value is not 8 bytes"),
+                    _ => {}
+                }
+                if name_len > 0 {
+                    have_attr = true;
+                }
+                at = end;
+            }
+            _ => return bad(at, "unknown value tag"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attr(tag: u8, name: &str, value: &[u8]) -> Vec<u8> {
+        let mut v = vec![tag];
+        v.extend(u16::try_from(name.len()).expect("short name").to_be_bytes());
+        v.extend(name.as_bytes());
+        v.extend(u16::try_from(value.len()).expect("short value").to_be_bytes());
+        v.extend(value);
+        v
+    }
+
+    fn minimal() -> Vec<u8> {
+        let mut m = vec![2, 0, 0, 0x0b, 0, 0, 0, 1, 0x01];
+        m.extend(attr(0x47, "attributes-charset", b"utf-8"));
+        m.extend(attr(0x48, "attributes-natural-language", b"en"));
+        m.extend(attr(0x45, "printer-uri", b"ipps://localhost/ipp/print"));
+        m.push(0x03);
+        m
+    }
+
+    #[test]
+    fn complete_message_and_payload_offset() {
+        let mut m = minimal();
+        let n = m.len();
+        m.extend(b"%PDF-1.7");
+        assert_eq!(scan(&m), Ok(Scan::Complete { data_at: n }));
+        assert_eq!(header(&m).map(|h| (h.version, h.code, h.request_id)), Some((0x200, 0x0b, 1)));
+    }
+
+    #[test]
+    fn every_prefix_needs_more() {
+        let m = minimal();
+        for cut in 0..m.len() {
+            assert_eq!(scan(&m[..cut]), Ok(Scan::NeedMore), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn broken_framing_is_refused() {
+        let mut m = minimal();
+        m[8] = 0x47; // value before a group
+        assert!(scan(&m).is_err());
+        let mut m = minimal();
+        let i = m.len() - 1;
+        m[i] = 0x7f; // extension tag instead of end
+        assert!(scan(&m).is_err());
+        // text-with-language whose inner length lies (crashes naive parsers).
+        let mut m = vec![2, 0, 0, 2, 0, 0, 0, 1, 0x01];
+        m.extend(attr(0x35, "job-name", &[0, 2, b'e', b'n', 0xff, 0xff, b'x']));
+        m.push(3);
+        assert!(matches!(scan(&m), Err(WireError::Malformed { .. })));
+        // unbalanced collection
+        let mut m = vec![2, 0, 0, 2, 0, 0, 0, 1, 0x02];
+        m.extend(attr(0x34, "media-col", b""));
+        m.push(3);
+        assert!(scan(&m).is_err());
+        // wrong-size integer
+        let mut m = vec![2, 0, 0, 2, 0, 0, 0, 1, 0x02];
+        m.extend(attr(0x21, "copies", &[0, 1]));
+        m.push(3);
+        assert!(scan(&m).is_err());
+    }
+
+    #[test]
+    fn oversized_attribute_sections_are_refused_early() {
+        let mut m = vec![2, 0, 0, 2, 0, 0, 0, 1, 0x01];
+        while m.len() <= MAX_ATTRIBUTES_LEN {
+            m.extend(attr(0x41, "job-name", &[b'a'; 1000]));
+        }
+        assert_eq!(scan(&m), Err(WireError::TooLarge));
+    }
+
+    #[test]
+    fn nested_collections_balance() {
+        let mut m = vec![2, 0, 0, 2, 0, 0, 0, 1, 0x02];
+        m.extend(attr(0x34, "media-col", b""));
+        m.extend(attr(0x4a, "", b"media-size"));
+        m.extend(attr(0x34, "", b""));
+        m.extend(attr(0x4a, "", b"x-dimension"));
+        m.extend(attr(0x21, "", &21000i32.to_be_bytes()));
+        m.extend(attr(0x37, "", b""));
+        m.extend(attr(0x37, "", b""));
+        m.push(3);
+        assert!(matches!(scan(&m), Ok(Scan::Complete { .. })));
+    }
+}

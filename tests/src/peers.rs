@@ -1,0 +1,252 @@
+//! Real peers for the end-to-end tests: sample documents made by Ghostscript,
+//! Avahi (which ippeveprinter needs), ippeveprinter and ipptool. Every process
+//! started here binds to loopback only and is stopped by PID when its guard
+//! drops, even when a test fails.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    exe.parent().and_then(Path::parent).and_then(Path::parent).expect("target dir").to_owned()
+}
+
+/// PostScript with `pages` pages of text on a page of `w`×`h` points.
+pub fn postscript(pages: u32, w: u32, h: u32, title: &str) -> String {
+    let mut s = format!(
+        "%!PS-Adobe-3.0\n%%Title: {title}\n%%Creator: Pullprint tests\n%%Pages: {pages}\n%%BoundingBox: 0 0 {w} {h}\n%%EndComments\n\
+         <</PageSize [{w} {h}]>> setpagedevice\n/Helvetica findfont 24 scalefont setfont\n"
+    );
+    for p in 1..=pages {
+        s.push_str(&format!(
+            "%%Page: {p} {p}\n0.8 0.1 0.1 setrgbcolor 72 {y} moveto ({title}, page {p} of {pages}) show\n\
+             0 0 0.7 setrgbcolor 72 {y2} 200 100 rectfill showpage\n",
+            y = h - 100,
+            y2 = h - 300
+        ));
+    }
+    s.push_str("%%EOF\n");
+    s
+}
+
+fn gs(args: &[&str], input: &Path) {
+    let out = Command::new("gs")
+        .args(["-q", "-dSAFER", "-dBATCH", "-dNOPAUSE"])
+        .args(args)
+        .arg(input)
+        .output()
+        .expect("run gs");
+    assert!(out.status.success(), "gs {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A folder of real sample documents, made once per test run with Ghostscript:
+/// the fixed names ipptool's suites use, plus numbered PDFs for page counts.
+pub fn samples() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = target_dir().join("test-samples");
+        if dir.join("ready").exists() {
+            return dir;
+        }
+        std::fs::create_dir_all(&dir).expect("samples dir");
+        let sizes = [("a4", 595, 842), ("letter", 612, 792)];
+        for (name, w, h) in sizes {
+            for (stem, pages) in [("document", 2), ("onepage", 1)] {
+                let ps = dir.join(format!("{stem}-{name}.ps"));
+                std::fs::write(&ps, postscript(pages, w, h, &format!("Pullprint {stem} {name}"))).expect("write ps");
+                gs(
+                    &[
+                        "-sDEVICE=pdfwrite",
+                        &format!("-sOutputFile={}", dir.join(format!("{stem}-{name}.pdf")).display()),
+                    ],
+                    &ps,
+                );
+            }
+        }
+        let photo = dir.join("photo.ps");
+        std::fs::write(&photo, postscript(1, 288, 432, "Photo")).expect("write ps");
+        gs(&["-sDEVICE=jpeg", "-r72", &format!("-sOutputFile={}", dir.join("color.jpg").display())], &photo);
+        gs(&["-sDEVICE=jpeggray", "-r72", &format!("-sOutputFile={}", dir.join("gray.jpg").display())], &photo);
+        let five = dir.join("five-pages.ps");
+        std::fs::write(&five, postscript(5, 595, 842, "Five pages")).expect("write ps");
+        gs(&["-sDEVICE=pdfwrite", &format!("-sOutputFile={}", dir.join("five-pages.pdf").display())], &five);
+        std::fs::write(dir.join("ready"), b"").expect("ready");
+        dir
+    })
+}
+
+/// A child process stopped by PID when dropped.
+#[derive(Debug)]
+pub struct Guard {
+    /// What it is, for messages.
+    pub what: &'static str,
+    /// The process.
+    pub child: Child,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The system D-Bus and Avahi, on loopback only; ippeveprinter will not start without DNS-SD.
+#[derive(Debug)]
+pub struct Avahi {
+    _avahi: Guard,
+    dbus_pid: Option<i32>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Avahi {
+    fn drop(&mut self) {
+        if let Some(pid) = self.dbus_pid {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
+        }
+    }
+}
+
+impl Avahi {
+    /// Start D-Bus (unless the system bus already runs) and avahi-daemon on `lo`.
+    pub fn start() -> Avahi {
+        let mut dbus_pid = None;
+        let bus = Path::new("/run/dbus/system_bus_socket");
+        if std::os::unix::net::UnixStream::connect(bus).is_err() {
+            // A bus stopped earlier leaves its socket and pid file behind.
+            let _ = std::fs::remove_file(bus);
+            let _ = std::fs::remove_file("/run/dbus/pid");
+            std::fs::create_dir_all("/run/dbus").expect("/run/dbus");
+            let out =
+                Command::new("dbus-daemon").args(["--system", "--fork", "--print-pid"]).output().expect("dbus-daemon");
+            assert!(out.status.success(), "dbus-daemon: {}", String::from_utf8_lossy(&out.stderr));
+            dbus_pid = String::from_utf8_lossy(&out.stdout).trim().parse().ok();
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conf = dir.path().join("avahi.conf");
+        std::fs::write(
+            &conf,
+            "[server]\nuse-ipv4=yes\nuse-ipv6=no\nallow-interfaces=lo\nratelimit-interval-usec=0\n[wide-area]\nenable-wide-area=no\n[publish]\npublish-addresses=no\npublish-hinfo=no\npublish-workstation=no\n",
+        )
+        .expect("avahi.conf");
+        let _ = Command::new("avahi-daemon").arg("--kill").stderr(Stdio::null()).status();
+        let child = Command::new("avahi-daemon")
+            .args(["-f"])
+            .arg(&conf)
+            .args(["--no-rlimits", "--no-drop-root", "--no-chroot"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("avahi-daemon");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !Command::new("avahi-daemon").arg("--check").status().is_ok_and(|s| s.success()) {
+            assert!(Instant::now() < deadline, "avahi-daemon did not come up");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Avahi { _avahi: Guard { what: "avahi-daemon", child }, dbus_pid, _dir: dir }
+    }
+}
+
+/// ippeveprinter serving IPP and IPPS on `port`, keeping documents in its spool.
+#[derive(Debug)]
+pub struct EvePrinter {
+    _guard: Guard,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    /// Where it keeps received documents.
+    pub spool: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl EvePrinter {
+    /// Start one; Avahi must be running.
+    pub fn start(name: &str) -> EvePrinter {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spool = dir.path().join("spool");
+        let keys = dir.path().join("keys");
+        std::fs::create_dir_all(&spool).expect("spool");
+        std::fs::create_dir_all(&keys).expect("keys");
+        let port = free_port();
+        let child = Command::new("ippeveprinter")
+            .args(["-r", "off", "-n", "localhost", "-p", &port.to_string(), "-d"])
+            .arg(&spool)
+            .arg("-k")
+            .arg("-K")
+            .arg(&keys)
+            .args(["-c", "/bin/true", "-f", "application/pdf,image/pwg-raster,image/urf,image/jpeg,text/plain", name])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("log")).expect("log"))
+            .spawn()
+            .expect("ippeveprinter");
+        let mut guard = Guard { what: "ippeveprinter", child };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            let log = || std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
+            if let Ok(Some(s)) = guard.child.try_wait() {
+                panic!("ippeveprinter exited with {s}: {}", log());
+            }
+            assert!(Instant::now() < deadline, "ippeveprinter did not start on port {port}: {}", log());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        EvePrinter { _guard: guard, port, spool, _dir: dir }
+    }
+}
+
+/// The outcome of an ipptool run.
+#[derive(Debug)]
+pub struct IppToolRun {
+    /// Tests that passed.
+    pub passed: usize,
+    /// Tests that failed, by name.
+    pub failed: Vec<String>,
+    /// Everything ipptool printed.
+    pub output: String,
+}
+
+/// Run `ipptool -I -t -V 2.0 -f FILE URI SUITE` from the samples folder.
+pub fn ipptool(uri: &str, suite: &str, file: &Path, timeout: Duration) -> IppToolRun {
+    let mut child = Command::new("ipptool")
+        .args(["-I", "-t", "-V", "2.0", "-f"])
+        .arg(file)
+        .arg(uri)
+        .arg(suite)
+        .current_dir(samples())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ipptool");
+    let deadline = Instant::now() + timeout;
+    let mut out = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut out, &mut s);
+        s
+    });
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let output = reader.join().unwrap_or_default();
+    let passed = output.lines().filter(|l| l.trim_end().ends_with("[PASS]")).count();
+    let failed = output
+        .lines()
+        .filter(|l| l.trim_end().ends_with("[FAIL]"))
+        .map(|l| l.trim_end().trim_end_matches("[FAIL]").trim().to_owned())
+        .collect();
+    IppToolRun { passed, failed, output }
+}
