@@ -154,6 +154,7 @@ pub async fn handle(
             Ok(wire::Scan::NeedMore) => {}
             Err(e) => {
                 log::debug!("IPP request from {peer} refused: {e}");
+                drain(body).await;
                 return Ok(bad_request(&buf, &e.to_string()));
             }
         }
@@ -202,8 +203,17 @@ pub async fn handle(
         }
     };
     match step {
-        Step::Reply(bytes) => Ok(ipp_reply(bytes)),
-        Step::Unauthenticated => Ok(unauthorized()),
+        // An answer given without the document (an error, or an operation
+        // that takes none) still reads what the client sends, so that the
+        // connection stays usable for its next request.
+        Step::Reply(bytes) => {
+            drain(body).await;
+            Ok(ipp_reply(bytes))
+        }
+        Step::Unauthenticated => {
+            drain(body).await;
+            Ok(unauthorized())
+        }
         Step::Receive(receiver) => Ok(ipp_reply(receive(*receiver, rest, body, peer).await)),
     }
 }
@@ -296,6 +306,9 @@ async fn receive(
         }
     }
     drop(tx);
+    // If the writer stopped early (too large, disk full), read the rest so
+    // the client receives the answer rather than a reset.
+    drain(body).await;
     writer.await.unwrap_or_else(|e| {
         log::error!("IPP receiver panicked: {e}");
         Vec::new()

@@ -29,6 +29,13 @@ use tokio_rustls::TlsAcceptor;
 const MAX_CONNECTIONS: usize = 4096;
 /// A TLS handshake that takes longer than this is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a connection may wait for (the headers of) its next request.
+/// hyper applies this to idle keep-alive connections too. CUPS clients keep a
+/// connection idle while they work on another one (ipptool does so for every
+/// included test file) and spin instead of reconnecting when it was closed,
+/// so this must be long: cupsd itself allows 900 s. Connections are capped
+/// per listener, which bounds what idle clients can hold.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// State the HTTPS front reads.
 struct Appliance {
@@ -344,7 +351,7 @@ async fn accept_loop(
             let svc = hyper_util::service::TowerToHyperService::new(router.layer(axum::Extension(peer)));
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(30))
+                .header_read_timeout(IDLE_TIMEOUT)
                 .serve_connection(TokioIo::new(stream), svc);
             tokio::pin!(conn);
             tokio::select! {

@@ -53,7 +53,7 @@ pub fn samples() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = target_dir().join("test-samples");
-        if dir.join("ready").exists() {
+        if dir.join("ready-2").exists() {
             return dir;
         }
         std::fs::create_dir_all(&dir).expect("samples dir");
@@ -78,7 +78,8 @@ pub fn samples() -> &'static Path {
         let five = dir.join("five-pages.ps");
         std::fs::write(&five, postscript(5, 595, 842, "Five pages")).expect("write ps");
         gs(&["-sDEVICE=pdfwrite", &format!("-sOutputFile={}", dir.join("five-pages.pdf").display())], &five);
-        std::fs::write(dir.join("ready"), b"").expect("ready");
+        gs(&["-sDEVICE=pwgraster", "-r50", &format!("-sOutputFile={}", dir.join("five-pages.pwg").display())], &five);
+        std::fs::write(dir.join("ready-2"), b"").expect("ready");
         dir
     })
 }
@@ -249,4 +250,81 @@ pub fn ipptool(uri: &str, suite: &str, file: &Path, timeout: Duration) -> IppToo
         .map(|l| l.trim_end().trim_end_matches("[FAIL]").trim().to_owned())
         .collect();
     IppToolRun { passed, failed, output }
+}
+
+/// A private cupsd on a Unix socket and a loopback port: a real workstation.
+#[derive(Debug)]
+pub struct Cupsd {
+    _guard: Guard,
+    /// Its folder (configuration, spool, logs).
+    pub dir: tempfile::TempDir,
+    /// `CUPS_SERVER` for its clients (the socket path).
+    pub server: String,
+}
+
+impl Cupsd {
+    /// Start cupsd with everything under a temporary folder.
+    pub fn start() -> Cupsd {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        for sub in ["spool", "tmp", "cache", "state", "log", "ppd", "ssl"] {
+            std::fs::create_dir_all(d.join(sub)).expect("cups dirs");
+        }
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(d.join("tmp"), std::fs::Permissions::from_mode(0o1777)).expect("chmod tmp");
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let sock = d.join("cups.sock");
+        let port = free_port();
+        std::fs::write(
+            d.join("cups-files.conf"),
+            format!(
+                "ServerRoot {0}\nRequestRoot {0}/spool\nTempDir {0}/tmp\nCacheDir {0}/cache\nStateDir {0}/state\n\
+                 AccessLog {0}/log/access_log\nErrorLog {0}/log/error_log\nPageLog {0}/log/page_log\nSystemGroup root\n",
+                d.display()
+            ),
+        )
+        .expect("cups-files.conf");
+        std::fs::write(
+            d.join("cupsd.conf"),
+            // A private test instance on loopback: no authentication, every operation allowed.
+            format!(
+                "Listen {}\nListen 127.0.0.1:{port}\nBrowsing No\nWebInterface No\nLogLevel debug\nDefaultAuthType None\n\
+                 <Location />\n  Order allow,deny\n  Allow all\n</Location>\n\
+                 <Policy default>\n  <Limit All>\n    AuthType None\n    Order allow,deny\n    Allow all\n  </Limit>\n</Policy>\n",
+                sock.display()
+            ),
+        )
+        .expect("cupsd.conf");
+        let child = Command::new("cupsd")
+            .arg("-f")
+            .arg("-c")
+            .arg(d.join("cupsd.conf"))
+            .arg("-s")
+            .arg(d.join("cups-files.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cupsd");
+        let guard = Guard { what: "cupsd", child };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::os::unix::net::UnixStream::connect(&sock).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "cupsd did not start: {}",
+                std::fs::read_to_string(d.join("log/error_log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Cupsd { _guard: guard, server: sock.display().to_string(), dir }
+    }
+
+    /// Run a CUPS client command (lpadmin, lp, lpstat) against this cupsd.
+    pub fn run(&self, cmd: &str, args: &[&str]) -> std::process::Output {
+        Command::new(cmd).args(args).env("CUPS_SERVER", &self.server).output().expect("cups client")
+    }
+
+    /// The error log, for failure messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("log/error_log")).unwrap_or_default()
+    }
 }

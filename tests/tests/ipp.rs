@@ -82,6 +82,7 @@ fn ipptool_prints_and_the_job_is_parked_encrypted_for_its_owner() {
     assert_eq!(jobs.len(), 1);
     let m = &jobs[0];
     assert_eq!(m.format, "application/pdf");
+    assert_eq!((m.pages, m.pages_estimated), (Some(5), false), "page count from the PDF's page tree");
     assert!(m.number.is_some_and(|n| n > 0));
     let mut body = Vec::new();
     store.read_verified(m.id).expect("read").read_to_end(&mut body).expect("body");
@@ -223,9 +224,11 @@ fn ipptool_conformance_at_least_matches_ippeveprinter() {
     let pdf = samples().join("document-a4.pdf");
     let suite = "/usr/share/cups/ipptool/ipp-2.0.test";
     let timeout = Duration::from_secs(600);
-    let ours = peers::ipptool(&format!("ipps://alice:{PASSWORD}@{}/ipp/print", d.ipp), suite, &pdf, timeout);
+    // One after the other: run side by side, the reference printer (which
+    // handles one job at a time) loses tests to the shared load.
     let theirs =
         peers::ipptool(&format!("ipps://alice:{PASSWORD}@127.0.0.1:{}/ipp/print", eve.port), suite, &pdf, timeout);
+    let ours = peers::ipptool(&format!("ipps://alice:{PASSWORD}@{}/ipp/print", d.ipp), suite, &pdf, timeout);
     let report = format!(
         "ipp-2.0.test (includes ipp-1.1.test)\n  Pullprint:     {} passed, {} failed {:?}\n  ippeveprinter: {} passed, {} failed {:?}\n",
         ours.passed,
@@ -327,5 +330,126 @@ fn sigkill_while_8_clients_print_loses_no_acknowledged_job() {
             store.verify(m.id).unwrap_or_else(|e| panic!("round {round}: partial job visible: {e}"));
         }
         eprintln!("round {round}: {} acknowledged jobs intact", acked.len());
+    }
+}
+
+/// Page counts and colour come from the documents themselves, for each
+/// format, with documents made by a real peer (Ghostscript).
+#[test]
+fn page_counts_and_colour_of_real_documents() {
+    use local_connector::store::ColorMode;
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = demo(t.path());
+    let cases: &[(&str, &str, u32, Option<ColorMode>)] = &[
+        ("five-pages.pdf", "application/pdf", 5, None),
+        ("document-letter.ps", "application/postscript", 2, None),
+        ("color.jpg", "image/jpeg", 1, Some(ColorMode::Color)),
+        ("gray.jpg", "image/jpeg", 1, Some(ColorMode::Monochrome)),
+        ("five-pages.pwg", "image/pwg-raster", 5, None),
+        ("onepage-a4.pdf", "application/octet-stream", 1, None),
+    ];
+    let mut numbers = Vec::new();
+    for (file, format, _, _) in cases {
+        let body = print_job(&d, "alice", format, &std::fs::read(samples().join(file)).expect("sample"));
+        assert_eq!(status(&body), Some(0), "{file}");
+        numbers.push(integer(&body, "job-id").expect("job-id"));
+    }
+    let octet_stream_job = numbers[cases.len() - 1];
+    let data = d.data.clone();
+    let (s, log) = d.terminate();
+    assert!(s.success(), "{log}");
+    let store = open_store(&data);
+    for ((file, _, pages, color), n) in cases.iter().zip(numbers) {
+        let m = store.get_by_number(n).expect("index").expect("parked");
+        assert_eq!((m.pages, m.pages_estimated), (Some(*pages), false), "{file}");
+        if let Some(c) = color {
+            assert_eq!(m.color, *c, "{file}");
+        }
+    }
+    // A document sent as application/octet-stream is recorded as what it is.
+    let m = store.get_by_number(octet_stream_job).expect("index").expect("parked");
+    assert_eq!(m.format, "application/pdf");
+}
+
+/// A real cupsd as the workstation: `lpadmin -m everywhere` against the queue,
+/// then `lp` of a PDF, a text file and a JPEG, and one raw job. Each is parked
+/// for alice with the right page count; the raw one byte for byte as sent,
+/// the filtered ones as PDFs that carry the printed text.
+#[test]
+fn cupsd_prints_through_the_queue_as_a_workstation_would() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = demo(t.path());
+    let cups = peers::Cupsd::start();
+    let device = format!("ipps://alice:{PASSWORD}@{}/ipp/print", d.ipp);
+    let o = cups.run("lpadmin", &["-p", "secure", "-E", "-v", &device, "-m", "everywhere"]);
+    assert!(o.status.success(), "lpadmin: {}\n{}", text(&o), cups.log());
+    let note = t.path().join("note.txt");
+    std::fs::write(&note, "Pullprint cupsd test: parked securely.\nSecond line.\n").expect("text");
+    let pdf = samples().join("five-pages.pdf");
+    let raw = samples().join("onepage-a4.pdf");
+    for (file, extra) in [(&pdf, None), (&note, None), (&samples().join("color.jpg"), None), (&raw, Some("raw"))] {
+        let mut args = vec!["-d", "secure"];
+        if let Some(o) = extra {
+            args.extend(["-o", o]);
+        }
+        let f = file.to_str().expect("utf8");
+        args.push(f);
+        let o = cups.run("lp", &args);
+        assert!(o.status.success(), "lp {f}: {}", text(&o));
+    }
+    // Wait until cupsd has delivered all four (it converts and sends in the background).
+    let deadline = std::time::Instant::now() + Duration::from_secs(180);
+    loop {
+        let mut r = Request::new(0x000a, 1, &uri(&d));
+        r.attr(tag::KEYWORD, "which-jobs", b"not-completed");
+        let (_, _, b) = post(&d, Some(&basic("alice", PASSWORD)), &r.finish(b""));
+        let jobs = b.windows(6).filter(|w| w == b"job-id").count();
+        if jobs >= 4 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "cupsd delivered {jobs} of 4 jobs:\n{}", cups.log());
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let data = d.data.clone();
+    let (s, log) = d.terminate();
+    assert!(s.success(), "{log}");
+    drop(cups);
+    let store = open_store(&data);
+    let jobs = store.jobs_of("alice").expect("list");
+    assert_eq!(jobs.len(), 4, "{jobs:?}");
+    let body = |m: &local_connector::store::JobMeta| {
+        let mut b = Vec::new();
+        store.read_verified(m.id).expect("read").read_to_end(&mut b).expect("body");
+        b
+    };
+    let by_name = |needle: &str| jobs.iter().filter(|m| m.document_name.contains(needle)).collect::<Vec<_>>();
+    let five = by_name("five-pages");
+    assert_eq!(five.len(), 1, "{jobs:?}");
+    assert_eq!(five[0].pages, Some(5));
+    let txt = by_name("note");
+    assert_eq!(txt.len(), 1, "{jobs:?}");
+    assert_eq!(txt[0].pages, Some(1), "{:?}", txt[0]);
+    let pdftext = {
+        let p = t.path().join("note-out.pdf");
+        std::fs::write(&p, body(txt[0])).expect("write");
+        text(&std::process::Command::new("pdftotext").arg(&p).arg("-").output().expect("pdftotext"))
+    };
+    // cups-filters' texttopdf embeds a font whose codes are glyph ids (printable
+    // ASCII shifted down by 29), which pdftotext cannot map back.
+    let unshifted: String = pdftext.chars().map(|c| char::from_u32(c as u32 + 29).unwrap_or(c)).collect();
+    assert!(
+        pdftext.contains("Pullprint cupsd test: parked securely.")
+            || unshifted.contains("Pullprint cupsd test: parked securely."),
+        "the printed text is not in the parked PDF: {pdftext:?}"
+    );
+    let jpg = by_name("color");
+    assert_eq!(jpg.len(), 1, "{jobs:?}");
+    assert_eq!(jpg[0].pages, Some(1));
+    let rawjob = by_name("onepage-a4");
+    assert_eq!(rawjob.len(), 1, "{jobs:?}");
+    assert!(body(rawjob[0]) == std::fs::read(&raw).expect("raw"), "the raw job was altered on the way");
+    for m in &jobs {
+        assert_eq!(m.owner, "alice");
+        assert!(!m.pages_estimated, "{m:?}");
     }
 }

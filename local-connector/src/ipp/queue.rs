@@ -415,6 +415,8 @@ impl Queue {
         Ok(Step::Receive(Box::new(Receiver {
             ctx,
             writer: Some(writer),
+            analyser: crate::analyse::Analyser::new(),
+            named: ticket.document_name.is_some() || ticket.job_name != "Untitled",
             facts: self.facts.lock().unwrap_or_else(|p| p.into_inner()).clone(),
             started_unix: self.started_unix,
             up_time: self.up_time(),
@@ -784,6 +786,9 @@ fn error_reply(ctx: Ctx, f: Fail) -> Vec<u8> {
 pub struct Receiver {
     ctx: Ctx,
     writer: Option<JobWriter>,
+    analyser: crate::analyse::Analyser,
+    /// The client named the job; otherwise the document's own title is used.
+    named: bool,
     facts: PrinterFacts,
     started_unix: u64,
     up_time: i32,
@@ -794,16 +799,35 @@ impl Receiver {
     /// the listener then sends [`Receiver::fail`]'s reply.
     pub fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
         match self.writer.as_mut() {
-            Some(w) => w.write_body(data),
+            Some(w) => {
+                self.analyser.feed(data);
+                w.write_body(data)
+            }
             None => Err(StoreError::io("receive document", std::io::Error::other("job abandoned"))),
         }
     }
 
     /// The document is complete: park the job durably and build the reply.
     pub fn finish(mut self) -> Vec<u8> {
-        let Some(w) = self.writer.take() else {
+        let Some(mut w) = self.writer.take() else {
             return error_reply(self.ctx, Fail(StatusCode::ServerErrorInternalError, "job abandoned".into()));
         };
+        let found = std::mem::take(&mut self.analyser).finish();
+        let sub = w.submission_mut();
+        sub.pages = found.pages;
+        sub.pages_estimated = found.estimated;
+        sub.color = found.color;
+        sub.application = found.application;
+        if !self.named
+            && let Some(t) = found.title
+        {
+            sub.document_name = t;
+        }
+        if let Some(f) = found.format
+            && sub.format == "application/octet-stream"
+        {
+            sub.format = f.to_owned();
+        }
         match w.commit() {
             Ok(meta) => {
                 log::info!(

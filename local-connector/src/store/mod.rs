@@ -596,6 +596,12 @@ impl JobWriter {
         self.id
     }
 
+    /// The submission, for details learnt while the body streams in
+    /// (page count, colour, application); they are sealed in at commit.
+    pub fn submission_mut(&mut self) -> &mut JobSubmission {
+        &mut self.sub
+    }
+
     /// Plaintext bytes written so far.
     pub fn written(&self) -> u64 {
         self.enc.as_ref().map(|e| e.plain_len()).unwrap_or(0)
