@@ -64,6 +64,17 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
+/// A tar header for a private regular file of `len` bytes, with no timestamp,
+/// so that the same data always archives to the same bytes.
+fn file_header(len: u64) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_size(len);
+    h.set_mode(0o600);
+    h.set_mtime(0);
+    h.set_cksum();
+    h
+}
+
 /// Write a backup of `dd` to `out` (created with mode 0600, atomically).
 pub fn backup(dd: &DataDir, out: &Path) -> Result<BackupSummary> {
     let site = dd.load_site_key().context("a backup seals the TLS keys under the site key")?;
@@ -79,11 +90,7 @@ pub fn backup(dd: &DataDir, out: &Path) -> Result<BackupSummary> {
     let mut summary = BackupSummary { files: 0, jobs: 0, bytes: 0 };
 
     let mut add_bytes = |tar: &mut tar::Builder<_>, name: &str, data: &[u8]| -> Result<()> {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o600);
-        h.set_mtime(0);
-        h.set_cksum();
+        let mut h = file_header(data.len() as u64);
         tar.append_data(&mut h, name, data).with_context(|| format!("archiving {name}"))?;
         files.insert(name.to_owned(), hex::encode(Sha256::digest(data)));
         summary.files += 1;
@@ -121,11 +128,7 @@ pub fn backup(dd: &DataDir, out: &Path) -> Result<BackupSummary> {
         };
         let len = f.metadata()?.len();
         let rel = format!("store/jobs/{n}");
-        let mut h = tar::Header::new_gnu();
-        h.set_size(len);
-        h.set_mode(0o600);
-        h.set_mtime(0);
-        h.set_cksum();
+        let mut h = file_header(len);
         let mut rdr = Hashing { inner: f.take(len), hash: Sha256::new() };
         tar.append_data(&mut h, &rel, &mut rdr).with_context(|| format!("archiving {rel}"))?;
         files.insert(rel, hex::encode(rdr.hash.finalize()));
@@ -141,11 +144,7 @@ pub fn backup(dd: &DataDir, out: &Path) -> Result<BackupSummary> {
         files,
     };
     let m = serde_json::to_vec_pretty(&manifest)?;
-    let mut h = tar::Header::new_gnu();
-    h.set_size(m.len() as u64);
-    h.set_mode(0o600);
-    h.set_mtime(0);
-    h.set_cksum();
+    let mut h = file_header(m.len() as u64);
     tar.append_data(&mut h, MANIFEST, &m[..])?;
     let mut w = tar.into_inner()?;
     w.flush()?;

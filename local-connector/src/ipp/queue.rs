@@ -482,35 +482,32 @@ impl Queue {
             self.open.lock().unwrap_or_else(|pp| pp.into_inner()).insert(n, o);
         }
         let m = self.find_owned(user, n)?;
-        self.store.delete(m.id).map_err(store_fail)?;
-        self.remember(Finished {
-            number: n,
-            owner: m.owner,
-            name: m.document_name,
-            created_unix: m.submitted_at_ms / 1000,
-            finished_unix: unix_now(),
-            state: 7,
-            reason: "job-canceled-by-user",
-        });
+        self.shred_canceled(m)?;
         Ok(ok_reply(ctx, StatusCode::SuccessfulOk, Vec::new()))
     }
 
     fn cancel_my_jobs(&self, ctx: Ctx, user: &str) -> Result<Vec<u8>, Fail> {
         for m in self.store.jobs_of(user).map_err(internal)? {
-            self.store.delete(m.id).map_err(store_fail)?;
-            if let Some(n) = m.number {
-                self.remember(Finished {
-                    number: n,
-                    owner: m.owner,
-                    name: m.document_name,
-                    created_unix: m.submitted_at_ms / 1000,
-                    finished_unix: unix_now(),
-                    state: 7,
-                    reason: "job-canceled-by-user",
-                });
-            }
+            self.shred_canceled(m)?;
         }
         Ok(ok_reply(ctx, StatusCode::SuccessfulOk, Vec::new()))
+    }
+
+    /// Shred a parked job its owner canceled, and remember it as canceled.
+    fn shred_canceled(&self, m: JobMeta) -> Result<(), Fail> {
+        self.store.delete(m.id).map_err(store_fail)?;
+        if let Some(number) = m.number {
+            self.remember(Finished {
+                number,
+                owner: m.owner,
+                name: m.document_name,
+                created_unix: m.submitted_at_ms / 1000,
+                finished_unix: unix_now(),
+                state: 7,
+                reason: "job-canceled-by-user",
+            });
+        }
+        Ok(())
     }
 
     fn remember(&self, f: Finished) {
