@@ -15,6 +15,28 @@ fn init(cfg: &Path) -> String {
     text(&o)
 }
 
+/// A fresh site: a temporary folder, a configuration with `extra` appended,
+/// and `pullprint init` run on it. Returns the folder, the data folder, the
+/// configuration file and what init printed.
+fn fresh_site(extra: &str) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf, String) {
+    let t = tempfile::tempdir().expect("tempdir");
+    let data = t.path().join("data");
+    let cfg = write_config(t.path(), &data, extra);
+    let out = init(&cfg);
+    (t, data, cfg, out)
+}
+
+/// `openssl x509 -text` of a certificate: an independent reading of what rcgen wrote.
+fn x509_text(cert: &Path) -> String {
+    text(
+        &std::process::Command::new("openssl")
+            .args(["x509", "-noout", "-text", "-in"])
+            .arg(cert)
+            .output()
+            .expect("openssl x509"),
+    )
+}
+
 fn put_job(data: &Path, owner: &str, body: &[u8]) -> local_connector::store::JobId {
     let store = open_store(data);
     let mut w = store
@@ -73,10 +95,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn certificates_chain_to_the_internal_ca_with_rsa_2048_and_the_sans() {
-    let t = tempfile::tempdir().expect("tempdir");
-    let data = t.path().join("data");
-    let cfg = write_config(t.path(), &data, "");
-    init(&cfg);
+    let (_t, data, _cfg, _) = fresh_site("");
     // openssl is an independent judge of what rcgen wrote.
     let verify = std::process::Command::new("openssl")
         .args(["verify", "-CAfile"])
@@ -85,12 +104,7 @@ fn certificates_chain_to_the_internal_ca_with_rsa_2048_and_the_sans() {
         .output()
         .expect("openssl verify");
     assert!(verify.status.success(), "{}", text(&verify));
-    let show = std::process::Command::new("openssl")
-        .args(["x509", "-noout", "-text", "-in"])
-        .arg(data.join("tls/server.crt"))
-        .output()
-        .expect("openssl x509");
-    let s = text(&show);
+    let s = x509_text(&data.join("tls/server.crt"));
     assert!(s.contains("Public-Key: (2048 bit)"), "{s}");
     assert!(s.contains("DNS:localhost") && s.contains("IP Address:127.0.0.1"), "{s}");
     assert!(s.contains("TLS Web Server Authentication"), "{s}");
@@ -98,24 +112,15 @@ fn certificates_chain_to_the_internal_ca_with_rsa_2048_and_the_sans() {
 
 #[test]
 fn ecdsa_p256_is_offered() {
-    let t = tempfile::tempdir().expect("tempdir");
-    let data = t.path().join("data");
-    let cfg = write_config(t.path(), &data, "[tls]\nkey_type = \"ecdsa-p256\"\n");
-    init(&cfg);
-    let show = std::process::Command::new("openssl")
-        .args(["x509", "-noout", "-text", "-in"])
-        .arg(data.join("tls/server.crt"))
-        .output()
-        .expect("openssl");
-    assert!(text(&show).contains("prime256v1"), "{}", text(&show));
+    let (_t, data, _cfg, _) = fresh_site("[tls]\nkey_type = \"ecdsa-p256\"\n");
+    let s = x509_text(&data.join("tls/server.crt"));
+    assert!(s.contains("prime256v1"), "{s}");
 }
 
 #[test]
 fn serve_reports_health_speaks_tls12_plus_only_and_stops_cleanly_on_sigterm() {
-    let t = tempfile::tempdir().expect("tempdir");
-    let data = t.path().join("data");
-    let cfg = write_config(t.path(), &data, "[service]\nuser = \"root\"\n");
-    let pw = password_from(&init(&cfg));
+    let (_t, data, cfg, out) = fresh_site("[service]\nuser = \"root\"\n");
+    let pw = password_from(&out);
     put_job(&data, "alice", b"%PDF-1.4 one");
     if is_root() {
         // Root with service.user = root: serve refuses to keep root on the network.
@@ -166,10 +171,7 @@ fn serve_reports_health_speaks_tls12_plus_only_and_stops_cleanly_on_sigterm() {
 
 #[test]
 fn systemd_gets_ready_watchdog_and_stopping() {
-    let t = tempfile::tempdir().expect("tempdir");
-    let data = t.path().join("data");
-    let cfg = write_config(t.path(), &data, "");
-    init(&cfg);
+    let (t, data, _cfg, _) = fresh_site("");
     let sock_path = t.path().join("notify.sock");
     let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).expect("bind notify socket");
     sock.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
@@ -250,10 +252,7 @@ fn a_broken_config_lists_every_error_with_its_key_path() {
 
 #[test]
 fn serve_refuses_an_exposed_or_locked_data_folder_and_says_why() {
-    let t = tempfile::tempdir().expect("tempdir");
-    let data = t.path().join("data");
-    let cfg = write_config(t.path(), &data, "");
-    init(&cfg);
+    let (_t, data, _cfg, _) = fresh_site("");
     let serve = |data: &Path| {
         pullprint(&["demo", "--web-port", "0", "--ipp-port", "0", "--data-dir", data.to_str().expect("utf8")])
     };
@@ -282,10 +281,8 @@ fn serve_refuses_an_exposed_or_locked_data_folder_and_says_why() {
 
 #[test]
 fn backup_restore_and_recover_on_a_second_appliance() {
-    let t = tempfile::tempdir().expect("tempdir");
-    let data = t.path().join("data");
-    let cfg = write_config(t.path(), &data, "");
-    let pw = password_from(&init(&cfg));
+    let (t, data, _cfg, out) = fresh_site("");
+    let pw = password_from(&out);
     let body = body_for(7, 200_000);
     let id = put_job(&data, "alice", &body);
     let original_key = std::fs::read(data.join("keys/site.key")).expect("key");
