@@ -53,7 +53,7 @@ pub fn samples() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = target_dir().join("test-samples");
-        if dir.join("ready-2").exists() {
+        if dir.join("ready-5").exists() {
             return dir;
         }
         std::fs::create_dir_all(&dir).expect("samples dir");
@@ -79,9 +79,65 @@ pub fn samples() -> &'static Path {
         std::fs::write(&five, postscript(5, 595, 842, "Five pages")).expect("write ps");
         gs(&["-sDEVICE=pdfwrite", &format!("-sOutputFile={}", dir.join("five-pages.pdf").display())], &five);
         gs(&["-sDEVICE=pwgraster", "-r50", &format!("-sOutputFile={}", dir.join("five-pages.pwg").display())], &five);
-        std::fs::write(dir.join("ready-2"), b"").expect("ready");
+        // HP PCL as printer drivers write it: PCL XL (colour and mono, which
+        // Ghostscript wraps in PJL) and PCL 5.
+        for (device, file) in
+            [("pxlcolor", "five-pages.pxl"), ("pxlmono", "five-pages-mono.pxl"), ("ljet4", "five-pages.pcl")]
+        {
+            gs(&[&format!("-sDEVICE={device}"), "-r150", &format!("-sOutputFile={}", dir.join(file).display())], &five);
+        }
+        raster_samples(&dir);
+        std::fs::write(dir.join("ready-5"), b"").expect("ready");
         dir
     })
+}
+
+/// The PWG raster files `ipp-everywhere.test` prints, for every resolution
+/// and colour space Pullprint advertises (ipptool skips the rest):
+/// `pwg-raster-samples-{res}dpi/{type}/{source}-{type}-{res}dpi.pwg`.
+fn raster_samples(dir: &Path) {
+    // (folder name, CUPS colour space, bits per colour): black, sGray, sRGB.
+    let types = [("black-1", "3", "1"), ("sgray-8", "18", "8"), ("srgb-8", "19", "8")];
+    let sources = [
+        ("document-a4", "document-a4.ps"),
+        ("document-letter", "document-letter.ps"),
+        ("onepage-a4", "onepage-a4.ps"),
+        ("onepage-letter", "onepage-letter.ps"),
+        ("color.jpg-4x6", "photo.ps"),
+        ("gray.jpg-4x6", "photo.ps"),
+    ];
+    for res in [300, 600] {
+        for (name, space, bits) in types {
+            let folder = dir.join(format!("pwg-raster-samples-{res}dpi")).join(name);
+            std::fs::create_dir_all(&folder).expect("raster folder");
+            for (stem, source) in sources {
+                let out = folder.join(format!("{stem}-{name}-{res}dpi.pwg"));
+                gs(
+                    &[
+                        "-sDEVICE=pwgraster",
+                        &format!("-r{res}"),
+                        &format!("-dcupsColorSpace={space}"),
+                        &format!("-dcupsBitsPerColor={bits}"),
+                        &format!("-sOutputFile={}", out.display()),
+                    ],
+                    &dir.join(source),
+                );
+            }
+        }
+    }
+    // ipptool refuses to run a suite that names a file it cannot read, even
+    // in a test it would skip; the rest get empty stand-ins (their tests are
+    // skipped, since no printer here advertises those resolutions or types).
+    let suite = std::fs::read_to_string("/usr/share/cups/ipptool/ipp-everywhere.test").unwrap_or_default();
+    for name in suite.lines().filter_map(|l| l.trim().strip_prefix("FILE ")) {
+        let path = dir.join(name.trim());
+        if !path.exists() {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).expect("raster folder");
+            }
+            std::fs::write(&path, b"").expect("stand-in");
+        }
+    }
 }
 
 /// A child process stopped by PID when dropped.
@@ -208,27 +264,73 @@ pub struct IppToolRun {
     pub passed: usize,
     /// Tests that failed, by name.
     pub failed: Vec<String>,
+    /// Tests that were skipped.
+    pub skipped: usize,
     /// Everything ipptool printed.
     pub output: String,
+    /// It was stopped at the time limit.
+    pub timed_out: bool,
 }
 
-/// Run `ipptool -I -t -V 2.0 -f FILE URI SUITE` from the samples folder.
+impl IppToolRun {
+    /// True when ipptool ran the whole suite: it did not time out, and did
+    /// not stop on an error of its own (such as a document it cannot read,
+    /// reported as `ipptool: ...`).
+    pub fn completed(&self) -> bool {
+        !self.timed_out && !self.output.lines().any(|l| l.starts_with("ipptool: "))
+    }
+
+    fn parse(output: String) -> IppToolRun {
+        let mut run = IppToolRun { passed: 0, failed: Vec::new(), skipped: 0, output: String::new(), timed_out: false };
+        for line in output.lines().map(str::trim_end) {
+            if line.ends_with("[PASS]") {
+                run.passed += 1;
+            } else if line.ends_with("[SKIP]") {
+                run.skipped += 1;
+            } else if let Some(name) = line.strip_suffix("[FAIL]") {
+                run.failed.push(name.trim().to_owned());
+            }
+        }
+        run.output = output;
+        run
+    }
+}
+
+/// Run `ipptool -I -t -V 2.0 -f FILE URI SUITE` with a copy of Debian's
+/// `SUITE` (such as `ipp-2.0.test`) in the samples folder: ipptool finds the
+/// documents a suite names next to the suite file, and skips tests whose
+/// documents are missing without a word.
 pub fn ipptool(uri: &str, suite: &str, file: &Path, timeout: Duration) -> IppToolRun {
+    let dir = samples();
+    for name in ["ipp-1.1.test", "ipp-2.0.test", "ipp-everywhere.test"] {
+        let from = Path::new("/usr/share/cups/ipptool").join(name);
+        if from.exists() && !dir.join(name).exists() {
+            std::fs::copy(&from, dir.join(name)).expect("copy an ipptool suite");
+        }
+    }
+    assert!(dir.join(suite).exists(), "no ipptool suite {suite} (is cups-ipp-utils installed?)");
     let mut child = Command::new("ipptool")
         .args(["-I", "-t", "-V", "2.0", "-f"])
         .arg(file)
         .arg(uri)
-        .arg(suite)
+        .arg(dir.join(suite))
         .current_dir(samples())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("ipptool");
     let deadline = Instant::now() + timeout;
+    let mut timed_out = false;
     let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
     let reader = std::thread::spawn(move || {
         let mut s = String::new();
         let _ = std::io::Read::read_to_string(&mut out, &mut s);
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut err, &mut s);
         s
     });
     loop {
@@ -238,18 +340,16 @@ pub fn ipptool(uri: &str, suite: &str, file: &Path, timeout: Duration) -> IppToo
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
+            timed_out = true;
             break;
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    let output = reader.join().unwrap_or_default();
-    let passed = output.lines().filter(|l| l.trim_end().ends_with("[PASS]")).count();
-    let failed = output
-        .lines()
-        .filter(|l| l.trim_end().ends_with("[FAIL]"))
-        .map(|l| l.trim_end().trim_end_matches("[FAIL]").trim().to_owned())
-        .collect();
-    IppToolRun { passed, failed, output }
+    let mut output = reader.join().unwrap_or_default();
+    output.push_str(&err_reader.join().unwrap_or_default());
+    let mut run = IppToolRun::parse(output);
+    run.timed_out = timed_out;
+    run
 }
 
 /// A private cupsd on a Unix socket and a loopback port: a real workstation.
@@ -260,11 +360,19 @@ pub struct Cupsd {
     pub dir: tempfile::TempDir,
     /// `CUPS_SERVER` for its clients (the socket path).
     pub server: String,
+    /// Its IPP port on 127.0.0.1.
+    pub port: u16,
 }
 
 impl Cupsd {
-    /// Start cupsd with everything under a temporary folder.
+    /// Start cupsd with everything under a temporary folder, logging at debug level.
     pub fn start() -> Cupsd {
+        Cupsd::start_with("debug")
+    }
+
+    /// Start cupsd logging at `level` (`debug` for tests, `warn` to measure
+    /// it), with no limit on the number of jobs it keeps.
+    pub fn start_with(level: &str) -> Cupsd {
         let dir = tempfile::tempdir().expect("tempdir");
         let d = dir.path();
         for sub in ["spool", "tmp", "cache", "state", "log", "ppd", "ssl"] {
@@ -288,7 +396,8 @@ impl Cupsd {
             d.join("cupsd.conf"),
             // A private test instance on loopback: no authentication, every operation allowed.
             format!(
-                "Listen {}\nListen 127.0.0.1:{port}\nBrowsing No\nWebInterface No\nLogLevel debug\nDefaultAuthType None\n\
+                "Listen {}\nListen 127.0.0.1:{port}\nBrowsing No\nWebInterface No\nLogLevel {level}\nDefaultAuthType None\n\
+                 MaxJobs 0\nMaxJobsPerUser 0\n\
                  <Location />\n  Order allow,deny\n  Allow all\n</Location>\n\
                  <Policy default>\n  <Limit All>\n    AuthType None\n    Order allow,deny\n    Allow all\n  </Limit>\n</Policy>\n",
                 sock.display()
@@ -315,7 +424,7 @@ impl Cupsd {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        Cupsd { _guard: guard, server: sock.display().to_string(), dir }
+        Cupsd { _guard: guard, server: sock.display().to_string(), port, dir }
     }
 
     /// Run a CUPS client command (lpadmin, lp, lpstat) against this cupsd.

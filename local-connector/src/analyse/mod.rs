@@ -1,13 +1,19 @@
 //! Print-stream analysis: page count, colour, title and creating application,
-//! read from the document as it streams into the store.
+//! read from the document as it streams into the store, after device-changing
+//! PJL has been removed from it ([`pjl`]).
 //!
 //! Every analyser is sans-IO (`feed` bytes, then `finish`), keeps bounded
 //! state whatever the input, and never fails: hostile or unknown input gives
 //! an unknown page count rather than an error. A count that is a heuristic is
 //! marked as an estimate.
+//!
+//! [`Inspector`] is the entry point: it sanitises, hands on the bytes to
+//! keep, and analyses the page-description data among them.
 
 mod jpeg;
+mod pcl;
 mod pdf;
+pub mod pjl;
 mod ps;
 mod raster;
 
@@ -28,6 +34,8 @@ pub struct Analysis {
     pub title: Option<String>,
     /// Creating application from the document itself.
     pub application: Option<String>,
+    /// What was changed in the document on the way in (removed PJL).
+    pub notes: Vec<String>,
 }
 
 /// Longest string kept from a document (title, application).
@@ -46,6 +54,8 @@ enum Kind {
     Jpeg(jpeg::Jpeg),
     Pwg(raster::Pwg),
     Urf(raster::Urf),
+    PclXl(pcl::PclXl),
+    Pcl5(pcl::Pcl5),
     Other(&'static str),
 }
 
@@ -66,7 +76,7 @@ impl Default for Analyser {
     }
 }
 
-/// Bytes looked at to recognise a format (PJL headers can precede the PDL).
+/// Bytes looked at to recognise a format.
 const SNIFF: usize = 16;
 
 impl Analyser {
@@ -86,8 +96,10 @@ impl Analyser {
             Kind::Pwg(raster::Pwg::default())
         } else if head.starts_with(b"UNIRAST\0") {
             Kind::Urf(raster::Urf::default())
-        } else if head.starts_with(b"\x1b%-12345X") || head.starts_with(b"@PJL") {
-            Kind::Other("application/vnd.hp-pcl")
+        } else if head.get(1..11) == Some(b" HP-PCL XL".as_slice()) && matches!(head[0], b')' | b'(') {
+            Kind::PclXl(pcl::PclXl::default())
+        } else if head.first() == Some(&0x1b) {
+            Kind::Pcl5(pcl::Pcl5::default())
         } else {
             Kind::Other("application/octet-stream")
         }
@@ -117,6 +129,8 @@ impl Analyser {
             Kind::Jpeg(a) => a.feed(data),
             Kind::Pwg(a) => a.feed(data),
             Kind::Urf(a) => a.feed(data),
+            Kind::PclXl(a) => a.feed(data),
+            Kind::Pcl5(a) => a.feed(data),
             Kind::Sniffing(_) | Kind::Other(_) => {}
         }
     }
@@ -134,17 +148,94 @@ impl Analyser {
             Kind::Jpeg(a) => a.finish(),
             Kind::Pwg(a) => a.finish(),
             Kind::Urf(a) => a.finish(),
+            Kind::PclXl(a) => a.finish(),
+            Kind::Pcl5(a) => a.finish(),
             Kind::Other(f) => Analysis { format: Some(f), ..Default::default() },
             Kind::Sniffing(_) => Analysis::default(),
         }
     }
 }
 
-/// Analyse a whole buffer (tests and small documents).
+/// Sanitises a document as it streams in, and analyses what is kept.
+#[derive(Debug, Default)]
+pub struct Inspector {
+    pjl: pjl::Sanitizer,
+    analyser: Analyser,
+}
+
+impl Inspector {
+    /// A new inspector at the start of a document.
+    pub fn new() -> Inspector {
+        Inspector::default()
+    }
+
+    /// Take the next bytes of the document; `keep` receives the bytes to
+    /// store, in order.
+    pub fn push<E>(&mut self, data: &[u8], keep: &mut impl FnMut(&[u8]) -> Result<(), E>) -> Result<(), E> {
+        let analyser = &mut self.analyser;
+        self.pjl.push(data, &mut |part| Self::route(analyser, part, keep))
+    }
+
+    fn route<E>(
+        analyser: &mut Analyser,
+        part: pjl::Part<'_>,
+        keep: &mut impl FnMut(&[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        match part {
+            pjl::Part::Pjl(b) => keep(b),
+            pjl::Part::Pdl(b) => {
+                analyser.feed(b);
+                keep(b)
+            }
+        }
+    }
+
+    /// The document is complete: flush what is held and report. The PJL's
+    /// job name, page range and colour mode take precedence over what the
+    /// page description says.
+    pub fn finish<E>(self, keep: &mut impl FnMut(&[u8]) -> Result<(), E>) -> Result<Analysis, E> {
+        let Inspector { pjl, mut analyser } = self;
+        let facts = pjl.finish(&mut |part| Self::route(&mut analyser, part, keep))?;
+        let mut a = analyser.finish();
+        if !facts.present {
+            return Ok(a);
+        }
+        if let Some(name) = facts.job_name.clone() {
+            a.title = Some(name);
+        }
+        if let Some(c) = facts.color {
+            a.color = if c { ColorMode::Color } else { ColorMode::Monochrome };
+        }
+        // `JOB START= END=` prints only that range of the document's pages.
+        if let Some(pages) = a.pages
+            && (facts.start.is_some() || facts.end.is_some())
+        {
+            let first = facts.start.unwrap_or(1).max(1);
+            let last = facts.end.unwrap_or(pages).min(pages);
+            a.pages = Some(if first > last { 0 } else { last - first + 1 });
+        }
+        if a.format.is_none() || a.format == Some("application/octet-stream") {
+            a.format = match facts.language.as_deref() {
+                Some("PCLXL") => Some("application/vnd.hp-pclxl"),
+                Some("PCL") => Some("application/vnd.hp-pcl"),
+                Some("POSTSCRIPT") => Some("application/postscript"),
+                Some("PDF") => Some("application/pdf"),
+                _ => a.format,
+            };
+        }
+        a.notes.extend(facts.note());
+        Ok(a)
+    }
+}
+
+/// Sanitise and analyse a whole buffer (tests and small documents).
 pub fn analyse(data: &[u8]) -> Analysis {
-    let mut a = Analyser::new();
-    a.feed(data);
-    a.finish()
+    let mut i = Inspector::new();
+    let mut keep = |_: &[u8]| Ok::<(), std::convert::Infallible>(());
+    match i.push(data, &mut keep).and_then(|()| i.finish(&mut keep)) {
+        Ok(a) => a,
+        Err(never) => match never {},
+    }
 }
 
 #[cfg(test)]
@@ -183,6 +274,22 @@ trailer<</Root 1 0 R>>\n%%EOF\n"
                 an.feed(c);
             }
             assert_eq!(an.finish().pages, Some(1), "chunks of {size}");
+        }
+    }
+
+    #[test]
+    fn pdf_stream_data_is_skipped_wherever_the_chunks_split_it() {
+        let mut d = b"%PDF-1.7\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n7 0 obj<</Length 64>>stream\n".to_vec();
+        // Stream bytes that look like objects and like partial "endstream"s.
+        d.extend_from_slice(b"endstrea 2 0 obj<</Type/Pages/Count 99>>endobj endstreaendstre %% (((");
+        d.extend_from_slice(b"\nendstream\nendobj\n2 0 obj<</Type/Pages/Kids[3 0 R 4 0 R]/Count 2>>endobj\n");
+        d.extend_from_slice(b"trailer<</Root 1 0 R>>\n%%EOF\n");
+        for size in 1..40 {
+            let mut an = Analyser::new();
+            for c in d.chunks(size) {
+                an.feed(c);
+            }
+            assert_eq!(an.finish().pages, Some(2), "chunks of {size}");
         }
     }
 
@@ -265,7 +372,17 @@ trailer<</Root 1 0 R>>\n%%EOF\n"
     #[test]
     fn hostile_bytes_never_panic_and_give_no_false_certainty() {
         let mut seed = 0x1234_5678_9abc_def0u64;
-        for prefix in [&b"%PDF-"[..], b"%!PS", b"\xff\xd8\xff", b"RaS2", b"UNIRAST\0", b""] {
+        for prefix in [
+            &b"%PDF-"[..],
+            b"%!PS",
+            b"\xff\xd8\xff",
+            b"RaS2",
+            b"UNIRAST\0",
+            b") HP-PCL XL;2;0\n",
+            b"\x1bE\x1b*b",
+            b"\x1b%-12345X@PJL ",
+            b"",
+        ] {
             for _ in 0..50 {
                 let mut d = prefix.to_vec();
                 for _ in 0..4000 {
@@ -275,6 +392,13 @@ trailer<</Root 1 0 R>>\n%%EOF\n"
                     d.push(seed.to_le_bytes()[0]);
                 }
                 let _ = analyse(&d);
+                // The same bytes in uneven pieces give the same answer.
+                let mut i = Inspector::new();
+                let mut keep = |_: &[u8]| Ok::<(), ()>(());
+                for c in d.chunks(1 + usize::from(seed.to_le_bytes()[1] % 97)) {
+                    i.push(c, &mut keep).expect("push");
+                }
+                assert_eq!(i.finish(&mut keep).expect("finish"), analyse(&d));
             }
         }
         assert_eq!(analyse(b"").pages, None);

@@ -83,9 +83,45 @@ fn is_space(b: u8) -> bool {
 }
 
 impl Pdf {
-    pub(super) fn feed(&mut self, data: &[u8]) {
-        for &b in data {
-            self.byte(b);
+    /// Most of a PDF's bytes are stream data, comments and hex strings:
+    /// those are skipped with a vectorised search, and only the object
+    /// syntax between them goes through the byte-wise lexer.
+    pub(super) fn feed(&mut self, mut data: &[u8]) {
+        const END: &[u8] = b"endstream";
+        while !data.is_empty() {
+            match self.lex {
+                Lex::Stream(0) => match memchr::memmem::find(data, END) {
+                    Some(i) => {
+                        self.lex = Lex::Idle;
+                        self.token(Tok::Kw("endstream".into()));
+                        data = &data[i + END.len()..];
+                    }
+                    None => {
+                        // Carry a partial "endstream" at the end into the next push.
+                        let k = (1..END.len()).rev().find(|&k| data.ends_with(&END[..k])).unwrap_or(0);
+                        self.lex = Lex::Stream(k);
+                        return;
+                    }
+                },
+                Lex::Comment => match memchr::memchr2(b'\n', b'\r', data) {
+                    Some(i) => {
+                        self.lex = Lex::Idle;
+                        data = &data[i + 1..];
+                    }
+                    None => return,
+                },
+                Lex::Hex => match memchr::memchr(b'>', data) {
+                    Some(i) => {
+                        self.lex = Lex::Idle;
+                        data = &data[i + 1..];
+                    }
+                    None => return,
+                },
+                _ => {
+                    self.byte(data[0]);
+                    data = &data[1..];
+                }
+            }
         }
     }
 

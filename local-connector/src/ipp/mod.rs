@@ -11,4 +11,4 @@ pub mod queue;
 mod values;
 pub mod wire;
 
-pub use queue::{Caller, Queue, QueueLimits, Receiver, Step};
+pub use queue::{Caller, Queue, QueueLimits, Receiver, Rejected, Step};

@@ -147,7 +147,7 @@ pub fn attributes(f: &PrinterFacts, req: &Requested) -> Vec<IppAttribute> {
     a.charsets("charset-configured", &["utf-8"]);
     a.charsets("charset-supported", &["utf-8", "us-ascii"]);
     a.boolean("color-supported", true);
-    a.keywords("compression-supported", &["none"]);
+    a.keywords("compression-supported", &["deflate", "gzip", "none"]);
     a.integer("copies-default", 1);
     a.range("copies-supported", 1, 999);
     a.mime("document-format-default", "application/octet-stream");

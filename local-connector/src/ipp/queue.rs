@@ -97,6 +97,19 @@ struct Ticket {
     copies: u32,
     sides: Sides,
     color: Option<String>,
+    compression: Compression,
+    /// `document-creator-application-name` (PWG 5100.7), when the client sends it.
+    application: Option<String>,
+}
+
+/// The request's `compression` operation attribute.
+fn compression(p: &Parsed) -> Result<Compression, Fail> {
+    match p.string("compression").as_deref() {
+        None | Some("none") => Ok(Compression::None),
+        Some("deflate") => Ok(Compression::Deflate),
+        Some("gzip") => Ok(Compression::Gzip),
+        Some(c) => fail(StatusCode::ClientErrorCompressionNotSupported, format!("compression {c:?} is not supported")),
+    }
 }
 
 /// The queue.
@@ -334,14 +347,14 @@ impl Queue {
     }
 
     fn check_limits(&self, user: &str) -> Result<(), Fail> {
-        let jobs = self.store.jobs_of(user).map_err(internal)?;
-        if jobs.len() >= self.limits.max_jobs_per_user {
+        let usage = self.store.usage_of(user).map_err(internal)?;
+        if usage.jobs >= self.limits.max_jobs_per_user {
             return fail(
                 StatusCode::ClientErrorNotPossible,
-                format!("you already have {} jobs waiting (the limit); release or delete some first", jobs.len()),
+                format!("you already have {} jobs waiting (the limit); release or delete some first", usage.jobs),
             );
         }
-        let bytes: u64 = jobs.iter().map(|m| m.size).sum();
+        let bytes = usage.bytes;
         if bytes >= self.limits.max_bytes_per_user {
             return fail(
                 StatusCode::ClientErrorNotPossible,
@@ -356,13 +369,10 @@ impl Queue {
         let mut t = Ticket { copies: 1, ..Default::default() };
         t.job_name = p.string("job-name").or_else(|| p.string("document-name")).unwrap_or_else(|| "Untitled".into());
         t.document_name = p.string("document-name");
-        if let Some(c) = p.string("compression")
-            && c != "none"
-        {
-            return fail(StatusCode::ClientErrorCompressionNotSupported, format!("compression {c:?} is not supported"));
-        }
         if with_document {
             t.format = self.format(p)?;
+            t.compression = compression(p)?;
+            t.application = p.string("document-creator-application-name");
         }
         if let Some(v) = p.job_value("copies") {
             match v {
@@ -402,6 +412,7 @@ impl Queue {
 
     fn receiver(&self, ctx: Ctx, caller: &Caller, user: &str, number: i32, ticket: Ticket) -> Result<Step, Fail> {
         let sub = JobSubmission {
+            application: ticket.application.clone(),
             owner: user.to_owned(),
             document_name: ticket.document_name.clone().unwrap_or_else(|| ticket.job_name.clone()),
             format: ticket.format.clone(),
@@ -412,10 +423,15 @@ impl Queue {
             ..Default::default()
         };
         let writer = self.store.create(sub).map_err(store_fail)?;
+        let sink = Sink { writer, inspector: crate::analyse::Inspector::new(), error: None };
+        let decoder = match ticket.compression {
+            Compression::None => Decoder::Plain(sink),
+            Compression::Deflate => Decoder::Deflate(flate2::write::DeflateDecoder::new(sink)),
+            Compression::Gzip => Decoder::Gzip(flate2::write::GzDecoder::new(sink)),
+        };
         Ok(Step::Receive(Box::new(Receiver {
             ctx,
-            writer: Some(writer),
-            analyser: crate::analyse::Analyser::new(),
+            decoder: Some(decoder),
             named: ticket.document_name.is_some() || ticket.job_name != "Untitled",
             facts: self.facts.lock().unwrap_or_else(|p| p.into_inner()).clone(),
             started_unix: self.started_unix,
@@ -446,6 +462,10 @@ impl Queue {
         };
         let mut ticket = open.ticket;
         ticket.format = self.format(p)?;
+        ticket.compression = compression(p)?;
+        if let Some(a) = p.string("document-creator-application-name") {
+            ticket.application = Some(a);
+        }
         if let Some(d) = p.string("document-name") {
             ticket.document_name = Some(d);
         }
@@ -778,12 +798,105 @@ fn error_reply(ctx: Ctx, f: Fail) -> Vec<u8> {
     r.to_bytes().to_vec()
 }
 
+/// How the client compressed the document data (`compression`, RFC 8011
+/// §4.2.1.1): the attributes travel plain, the document after them is
+/// compressed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Compression {
+    #[default]
+    None,
+    /// Raw deflate (RFC 1951).
+    Deflate,
+    /// gzip (RFC 1952).
+    Gzip,
+}
+
+/// Where decompressed document bytes go: sanitised and analysed, then into
+/// the store.
+#[derive(Debug)]
+struct Sink {
+    writer: JobWriter,
+    inspector: crate::analyse::Inspector,
+    /// The store's error, kept because `std::io::Write` can only carry a message.
+    error: Option<StoreError>,
+}
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let Sink { writer, inspector, error } = self;
+        match inspector.push(buf, &mut |kept| writer.write_body(kept)) {
+            Ok(()) => Ok(buf.len()),
+            Err(e) => {
+                let msg = e.to_string();
+                *error = Some(e);
+                Err(std::io::Error::other(msg))
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+enum Decoder {
+    Plain(Sink),
+    Deflate(flate2::write::DeflateDecoder<Sink>),
+    Gzip(flate2::write::GzDecoder<Sink>),
+}
+
+impl Decoder {
+    fn sink_mut(&mut self) -> &mut Sink {
+        match self {
+            Decoder::Plain(s) => s,
+            Decoder::Deflate(d) => d.get_mut(),
+            Decoder::Gzip(d) => d.get_mut(),
+        }
+    }
+
+    fn write_all(&mut self, data: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        match self {
+            Decoder::Plain(s) => s.write_all(data),
+            Decoder::Deflate(d) => d.write_all(data),
+            Decoder::Gzip(d) => d.write_all(data),
+        }
+    }
+
+    /// End of the compressed data: the sink, with everything decoded.
+    fn finish(self) -> std::io::Result<Sink> {
+        match self {
+            Decoder::Plain(s) => Ok(s),
+            Decoder::Deflate(d) => d.finish(),
+            Decoder::Gzip(d) => d.finish(),
+        }
+    }
+}
+
+/// Why a document was refused while it streamed in; nothing is stored.
+#[derive(Debug)]
+pub struct Rejected(Fail);
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.1)
+    }
+}
+
+/// A decoding or store error, as the client should see it.
+fn rejected(sink: &mut Sink, e: &std::io::Error) -> Rejected {
+    match sink.error.take() {
+        Some(store) => Rejected(store_fail(store)),
+        None => Rejected(Fail(StatusCode::ClientErrorBadRequest, format!("the compressed document is corrupt: {e}"))),
+    }
+}
+
 /// Receives one document into the store.
 #[derive(Debug)]
 pub struct Receiver {
     ctx: Ctx,
-    writer: Option<JobWriter>,
-    analyser: crate::analyse::Analyser,
+    decoder: Option<Decoder>,
     /// The client named the job; otherwise the document's own title is used.
     named: bool,
     facts: PrinterFacts,
@@ -794,27 +907,48 @@ pub struct Receiver {
 impl Receiver {
     /// Append document bytes. An error abandons the job (nothing is left behind);
     /// the listener then sends [`Receiver::fail`]'s reply.
-    pub fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
-        match self.writer.as_mut() {
-            Some(w) => {
-                self.analyser.feed(data);
-                w.write_body(data)
-            }
-            None => Err(StoreError::io("receive document", std::io::Error::other("job abandoned"))),
+    pub fn write(&mut self, data: &[u8]) -> Result<(), Rejected> {
+        let Some(d) = self.decoder.as_mut() else {
+            return Err(Rejected(Fail(StatusCode::ServerErrorInternalError, "job abandoned".into())));
+        };
+        match d.write_all(data) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(rejected(d.sink_mut(), &e)),
         }
     }
 
     /// The document is complete: park the job durably and build the reply.
     pub fn finish(mut self) -> Vec<u8> {
-        let Some(mut w) = self.writer.take() else {
+        let Some(decoder) = self.decoder.take() else {
             return error_reply(self.ctx, Fail(StatusCode::ServerErrorInternalError, "job abandoned".into()));
         };
-        let found = std::mem::take(&mut self.analyser).finish();
+        let Sink { mut writer, inspector, .. } = match decoder.finish() {
+            Ok(sink) => sink,
+            Err(e) => {
+                // The decoder (and the unfinished job with it) is dropped: nothing is stored.
+                return error_reply(
+                    self.ctx,
+                    Fail(StatusCode::ClientErrorBadRequest, format!("the compressed document is corrupt: {e}")),
+                );
+            }
+        };
+        let w = &mut writer;
+        let found = match inspector.finish(&mut |kept| w.write_body(kept)) {
+            Ok(found) => found,
+            Err(e) => return error_reply(self.ctx, store_fail(e)),
+        };
+        if !found.notes.is_empty() {
+            log::info!("job from {}: {}", w.submission_mut().owner, found.notes.join("; "));
+        }
         let sub = w.submission_mut();
+        sub.notes.extend(found.notes);
         sub.pages = found.pages;
         sub.pages_estimated = found.estimated;
         sub.color = found.color;
-        sub.application = found.application;
+        // The client's word (IPP) first, then the document's (PJL, PDF Info, DSC).
+        if sub.application.is_none() {
+            sub.application = found.application;
+        }
         if !self.named
             && let Some(t) = found.title
         {
@@ -825,7 +959,7 @@ impl Receiver {
         {
             sub.format = f.to_owned();
         }
-        match w.commit() {
+        match writer.commit() {
             Ok(meta) => {
                 log::info!(
                     "job {} parked for {} ({} bytes, {})",
@@ -847,14 +981,14 @@ impl Receiver {
     }
 
     /// The document could not be received; nothing is stored. Build the reply.
-    pub fn fail(mut self, e: StoreError) -> Vec<u8> {
-        self.writer.take();
-        error_reply(self.ctx, store_fail(e))
+    pub fn fail(mut self, e: Rejected) -> Vec<u8> {
+        self.decoder.take();
+        error_reply(self.ctx, e.0)
     }
 
     /// A reply for a body that broke off or was malformed; nothing is stored.
     pub fn abort(mut self, why: &str) -> Vec<u8> {
-        self.writer.take();
+        self.decoder.take();
         error_reply(self.ctx, Fail(StatusCode::ClientErrorBadRequest, why.to_owned()))
     }
 }

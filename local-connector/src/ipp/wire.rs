@@ -217,6 +217,42 @@ mod tests {
         assert_eq!(header(&m).map(|h| (h.version, h.code, h.request_id)), Some((0x200, 0x0b, 1)));
     }
 
+    /// Random mutations of a valid message (flipped bytes, extreme lengths,
+    /// cuts and splices) never panic, and a verdict never changes when more
+    /// bytes arrive after it.
+    #[test]
+    fn mutated_messages_never_panic() {
+        let base = minimal();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let mut m = base.clone();
+            for _ in 0..=(next() % 4) {
+                let at = usize::try_from(next() % m.len() as u64).unwrap_or(0);
+                match next() % 4 {
+                    0 => m[at] = next().to_le_bytes()[0],
+                    1 => m[at] = [0x00, 0x7f, 0x80, 0xff][usize::try_from(next() % 4).unwrap_or(0)],
+                    2 => m.truncate(at.max(1)),
+                    _ => {
+                        let extra: Vec<u8> = (0..next() % 16).map(|_| next().to_le_bytes()[0]).collect();
+                        m.splice(at..at, extra);
+                    }
+                }
+            }
+            if let Ok(Scan::Complete { data_at }) = scan(&m) {
+                assert!(data_at <= m.len());
+                let mut longer = m.clone();
+                longer.extend_from_slice(b"document bytes");
+                assert_eq!(scan(&longer).ok(), Some(Scan::Complete { data_at }));
+            }
+        }
+    }
+
     #[test]
     fn every_prefix_needs_more() {
         let m = minimal();

@@ -27,12 +27,13 @@ use crate::durable;
 use commit::GroupCommitter;
 use file::{Envelope, HEADER_LEN, Header, Opened, SHRED_MAGIC, Trailer};
 use sled::Transactional;
+use std::collections::HashMap;
 use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use zeroize::Zeroizing;
 
@@ -125,6 +126,18 @@ struct Inner {
     by_expiry: sled::Tree,
     by_number: sled::Tree,
     committer: GroupCommitter,
+    /// Parked jobs and bytes per owner tag, filled on first use and kept in
+    /// step with the index (under this lock) so that limits cost O(1).
+    usage: Mutex<HashMap<[u8; 16], Usage>>,
+}
+
+/// What one owner has parked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Parked jobs.
+    pub jobs: usize,
+    /// Their bytes on disk.
+    pub bytes: u64,
 }
 
 impl Drop for Inner {
@@ -177,6 +190,7 @@ impl JobStore {
             by_number: db.open_tree("by_number")?,
             db,
             committer: GroupCommitter::start(jobs_dir.clone()).map_err(|e| StoreError::io("start committer", e))?,
+            usage: Mutex::new(HashMap::new()),
             kek: site.job_kek(),
             index_secret: site.index_secret(),
             jobs_dir,
@@ -251,23 +265,34 @@ impl JobStore {
         let (owner_key, expiry_key) = self.index_keys(meta);
         let i = &self.inner;
         let number = meta.number.map(i32::to_be_bytes);
+        let size = meta.size.to_be_bytes();
+        let mut usage = i.usage.lock().unwrap_or_else(|p| p.into_inner());
+        let fresh = !i.by_id.contains_key(meta.id.0)?;
         (&i.by_id, &i.by_owner, &i.by_expiry, &i.by_number)
             .transaction(|(by_id, by_owner, by_expiry, by_number)| {
                 by_id.insert(&meta.id.0[..], sealed.as_slice())?;
-                by_owner.insert(owner_key.as_slice(), &[][..])?;
+                // The owner index carries the job's size, for usage totals.
+                by_owner.insert(owner_key.as_slice(), &size[..])?;
                 by_expiry.insert(expiry_key.as_slice(), &[][..])?;
                 if let Some(n) = number {
                     by_number.insert(&n[..], &meta.id.0[..])?;
                 }
                 Ok(())
             })
-            .map_err(Self::tx_err)
+            .map_err(Self::tx_err)?;
+        if fresh && let Some(u) = usage.get_mut(&self.owner_tag(&meta.owner)) {
+            u.jobs += 1;
+            u.bytes += meta.size;
+        }
+        Ok(())
     }
 
     fn index_remove(&self, meta: &JobMeta) -> Result<(), StoreError> {
         let (owner_key, expiry_key) = self.index_keys(meta);
         let i = &self.inner;
         let number = meta.number.map(i32::to_be_bytes);
+        let mut usage = i.usage.lock().unwrap_or_else(|p| p.into_inner());
+        let present = i.by_owner.contains_key(&owner_key)?;
         (&i.by_id, &i.by_owner, &i.by_expiry, &i.by_number)
             .transaction(|(by_id, by_owner, by_expiry, by_number)| {
                 by_owner.remove(owner_key.as_slice())?;
@@ -278,7 +303,12 @@ impl JobStore {
                 by_id.remove(&meta.id.0[..])?;
                 Ok(())
             })
-            .map_err(Self::tx_err)
+            .map_err(Self::tx_err)?;
+        if present && let Some(u) = usage.get_mut(&self.owner_tag(&meta.owner)) {
+            u.jobs = u.jobs.saturating_sub(1);
+            u.bytes = u.bytes.saturating_sub(meta.size);
+        }
+        Ok(())
     }
 
     fn index_keys(&self, meta: &JobMeta) -> (Vec<u8>, Vec<u8>) {
@@ -346,6 +376,31 @@ impl JobStore {
             }
         }
         Ok(out)
+    }
+
+    /// How many jobs and bytes `owner` has parked, without reading any
+    /// job's metadata (the owner index carries the sizes).
+    pub fn usage_of(&self, owner: &str) -> Result<Usage, StoreError> {
+        let tag = self.owner_tag(owner);
+        let mut usage = self.inner.usage.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(u) = usage.get(&tag) {
+            return Ok(*u);
+        }
+        let mut u = Usage::default();
+        for kv in self.inner.by_owner.scan_prefix(tag) {
+            let (k, v) = kv?;
+            u.jobs += 1;
+            u.bytes += match <[u8; 8]>::try_from(&v[..]) {
+                Ok(b) => u64::from_be_bytes(b),
+                // An index written before sizes were kept in it.
+                Err(_) => match JobId::from_slice(&k[16..]).map(|id| self.get(id)) {
+                    Some(Ok(m)) => m.size,
+                    _ => 0,
+                },
+            };
+        }
+        usage.insert(tag, u);
+        Ok(u)
     }
 
     /// Number of parked jobs.

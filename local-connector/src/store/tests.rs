@@ -54,6 +54,27 @@ fn round_trip_and_owner_index() {
 }
 
 #[test]
+fn usage_per_owner_follows_commits_deletes_and_reopening() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let (store, _) = JobStore::open(options(d.path()), &site()).expect("open");
+    assert_eq!(store.usage_of("alice").expect("usage"), Usage::default());
+    let a1 = put(&store, "alice", &[1u8; 1000]);
+    let before = store.usage_of("alice").expect("usage");
+    let a2 = put(&store, "alice", &[2u8; 3000]);
+    put(&store, "bob", &[3u8; 500]);
+    let after = store.usage_of("alice").expect("usage");
+    assert_eq!((before.jobs, after.jobs), (1, 2));
+    assert_eq!(after.bytes, a1.size + a2.size);
+    store.delete(a1.id).expect("delete");
+    store.delete(a1.id).ok();
+    assert_eq!(store.usage_of("alice").expect("usage"), Usage { jobs: 1, bytes: a2.size });
+    assert_eq!(store.usage_of("bob").expect("usage").jobs, 1);
+    drop(store);
+    let (store, _) = JobStore::open(options(d.path()), &site()).expect("reopen");
+    assert_eq!(store.usage_of("alice").expect("usage"), Usage { jobs: 1, bytes: a2.size });
+}
+
+#[test]
 fn metadata_and_body_are_not_on_disk_in_clear() {
     let d = tempfile::tempdir().expect("tempdir");
     let (store, _) = JobStore::open(options(d.path()), &site()).expect("open");
