@@ -115,6 +115,62 @@ pub struct Config {
     pub log_level: log::LevelFilter,
     /// `service.shutdown_grace`
     pub shutdown_grace: Duration,
+    /// `dangerous.plain_ipp_listen`: plain-text IPP listeners (none by default).
+    pub dangerous_plain_ipp: Vec<SocketAddr>,
+    /// `dangerous.trust_user_name_from`: networks whose clients may name
+    /// themselves in `requesting-user-name` without credentials.
+    pub dangerous_trusted_subnets: Vec<Subnet>,
+}
+
+/// An IP network in CIDR notation (`10.20.0.0/16`, `fd00::/8`, or one address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subnet {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Subnet {
+    /// True when `ip` is in this network (IPv4-mapped IPv6 addresses count as IPv4).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for Subnet {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Subnet, ()> {
+        let (a, p) = s.split_once('/').map_or((s, None), |(a, p)| (a, Some(p)));
+        let addr: IpAddr = a.trim().parse().map_err(|_| ())?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            None => max,
+            Some(p) => p.trim().parse::<u8>().map_err(|_| ())?,
+        };
+        if prefix > max {
+            return Err(());
+        }
+        Ok(Subnet { addr, prefix })
+    }
+}
+
+impl fmt::Display for Subnet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
 }
 
 impl Config {
@@ -194,6 +250,13 @@ impl Config {
         let index_cache_bytes = store.uint("index_cache_bytes").unwrap_or(defaults::INDEX_CACHE_BYTES);
         store.finish(&mut errs);
 
+        let mut dangerous = root.section("dangerous");
+        let dangerous_plain_ipp =
+            dangerous.parsed_list::<SocketAddr>("plain_ipp_listen", "an address:port").unwrap_or_default();
+        let dangerous_trusted_subnets =
+            dangerous.parsed_list::<Subnet>("trust_user_name_from", "a network like 10.20.0.0/16").unwrap_or_default();
+        dangerous.finish(&mut errs);
+
         let mut logging = root.section("logging");
         let log_level = logging
             .choice("level", &["error", "warn", "info", "debug", "trace"])
@@ -256,7 +319,30 @@ impl Config {
             index_cache_bytes,
             log_level,
             shutdown_grace,
+            dangerous_plain_ipp,
+            dangerous_trusted_subnets,
         })
+    }
+
+    /// The dangerous settings that are switched on, in words for an admin
+    /// (the console and `pullprint status` show them; `serve` logs them).
+    pub fn dangerous_settings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.dangerous_plain_ipp.is_empty() {
+            let on: Vec<String> = self.dangerous_plain_ipp.iter().map(ToString::to_string).collect();
+            out.push(format!(
+                "dangerous.plain_ipp_listen: unencrypted IPP on {}; documents cross the network in clear text",
+                on.join(", ")
+            ));
+        }
+        if !self.dangerous_trusted_subnets.is_empty() {
+            let on: Vec<String> = self.dangerous_trusted_subnets.iter().map(ToString::to_string).collect();
+            out.push(format!(
+                "dangerous.trust_user_name_from: clients in {} may print as any user they name, without a password",
+                on.join(", ")
+            ));
+        }
+        out
     }
 }
 
@@ -441,6 +527,36 @@ impl<'a> Section<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_example_is_valid_and_safe() {
+        let c = Config::from_toml_str(include_str!("../../docs/pullprint.toml.example"))
+            .unwrap_or_else(|e| panic!("docs/pullprint.toml.example: {e}"));
+        assert!(c.dangerous_settings().is_empty());
+    }
+
+    #[test]
+    fn dangerous_settings_are_off_by_default_and_named_when_on() {
+        assert!(Config::from_toml_str("").expect("valid").dangerous_settings().is_empty());
+        let c = Config::from_toml_str(
+            "[dangerous]\nplain_ipp_listen = [\"127.0.0.1:8631\"]\ntrust_user_name_from = [\"10.20.0.0/16\", \"fd00::/8\", \"192.0.2.7\"]\n",
+        )
+        .expect("valid");
+        let d = c.dangerous_settings();
+        assert_eq!(d.len(), 2);
+        assert!(d[0].starts_with("dangerous.plain_ipp_listen") && d[1].contains("10.20.0.0/16"), "{d:?}");
+        let nets = &c.dangerous_trusted_subnets;
+        assert!(nets[0].contains("10.20.255.1".parse().expect("ip")));
+        assert!(nets[0].contains("::ffff:10.20.0.9".parse().expect("ip")), "IPv4-mapped addresses count");
+        assert!(!nets[0].contains("10.21.0.1".parse().expect("ip")));
+        assert!(nets[1].contains("fd12::1".parse().expect("ip")) && !nets[1].contains("fe80::1".parse().expect("ip")));
+        assert!(
+            nets[2].contains("192.0.2.7".parse().expect("ip")) && !nets[2].contains("192.0.2.8".parse().expect("ip"))
+        );
+        let e = Config::from_toml_str("[dangerous]\ntrust_user_name_from = [\"10.0.0.0/33\", \"nonsense\"]\n")
+            .expect_err("invalid");
+        assert_eq!(e.0.len(), 2, "{e}");
+    }
 
     #[test]
     fn empty_config_gives_defaults() {

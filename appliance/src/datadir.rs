@@ -57,6 +57,11 @@ impl DataDir {
         self.root.join("directory").join("users.json")
     }
 
+    /// `directory/tokens.json`
+    pub fn tokens(&self) -> PathBuf {
+        self.root.join("directory").join("tokens.json")
+    }
+
     /// True once `pullprint init` (or a restore) has put parameters here.
     pub fn is_initialised(&self) -> bool {
         self.params().is_file()

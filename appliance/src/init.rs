@@ -120,6 +120,12 @@ fn give_to_service_user(dd: &DataDir, cfg: &Config) -> Result<()> {
 /// Read the recovery password: from a file, from a terminal without echo, or
 /// as one line of standard input.
 pub fn read_password(file: Option<&Path>) -> Result<Zeroizing<String>> {
+    read_secret(file, "Site recovery password")
+}
+
+/// Read a secret: the first line of `file`, or from a terminal without echo
+/// after `prompt`, or one line of standard input.
+pub fn read_secret(file: Option<&Path>, prompt: &str) -> Result<Zeroizing<String>> {
     if let Some(f) = file {
         let text = Zeroizing::new(std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?);
         return Ok(Zeroizing::new(text.lines().next().unwrap_or_default().to_owned()));
@@ -128,7 +134,7 @@ pub fn read_password(file: Option<&Path>) -> Result<Zeroizing<String>> {
     let mut line = Zeroizing::new(String::new());
     if stdin.is_terminal() {
         use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
-        eprint!("Site recovery password: ");
+        eprint!("{prompt}: ");
         let _ = std::io::stderr().flush();
         let saved = tcgetattr(&stdin).ok();
         if let Some(t) = &saved {

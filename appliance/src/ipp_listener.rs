@@ -18,8 +18,11 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::{Request, Response, StatusCode};
 use local_connector::crypto::{hmac_sha256, random_bytes};
-use local_connector::directory::LocalDirectory;
+use local_connector::directory::{LocalDirectory, SlowHash};
 use local_connector::ipp::{Caller, Queue, Step, wire};
+use local_connector::tokens::{TokenStore, looks_like_token};
+
+use crate::config::Subnet;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -32,45 +35,74 @@ const CREDENTIAL_CACHE: usize = 10_000;
 /// Document bytes buffered between the socket and the store.
 const PIPE_DEPTH: usize = 16;
 
-/// Who may print: checks Basic credentials against the directory.
+/// Who may print: checks Basic credentials against print tokens and the directory.
 #[derive(Debug)]
 pub struct Authenticator {
     directory: Arc<LocalDirectory>,
+    tokens: Arc<TokenStore>,
     cache_key: [u8; 32],
-    cache: Mutex<HashMap<[u8; 32], (String, Instant)>>,
+    cache: Mutex<HashMap<[u8; 32], Remembered>>,
+}
+
+/// A verified password, remembered.
+#[derive(Debug)]
+struct Remembered {
+    user: String,
+    at: Instant,
+    /// The stored hash it was verified against: a new password or a removed
+    /// user makes the entry stale at once.
+    stamp: SlowHash,
 }
 
 impl Authenticator {
-    /// Authenticate against `directory`.
-    pub fn new(directory: Arc<LocalDirectory>) -> Authenticator {
-        Authenticator { directory, cache_key: random_bytes(), cache: Mutex::new(HashMap::new()) }
+    /// Authenticate against `tokens` and `directory`.
+    pub fn new(directory: Arc<LocalDirectory>, tokens: Arc<TokenStore>) -> Authenticator {
+        Authenticator { directory, tokens, cache_key: random_bytes(), cache: Mutex::new(HashMap::new()) }
     }
 
-    /// The user named by an `Authorization: Basic` header, if the password is right.
+    /// The user named by an `Authorization: Basic` header, if the password
+    /// (or print token) is right.
     pub fn basic(&self, header: &str) -> Option<String> {
         let encoded = header.strip_prefix("Basic ").or_else(|| header.strip_prefix("basic "))?.trim();
         let decoded = zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.decode(encoded).ok()?);
         let text = std::str::from_utf8(&decoded).ok()?;
         let (user, password) = text.split_once(':')?;
-        let tag = hmac_sha256(&self.cache_key, &decoded);
-        {
+        // A print token is checked every time (it is a fast keyed hash), so
+        // that revoking one takes effect at once.
+        if looks_like_token(password) {
+            return self.tokens.verify(user, password);
+        }
+        self.directory_password(user, password)
+    }
+
+    /// The user, if `password` is their directory password (print tokens do
+    /// not count: managing tokens takes the real password).
+    pub fn directory_password(&self, user: &str, password: &str) -> Option<String> {
+        let tag = hmac_sha256(&self.cache_key, format!("{user}\0{password}").as_bytes());
+        let hit = {
             let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((u, at)) = cache.get(&tag)
-                && at.elapsed() < CREDENTIAL_TTL
-            {
-                return Some(u.clone());
-            }
+            cache.get(&tag).filter(|r| r.at.elapsed() < CREDENTIAL_TTL).map(|r| (r.user.clone(), r.stamp.clone()))
+        };
+        if let Some((u, stamp)) = hit
+            && self.directory.password_stamp(&u).as_ref() == Some(&stamp)
+        {
+            return Some(u);
         }
         let found = self.directory.verify_password(user, password)?;
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() >= CREDENTIAL_CACHE {
-            cache.retain(|_, (_, at)| at.elapsed() < CREDENTIAL_TTL);
+            cache.retain(|_, r| r.at.elapsed() < CREDENTIAL_TTL);
             if cache.len() >= CREDENTIAL_CACHE {
                 cache.clear();
             }
         }
-        cache.insert(tag, (found.name.clone(), Instant::now()));
+        cache.insert(tag, Remembered { user: found.name.clone(), at: Instant::now(), stamp: found.password.clone() });
         Some(found.name)
+    }
+
+    /// The print tokens.
+    pub fn tokens(&self) -> &TokenStore {
+        &self.tokens
     }
 }
 
@@ -103,6 +135,17 @@ pub struct IppState {
     pub queue: Arc<Queue>,
     /// Credential checks.
     pub auth: Arc<Authenticator>,
+    /// `dangerous.trust_user_name_from`.
+    pub trusted: Arc<Vec<Subnet>>,
+}
+
+/// How the connection reached us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// IPPS (TLS 1.2+).
+    Tls,
+    /// Plain IPP, only with `dangerous.plain_ipp_listen`.
+    Plain,
 }
 
 /// The IPP listener's router: every request goes through [`handle`].
@@ -113,9 +156,10 @@ pub fn router(state: IppState) -> axum::Router {
 async fn entry(
     axum::extract::State(st): axum::extract::State<IppState>,
     axum::Extension(peer): axum::Extension<SocketAddr>,
+    axum::Extension(transport): axum::Extension<Transport>,
     req: Request<Body>,
 ) -> Response<Body> {
-    match handle(st.queue, st.auth, peer, req).await {
+    match handle(st, peer, transport, req).await {
         Ok(r) => r,
         Err(never) => match never {},
     }
@@ -123,11 +167,12 @@ async fn entry(
 
 /// Serve one HTTP request on the IPP listener.
 pub async fn handle(
-    queue: Arc<Queue>,
-    auth: Arc<Authenticator>,
+    st: IppState,
     peer: SocketAddr,
+    transport: Transport,
     req: Request<Body>,
 ) -> Result<Response<Body>, std::convert::Infallible> {
+    let IppState { queue, auth, trusted } = st;
     let path = req.uri().path();
     if !(path == "/ipp/print" || path.starts_with("/ipp/print/")) {
         return Ok(plain(StatusCode::NOT_FOUND, "no such queue; print to /ipp/print"));
@@ -175,7 +220,17 @@ pub async fn handle(
 
     // 2. Who is asking. A wrong password is treated like none: ask again.
     let op = wire::header(&buf).map(|h| h.code).unwrap_or(0);
+    let trust_stated_name = trusted.iter().any(|n| n.contains(peer.ip()));
     let user = match authz {
+        // A password is never taken over plain text, even a right one.
+        Some(_) if transport == Transport::Plain => {
+            log::warn!("IPP: refused credentials sent without TLS from {peer}");
+            drain(body).await;
+            return Ok(plain(
+                StatusCode::FORBIDDEN,
+                "credentials are never accepted over unencrypted IPP; print to the ipps:// queue",
+            ));
+        }
         Some(h) => {
             let auth = auth.clone();
             match tokio::task::spawn_blocking(move || auth.basic(&h)).await {
@@ -189,11 +244,18 @@ pub async fn handle(
         }
         None => None,
     };
-    if user.is_none() && Queue::needs_user(op) {
+    if user.is_none() && Queue::needs_user(op) && !trust_stated_name {
         drain(body).await;
-        return Ok(unauthorized());
+        // Asking for a password over plain text would invite one in clear.
+        return Ok(match transport {
+            Transport::Tls => unauthorized(),
+            Transport::Plain => plain(
+                StatusCode::FORBIDDEN,
+                "unencrypted IPP serves only the networks in dangerous.trust_user_name_from; print to the ipps:// queue",
+            ),
+        });
     }
-    let caller = Caller { user, addr: peer.ip().to_string() };
+    let caller = Caller { user, addr: peer.ip().to_string(), trust_stated_name };
     let q = queue.clone();
     let step = match tokio::task::spawn_blocking(move || q.handle(&caller, &buf)).await {
         Ok(s) => s,
@@ -212,7 +274,10 @@ pub async fn handle(
         }
         Step::Unauthenticated => {
             drain(body).await;
-            Ok(unauthorized())
+            Ok(match transport {
+                Transport::Tls => unauthorized(),
+                Transport::Plain => plain(StatusCode::FORBIDDEN, "requesting-user-name is missing or not a valid name"),
+            })
         }
         Step::Receive(receiver) => Ok(ipp_reply(receive(*receiver, rest, body, peer).await)),
     }

@@ -7,6 +7,7 @@
 // A binary crate: `pub` marks each module's interface to the others, not an export.
 #![allow(unreachable_pub)]
 
+mod accounts;
 mod backup;
 mod certs;
 mod config;
@@ -89,6 +90,22 @@ enum Command {
         #[arg(long, short, value_name = "FILE")]
         output: PathBuf,
     },
+    /// Manage the local directory's users.
+    User {
+        /// Data folder (overrides paths.data_dir).
+        #[arg(long, value_name = "DIR", global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: accounts::UserCommand,
+    },
+    /// Manage print tokens (app passwords for print clients that store credentials).
+    Token {
+        /// Data folder (overrides paths.data_dir).
+        #[arg(long, value_name = "DIR", global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: accounts::TokenCommand,
+    },
     /// Restore a backup into a new, empty data folder; then run `init --recover`.
     Restore {
         /// Archive made by `pullprint backup`.
@@ -131,6 +148,8 @@ fn main() -> ExitCode {
         | Command::Serve { data_dir }
         | Command::Status { data_dir, .. }
         | Command::Backup { data_dir, .. }
+        | Command::User { data_dir, .. }
+        | Command::Token { data_dir, .. }
         | Command::Restore { data_dir, .. } => (data_dir.clone(), None),
         Command::Demo { .. } => (None, Some(log::LevelFilter::Info)),
     };
@@ -180,6 +199,8 @@ fn main() -> ExitCode {
                 s.bytes >> 20
             );
         }),
+        Command::User { command, .. } => accounts::user(&DataDir::new(&cfg.data_dir), command),
+        Command::Token { command, .. } => accounts::token(&DataDir::new(&cfg.data_dir), command),
         Command::Restore { archive, .. } => backup::restore(&archive, &cfg.data_dir).map(|s| {
             println!(
                 "Restored {} files ({} jobs) into {}.\nNext: pullprint init --recover --data-dir {}",

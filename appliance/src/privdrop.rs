@@ -49,3 +49,22 @@ pub fn drop_privileges(service_user: &str) -> Result<RunAs> {
     log::info!("dropped privileges to {service_user} (uid {}, gid {})", target.uid, target.gid);
     Ok(target)
 }
+
+/// For the administration commands run as root: become the owner of the data
+/// folder (the service user), so that every file they write stays readable
+/// by the daemon. Not root, or a root-owned folder: nothing changes.
+pub fn become_owner_of(data_dir: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    if !getuid().is_root() {
+        return Ok(());
+    }
+    let m = std::fs::metadata(data_dir).with_context(|| format!("reading {}", data_dir.display()))?;
+    if m.uid() == 0 {
+        return Ok(());
+    }
+    nix::sys::prctl::set_no_new_privs().context("setting no_new_privs")?;
+    setgroups(&[]).context("dropping supplementary groups")?;
+    setgid(Gid::from_raw(m.gid())).context("setting the data folder's group")?;
+    setuid(Uid::from_raw(m.uid())).context("setting the data folder's owner")?;
+    Ok(())
+}

@@ -44,6 +44,8 @@ struct Appliance {
     started: Instant,
     ca_pem: String,
     min_free: u64,
+    dangerous: Vec<String>,
+    auth: Arc<crate::ipp_listener::Authenticator>,
 }
 
 impl web_admin::Appliance for Appliance {
@@ -51,6 +53,58 @@ impl web_admin::Appliance for Appliance {
         match action {
             web_admin::Action::Health => web_admin::Outcome::Health(self.health()),
             web_admin::Action::CaCertificate => web_admin::Outcome::Pem(self.ca_pem.clone()),
+            web_admin::Action::MyTokens { who, op } => self.my_tokens(&who, op),
+        }
+    }
+}
+
+impl Appliance {
+    /// A user's own print tokens, with their directory password.
+    fn my_tokens(&self, who: &web_admin::Credentials, op: web_admin::TokenOp) -> web_admin::Outcome {
+        use web_admin::{Outcome, TokenOp};
+        let Some(user) = self.auth.directory_password(&who.user, &who.password) else {
+            log::info!("token API: failed sign-in as {:?}", who.user);
+            return Outcome::Unauthenticated;
+        };
+        let tokens = self.auth.tokens();
+        let result = match op {
+            TokenOp::List => tokens.list(Some(&user)).map(|l| {
+                Outcome::Tokens(
+                    l.into_iter()
+                        .map(|t| web_admin::TokenView { id: t.id, label: t.label, created_ms: t.created_ms })
+                        .collect(),
+                )
+            }),
+            TokenOp::Create { label } => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+                    .unwrap_or(0);
+                tokens.create(&user, &label, now).map(|t| {
+                    log::info!("print token {} created by {user}", t.id);
+                    Outcome::NewToken(web_admin::NewTokenView {
+                        id: t.id.clone(),
+                        label: t.label.clone(),
+                        token: t.secret.to_string(),
+                    })
+                })
+            }
+            TokenOp::Revoke { id } => tokens.revoke(&id, Some(&user)).map(|gone| {
+                if gone {
+                    log::info!("print token {id} revoked by {user}");
+                    Outcome::Done
+                } else {
+                    Outcome::NotFound
+                }
+            }),
+        };
+        match result {
+            Ok(o) => o,
+            Err(e @ local_connector::tokens::TokenError::TooMany { .. }) => Outcome::Refused(e.to_string()),
+            Err(e) => {
+                log::error!("{e}");
+                Outcome::Failed
+            }
         }
     }
 }
@@ -74,7 +128,7 @@ impl Appliance {
             parked_jobs: self.store.len() as u64,
             data_free_bytes: free,
             problems,
-            dangerous_settings: Vec::new(),
+            dangerous_settings: self.dangerous.clone(),
         }
     }
 }
@@ -103,6 +157,9 @@ pub struct Endpoints {
     /// Bound IPPS addresses of the print queue.
     #[serde(default)]
     pub ipp: Vec<SocketAddr>,
+    /// Bound plain-IPP addresses (`dangerous.plain_ipp_listen`).
+    #[serde(default)]
+    pub plain_ipp: Vec<SocketAddr>,
     /// Process id of the daemon.
     pub pid: u32,
 }
@@ -114,6 +171,8 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         cfg.web_listen.iter().map(|a| bind(*a)).collect::<Result<_>>().context("step 1, bind listeners")?;
     let ipp_listeners: Vec<_> =
         cfg.ipp_listen.iter().map(|a| bind(*a)).collect::<Result<_>>().context("step 1, bind listeners")?;
+    let plain_listeners: Vec<_> =
+        cfg.dangerous_plain_ipp.iter().map(|a| bind(*a)).collect::<Result<_>>().context("step 1, bind listeners")?;
     // 2. Data folder privacy, judged for the account we will run as.
     let dd = DataDir::new(&cfg.data_dir);
     if !dd.is_initialised() {
@@ -144,6 +203,7 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     let endpoints = Endpoints {
         web: listeners.iter().filter_map(|l| l.local_addr().ok()).collect(),
         ipp: ipp_listeners.iter().filter_map(|l| l.local_addr().ok()).collect(),
+        plain_ipp: plain_listeners.iter().filter_map(|l| l.local_addr().ok()).collect(),
         pid: std::process::id(),
     };
     let run_dir = dd.root.join("run");
@@ -165,10 +225,22 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         local_connector::directory::LocalDirectory::open(&dd.users(), site.card_secret())
             .context("step 5, open the directory")?,
     );
+    let tokens = Arc::new(
+        local_connector::tokens::TokenStore::open(&dd.tokens(), site.token_secret())
+            .context("step 5, open the print tokens")?,
+    );
     drop(site);
     let queue = Arc::new(build_queue(cfg, &endpoints, &params, &store)?);
-    let ipp_state =
-        crate::ipp_listener::IppState { queue, auth: Arc::new(crate::ipp_listener::Authenticator::new(directory)) };
+    let auth = Arc::new(crate::ipp_listener::Authenticator::new(directory, tokens));
+    let ipp_state = crate::ipp_listener::IppState {
+        queue,
+        auth: auth.clone(),
+        trusted: Arc::new(cfg.dangerous_trusted_subnets.clone()),
+    };
+    let dangerous = cfg.dangerous_settings();
+    for d in &dangerous {
+        log::warn!("DANGEROUS SETTING ON: {d}");
+    }
     log::info!("job store open: {} parked jobs; reconciliation {reconciled:?}", store.len());
     // 6. Runtime.
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("pullprint").build()?;
@@ -178,8 +250,11 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         started: Instant::now(),
         ca_pem: identity.ca_pem.clone(),
         min_free: cfg.min_free_bytes,
+        dangerous,
+        auth,
     });
-    rt.block_on(run(cfg, listeners, ipp_listeners, TlsAcceptor::from(tls), app, ipp_state, banner))?;
+    let all = Listeners { web: listeners, ipps: ipp_listeners, plain_ipp: plain_listeners };
+    rt.block_on(run(cfg, all, TlsAcceptor::from(tls), app, ipp_state, banner))?;
     store.flush_index()?;
     log::info!("stopped");
     Ok(())
@@ -231,10 +306,16 @@ fn build_queue(
     Ok(local_connector::ipp::Queue::new(store.clone(), facts, limits)?)
 }
 
+/// The bound sockets, by what they serve.
+struct Listeners {
+    web: Vec<std::net::TcpListener>,
+    ipps: Vec<std::net::TcpListener>,
+    plain_ipp: Vec<std::net::TcpListener>,
+}
+
 async fn run(
     cfg: &Config,
-    listeners: Vec<std::net::TcpListener>,
-    ipp_listeners: Vec<std::net::TcpListener>,
+    Listeners { web: listeners, ipps: ipp_listeners, plain_ipp }: Listeners,
     tls: TlsAcceptor,
     app: Arc<Appliance>,
     ipp_state: crate::ipp_listener::IppState,
@@ -249,13 +330,20 @@ async fn run(
     for l in listeners {
         let l = tokio::net::TcpListener::from_std(l)?;
         log::info!("listening on https://{}", l.local_addr()?);
-        tokio::spawn(accept_loop(l, tls.clone(), router.clone(), stop_rx.clone(), alive.clone()));
+        tokio::spawn(accept_loop(l, Some(tls.clone()), router.clone(), stop_rx.clone(), alive.clone()));
     }
     let ipp_router = crate::ipp_listener::router(ipp_state);
     for l in ipp_listeners {
         let l = tokio::net::TcpListener::from_std(l)?;
         log::info!("IPP queue on ipps://{}/ipp/print", l.local_addr()?);
-        tokio::spawn(accept_loop(l, tls.clone(), ipp_router.clone(), stop_rx.clone(), alive.clone()));
+        let r = ipp_router.clone().layer(axum::Extension(crate::ipp_listener::Transport::Tls));
+        tokio::spawn(accept_loop(l, Some(tls.clone()), r, stop_rx.clone(), alive.clone()));
+    }
+    for l in plain_ipp {
+        let l = tokio::net::TcpListener::from_std(l)?;
+        log::warn!("UNENCRYPTED IPP queue on ipp://{}/ipp/print (dangerous.plain_ipp_listen)", l.local_addr()?);
+        let r = ipp_router.clone().layer(axum::Extension(crate::ipp_listener::Transport::Plain));
+        tokio::spawn(accept_loop(l, None, r, stop_rx.clone(), alive.clone()));
     }
     drop(alive);
 
@@ -311,7 +399,7 @@ async fn run(
 
 async fn accept_loop(
     listener: tokio::net::TcpListener,
-    tls: TlsAcceptor,
+    tls: Option<TlsAcceptor>,
     router: axum::Router,
     mut stop: watch::Receiver<bool>,
     alive: mpsc::Sender<()>,
@@ -333,34 +421,38 @@ async fn accept_loop(
             },
             _ = stop.changed() => return,
         };
-        let (tls, router, mut stop, alive) = (tls.clone(), router.clone(), stop.clone(), alive.clone());
+        let (tls, router, stop, alive) = (tls.clone(), router.clone(), stop.clone(), alive.clone());
         tokio::spawn(async move {
             let _permit = permit;
             let _alive = alive;
-            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(tcp)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
-                    log::debug!("TLS handshake with {peer} failed: {e}");
-                    return;
-                }
-                Err(_) => {
-                    log::debug!("TLS handshake with {peer} timed out");
-                    return;
-                }
+            let Some(tls) = tls else {
+                return serve_connection(tcp, router, peer, stop).await;
             };
-            let svc = hyper_util::service::TowerToHyperService::new(router.layer(axum::Extension(peer)));
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(IDLE_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), svc);
-            tokio::pin!(conn);
-            tokio::select! {
-                r = conn.as_mut() => if let Err(e) = r { log::debug!("connection from {peer}: {e}") },
-                _ = stop.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
-                }
+            match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(tcp)).await {
+                Ok(Ok(s)) => serve_connection(s, router, peer, stop).await,
+                Ok(Err(e)) => log::debug!("TLS handshake with {peer} failed: {e}"),
+                Err(_) => log::debug!("TLS handshake with {peer} timed out"),
             }
         });
+    }
+}
+
+/// Serve HTTP/1.1 on one connection until the client is done or shutdown.
+async fn serve_connection<S>(io: S, router: axum::Router, peer: SocketAddr, mut stop: watch::Receiver<bool>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = hyper_util::service::TowerToHyperService::new(router.layer(axum::Extension(peer)));
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(IDLE_TIMEOUT)
+        .serve_connection(TokioIo::new(io), svc);
+    tokio::pin!(conn);
+    tokio::select! {
+        r = conn.as_mut() => if let Err(e) = r { log::debug!("connection from {peer}: {e}") },
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
     }
 }

@@ -8,37 +8,21 @@
 //!   stolen file alone cannot be searched through the small PIN space;
 //! - badge numbers: HMAC-SHA-256 under the site's card secret, for lookup.
 //!
-//! The directory is one JSON file replaced atomically on every change.
+//! The directory is one JSON file replaced atomically on every change, shared
+//! with the `pullprint user` command ([`SharedJson`]).
 
 use crate::crypto::{MIN_PBKDF2_ITERATIONS, ct_eq, hmac_sha256, pbkdf2_sha256, random_bytes};
-use crate::durable;
+use crate::shared::{SharedFileError, SharedJson};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io;
-use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::path::Path;
 
 /// Errors of the local directory.
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
     /// Reading or writing the directory file failed.
-    #[error("{step} {path}: {source}")]
-    Io {
-        /// What was being done.
-        step: &'static str,
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: io::Error,
-    },
-    /// The directory file does not parse.
-    #[error("directory file {path} is malformed: {why}")]
-    Malformed {
-        /// The file.
-        path: PathBuf,
-        /// The parse error.
-        why: String,
-    },
+    #[error("local directory: {0}")]
+    File(#[from] SharedFileError),
     /// A user of that name exists already.
     #[error("user {0:?} already exists")]
     Exists(String),
@@ -101,46 +85,39 @@ pub struct LocalUser {
     pub badges: Vec<String>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     version: u32,
     users: BTreeMap<String, LocalUser>,
 }
 
+impl Default for File {
+    fn default() -> Self {
+        File { version: 1, users: BTreeMap::new() }
+    }
+}
+
 /// The local directory.
 #[derive(Debug)]
 pub struct LocalDirectory {
-    path: PathBuf,
+    file: SharedJson<File>,
     card_secret: [u8; 32],
     iterations: u32,
-    users: RwLock<File>,
 }
 
 impl LocalDirectory {
     /// Open `path` (missing means empty). `card_secret` comes from the site key.
     pub fn open(path: &Path, card_secret: [u8; 32]) -> Result<LocalDirectory, DirectoryError> {
-        let users = match std::fs::read(path) {
-            Ok(b) => serde_json::from_slice(&b)
-                .map_err(|e| DirectoryError::Malformed { path: path.to_owned(), why: e.to_string() })?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => File { version: 1, users: BTreeMap::new() },
-            Err(source) => return Err(DirectoryError::Io { step: "read", path: path.to_owned(), source }),
-        };
-        Ok(LocalDirectory {
-            path: path.to_owned(),
-            card_secret,
-            iterations: MIN_PBKDF2_ITERATIONS,
-            users: RwLock::new(users),
-        })
+        Ok(LocalDirectory { file: SharedJson::open(path)?, card_secret, iterations: MIN_PBKDF2_ITERATIONS })
     }
 
-    fn save(&self, f: &File) -> Result<(), DirectoryError> {
-        let bytes = serde_json::to_vec_pretty(f)
-            .map_err(|e| DirectoryError::Malformed { path: self.path.clone(), why: e.to_string() })?;
-        durable::write_atomic(&self.path, &bytes, 0o600).map_err(|source| DirectoryError::Io {
-            step: "write",
-            path: self.path.clone(),
-            source,
+    /// The current users; a file that cannot be read is logged and treated as
+    /// empty, so that logins fail closed.
+    fn current(&self) -> std::sync::Arc<File> {
+        self.file.snapshot().unwrap_or_else(|e| {
+            log::error!("local directory: {e}");
+            std::sync::Arc::new(File::default())
         })
     }
 
@@ -161,73 +138,92 @@ impl LocalDirectory {
         password: &str,
         groups: &[&str],
     ) -> Result<(), DirectoryError> {
-        let mut f = self.users.write().unwrap_or_else(|p| p.into_inner());
-        if f.users.contains_key(name) {
-            return Err(DirectoryError::Exists(name.into()));
-        }
-        f.users.insert(
-            name.into(),
-            LocalUser {
-                name: name.into(),
-                display_name: display_name.into(),
-                email: email.map(str::to_owned),
-                groups: groups.iter().map(|g| (*g).to_owned()).collect(),
-                password: SlowHash::new(password.as_bytes(), self.iterations),
-                pin: None,
-                badges: Vec::new(),
-            },
-        );
-        self.save(&f)
+        let user = LocalUser {
+            name: name.into(),
+            display_name: display_name.into(),
+            email: email.map(str::to_owned),
+            groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+            password: SlowHash::new(password.as_bytes(), self.iterations),
+            pin: None,
+            badges: Vec::new(),
+        };
+        self.file.update(|f| {
+            if f.users.contains_key(name) {
+                return Err(DirectoryError::Exists(name.into()));
+            }
+            f.users.insert(name.into(), user);
+            Ok(())
+        })
+    }
+
+    /// Set a user's password.
+    pub fn set_password(&self, name: &str, password: &str) -> Result<(), DirectoryError> {
+        let hash = SlowHash::new(password.as_bytes(), self.iterations);
+        self.file.update(|f| {
+            f.users.get_mut(name).ok_or_else(|| DirectoryError::NoSuchUser(name.into()))?.password = hash;
+            Ok(())
+        })
+    }
+
+    /// Remove a user.
+    pub fn remove_user(&self, name: &str) -> Result<(), DirectoryError> {
+        self.file.update(|f| f.users.remove(name).map(|_| ()).ok_or_else(|| DirectoryError::NoSuchUser(name.into())))
     }
 
     /// Set a user's PIN.
     pub fn set_pin(&self, name: &str, pin: &str) -> Result<(), DirectoryError> {
-        let keyed = self.keyed_pin(pin);
-        let mut f = self.users.write().unwrap_or_else(|p| p.into_inner());
-        let u = f.users.get_mut(name).ok_or_else(|| DirectoryError::NoSuchUser(name.into()))?;
-        u.pin = Some(SlowHash::new(&keyed, self.iterations));
-        self.save(&f)
+        let hash = SlowHash::new(&self.keyed_pin(pin), self.iterations);
+        self.file.update(|f| {
+            f.users.get_mut(name).ok_or_else(|| DirectoryError::NoSuchUser(name.into()))?.pin = Some(hash);
+            Ok(())
+        })
     }
 
     /// Bind a badge (already normalised by its reader profile) to a user.
     pub fn bind_badge(&self, name: &str, badge: &str) -> Result<(), DirectoryError> {
         let tag = self.badge_tag(badge);
-        let mut f = self.users.write().unwrap_or_else(|p| p.into_inner());
-        if f.users.values().any(|u| u.name != name && u.badges.contains(&tag)) {
-            return Err(DirectoryError::BadgeTaken);
-        }
-        let u = f.users.get_mut(name).ok_or_else(|| DirectoryError::NoSuchUser(name.into()))?;
-        if !u.badges.contains(&tag) {
-            u.badges.push(tag);
-        }
-        self.save(&f)
+        self.file.update(|f| {
+            if f.users.values().any(|u| u.name != name && u.badges.contains(&tag)) {
+                return Err(DirectoryError::BadgeTaken);
+            }
+            let u = f.users.get_mut(name).ok_or_else(|| DirectoryError::NoSuchUser(name.into()))?;
+            if !u.badges.contains(&tag) {
+                u.badges.push(tag);
+            }
+            Ok(())
+        })
     }
 
     /// The user with this login name and password.
     pub fn verify_password(&self, name: &str, password: &str) -> Option<LocalUser> {
-        let f = self.users.read().unwrap_or_else(|p| p.into_inner());
+        let f = self.current();
         let u = f.users.get(name)?;
         u.password.verify(password.as_bytes()).then(|| u.clone())
+    }
+
+    /// What changes when the user's password changes or the user is removed:
+    /// lets a cache of verified passwords notice both at once.
+    pub fn password_stamp(&self, name: &str) -> Option<SlowHash> {
+        self.current().users.get(name).map(|u| u.password.clone())
     }
 
     /// The user holding this badge.
     pub fn find_badge(&self, badge: &str) -> Option<LocalUser> {
         let tag = self.badge_tag(badge);
-        let f = self.users.read().unwrap_or_else(|p| p.into_inner());
-        f.users.values().find(|u| u.badges.iter().any(|b| ct_eq(b.as_bytes(), tag.as_bytes()))).cloned()
+        self.current().users.values().find(|u| u.badges.iter().any(|b| ct_eq(b.as_bytes(), tag.as_bytes()))).cloned()
     }
 
     /// The user with this e-mail address and PIN.
     pub fn verify_email_pin(&self, email: &str, pin: &str) -> Option<LocalUser> {
         let keyed = self.keyed_pin(pin);
-        let f = self.users.read().unwrap_or_else(|p| p.into_inner());
+        let f = self.current();
         let u = f.users.values().find(|u| u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(email)))?;
         u.pin.as_ref()?.verify(&keyed).then(|| u.clone())
     }
 
     /// All users (for listings).
     pub fn users(&self) -> Vec<LocalUser> {
-        self.users.read().unwrap_or_else(|p| p.into_inner()).users.values().cloned().collect()
+        self.current().users.values().cloned().collect()
     }
 }
 

@@ -14,4 +14,6 @@ pub mod crypto;
 pub mod directory;
 pub mod durable;
 pub mod ipp;
+pub mod shared;
 pub mod store;
+pub mod tokens;

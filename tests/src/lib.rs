@@ -55,12 +55,13 @@ pub fn world_traversable_tempdir() -> tempfile::TempDir {
     d
 }
 
-/// Write a configuration for a test instance: loopback, port 0, data in `data`.
+/// Write a configuration for a test instance: loopback, port 0, data in
+/// `data`. `extra` continues the `[store]` table, and may open others.
 pub fn write_config(dir: &Path, data: &Path, extra: &str) -> PathBuf {
     let p = dir.join("pullprint.toml");
     let text = format!(
         "[site]\nname = \"test\"\nhostnames = [\"localhost\"]\naddresses = [\"127.0.0.1\"]\n\
-         [paths]\ndata_dir = \"{}\"\n[listen]\nweb = [\"127.0.0.1:0\"]\n[store]\nmin_free_bytes = 0\n{extra}",
+         [paths]\ndata_dir = \"{}\"\n[listen]\nweb = [\"127.0.0.1:0\"]\nipp = [\"127.0.0.1:0\"]\n[store]\nmin_free_bytes = 0\n{extra}",
         data.display()
     );
     std::fs::write(&p, text).expect("write config");
@@ -77,6 +78,7 @@ pub fn password_from(init_output: &str) -> String {
         .to_owned()
 }
 
+pub mod client;
 pub mod ipp;
 pub mod peers;
 

@@ -1,6 +1,7 @@
 //! Pullprint's end-to-end tests: one binary, one module per capability.
 
 mod crash;
+mod identity;
 mod ipp;
 mod lifecycle;
 mod store_disk;

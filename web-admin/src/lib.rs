@@ -10,6 +10,12 @@
 //! be reached before login):
 //! - `GET /healthz`: the [`Health`] report as JSON; 200 when healthy, 503 when not.
 //! - `GET /ca.crt`: the internal CA certificate, for workstations and printers to trust.
+//!
+//! And for each user, with their directory password in HTTP Basic (a print
+//! token is not enough to manage tokens):
+//! - `GET /api/v1/me/tokens`: the user's print tokens (never their secrets);
+//! - `POST /api/v1/me/tokens` with `{"label": "..."}`: a new token, shown once;
+//! - `DELETE /api/v1/me/tokens/{id}`: revoke one.
 
 use axum::Router;
 use axum::extract::State;
@@ -26,6 +32,67 @@ pub enum Action {
     Health,
     /// Hand out the internal CA certificate.
     CaCertificate,
+    /// Something a user does with their own print tokens.
+    MyTokens {
+        /// Who claims to ask.
+        who: Credentials,
+        /// What they want.
+        op: TokenOp,
+    },
+}
+
+/// A user name and password from HTTP Basic; the password never prints.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The user name as given.
+    pub user: String,
+    /// The password as given.
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Credentials({}, <redacted>)", self.user)
+    }
+}
+
+/// An operation on one's own print tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenOp {
+    /// List them.
+    List,
+    /// Make one.
+    Create {
+        /// What it is for.
+        label: String,
+    },
+    /// Revoke one.
+    Revoke {
+        /// Its id.
+        id: String,
+    },
+}
+
+/// A print token as listed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TokenView {
+    /// Public id.
+    pub id: String,
+    /// What it is for.
+    pub label: String,
+    /// When it was made, ms since the epoch.
+    pub created_ms: u64,
+}
+
+/// A print token just made; `token` is shown only this once.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NewTokenView {
+    /// Public id.
+    pub id: String,
+    /// What it is for.
+    pub label: String,
+    /// The token itself.
+    pub token: String,
 }
 
 /// The appliance's answer to an [`Action`].
@@ -35,6 +102,20 @@ pub enum Outcome {
     Health(Health),
     /// A PEM document.
     Pem(String),
+    /// The caller's tokens.
+    Tokens(Vec<TokenView>),
+    /// A token was made.
+    NewToken(NewTokenView),
+    /// Done, nothing to say.
+    Done,
+    /// The credentials were wrong or missing.
+    Unauthenticated,
+    /// No such thing (of the caller's).
+    NotFound,
+    /// Refused, with the reason in words.
+    Refused(String),
+    /// The appliance failed; details are in its log.
+    Failed,
 }
 
 /// Carries out actions; implemented by the appliance.
@@ -66,7 +147,97 @@ pub struct Health {
 
 /// Build the router.
 pub fn router(app: Arc<dyn Appliance>) -> Router {
-    Router::new().route("/healthz", get(health)).route("/ca.crt", get(ca)).fallback(not_found).with_state(app)
+    Router::new()
+        .route("/healthz", get(health))
+        .route("/ca.crt", get(ca))
+        .route("/api/v1/me/tokens", get(list_tokens).post(create_token))
+        .route("/api/v1/me/tokens/{id}", axum::routing::delete(revoke_token))
+        .fallback(not_found)
+        .with_state(app)
+}
+
+/// HTTP Basic credentials from the request, if well formed.
+fn credentials(headers: &axum::http::HeaderMap) -> Option<Credentials> {
+    use base64::Engine;
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let b64 = v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic "))?.trim();
+    let raw = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some(Credentials { user: user.to_owned(), password: password.to_owned() })
+}
+
+/// Run a token action (which checks a slow password hash) off the async threads.
+async fn token_action(app: Arc<dyn Appliance>, headers: axum::http::HeaderMap, op: TokenOp) -> Response {
+    let Some(who) = credentials(&headers) else {
+        return answer(Outcome::Unauthenticated);
+    };
+    match tokio::task::spawn_blocking(move || app.perform(Action::MyTokens { who, op })).await {
+        Ok(o) => answer(o),
+        Err(_) => answer(Outcome::Failed),
+    }
+}
+
+fn answer(o: Outcome) -> Response {
+    let json_error =
+        |code: StatusCode, msg: &str| (code, axum::Json(serde_json::json!({ "error": msg }))).into_response();
+    harden(match o {
+        Outcome::Tokens(t) => axum::Json(t).into_response(),
+        Outcome::NewToken(t) => (StatusCode::CREATED, axum::Json(t)).into_response(),
+        Outcome::Done => StatusCode::NO_CONTENT.into_response(),
+        Outcome::Unauthenticated => {
+            let mut r = json_error(StatusCode::UNAUTHORIZED, "sign in with your directory user name and password");
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"Pullprint\", charset=\"UTF-8\""),
+            );
+            r
+        }
+        Outcome::NotFound => json_error(StatusCode::NOT_FOUND, "no such print token"),
+        Outcome::Refused(why) => json_error(StatusCode::CONFLICT, &why),
+        Outcome::Failed | Outcome::Health(_) | Outcome::Pem(_) => {
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the appliance log")
+        }
+    })
+}
+
+async fn list_tokens(State(app): State<Arc<dyn Appliance>>, headers: axum::http::HeaderMap) -> Response {
+    token_action(app, headers, TokenOp::List).await
+}
+
+#[derive(Debug, Deserialize)]
+struct CreateBody {
+    #[serde(default)]
+    label: String,
+}
+
+async fn create_token(
+    State(app): State<Arc<dyn Appliance>>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let label = if body.is_empty() {
+        String::new()
+    } else {
+        match serde_json::from_slice::<CreateBody>(&body) {
+            Ok(b) => b.label,
+            Err(e) => {
+                return harden(
+                    (StatusCode::BAD_REQUEST, axum::Json(serde_json::json!({ "error": format!("bad JSON: {e}") })))
+                        .into_response(),
+                );
+            }
+        }
+    };
+    token_action(app, headers, TokenOp::Create { label }).await
+}
+
+async fn revoke_token(
+    State(app): State<Arc<dyn Appliance>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    token_action(app, headers, TokenOp::Revoke { id }).await
 }
 
 fn harden(mut r: Response) -> Response {
@@ -84,7 +255,7 @@ async fn health(State(app): State<Arc<dyn Appliance>>) -> Response {
             let code = if h.status == "ok" { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
             harden((code, axum::Json(h)).into_response())
         }
-        Outcome::Pem(_) => harden(StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+        _ => harden(StatusCode::INTERNAL_SERVER_ERROR.into_response()),
     }
 }
 
@@ -100,7 +271,7 @@ async fn ca(State(app): State<Arc<dyn Appliance>>) -> Response {
             )
                 .into_response(),
         ),
-        Outcome::Health(_) => harden(StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+        _ => harden(StatusCode::INTERNAL_SERVER_ERROR.into_response()),
     }
 }
 

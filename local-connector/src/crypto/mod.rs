@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-pub use password::{RecoveryPassword, normalise_password};
+pub use password::{RecoveryPassword, normalise_password, random_symbols};
 
 /// The lowest PBKDF2 iteration count Pullprint accepts (OWASP 2023 guidance
 /// for PBKDF2-HMAC-SHA256).
@@ -200,6 +200,11 @@ impl SiteKey {
     /// The secret under which badge numbers are looked up (HMAC-SHA-256).
     pub fn card_secret(&self) -> [u8; 32] {
         self.derive("pullprint/v1/card-id")
+    }
+
+    /// The key under which print tokens are stored (HMAC-SHA-256).
+    pub fn token_secret(&self) -> [u8; 32] {
+        self.derive("pullprint/v1/print-token")
     }
 
     /// The secret under which owner names are turned into index tags.

@@ -24,9 +24,7 @@ impl std::fmt::Debug for RecoveryPassword {
 impl RecoveryPassword {
     /// 30 symbols from the OS CSPRNG: 150 bits of entropy.
     pub fn generate() -> Self {
-        let mut rng = rand::rngs::OsRng;
-        let s: String = (0..SYMBOLS).map(|_| ALPHABET[rng.gen_range(0..32)] as char).collect();
-        RecoveryPassword(s)
+        RecoveryPassword(random_symbols(SYMBOLS))
     }
 
     /// The form fed to the key derivation: upper case, no separators.
@@ -43,6 +41,12 @@ impl RecoveryPassword {
             .collect::<Vec<_>>()
             .join("-")
     }
+}
+
+/// `symbols` random Crockford base32 symbols from the OS CSPRNG (5 bits each).
+pub fn random_symbols(symbols: usize) -> String {
+    let mut rng = rand::rngs::OsRng;
+    (0..symbols).map(|_| ALPHABET[rng.gen_range(0..32)] as char).collect()
 }
 
 /// Turn what a person typed into the canonical form, or say what is wrong.

@@ -31,6 +31,19 @@ pub struct Caller {
     pub user: Option<String>,
     /// The client's address, recorded with the job.
     pub addr: String,
+    /// Without credentials, take `requesting-user-name` as the identity: set
+    /// only for addresses an admin listed in `dangerous.trust_user_name_from`.
+    pub trust_stated_name: bool,
+}
+
+/// A stated user name that may stand for a user: the characters a directory
+/// login name has, folded to lower case.
+fn stated_name(name: &str) -> Option<String> {
+    let n = name.trim();
+    (!n.is_empty()
+        && n.len() <= 64
+        && n.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@' | '\\')))
+    .then(|| n.to_lowercase())
 }
 
 /// Limits the queue enforces.
@@ -283,10 +296,15 @@ impl Queue {
         if parsed.get("printer-uri").is_none() && parsed.get("job-uri").is_none() {
             return fail(StatusCode::ClientErrorBadRequest, "printer-uri is missing");
         }
-        if Self::needs_user(h.code) && caller.user.is_none() {
+        let user = match &caller.user {
+            Some(u) => Some(u.clone()),
+            None if caller.trust_stated_name => parsed.string("requesting-user-name").as_deref().and_then(stated_name),
+            None => None,
+        };
+        if Self::needs_user(h.code) && user.is_none() {
             return Ok(Step::Unauthenticated);
         }
-        let user = caller.user.clone().unwrap_or_default();
+        let user = user.unwrap_or_default();
         match op {
             Operation::GetPrinterAttributes => self.get_printer_attributes(ctx, &parsed).map(Step::Reply),
             Operation::ValidateJob => {

@@ -1,0 +1,190 @@
+//! `pullprint user ...` and `pullprint token ...`: the local directory's users
+//! and everyone's print tokens, managed from the command line. The running
+//! daemon sees every change at once (the files are shared; see
+//! `local_connector::shared`).
+
+use crate::datadir::DataDir;
+use crate::init::read_secret;
+use anyhow::{Result, bail};
+use clap::Subcommand;
+use local_connector::directory::LocalDirectory;
+use local_connector::tokens::TokenStore;
+use std::path::PathBuf;
+
+/// Shortest password accepted for a local user.
+const MIN_PASSWORD: usize = 10;
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user to the local directory (the password is asked for, or read from a file).
+    Add {
+        /// Login name.
+        name: String,
+        /// Display name.
+        #[arg(long)]
+        display_name: Option<String>,
+        /// E-mail address (for e-mail + PIN at the printer).
+        #[arg(long)]
+        email: Option<String>,
+        /// Group membership (repeat for several).
+        #[arg(long = "group", value_name = "GROUP")]
+        groups: Vec<String>,
+        /// Read the password from the first line of this file.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// Set a user's password.
+    Passwd {
+        /// Login name.
+        name: String,
+        /// Read the password from the first line of this file.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// Remove a user, and revoke their print tokens.
+    Remove {
+        /// Login name.
+        name: String,
+    },
+    /// List the users.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Make a print token for a user; it is shown once.
+    Create {
+        /// The user it belongs to.
+        user: String,
+        /// What it is for ("MacBook", "phone").
+        #[arg(long, default_value = "print token")]
+        label: String,
+    },
+    /// List print tokens (never their secrets).
+    List {
+        /// Only this user's.
+        user: Option<String>,
+    },
+    /// Revoke a print token by its id.
+    Revoke {
+        /// The id shown by `token list`.
+        id: String,
+    },
+}
+
+fn open_directory(dd: &DataDir) -> Result<LocalDirectory> {
+    let site = dd.load_site_key()?;
+    Ok(LocalDirectory::open(&dd.users(), site.card_secret())?)
+}
+
+fn open_tokens(dd: &DataDir) -> Result<TokenStore> {
+    let site = dd.load_site_key()?;
+    Ok(TokenStore::open(&dd.tokens(), site.token_secret())?)
+}
+
+fn new_password(file: Option<&std::path::Path>) -> Result<zeroize::Zeroizing<String>> {
+    let pw = read_secret(file, "New password")?;
+    if pw.chars().count() < MIN_PASSWORD {
+        bail!("the password is too short: use at least {MIN_PASSWORD} characters");
+    }
+    Ok(pw)
+}
+
+fn valid_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    if !ok {
+        bail!("user names are 1 to 64 letters, digits, '.', '_', '-' or '@'");
+    }
+    Ok(())
+}
+
+/// Run a `pullprint user` command.
+pub fn user(dd: &DataDir, cmd: UserCommand) -> Result<()> {
+    // Read a new password first: its file may be readable by root only.
+    let pw = match &cmd {
+        UserCommand::Add { password_file, name, .. } => {
+            valid_name(name)?;
+            Some(new_password(password_file.as_deref())?)
+        }
+        UserCommand::Passwd { password_file, .. } => Some(new_password(password_file.as_deref())?),
+        _ => None,
+    };
+    let pw = pw.unwrap_or_default();
+    crate::privdrop::become_owner_of(&dd.root)?;
+    let dir = open_directory(dd)?;
+    match cmd {
+        UserCommand::Add { name, display_name, email, groups, .. } => {
+            let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
+            dir.add_user(&name, display_name.as_deref().unwrap_or(&name), email.as_deref(), &pw, &groups)?;
+            println!("Added {name}.");
+        }
+        UserCommand::Passwd { name, .. } => {
+            dir.set_password(&name, &pw)?;
+            println!("Password of {name} changed.");
+        }
+        UserCommand::Remove { name } => {
+            dir.remove_user(&name)?;
+            let revoked = open_tokens(dd)?.revoke_all(&name)?;
+            println!("Removed {name} and revoked {revoked} print token(s).");
+        }
+        UserCommand::List => {
+            println!("{:<20} {:<28} {:<32} GROUPS", "NAME", "DISPLAY NAME", "E-MAIL");
+            for u in dir.users() {
+                println!(
+                    "{:<20} {:<28} {:<32} {}",
+                    u.name,
+                    u.display_name,
+                    u.email.as_deref().unwrap_or("-"),
+                    u.groups.join(",")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Run a `pullprint token` command.
+pub fn token(dd: &DataDir, cmd: TokenCommand) -> Result<()> {
+    crate::privdrop::become_owner_of(&dd.root)?;
+    let tokens = open_tokens(dd)?;
+    match cmd {
+        TokenCommand::Create { user, label } => {
+            valid_name(&user)?;
+            let t = tokens.create(&user, &label, now_ms())?;
+            println!(
+                "Print token {} for {user} ({label}):\n\n    {}\n\n\
+                 Use it as the password when adding the Pullprint queue, with {user} as the user name.\n\
+                 It is shown only now; revoke it with `pullprint token revoke {}`.",
+                t.id,
+                t.secret.as_str(),
+                t.id
+            );
+        }
+        TokenCommand::List { user } => {
+            println!("{:<10} {:<20} {:<24} CREATED", "ID", "USER", "LABEL");
+            for t in tokens.list(user.as_deref())? {
+                println!("{:<10} {:<20} {:<24} {}", t.id, t.user, t.label, format_ms(t.created_ms));
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            if !tokens.revoke(&id, None)? {
+                bail!("no print token {id}");
+            }
+            println!("Print token {id} revoked.");
+        }
+    }
+    Ok(())
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+fn format_ms(ms: u64) -> String {
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms)).to_string()
+}
