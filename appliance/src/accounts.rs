@@ -51,6 +51,19 @@ pub enum UserCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum DirectoryCommand {
+    /// Sign in as a user against the configured directory (Active Directory,
+    /// or the local one) and show what it knows: the way to test `[ad]`.
+    Check {
+        /// `alice`, `alice@realm` or `DOMAIN\alice`.
+        login: String,
+        /// Read the password from the first line of this file (default: ask).
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum TokenCommand {
     /// Make a print token for a user; it is shown once.
     Create {
@@ -187,4 +200,39 @@ fn now_ms() -> u64 {
 
 fn format_ms(ms: u64) -> String {
     humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms)).to_string()
+}
+
+/// Run a `pullprint directory` command.
+pub fn directory(cfg: &crate::config::Config, cmd: DirectoryCommand) -> Result<()> {
+    let DirectoryCommand::Check { login, password_file } = cmd;
+    let pw = read_secret(password_file.as_deref(), "Password")?;
+    let Some(ad) = cfg.active_directory()? else {
+        let dd = DataDir::new(&cfg.data_dir);
+        crate::privdrop::become_owner_of(&dd.root)?;
+        let dir = open_directory(&dd)?;
+        return match dir.verify_password(&login, &pw) {
+            Some(u) => {
+                println!("Signed in as {} ({}) in the local directory", u.name, u.display_name);
+                println!("  Groups      {}", u.groups.join(", "));
+                Ok(())
+            }
+            None => bail!("refused by the local directory: wrong user name or password"),
+        };
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let started = std::time::Instant::now();
+    match rt.block_on(ad.authenticate(&login, &pw)) {
+        Ok(u) => {
+            println!("Signed in as {} ({}) in Active Directory, in {:?}", u.name, u.display_name, started.elapsed());
+            println!("  DN          {}", u.dn);
+            println!("  E-mail      {}", u.mail.as_deref().unwrap_or("-"));
+            println!("  Department  {}", u.department.as_deref().unwrap_or("-"));
+            println!("  Groups      {}", u.groups.join(", "));
+            Ok(())
+        }
+        Err(e @ local_connector::ad::AdError::Unavailable(_)) => {
+            bail!("{e} (after {:.1} s)", started.elapsed().as_secs_f64())
+        }
+        Err(e) => bail!("refused by Active Directory: {e}"),
+    }
 }

@@ -115,11 +115,34 @@ pub struct Config {
     pub log_level: log::LevelFilter,
     /// `service.shutdown_grace`
     pub shutdown_grace: Duration,
+    /// `[ad]`: Active Directory, when configured.
+    pub ad: Option<AdSettings>,
     /// `dangerous.plain_ipp_listen`: plain-text IPP listeners (none by default).
     pub dangerous_plain_ipp: Vec<SocketAddr>,
     /// `dangerous.trust_user_name_from`: networks whose clients may name
     /// themselves in `requesting-user-name` without credentials.
     pub dangerous_trusted_subnets: Vec<Subnet>,
+}
+
+/// The `[ad]` section: how to reach Active Directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdSettings {
+    /// `ad.urls`: DCs in order (`ldaps://...:636`, or `ldap://...:389` with StartTLS).
+    pub urls: Vec<String>,
+    /// `ad.ca_file`: PEM of the CA that DC certificates must chain to.
+    pub ca_file: PathBuf,
+    /// `ad.base_dn`
+    pub base_dn: String,
+    /// `ad.realm`: DNS realm, for `user@realm`.
+    pub realm: String,
+    /// `ad.domain`: NetBIOS domain, for `DOMAIN\user`.
+    pub domain: String,
+    /// `ad.bind_dn`: the service account.
+    pub bind_dn: String,
+    /// `ad.bind_password_file`: its password, first line (kept out of this file).
+    pub bind_password_file: PathBuf,
+    /// `ad.timeout`
+    pub timeout: Duration,
 }
 
 /// An IP network in CIDR notation (`10.20.0.0/16`, `fd00::/8`, or one address).
@@ -250,6 +273,59 @@ impl Config {
         let index_cache_bytes = store.uint("index_cache_bytes").unwrap_or(defaults::INDEX_CACHE_BYTES);
         store.finish(&mut errs);
 
+        let mut ad_sec = root.section("ad");
+        let ad_present = ad_sec.table.is_some();
+        let ad_urls = ad_sec.strings("urls").unwrap_or_default();
+        let ad_ca = ad_sec.path("ca_file");
+        let ad_base = ad_sec.string("base_dn");
+        let ad_realm = ad_sec.string("realm");
+        let ad_domain = ad_sec.string("domain");
+        let ad_bind = ad_sec.string("bind_dn");
+        let ad_pw = ad_sec.path("bind_password_file");
+        let ad_timeout = ad_sec.duration("timeout").unwrap_or(Duration::from_secs(5));
+        ad_sec.finish(&mut errs);
+        let mut ad = None;
+        if ad_present {
+            let mut missing =
+                |k: &str| errs.push(ConfigError { key: format!("ad.{k}"), message: "is required".into() });
+            if ad_urls.is_empty() {
+                missing("urls");
+            }
+            for (k, v) in [("base_dn", &ad_base), ("realm", &ad_realm), ("domain", &ad_domain), ("bind_dn", &ad_bind)] {
+                if v.as_deref().is_none_or(str::is_empty) {
+                    missing(k);
+                }
+            }
+            if ad_ca.is_none() {
+                missing("ca_file");
+            }
+            if ad_pw.is_none() {
+                missing("bind_password_file");
+            }
+            for u in &ad_urls {
+                if !(u.starts_with("ldaps://") || u.starts_with("ldap://")) {
+                    errs.push(ConfigError {
+                        key: "ad.urls".into(),
+                        message: format!("{u:?} must start with ldaps:// or ldap:// (StartTLS is then required)"),
+                    });
+                }
+            }
+            if let (Some(ca_file), Some(base_dn), Some(realm), Some(domain), Some(bind_dn), Some(pw)) =
+                (ad_ca, ad_base, ad_realm, ad_domain, ad_bind, ad_pw)
+            {
+                ad = Some(AdSettings {
+                    urls: ad_urls,
+                    ca_file,
+                    base_dn,
+                    realm,
+                    domain,
+                    bind_dn,
+                    bind_password_file: pw,
+                    timeout: ad_timeout,
+                });
+            }
+        }
+
         let mut dangerous = root.section("dangerous");
         let dangerous_plain_ipp =
             dangerous.parsed_list::<SocketAddr>("plain_ipp_listen", "an address:port").unwrap_or_default();
@@ -319,9 +395,34 @@ impl Config {
             index_cache_bytes,
             log_level,
             shutdown_grace,
+            ad,
             dangerous_plain_ipp,
             dangerous_trusted_subnets,
         })
+    }
+
+    /// The Active Directory provider, when `[ad]` is configured: reads the CA
+    /// and the service account's password.
+    pub fn active_directory(&self) -> anyhow::Result<Option<local_connector::ad::ActiveDirectory>> {
+        use anyhow::Context;
+        let Some(a) = &self.ad else { return Ok(None) };
+        let ca_pem =
+            std::fs::read(&a.ca_file).with_context(|| format!("reading ad.ca_file {}", a.ca_file.display()))?;
+        let pw = zeroize::Zeroizing::new(
+            std::fs::read_to_string(&a.bind_password_file)
+                .with_context(|| format!("reading ad.bind_password_file {}", a.bind_password_file.display()))?,
+        );
+        let cfg = local_connector::ad::AdConfig {
+            urls: a.urls.clone(),
+            ca_pem,
+            base_dn: a.base_dn.clone(),
+            realm: a.realm.clone(),
+            domain: a.domain.clone(),
+            bind_dn: a.bind_dn.clone(),
+            bind_password: pw.lines().next().unwrap_or_default().to_owned(),
+            timeout: a.timeout,
+        };
+        local_connector::ad::ActiveDirectory::new(cfg).map(Some).map_err(anyhow::Error::msg)
     }
 
     /// The dangerous settings that are switched on, in words for an admin

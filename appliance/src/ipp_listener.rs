@@ -17,6 +17,7 @@ use base64::Engine;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::{Request, Response, StatusCode};
+use local_connector::ad::ActiveDirectory;
 use local_connector::crypto::{hmac_sha256, random_bytes};
 use local_connector::directory::{LocalDirectory, SlowHash};
 use local_connector::ipp::{Caller, Queue, Step, wire};
@@ -39,6 +40,7 @@ const PIPE_DEPTH: usize = 16;
 #[derive(Debug)]
 pub struct Authenticator {
     directory: Arc<LocalDirectory>,
+    ad: Option<ActiveDirectory>,
     tokens: Arc<TokenStore>,
     cache_key: [u8; 32],
     cache: Mutex<HashMap<[u8; 32], Remembered>>,
@@ -49,15 +51,16 @@ pub struct Authenticator {
 struct Remembered {
     user: String,
     at: Instant,
-    /// The stored hash it was verified against: a new password or a removed
-    /// user makes the entry stale at once.
-    stamp: SlowHash,
+    /// For a local user, the stored hash it was verified against: a new
+    /// password or a removed user makes the entry stale at once. Active
+    /// Directory users are remembered for the TTL.
+    stamp: Option<SlowHash>,
 }
 
 impl Authenticator {
-    /// Authenticate against `tokens` and `directory`.
-    pub fn new(directory: Arc<LocalDirectory>, tokens: Arc<TokenStore>) -> Authenticator {
-        Authenticator { directory, tokens, cache_key: random_bytes(), cache: Mutex::new(HashMap::new()) }
+    /// Authenticate against `tokens`, the local `directory`, then Active Directory when configured.
+    pub fn new(directory: Arc<LocalDirectory>, ad: Option<ActiveDirectory>, tokens: Arc<TokenStore>) -> Authenticator {
+        Authenticator { directory, ad, tokens, cache_key: random_bytes(), cache: Mutex::new(HashMap::new()) }
     }
 
     /// The user named by an `Authorization: Basic` header, if the password
@@ -83,12 +86,29 @@ impl Authenticator {
             let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
             cache.get(&tag).filter(|r| r.at.elapsed() < CREDENTIAL_TTL).map(|r| (r.user.clone(), r.stamp.clone()))
         };
-        if let Some((u, stamp)) = hit
-            && self.directory.password_stamp(&u).as_ref() == Some(&stamp)
-        {
-            return Some(u);
+        if let Some((u, stamp)) = hit {
+            match stamp {
+                Some(stamp) if self.directory.password_stamp(&u).as_ref() == Some(&stamp) => return Some(u),
+                None => return Some(u),
+                Some(_) => {}
+            }
         }
-        let found = self.directory.verify_password(user, password)?;
+        let (name, stamp) = match self.directory.verify_password(user, password) {
+            Some(found) => (found.name, Some(found.password)),
+            // Not a local user (or not this password): ask Active Directory.
+            None if self.directory.password_stamp(user).is_none() => {
+                let ad = self.ad.as_ref()?;
+                // Called on a blocking thread of the runtime.
+                match tokio::runtime::Handle::current().block_on(ad.authenticate(user, password)) {
+                    Ok(u) => (u.name.to_lowercase(), None),
+                    Err(e) => {
+                        log::info!("directory refused {user:?}: {e}");
+                        return None;
+                    }
+                }
+            }
+            None => return None,
+        };
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() >= CREDENTIAL_CACHE {
             cache.retain(|_, r| r.at.elapsed() < CREDENTIAL_TTL);
@@ -96,8 +116,8 @@ impl Authenticator {
                 cache.clear();
             }
         }
-        cache.insert(tag, Remembered { user: found.name.clone(), at: Instant::now(), stamp: found.password.clone() });
-        Some(found.name)
+        cache.insert(tag, Remembered { user: name.clone(), at: Instant::now(), stamp });
+        Some(name)
     }
 
     /// The print tokens.

@@ -98,6 +98,11 @@ enum Command {
         #[command(subcommand)]
         command: accounts::UserCommand,
     },
+    /// Check sign-ins against the configured directory.
+    Directory {
+        #[command(subcommand)]
+        command: accounts::DirectoryCommand,
+    },
     /// Manage print tokens (app passwords for print clients that store credentials).
     Token {
         /// Data folder (overrides paths.data_dir).
@@ -151,6 +156,7 @@ fn main() -> ExitCode {
         | Command::User { data_dir, .. }
         | Command::Token { data_dir, .. }
         | Command::Restore { data_dir, .. } => (data_dir.clone(), None),
+        Command::Directory { .. } => (None, None),
         Command::Demo { .. } => (None, Some(log::LevelFilter::Info)),
     };
     let cfg = match &cli.command {
@@ -201,6 +207,7 @@ fn main() -> ExitCode {
         }),
         Command::User { command, .. } => accounts::user(&DataDir::new(&cfg.data_dir), command),
         Command::Token { command, .. } => accounts::token(&DataDir::new(&cfg.data_dir), command),
+        Command::Directory { command } => accounts::directory(&cfg, command),
         Command::Restore { archive, .. } => backup::restore(&archive, &cfg.data_dir).map(|s| {
             println!(
                 "Restored {} files ({} jobs) into {}.\nNext: pullprint init --recover --data-dir {}",

@@ -193,6 +193,9 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     let params = dd.read_params()?;
     let identity = ServerIdentity::load(&dd.tls()).context("step 3, load the TLS identity")?;
     let tls = identity.server_config(&[b"http/1.1"])?;
+    // The directory's CA and service password are read while still root, so
+    // that their files can be readable by root alone.
+    let ad = cfg.active_directory().context("step 3, read the Active Directory settings")?;
     // 4. Privileges. The process is still single-threaded here.
     match mode {
         Mode::Production => {
@@ -231,7 +234,10 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     );
     drop(site);
     let queue = Arc::new(build_queue(cfg, &endpoints, &params, &store)?);
-    let auth = Arc::new(crate::ipp_listener::Authenticator::new(directory, tokens));
+    if let Some(a) = &ad {
+        log::info!("Active Directory: {}", a.config().urls.join(", "));
+    }
+    let auth = Arc::new(crate::ipp_listener::Authenticator::new(directory, ad, tokens));
     let ipp_state = crate::ipp_listener::IppState {
         queue,
         auth: auth.clone(),

@@ -9,6 +9,7 @@
 //! - [`directory`]: the local user directory (the embedded default).
 //! - [`durable`]: fsync discipline shared by everything that writes state.
 
+pub mod ad;
 pub mod analyse;
 pub mod crypto;
 pub mod directory;

@@ -81,6 +81,7 @@ pub fn password_from(init_output: &str) -> String {
 pub mod client;
 pub mod ipp;
 pub mod peers;
+pub mod samba;
 
 /// A running `pullprint serve` (or `demo`), killed by PID when dropped.
 #[derive(Debug)]

@@ -14,7 +14,8 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
-fn target_dir() -> PathBuf {
+/// The cargo target folder the tests run from.
+pub(crate) fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
     exe.parent().and_then(Path::parent).and_then(Path::parent).expect("target dir").to_owned()
 }

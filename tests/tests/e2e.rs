@@ -1,5 +1,6 @@
 //! Pullprint's end-to-end tests: one binary, one module per capability.
 
+mod ad;
 mod crash;
 mod identity;
 mod ipp;
