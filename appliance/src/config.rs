@@ -143,6 +143,8 @@ pub struct AdSettings {
     pub bind_password_file: PathBuf,
     /// `ad.timeout`
     pub timeout: Duration,
+    /// `ad.check_interval`: how often the directory's health is checked.
+    pub check_interval: Duration,
 }
 
 /// An IP network in CIDR notation (`10.20.0.0/16`, `fd00::/8`, or one address).
@@ -283,6 +285,7 @@ impl Config {
         let ad_bind = ad_sec.string("bind_dn");
         let ad_pw = ad_sec.path("bind_password_file");
         let ad_timeout = ad_sec.duration("timeout").unwrap_or(Duration::from_secs(5));
+        let ad_check = ad_sec.duration("check_interval").unwrap_or(Duration::from_secs(30));
         ad_sec.finish(&mut errs);
         let mut ad = None;
         if ad_present {
@@ -322,6 +325,7 @@ impl Config {
                     bind_dn,
                     bind_password_file: pw,
                     timeout: ad_timeout,
+                    check_interval: ad_check.max(Duration::from_secs(1)),
                 });
             }
         }

@@ -46,6 +46,8 @@ struct Appliance {
     min_free: u64,
     dangerous: Vec<String>,
     auth: Arc<crate::ipp_listener::Authenticator>,
+    /// Why Active Directory failed its last check, if it did.
+    directory_down: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl web_admin::Appliance for Appliance {
@@ -118,6 +120,11 @@ impl Appliance {
                 "the data disk has {} MiB free, below the {} MiB reserve: new jobs are refused",
                 free >> 20,
                 self.min_free >> 20
+            ));
+        }
+        if let Some(why) = self.directory_down.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            problems.push(format!(
+                "Active Directory is unreachable ({why}): new directory logins fail; print tokens, local users and logins verified in the last 5 minutes still work"
             ));
         }
         web_admin::Health {
@@ -237,6 +244,7 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     if let Some(a) = &ad {
         log::info!("Active Directory: {}", a.config().urls.join(", "));
     }
+    let ad_probe = ad.clone();
     let auth = Arc::new(crate::ipp_listener::Authenticator::new(directory, ad, tokens));
     let ipp_state = crate::ipp_listener::IppState {
         queue,
@@ -258,12 +266,37 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         min_free: cfg.min_free_bytes,
         dangerous,
         auth,
+        directory_down: Arc::new(std::sync::Mutex::new(None)),
     });
     let all = Listeners { web: listeners, ipps: ipp_listeners, plain_ipp: plain_listeners };
+    if let (Some(ad), Some(settings)) = (ad_probe, &cfg.ad) {
+        rt.spawn(watch_directory(ad, settings.check_interval, app.directory_down.clone()));
+    }
     rt.block_on(run(cfg, all, TlsAcceptor::from(tls), app, ipp_state, banner))?;
     store.flush_index()?;
     log::info!("stopped");
     Ok(())
+}
+
+/// Check Active Directory every `every`, so that health reports an outage
+/// (and its end) without waiting for someone to fail a login.
+async fn watch_directory(
+    ad: local_connector::ad::ActiveDirectory,
+    every: Duration,
+    down: Arc<std::sync::Mutex<Option<String>>>,
+) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let now = ad.probe().await.err().map(|e| e.to_string());
+        let mut d = down.lock().unwrap_or_else(|p| p.into_inner());
+        match (&*d, &now) {
+            (None, Some(why)) => log::error!("Active Directory is unreachable: {why}"),
+            (Some(_), None) => log::info!("Active Directory is reachable again"),
+            _ => {}
+        }
+        *d = now;
+    }
 }
 
 /// The printer URIs and description of the IPP queue, from the configuration

@@ -26,7 +26,7 @@ fn site(dc: &SambaDc, url: &str, ca: &Path) -> Site {
     let service = if is_root() { "[service]\nuser = \"nobody\"\n" } else { "" };
     let ad = format!(
         "[ad]\nurls = [\"{url}\"]\nca_file = \"{}\"\nbase_dn = \"{}\"\nrealm = \"{}\"\ndomain = \"{}\"\n\
-         bind_dn = \"{}\"\nbind_password_file = \"{}\"\ntimeout = \"3s\"\n",
+         bind_dn = \"{}\"\nbind_password_file = \"{}\"\ntimeout = \"3s\"\ncheck_interval = \"1s\"\n",
         ca.display(),
         samba::BASE_DN,
         samba::REALM,
@@ -55,6 +55,20 @@ impl Site {
             pw.to_str().expect("utf8"),
         ]);
         (o.status.success(), text(&o))
+    }
+}
+
+/// Wait until /healthz's problems do (or do not) mention the directory.
+fn wait_health(d: &Daemon, directory_down: bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (code, body) = d.get("/healthz").expect("healthz");
+        if body.contains("Active Directory is unreachable") == directory_down {
+            assert_eq!(code, if directory_down { 503 } else { 200 }, "{body}");
+            return body;
+        }
+        assert!(Instant::now() < deadline, "health did not follow the directory ({directory_down}): {body}");
+        std::thread::sleep(Duration::from_millis(200));
     }
 }
 
@@ -141,7 +155,11 @@ fn a_directory_outage_fails_fast_and_recovers_without_a_restart() {
     let d = Daemon::start(&["--config", s.cfg.to_str().expect("utf8"), "serve"], &s.data, &[]).expect("serve");
     assert_eq!(print(&d, "alice", samba::ALICE_PASSWORD), (200, Some(0)));
 
+    wait_health(&d, false);
     dc.stop();
+    wait_health(&d, true);
+    let report = text(&pullprint(&["--config", s.cfg.to_str().expect("utf8"), "status"]));
+    assert!(report.contains("Active Directory is unreachable"), "pullprint status shows the outage: {report}");
     let started = Instant::now();
     let (ok, out) = s.check("zoe", samba::ZOE_PASSWORD);
     assert!(!ok && out.contains("cannot be reached"), "{out}");
@@ -152,6 +170,7 @@ fn a_directory_outage_fails_fast_and_recovers_without_a_restart() {
 
     dc.restart();
     assert_eq!(print(&d, "zoe", samba::ZOE_PASSWORD), (200, Some(0)), "recovered without restarting Pullprint");
+    wait_health(&d, false);
     let (code, log) = d.terminate();
     assert!(code.success(), "{log}");
 }
