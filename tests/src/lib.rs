@@ -156,6 +156,25 @@ impl Daemon {
         }
     }
 
+    /// Print-Job of a PDF `doc` over IPPS as `user` with `password` in HTTP
+    /// Basic: (HTTP status, IPP status).
+    pub fn print_as(&self, user: &str, password: &str, doc: &[u8]) -> (u16, Option<u16>) {
+        let mut r = ipp::Request::new(0x0002, 1, &format!("ipps://{}/ipp/print", self.ipp));
+        r.attr(ipp::tag::NAME, "requesting-user-name", user.as_bytes());
+        r.attr(ipp::tag::MIME, "document-format", b"application/pdf");
+        let auth = ipp::basic(user, password);
+        let (code, _, body) = https_request(
+            self.ipp,
+            &self.data.join("tls/ca.crt"),
+            "POST",
+            "/ipp/print",
+            &[("Content-Type", "application/ipp"), ("Authorization", &auth)],
+            &r.finish(doc),
+        )
+        .expect("POST");
+        (code, ipp::status(&body))
+    }
+
     /// GET `path` over HTTPS, verifying the server against the data folder's CA.
     pub fn get(&self, path: &str) -> Result<(u16, String), String> {
         https_get(self.web, &self.data.join("tls/ca.crt"), path)

@@ -3,7 +3,6 @@
 //! outside CN=Users, LDAPS with the DC's CA pinned and StartTLS, refusal of
 //! a DC that is not trusted, and an outage with recovery.
 
-use pullprint_tests::ipp::{Request, basic, status, tag};
 use pullprint_tests::samba::{self, SambaDc};
 use pullprint_tests::*;
 use std::path::{Path, PathBuf};
@@ -73,20 +72,7 @@ fn wait_health(d: &Daemon, directory_down: bool) -> String {
 }
 
 fn print(d: &Daemon, user: &str, password: &str) -> (u16, Option<u16>) {
-    let mut r = Request::new(0x0002, 1, &format!("ipps://{}/ipp/print", d.ipp));
-    r.attr(tag::NAME, "requesting-user-name", user.as_bytes());
-    r.attr(tag::MIME, "document-format", b"application/pdf");
-    let auth = basic(user, password);
-    let (code, _, body) = https_request(
-        d.ipp,
-        &d.data.join("tls/ca.crt"),
-        "POST",
-        "/ipp/print",
-        &[("Content-Type", "application/ipp"), ("Authorization", &auth)],
-        &r.finish(b"%PDF-1.4\n%%EOF\n"),
-    )
-    .expect("POST");
-    (code, status(&body))
+    d.print_as(user, password, b"%PDF-1.4\n%%EOF\n")
 }
 
 #[test]

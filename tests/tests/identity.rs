@@ -43,20 +43,7 @@ impl Site {
 }
 
 fn print(d: &Daemon, user: &str, password: &str, doc: &[u8]) -> (u16, Option<u16>) {
-    let mut r = Request::new(0x0002, 1, &format!("ipps://{}/ipp/print", d.ipp));
-    r.attr(tag::NAME, "requesting-user-name", user.as_bytes());
-    r.attr(tag::MIME, "document-format", b"application/pdf");
-    let auth = basic(user, password);
-    let (code, _, body) = https_request(
-        d.ipp,
-        &d.data.join("tls/ca.crt"),
-        "POST",
-        "/ipp/print",
-        &[("Content-Type", "application/ipp"), ("Authorization", &auth)],
-        &r.finish(doc),
-    )
-    .expect("POST");
-    (code, status(&body))
+    d.print_as(user, password, doc)
 }
 
 fn job_files(data: &Path) -> Vec<String> {
