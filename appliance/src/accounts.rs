@@ -165,7 +165,7 @@ pub fn token(dd: &DataDir, cmd: TokenCommand) -> Result<()> {
     match cmd {
         TokenCommand::Create { user, label } => {
             valid_name(&user)?;
-            let t = tokens.create(&user, &label, now_ms())?;
+            let t = tokens.create(&user, &label)?;
             println!(
                 "Print token {} for {user} ({label}):\n\n    {}\n\n\
                  Use it as the password when adding the Pullprint queue, with {user} as the user name.\n\
@@ -189,13 +189,6 @@ pub fn token(dd: &DataDir, cmd: TokenCommand) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }
 
 fn format_ms(ms: u64) -> String {

@@ -81,7 +81,8 @@ impl Authenticator {
     /// The user, if `password` is their directory password (print tokens do
     /// not count: managing tokens takes the real password).
     pub fn directory_password(&self, user: &str, password: &str) -> Option<String> {
-        let tag = hmac_sha256(&self.cache_key, format!("{user}\0{password}").as_bytes());
+        let keyed = zeroize::Zeroizing::new(format!("{user}\0{password}"));
+        let tag = hmac_sha256(&self.cache_key, keyed.as_bytes());
         let hit = {
             let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
             cache.get(&tag).filter(|r| r.at.elapsed() < CREDENTIAL_TTL).map(|r| (r.user.clone(), r.stamp.clone()))

@@ -77,20 +77,14 @@ impl Appliance {
                         .collect(),
                 )
             }),
-            TokenOp::Create { label } => {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-                    .unwrap_or(0);
-                tokens.create(&user, &label, now).map(|t| {
-                    log::info!("print token {} created by {user}", t.id);
-                    Outcome::NewToken(web_admin::NewTokenView {
-                        id: t.id.clone(),
-                        label: t.label.clone(),
-                        token: t.secret.to_string(),
-                    })
+            TokenOp::Create { label } => tokens.create(&user, &label).map(|t| {
+                log::info!("print token {} created by {user}", t.id);
+                Outcome::NewToken(web_admin::NewTokenView {
+                    id: t.id.clone(),
+                    label: t.label.clone(),
+                    token: t.secret.to_string(),
                 })
-            }
+            }),
             TokenOp::Revoke { id } => tokens.revoke(&id, Some(&user)).map(|gone| {
                 if gone {
                     log::info!("print token {id} revoked by {user}");

@@ -125,7 +125,7 @@ impl TokenStore {
     }
 
     /// Make a token for `user`. The secret is in the result only.
-    pub fn create(&self, user: &str, label: &str, now_ms: u64) -> Result<NewToken, TokenError> {
+    pub fn create(&self, user: &str, label: &str) -> Result<NewToken, TokenError> {
         let symbols = crate::crypto::random_symbols(SYMBOLS);
         let secret = zeroize::Zeroizing::new(format!(
             "ppt-{}",
@@ -143,7 +143,7 @@ impl TokenStore {
             id: id.clone(),
             user: user.to_owned(),
             label: label.clone(),
-            created_ms: now_ms,
+            created_ms: crate::store::unix_ms(),
             tag: self.tag(&symbols),
         };
         self.file.update(|f| {
@@ -215,7 +215,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("tokens.json");
         let s = TokenStore::open(&path, [7; 32]).expect("open");
-        let t = s.create("alice", "MacBook", 1).expect("create");
+        let t = s.create("alice", "MacBook").expect("create");
         assert!(t.secret.starts_with("ppt-") && t.secret.len() == 4 + 25 + 4);
         assert_eq!(s.verify("alice", &t.secret).as_deref(), Some("alice"));
         assert_eq!(
@@ -239,12 +239,12 @@ mod tests {
         let path = dir.path().join("tokens.json");
         let daemon = TokenStore::open(&path, [1; 32]).expect("open");
         let cli = TokenStore::open(&path, [1; 32]).expect("open");
-        let t = cli.create("alice", "phone", 1).expect("create");
+        let t = cli.create("alice", "phone").expect("create");
         assert!(daemon.verify("alice", &t.secret).is_some(), "made by the CLI, seen by the daemon");
         assert_eq!(daemon.list(Some("alice")).expect("list").len(), 1);
         cli.revoke_all("alice").expect("revoke");
         assert!(daemon.verify("alice", &t.secret).is_none(), "revoked by the CLI, refused by the daemon");
-        let t = cli.create("alice", "phone", 1).expect("create");
+        let t = cli.create("alice", "phone").expect("create");
         let other_site = TokenStore::open(&path, [2; 32]).expect("open");
         assert!(other_site.verify("alice", &t.secret).is_none());
     }
@@ -254,9 +254,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let s = TokenStore::open(&dir.path().join("tokens.json"), [3; 32]).expect("open");
         for i in 0..MAX_PER_USER {
-            s.create("alice", &format!("t{i}"), 1).expect("create");
+            s.create("alice", &format!("t{i}")).expect("create");
         }
-        assert!(matches!(s.create("alice", "one more", 1), Err(TokenError::TooMany { .. })));
-        s.create("bob", "first", 1).expect("bob is not limited by alice");
+        assert!(matches!(s.create("alice", "one more"), Err(TokenError::TooMany { .. })));
+        s.create("bob", "first").expect("bob is not limited by alice");
     }
 }

@@ -19,6 +19,7 @@ mod commit;
 pub(crate) mod file;
 mod meta;
 
+pub(crate) use meta::unix_ms;
 pub use meta::{ColorMode, JobId, JobMeta, JobSubmission, Sides};
 
 use crate::crypto::stream::{BodyDecryptor, BodyEncryptor, NONCE_PREFIX, sealed_len};
