@@ -11,6 +11,7 @@
 
 pub mod ad;
 pub mod analyse;
+pub mod badge;
 pub mod crypto;
 pub mod directory;
 pub mod durable;
