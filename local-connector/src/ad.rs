@@ -17,10 +17,33 @@
 //!   reveals only when the password is right).
 //! - Every network step has a timeout; the configured DCs are tried in order
 //!   and the next one is used when one cannot be reached.
+//! - Connections bound as the service account are pooled: a login reuses
+//!   one (binding as the user, then back as the service account) instead of
+//!   paying for TCP, TLS and a bind each time. At most [`MAX_CONNECTIONS`]
+//!   are open at once, so a hung DC cannot make the appliance pile up
+//!   sockets, and a wait for a free one is bounded by the same timeout.
+//!   A pooled connection the DC has closed is noticed and replaced.
 
 use ldap3::{LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// Most connections open to the directory at once.
+pub const MAX_CONNECTIONS: usize = 16;
+/// Attributes read for every user.
+const USER_ATTRS: [&str; 7] = [
+    "sAMAccountName",
+    "displayName",
+    "mail",
+    "department",
+    "userAccountControl",
+    "msDS-User-Account-Control-Computed",
+    "accountExpires",
+];
+/// userAccountControl: the account is disabled.
+const UF_ACCOUNTDISABLE: u32 = 0x2;
+/// msDS-User-Account-Control-Computed: locked out.
+const UF_LOCKOUT: u32 = 0x10;
 
 /// How to reach the directory.
 #[derive(Clone)]
@@ -92,6 +115,9 @@ pub enum AdError {
     /// The password has expired or must be changed first.
     #[error("the password has expired and must be changed")]
     PasswordExpired,
+    /// The directory has no such user (a lookup without a password).
+    #[error("the directory has no such user")]
+    NoSuchUser,
     /// Logins are not allowed now or from here.
     #[error("the account may not log in now ({0})")]
     NotPermitted(String),
@@ -105,6 +131,43 @@ pub enum AdError {
 pub struct ActiveDirectory {
     cfg: Arc<AdConfig>,
     tls: Arc<rustls::ClientConfig>,
+    pool: Arc<Pool>,
+}
+
+/// Idle connections bound as the service account, and a cap on open ones.
+#[derive(Debug)]
+struct Pool {
+    idle: Mutex<Vec<Pooled>>,
+    slots: tokio::sync::Semaphore,
+}
+
+/// One connection and the DC it goes to.
+struct Pooled {
+    ldap: ldap3::Ldap,
+    url: String,
+}
+
+impl std::fmt::Debug for Pooled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pooled").field("url", &self.url).finish_non_exhaustive()
+    }
+}
+
+/// A connection lent out of the pool; given back with [`Lease::release`]
+/// only when it is known to be healthy and bound as the service account.
+struct Lease<'a> {
+    conn: Pooled,
+    pool: &'a Pool,
+    _slot: tokio::sync::SemaphorePermit<'a>,
+    /// It came from the idle list (and so may have gone stale).
+    reused: bool,
+}
+
+impl Lease<'_> {
+    fn release(self) {
+        let mut idle = self.pool.idle.lock().unwrap_or_else(|p| p.into_inner());
+        idle.push(self.conn);
+    }
 }
 
 /// The login name part of `alice`, `alice@realm` or `REALM\alice`, if it
@@ -155,7 +218,8 @@ impl ActiveDirectory {
             .map_err(|e| e.to_string())?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        Ok(ActiveDirectory { cfg: Arc::new(cfg), tls: Arc::new(tls) })
+        let pool = Pool { idle: Mutex::new(Vec::new()), slots: tokio::sync::Semaphore::new(MAX_CONNECTIONS) };
+        Ok(ActiveDirectory { cfg: Arc::new(cfg), tls: Arc::new(tls), pool: Arc::new(pool) })
     }
 
     /// The configuration.
@@ -163,8 +227,35 @@ impl ActiveDirectory {
         &self.cfg
     }
 
+    /// A connection bound as the service account: an idle one from the
+    /// pool, or a new one to the first DC that answers.
+    async fn lease(&self) -> Result<Lease<'_>, AdError> {
+        let slot = tokio::time::timeout(self.cfg.timeout, self.pool.slots.acquire())
+            .await
+            .map_err(|_| AdError::Unavailable("every directory connection is busy; the DC is not answering".into()))?
+            .map_err(|_| AdError::Unavailable("the directory pool is closed".into()))?;
+        loop {
+            let idle = self.pool.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            match idle {
+                Some(mut conn) => {
+                    if !conn.ldap.is_closed() {
+                        return Ok(Lease { conn, pool: &self.pool, _slot: slot, reused: true });
+                    }
+                }
+                None => break,
+            }
+        }
+        let conn = self.connect().await?;
+        Ok(Lease { conn, pool: &self.pool, _slot: slot, reused: false })
+    }
+
+    /// Forget every idle connection (after a DC went away, say).
+    fn drain(&self) {
+        self.pool.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
     /// Connect to the first DC that answers, bound as the service account.
-    async fn connect(&self) -> Result<(ldap3::Ldap, String), AdError> {
+    async fn connect(&self) -> Result<Pooled, AdError> {
         let mut last = AdError::Unavailable("no domain controller is configured".into());
         for url in &self.cfg.urls {
             let starttls = url.starts_with("ldap://");
@@ -193,7 +284,7 @@ impl ActiveDirectory {
                 .await
                 .and_then(|r| r.success());
             match bound {
-                Ok(_) => return Ok((ldap, url.clone())),
+                Ok(_) => return Ok(Pooled { ldap, url: url.clone() }),
                 Err(e) => {
                     log::error!("directory: {url}: the service account's bind failed: {e}");
                     last = unavailable(url, "the service account could not sign in");
@@ -204,12 +295,24 @@ impl ActiveDirectory {
         Err(last)
     }
 
-    /// Connect and bind as the service account, then let go: a health check
-    /// of the directory (and the floor of every login's cost).
+    /// Check that a DC answers and accepts the service account: the health
+    /// check of the directory. It always opens a new connection, so that it
+    /// tells the truth even while idle pooled ones linger.
     pub async fn probe(&self) -> Result<(), AdError> {
-        let (mut ldap, _) = self.connect().await?;
-        let _ = ldap.unbind().await;
-        Ok(())
+        let _slot = tokio::time::timeout(self.cfg.timeout, self.pool.slots.acquire())
+            .await
+            .map_err(|_| AdError::Unavailable("every directory connection is busy; the DC is not answering".into()))?
+            .map_err(|_| AdError::Unavailable("the directory pool is closed".into()))?;
+        match self.connect().await {
+            Ok(mut conn) => {
+                let _ = conn.ldap.unbind().await;
+                Ok(())
+            }
+            Err(e) => {
+                self.drain();
+                Err(e)
+            }
+        }
     }
 
     /// Check `login` and `password`; the user with their groups, or why not.
@@ -218,48 +321,80 @@ impl ActiveDirectory {
         if password.is_empty() {
             return Err(AdError::WrongCredentials);
         }
-        let (mut ldap, url) = self.connect().await?;
-        let result = self.lookup_and_bind(&mut ldap, &url, name, password).await;
-        let _ = ldap.unbind().await;
-        result
+        self.on_a_connection(name, Some(password)).await
     }
 
-    async fn lookup_and_bind(
-        &self,
-        ldap: &mut ldap3::Ldap,
-        url: &str,
-        name: &str,
-        password: &str,
-    ) -> Result<AdUser, AdError> {
+    /// Read a user (for a badge or PIN login, which has no password to
+    /// bind with): refused when the account is disabled, locked or expired.
+    pub async fn lookup(&self, login: &str) -> Result<AdUser, AdError> {
+        let name = account_name(login, &self.cfg.realm, &self.cfg.domain).ok_or(AdError::NoSuchUser)?;
+        self.on_a_connection(name, None).await
+    }
+
+    /// Run one lookup (and bind, with a password) on a pooled connection. A
+    /// reused connection that fails may have been closed by the DC since it
+    /// was last used, so the pool is emptied and a fresh one tried, once.
+    async fn on_a_connection(&self, name: &str, password: Option<&str>) -> Result<AdUser, AdError> {
+        loop {
+            let mut lease = self.lease().await?;
+            match self.lookup_and_bind(&mut lease.conn, name, password).await {
+                Err(AdError::Unavailable(why)) => {
+                    let _ = lease.conn.ldap.unbind().await;
+                    self.drain();
+                    if lease.reused {
+                        log::info!("directory: a pooled connection failed ({why}); reconnecting");
+                        continue;
+                    }
+                    return Err(AdError::Unavailable(why));
+                }
+                result => {
+                    lease.release();
+                    return result;
+                }
+            }
+        }
+    }
+
+    /// Look `name` up as the service account, bind as the user when a
+    /// password is given, and read the groups. The connection is left bound
+    /// as the service account unless the answer is [`AdError::Unavailable`].
+    async fn lookup_and_bind(&self, conn: &mut Pooled, name: &str, password: Option<&str>) -> Result<AdUser, AdError> {
         let t = self.cfg.timeout;
+        let Pooled { ldap, url } = conn;
+        let url = url.as_str();
         let filter =
             format!("(&(objectCategory=person)(objectClass=user)(sAMAccountName={}))", ldap3::ldap_escape(name));
         let (entries, _) = ldap
             .with_timeout(t)
-            .search(
-                &self.cfg.base_dn,
-                Scope::Subtree,
-                &filter,
-                vec!["sAMAccountName", "displayName", "mail", "department"],
-            )
+            .search(&self.cfg.base_dn, Scope::Subtree, &filter, USER_ATTRS.to_vec())
             .await
             .and_then(|r| r.success())
             .map_err(|e| unavailable(url, e))?;
         let Some(entry) = entries.into_iter().next().map(SearchEntry::construct) else {
-            return Err(AdError::WrongCredentials);
+            return Err(if password.is_some() { AdError::WrongCredentials } else { AdError::NoSuchUser });
         };
         let first = |k: &str| entry.attrs.get(k).and_then(|v| v.first()).cloned();
-        // Bind as the user on the same connection: the password is checked by the DC.
-        let bind = ldap.with_timeout(t).simple_bind(&entry.dn, password).await.map_err(|e| unavailable(url, e))?;
-        if bind.rc != 0 {
-            return Err(if bind.rc == 49 { bind_refusal(&bind.text) } else { unavailable(url, bind) });
+        if let Some(password) = password {
+            // Bind as the user on the same connection: the password is checked by the DC.
+            let bind = ldap.with_timeout(t).simple_bind(&entry.dn, password).await.map_err(|e| unavailable(url, e))?;
+            // Back to the service account, whatever the answer, so the
+            // connection can be reused.
+            ldap.with_timeout(t)
+                .simple_bind(&self.cfg.bind_dn, &self.cfg.bind_password)
+                .await
+                .and_then(|r| r.success())
+                .map_err(|e| unavailable(url, e))?;
+            if bind.rc != 0 {
+                return Err(if bind.rc == 49 { bind_refusal(&bind.text) } else { unavailable(url, bind) });
+            }
+        } else {
+            account_state(
+                first("userAccountControl").as_deref(),
+                first("msDS-User-Account-Control-Computed").as_deref(),
+                first("accountExpires").as_deref(),
+                filetime_now(),
+            )?;
         }
-        // Back to the service account to read group membership.
-        ldap.with_timeout(t)
-            .simple_bind(&self.cfg.bind_dn, &self.cfg.bind_password)
-            .await
-            .and_then(|r| r.success())
-            .map_err(|e| unavailable(url, e))?;
         let groups_filter =
             format!("(&(objectClass=group)(member:1.2.840.113556.1.4.1941:={}))", ldap3::ldap_escape(&entry.dn));
         let (groups, _) = ldap
@@ -283,6 +418,31 @@ impl ActiveDirectory {
             groups,
         })
     }
+}
+
+/// Now as a Windows FILETIME (100 ns ticks since 1601).
+fn filetime_now() -> i64 {
+    const EPOCH_DIFF_S: i64 = 11_644_473_600;
+    let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    (i64::try_from(unix.as_secs()).unwrap_or(i64::MAX / 2) + EPOCH_DIFF_S).saturating_mul(10_000_000)
+}
+
+/// Whether an account found without a password may sign in: the checks a
+/// bind would have made for us.
+fn account_state(uac: Option<&str>, computed: Option<&str>, expires: Option<&str>, now: i64) -> Result<(), AdError> {
+    let flags = |v: Option<&str>| v.and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+    if flags(uac) & i64::from(UF_ACCOUNTDISABLE) != 0 {
+        return Err(AdError::Disabled);
+    }
+    if flags(computed) & i64::from(UF_LOCKOUT) != 0 {
+        return Err(AdError::Locked);
+    }
+    // 0 and i64::MAX both mean "never".
+    let expires = flags(expires);
+    if expires != 0 && expires != i64::MAX && expires < now {
+        return Err(AdError::AccountExpired);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -311,6 +471,17 @@ mod tests {
         assert_eq!(bind_refusal(&text("773")), AdError::PasswordExpired);
         assert_eq!(bind_refusal(&text("532")), AdError::PasswordExpired);
         assert_eq!(bind_refusal("anything else"), AdError::WrongCredentials);
+    }
+
+    #[test]
+    fn account_state_without_a_bind() {
+        let now = filetime_now();
+        assert_eq!(account_state(Some("512"), Some("0"), Some("0"), now), Ok(()));
+        assert_eq!(account_state(Some("514"), None, None, now), Err(AdError::Disabled));
+        assert_eq!(account_state(Some("512"), Some("16"), None, now), Err(AdError::Locked));
+        assert_eq!(account_state(Some("512"), None, Some("9223372036854775807"), now), Ok(()));
+        assert_eq!(account_state(Some("512"), None, Some(&(now - 1).to_string()), now), Err(AdError::AccountExpired));
+        assert_eq!(account_state(Some("512"), None, Some(&(now + 10_000_000).to_string()), now), Ok(()));
     }
 
     #[test]

@@ -298,6 +298,59 @@ impl SambaDc {
         self.wait_ready();
     }
 
+    /// Freeze the DC: SIGSTOP to it and every process it started. The kernel
+    /// still accepts connections, and nothing answers: a hung DC.
+    pub fn freeze(&self) {
+        self.signal_all(nix::sys::signal::Signal::SIGSTOP);
+    }
+
+    /// Let a frozen DC run again.
+    pub fn thaw(&self) {
+        self.signal_all(nix::sys::signal::Signal::SIGCONT);
+    }
+
+    fn signal_all(&self, sig: nix::sys::signal::Signal) {
+        let Some(g) = &self.guard else { return };
+        let root = i32::try_from(g.child.id()).expect("pid");
+        let parent_of = |pid: i32| -> Option<i32> {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // pid (comm) state ppid ...; comm may hold spaces, so split after the last ')'.
+            stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+        };
+        let pids: Vec<i32> = std::fs::read_dir("/proc")
+            .expect("/proc")
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect();
+        let mut family = vec![root];
+        let mut grew = true;
+        while grew {
+            grew = false;
+            for &p in &pids {
+                if !family.contains(&p) && parent_of(p).is_some_and(|pp| family.contains(&pp)) {
+                    family.push(p);
+                    grew = true;
+                }
+            }
+        }
+        for p in family {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), sig);
+        }
+    }
+
+    /// How Pullprint reaches this DC: LDAPS on localhost, its CA pinned.
+    pub fn ad_config(&self, timeout: Duration) -> local_connector::ad::AdConfig {
+        local_connector::ad::AdConfig {
+            urls: vec!["ldaps://localhost:636".into()],
+            ca_pem: std::fs::read(&self.ca).expect("DC CA"),
+            base_dn: BASE_DN.into(),
+            realm: REALM.into(),
+            domain: DOMAIN.into(),
+            bind_dn: self.service_dn(),
+            bind_password: SERVICE_PASSWORD.into(),
+            timeout,
+        }
+    }
+
     /// The service account's DN.
     pub fn service_dn(&self) -> String {
         format!("CN=svc-pullprint,CN=Users,{BASE_DN}")
