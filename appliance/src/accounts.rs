@@ -86,8 +86,7 @@ pub enum TokenCommand {
 }
 
 fn open_directory(dd: &DataDir) -> Result<LocalDirectory> {
-    let site = dd.load_site_key()?;
-    Ok(LocalDirectory::open(&dd.users(), site.card_secret())?)
+    Ok(LocalDirectory::open(&dd.users())?)
 }
 
 fn open_tokens(dd: &DataDir) -> Result<TokenStore> {
@@ -140,7 +139,10 @@ pub fn user(dd: &DataDir, cmd: UserCommand) -> Result<()> {
         UserCommand::Remove { name } => {
             dir.remove_user(&name)?;
             let revoked = open_tokens(dd)?.revoke_all(&name)?;
-            println!("Removed {name} and revoked {revoked} print token(s).");
+            let site = dd.load_site_key()?;
+            local_connector::auth::credentials::Credentials::open(&dd.credentials(), site.card_secret())?
+                .forget(&name)?;
+            println!("Removed {name}, revoked {revoked} print token(s), and removed their badges, PIN and passcode.");
         }
         UserCommand::List => {
             println!("{:<20} {:<28} {:<32} GROUPS", "NAME", "DISPLAY NAME", "E-MAIL");

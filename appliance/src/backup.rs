@@ -2,8 +2,9 @@
 //! tar archive.
 //!
 //! What a backup holds: the key derivation parameters, the certificates, the
-//! TLS private keys *sealed under the site key*, the local directory, and every
-//! job file (already encrypted). What it never holds: the site key itself.
+//! TLS private keys *sealed under the site key*, the local directory, print
+//! tokens, badges, PINs and passcodes (all keyed, none in clear), the
+//! authorization policy, and every job file (already encrypted). What it never holds: the site key itself.
 //! So a backup alone opens nothing; with the recovery password,
 //! `pullprint init --recover` unlocks it on any appliance.
 //!
@@ -106,10 +107,16 @@ pub fn backup(dd: &DataDir, out: &Path) -> Result<BackupSummary> {
         let sealed = site.backup_seal().seal(name.as_bytes(), &plain);
         add_bytes(&mut tar, &format!("tls/{name}{SEALED_SUFFIX}"), &sealed)?;
     }
-    match fs::read(dd.users()) {
-        Ok(b) => add_bytes(&mut tar, "directory/users.json", &b)?,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e).context("reading the local directory"),
+    // Users, print tokens, badges/PINs/passcodes and the policy. Tokens and
+    // credentials are keyed under the site key, so they work again wherever
+    // the site key is recovered. The lockout table and remembered directory
+    // users (directory/auth/) are left out: they rebuild themselves.
+    for name in ["users.json", "tokens.json", "credentials.json", "policy.json"] {
+        match fs::read(dd.root.join("directory").join(name)) {
+            Ok(b) => add_bytes(&mut tar, &format!("directory/{name}"), &b)?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("reading directory/{name}")),
+        }
     }
 
     let jobs_dir = dd.store().join("jobs");

@@ -117,6 +117,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `[ad]`: Active Directory, when configured.
     pub ad: Option<AdSettings>,
+    /// `[auth]`: badges, PINs, lockout, remembered directory users.
+    pub auth: local_connector::auth::AuthSettings,
     /// `dangerous.plain_ipp_listen`: plain-text IPP listeners (none by default).
     pub dangerous_plain_ipp: Vec<SocketAddr>,
     /// `dangerous.trust_user_name_from`: networks whose clients may name
@@ -330,6 +332,43 @@ impl Config {
             }
         }
 
+        let mut auth_sec = root.section("auth");
+        let mut auth = local_connector::auth::AuthSettings::default();
+        if let Some(v) = auth_sec.boolean("self_enrolment") {
+            auth.self_enrolment = v;
+        }
+        if let Some(v) = auth_sec.boolean("badge_needs_pin") {
+            auth.badge_needs_pin = v;
+        }
+        if let Some(v) = auth_sec.duration("refresh_after") {
+            auth.refresh_after = v;
+        }
+        if let Some(v) = auth_sec.duration("offline_ttl") {
+            auth.offline_ttl = v;
+        }
+        if let Some(v) = auth_sec.uint("lockout_after") {
+            auth.lockout.lock_after = u32::try_from(v).unwrap_or(u32::MAX);
+        }
+        if let Some(v) = auth_sec.uint("backoff_after") {
+            auth.lockout.free = u32::try_from(v).unwrap_or(u32::MAX);
+        }
+        if let Some(v) = auth_sec.duration("lockout_duration") {
+            auth.lockout.lock_for = v;
+        }
+        auth_sec.finish(&mut errs);
+        if auth.lockout.lock_after == 0 || auth.lockout.lock_after <= auth.lockout.free {
+            errs.push(ConfigError {
+                key: "auth.lockout_after".into(),
+                message: "must be greater than auth.backoff_after (and than 0)".into(),
+            });
+        }
+        if auth.refresh_after > auth.offline_ttl {
+            errs.push(ConfigError {
+                key: "auth.refresh_after".into(),
+                message: "must not be longer than auth.offline_ttl".into(),
+            });
+        }
+
         let mut dangerous = root.section("dangerous");
         let dangerous_plain_ipp =
             dangerous.parsed_list::<SocketAddr>("plain_ipp_listen", "an address:port").unwrap_or_default();
@@ -400,6 +439,7 @@ impl Config {
             log_level,
             shutdown_grace,
             ad,
+            auth,
             dangerous_plain_ipp,
             dangerous_trusted_subnets,
         })
@@ -547,6 +587,16 @@ impl<'a> Section<'a> {
             toml::Value::String(s) => Some(s.clone()),
             other => {
                 self.err(k, format!("must be a string, found {}", other.type_str()));
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, k: &str) -> Option<bool> {
+        match self.get(k)? {
+            toml::Value::Boolean(b) => Some(*b),
+            other => {
+                self.err(k, format!("must be true or false, found {}", other.type_str()));
                 None
             }
         }

@@ -9,6 +9,10 @@
 //!   tls/server.crt, .key      server certificate for every listener (key 0600)
 //!   store/                    the job store (jobs/, index/, quarantine/)
 //!   directory/users.json      the local user directory
+//!   directory/tokens.json     print tokens (keyed hashes)
+//!   directory/credentials.json badges, PINs, passcodes (keyed hashes)
+//!   directory/policy.json     authorization policy (absent: the default)
+//!   directory/auth/           lockout table, remembered directory users (sled)
 //! ```
 
 use anyhow::{Context, Result, bail};
@@ -60,6 +64,21 @@ impl DataDir {
     /// `directory/tokens.json`
     pub fn tokens(&self) -> PathBuf {
         self.root.join("directory").join("tokens.json")
+    }
+
+    /// `directory/credentials.json`
+    pub fn credentials(&self) -> PathBuf {
+        self.root.join("directory").join("credentials.json")
+    }
+
+    /// `directory/policy.json`
+    pub fn policy(&self) -> PathBuf {
+        self.root.join("directory").join("policy.json")
+    }
+
+    /// `directory/auth/`
+    pub fn auth_state(&self) -> PathBuf {
+        self.root.join("directory").join("auth")
     }
 
     /// True once `pullprint init` (or a restore) has put parameters here.

@@ -6,10 +6,9 @@
 //! document is streamed into the store through a bounded channel so memory
 //! stays constant whatever the job's size.
 //!
-//! Identity is HTTP Basic over TLS, checked against the directory. Verified
-//! credentials are remembered for five minutes as an HMAC under a key that
-//! lives only in this process's memory, because each password check is a
-//! deliberately slow hash.
+//! Identity is HTTP Basic over TLS: a print token, or a directory password
+//! checked by the authentication service ([`local_connector::auth`]), which
+//! throttles guesses per user and source.
 
 use anyhow::Result;
 use axum::body::Body;
@@ -17,55 +16,33 @@ use base64::Engine;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::{Request, Response, StatusCode};
-use local_connector::ad::ActiveDirectory;
-use local_connector::crypto::{hmac_sha256, random_bytes};
-use local_connector::directory::{LocalDirectory, SlowHash};
+use local_connector::auth::Auth;
 use local_connector::ipp::{Caller, Queue, Step, wire};
 use local_connector::tokens::{TokenStore, looks_like_token};
 
 use crate::config::Subnet;
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
-/// How long verified credentials are remembered.
-const CREDENTIAL_TTL: Duration = Duration::from_secs(300);
-/// Most remembered credentials.
-const CREDENTIAL_CACHE: usize = 10_000;
 /// Document bytes buffered between the socket and the store.
 const PIPE_DEPTH: usize = 16;
 
 /// Who may print: checks Basic credentials against print tokens and the directory.
 #[derive(Debug)]
 pub struct Authenticator {
-    directory: Arc<LocalDirectory>,
-    ad: Option<ActiveDirectory>,
+    auth: Arc<Auth>,
     tokens: Arc<TokenStore>,
-    cache_key: [u8; 32],
-    cache: Mutex<HashMap<[u8; 32], Remembered>>,
-}
-
-/// A verified password, remembered.
-#[derive(Debug)]
-struct Remembered {
-    user: String,
-    at: Instant,
-    /// For a local user, the stored hash it was verified against: a new
-    /// password or a removed user makes the entry stale at once. Active
-    /// Directory users are remembered for the TTL.
-    stamp: Option<SlowHash>,
 }
 
 impl Authenticator {
-    /// Authenticate against `tokens`, the local `directory`, then Active Directory when configured.
-    pub fn new(directory: Arc<LocalDirectory>, ad: Option<ActiveDirectory>, tokens: Arc<TokenStore>) -> Authenticator {
-        Authenticator { directory, ad, tokens, cache_key: random_bytes(), cache: Mutex::new(HashMap::new()) }
+    /// Print tokens first (by their shape), then the authentication service.
+    pub fn new(auth: Arc<Auth>, tokens: Arc<TokenStore>) -> Authenticator {
+        Authenticator { auth, tokens }
     }
 
     /// The user named by an `Authorization: Basic` header, if the password
     /// (or print token) is right.
-    pub fn basic(&self, header: &str) -> Option<String> {
+    pub async fn basic(&self, header: &str, source: IpAddr) -> Option<String> {
         let encoded = header.strip_prefix("Basic ").or_else(|| header.strip_prefix("basic "))?.trim();
         let decoded = zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.decode(encoded).ok()?);
         let text = std::str::from_utf8(&decoded).ok()?;
@@ -75,50 +52,18 @@ impl Authenticator {
         if looks_like_token(password) {
             return self.tokens.verify(user, password);
         }
-        self.directory_password(user, password)
+        match self.auth.password(user, password, source).await {
+            Ok(id) => Some(id.login),
+            Err(why) => {
+                log::info!("IPP: sign-in as {user:?} from {source} refused: {why}");
+                None
+            }
+        }
     }
 
-    /// The user, if `password` is their directory password (print tokens do
-    /// not count: managing tokens takes the real password).
-    pub fn directory_password(&self, user: &str, password: &str) -> Option<String> {
-        let keyed = zeroize::Zeroizing::new(format!("{user}\0{password}"));
-        let tag = hmac_sha256(&self.cache_key, keyed.as_bytes());
-        let hit = {
-            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-            cache.get(&tag).filter(|r| r.at.elapsed() < CREDENTIAL_TTL).map(|r| (r.user.clone(), r.stamp.clone()))
-        };
-        if let Some((u, stamp)) = hit {
-            match stamp {
-                Some(stamp) if self.directory.password_stamp(&u).as_ref() == Some(&stamp) => return Some(u),
-                None => return Some(u),
-                Some(_) => {}
-            }
-        }
-        let (name, stamp) = match self.directory.verify_password(user, password) {
-            Some(found) => (found.name, Some(found.password)),
-            // Not a local user (or not this password): ask Active Directory.
-            None if self.directory.password_stamp(user).is_none() => {
-                let ad = self.ad.as_ref()?;
-                // Called on a blocking thread of the runtime.
-                match tokio::runtime::Handle::current().block_on(ad.authenticate(user, password)) {
-                    Ok(u) => (u.name.to_lowercase(), None),
-                    Err(e) => {
-                        log::info!("directory refused {user:?}: {e}");
-                        return None;
-                    }
-                }
-            }
-            None => return None,
-        };
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= CREDENTIAL_CACHE {
-            cache.retain(|_, r| r.at.elapsed() < CREDENTIAL_TTL);
-            if cache.len() >= CREDENTIAL_CACHE {
-                cache.clear();
-            }
-        }
-        cache.insert(tag, Remembered { user: name.clone(), at: Instant::now(), stamp });
-        Some(name)
+    /// The authentication service.
+    pub fn auth(&self) -> &Arc<Auth> {
+        &self.auth
     }
 
     /// The print tokens.
@@ -252,17 +197,14 @@ pub async fn handle(
                 "credentials are never accepted over unencrypted IPP; print to the ipps:// queue",
             ));
         }
-        Some(h) => {
-            let auth = auth.clone();
-            match tokio::task::spawn_blocking(move || auth.basic(&h)).await {
-                Ok(Some(u)) => Some(u),
-                _ => {
-                    log::info!("IPP: failed authentication from {peer}");
-                    drain(body).await;
-                    return Ok(unauthorized());
-                }
+        Some(h) => match auth.basic(&h, peer.ip()).await {
+            Some(u) => Some(u),
+            None => {
+                log::info!("IPP: failed authentication from {peer}");
+                drain(body).await;
+                return Ok(unauthorized());
             }
-        }
+        },
         None => None,
     };
     if user.is_none() && Queue::needs_user(op) && !trust_stated_name {

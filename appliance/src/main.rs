@@ -11,6 +11,7 @@ mod accounts;
 mod backup;
 mod certs;
 mod config;
+mod credentials_cli;
 mod datadir;
 mod init;
 mod ipp_listener;
@@ -24,6 +25,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use config::Config;
 use datadir::DataDir;
+use local_connector::auth::credentials::Credentials;
 use local_connector::directory::LocalDirectory;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -111,6 +113,38 @@ enum Command {
         #[command(subcommand)]
         command: accounts::TokenCommand,
     },
+    /// Bind and unbind badges (local or Active Directory users).
+    Badge {
+        /// Data folder (overrides paths.data_dir).
+        #[arg(long, value_name = "DIR", global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: credentials_cli::BadgeCommand,
+    },
+    /// Set or clear a user's PIN for e-mail and PIN sign-in.
+    Pin {
+        /// Data folder (overrides paths.data_dir).
+        #[arg(long, value_name = "DIR", global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: credentials_cli::PinCommand,
+    },
+    /// Issue or withdraw a user's passcode.
+    Passcode {
+        /// Data folder (overrides paths.data_dir).
+        #[arg(long, value_name = "DIR", global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: credentials_cli::PasscodeCommand,
+    },
+    /// Show or set which groups may release, copy, scan, fax, print in colour and administer.
+    Policy {
+        /// Data folder (overrides paths.data_dir).
+        #[arg(long, value_name = "DIR", global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: credentials_cli::PolicyCommand,
+    },
     /// Restore a backup into a new, empty data folder; then run `init --recover`.
     Restore {
         /// Archive made by `pullprint backup`.
@@ -155,6 +189,10 @@ fn main() -> ExitCode {
         | Command::Backup { data_dir, .. }
         | Command::User { data_dir, .. }
         | Command::Token { data_dir, .. }
+        | Command::Badge { data_dir, .. }
+        | Command::Pin { data_dir, .. }
+        | Command::Passcode { data_dir, .. }
+        | Command::Policy { data_dir, .. }
         | Command::Restore { data_dir, .. } => (data_dir.clone(), None),
         Command::Directory { .. } => (None, None),
         Command::Demo { .. } => (None, Some(log::LevelFilter::Info)),
@@ -208,6 +246,10 @@ fn main() -> ExitCode {
         Command::User { command, .. } => accounts::user(&DataDir::new(&cfg.data_dir), command),
         Command::Token { command, .. } => accounts::token(&DataDir::new(&cfg.data_dir), command),
         Command::Directory { command } => accounts::directory(&cfg, command),
+        Command::Badge { command, .. } => credentials_cli::badge(&cfg, command),
+        Command::Pin { command, .. } => credentials_cli::pin(&cfg, command),
+        Command::Passcode { command, .. } => credentials_cli::passcode(&cfg, command),
+        Command::Policy { command, .. } => credentials_cli::policy(&cfg, command),
         Command::Restore { archive, .. } => backup::restore(&archive, &cfg.data_dir).map(|s| {
             println!(
                 "Restored {} files ({} jobs) into {}.\nNext: pullprint init --recover --data-dir {}",
@@ -260,12 +302,17 @@ fn demo(cfg: &Config) -> Result<()> {
         let pw = init::init(cfg, init::Owner::Invoker).context("initialising the demo data folder")?;
         println!("{}", init::password_banner(&cfg.data_dir, &pw));
         let site = dd.load_site_key()?;
-        let dir = LocalDirectory::open(&dd.users(), site.card_secret())?;
+        let dir = LocalDirectory::open(&dd.users())?;
+        let creds = Credentials::open(&dd.credentials(), site.card_secret())?;
         for u in DEMO_USERS {
-            dir.add_user(u.name, u.display, Some(&format!("{}@demo.pullprint.test", u.name)), DEMO_PASSWORD, u.groups)?;
+            let email = format!("{}@demo.pullprint.test", u.name);
+            dir.add_user(u.name, u.display, Some(&email), DEMO_PASSWORD, u.groups)?;
             if let Some((badge, pin)) = u.badge_pin {
-                dir.bind_badge(u.name, badge)?;
-                dir.set_pin(u.name, pin)?;
+                // Demo PINs are the simple ones the design names; users choosing
+                // their own on /me get the weak-PIN check.
+                let canonical = local_connector::badge::normalise(badge, &Default::default())?;
+                creds.bind_badge(u.name, &canonical, "demo")?;
+                creds.set_pin(u.name, Some(&email), pin)?;
             }
         }
     }
@@ -275,6 +322,7 @@ fn demo(cfg: &Config) -> Result<()> {
          \x20 Data folder     {data}\n\
          \x20 Print queue     ipps://{{ipp}}/ipp/print   (IPP Everywhere; sign in as a demo user)\n\
          \x20 Health          https://{{web}}/healthz\n\
+         \x20 Your PIN        https://{{web}}/me   (set a PIN or get a passcode)\n\
          \x20 Internal CA     https://{{web}}/ca.crt   (also {data}/tls/ca.crt)\n\
          \x20 Status          {exe} status --data-dir {data}\n\
          \x20 Demo users      alice, bob, admin — password {DEMO_PASSWORD}\n\

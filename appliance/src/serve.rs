@@ -53,20 +53,75 @@ struct Appliance {
 impl web_admin::Appliance for Appliance {
     fn perform(&self, action: web_admin::Action) -> web_admin::Outcome {
         match action {
-            web_admin::Action::Health => web_admin::Outcome::Health(self.health()),
+            web_admin::Action::Health => web_admin::Outcome::Health(Box::new(self.health())),
             web_admin::Action::CaCertificate => web_admin::Outcome::Pem(self.ca_pem.clone()),
             web_admin::Action::MyTokens { who, op } => self.my_tokens(&who, op),
+            web_admin::Action::SetMyPin { who, pin } => self.set_my_pin(&who, &zeroize::Zeroizing::new(pin)),
+            web_admin::Action::NewMyPasscode { who } => self.new_my_passcode(&who),
         }
     }
 }
 
 impl Appliance {
+    /// Sign in with a directory password (called on a blocking thread).
+    fn sign_in(&self, who: &web_admin::Credentials) -> Result<local_connector::auth::Identity, web_admin::Outcome> {
+        use local_connector::auth::Refusal;
+        let attempt = self.auth.auth().password(&who.user, &who.password, who.source);
+        match tokio::runtime::Handle::current().block_on(attempt) {
+            Ok(id) => Ok(id),
+            Err(Refusal::NotRecognised) => {
+                log::info!("web: failed sign-in as {:?} from {}", who.user, who.source);
+                Err(web_admin::Outcome::Unauthenticated)
+            }
+            Err(why) => Err(web_admin::Outcome::Refused(why.to_string())),
+        }
+    }
+
+    /// A user sets their own PIN.
+    fn set_my_pin(&self, who: &web_admin::Credentials, pin: &str) -> web_admin::Outcome {
+        use local_connector::auth::credentials::CredentialError;
+        let id = match self.sign_in(who) {
+            Ok(id) => id,
+            Err(o) => return o,
+        };
+        if id.email.is_none() {
+            return web_admin::Outcome::Refused(
+                "Your account has no e-mail address, which e-mail and PIN sign-in needs; ask IT to add one.".into(),
+            );
+        }
+        match self.auth.auth().set_pin(&id, pin) {
+            Ok(()) => web_admin::Outcome::Done,
+            Err(e @ (CredentialError::WeakPin(_) | CredentialError::EmailTaken)) => {
+                web_admin::Outcome::Refused(e.to_string())
+            }
+            Err(e) => {
+                log::error!("{e}");
+                web_admin::Outcome::Failed
+            }
+        }
+    }
+
+    /// A user gets a new passcode.
+    fn new_my_passcode(&self, who: &web_admin::Credentials) -> web_admin::Outcome {
+        let id = match self.sign_in(who) {
+            Ok(id) => id,
+            Err(o) => return o,
+        };
+        match self.auth.auth().issue_passcode(&id) {
+            Ok(code) => web_admin::Outcome::Passcode(zeroize::Zeroizing::new(code.reveal().to_owned())),
+            Err(e) => {
+                log::error!("{e}");
+                web_admin::Outcome::Failed
+            }
+        }
+    }
+
     /// A user's own print tokens, with their directory password.
     fn my_tokens(&self, who: &web_admin::Credentials, op: web_admin::TokenOp) -> web_admin::Outcome {
         use web_admin::{Outcome, TokenOp};
-        let Some(user) = self.auth.directory_password(&who.user, &who.password) else {
-            log::info!("token API: failed sign-in as {:?}", who.user);
-            return Outcome::Unauthenticated;
+        let user = match self.sign_in(who) {
+            Ok(id) => id.login,
+            Err(o) => return o,
         };
         let tokens = self.auth.tokens();
         let result = match op {
@@ -118,7 +173,7 @@ impl Appliance {
         }
         if let Some(why) = self.directory_down.lock().unwrap_or_else(|p| p.into_inner()).clone() {
             problems.push(format!(
-                "Active Directory is unreachable ({why}): new directory logins fail; print tokens, local users and logins verified in the last 5 minutes still work"
+                "Active Directory is unreachable ({why}): directory password logins fail; badge, PIN and passcode logins of users seen recently, print tokens and local users still work"
             ));
         }
         web_admin::Health {
@@ -130,6 +185,7 @@ impl Appliance {
             data_free_bytes: free,
             problems,
             dangerous_settings: self.dangerous.clone(),
+            locked_sign_ins: self.auth.auth().locked_count() as u64,
         }
     }
 }
@@ -150,6 +206,7 @@ pub enum Mode {
 }
 
 /// Where the running daemon listens, written to `<data dir>/run/endpoints.json`
+/// once it serves (its presence means "ready"),
 /// so that `pullprint status` and tests find it (also with port 0).
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct Endpoints {
@@ -210,9 +267,11 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         plain_ipp: plain_listeners.iter().filter_map(|l| l.local_addr().ok()).collect(),
         pid: std::process::id(),
     };
+    // Written once the daemon serves (see `run`): its presence means "ready".
     let run_dir = dd.root.join("run");
     local_connector::durable::create_dir_durable(&run_dir, 0o700)?;
-    local_connector::durable::write_atomic(&run_dir.join("endpoints.json"), &serde_json::to_vec(&endpoints)?, 0o600)?;
+    let _ = std::fs::remove_file(run_dir.join("endpoints.json"));
+    let ready_file = (run_dir.join("endpoints.json"), serde_json::to_vec(&endpoints)?);
     // 5. Store.
     let (store, reconciled) = JobStore::open(
         StoreOptions {
@@ -225,21 +284,38 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         &site,
     )
     .context("step 5, open the job store")?;
-    let directory = Arc::new(
-        local_connector::directory::LocalDirectory::open(&dd.users(), site.card_secret())
-            .context("step 5, open the directory")?,
+    let directory =
+        Arc::new(local_connector::directory::LocalDirectory::open(&dd.users()).context("step 5, open the directory")?);
+    let credentials = Arc::new(
+        local_connector::auth::credentials::Credentials::open(&dd.credentials(), site.card_secret())
+            .context("step 5, open the badges and PINs")?,
     );
+    let policy =
+        Arc::new(local_connector::auth::policy::PolicyFile::open(&dd.policy()).context("step 5, open the policy")?);
+    let auth_state =
+        local_connector::auth::state::AuthState::open(&dd.auth_state()).context("step 5, open the lockout table")?;
     let tokens = Arc::new(
         local_connector::tokens::TokenStore::open(&dd.tokens(), site.token_secret())
             .context("step 5, open the print tokens")?,
     );
+    let card_secret = zeroize::Zeroizing::new(site.card_secret());
     drop(site);
     let queue = Arc::new(build_queue(cfg, &endpoints, &params, &store)?);
     if let Some(a) = &ad {
         log::info!("Active Directory: {}", a.config().urls.join(", "));
     }
     let ad_probe = ad.clone();
-    let auth = Arc::new(crate::ipp_listener::Authenticator::new(directory, ad, tokens));
+    let service = Arc::new(local_connector::auth::Auth::new(
+        directory,
+        ad,
+        credentials,
+        policy,
+        auth_state,
+        cfg.auth.clone(),
+        *card_secret,
+    ));
+    drop(card_secret);
+    let auth = Arc::new(crate::ipp_listener::Authenticator::new(service.clone(), tokens));
     let ipp_state = crate::ipp_listener::IppState {
         queue,
         auth: auth.clone(),
@@ -264,9 +340,14 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     });
     let all = Listeners { web: listeners, ipps: ipp_listeners, plain_ipp: plain_listeners };
     if let (Some(ad), Some(settings)) = (ad_probe, &cfg.ad) {
-        rt.spawn(watch_directory(ad, settings.check_interval, app.directory_down.clone()));
+        rt.spawn(watch_directory(
+            ad,
+            settings.check_interval,
+            app.directory_down.clone(),
+            service.directory_down_flag(),
+        ));
     }
-    rt.block_on(run(cfg, all, TlsAcceptor::from(tls), app, ipp_state, banner))?;
+    rt.block_on(run(cfg, all, TlsAcceptor::from(tls), app, ipp_state, banner, ready_file))?;
     store.flush_index()?;
     log::info!("stopped");
     Ok(())
@@ -278,11 +359,13 @@ async fn watch_directory(
     ad: local_connector::ad::ActiveDirectory,
     every: Duration,
     down: Arc<std::sync::Mutex<Option<String>>>,
+    flag: Arc<std::sync::atomic::AtomicBool>,
 ) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
         let now = ad.probe().await.err().map(|e| e.to_string());
+        flag.store(now.is_some(), std::sync::atomic::Ordering::Relaxed);
         let mut d = down.lock().unwrap_or_else(|p| p.into_inner());
         match (&*d, &now) {
             (None, Some(why)) => log::error!("Active Directory is unreachable: {why}"),
@@ -353,6 +436,7 @@ async fn run(
     app: Arc<Appliance>,
     ipp_state: crate::ipp_listener::IppState,
     banner: Option<String>,
+    (ready_path, ready_json): (std::path::PathBuf, Vec<u8>),
 ) -> Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     // Every connection holds a clone of `alive`; when all are dropped, shutdown is complete.
@@ -399,6 +483,22 @@ async fn run(
             }
         }
     });
+    // Forget lockout entries whose time has passed, so the table stays small.
+    let pruning = app.auth.auth().clone();
+    let mut prune_stop = stop_rx.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = prune_stop.changed() => return,
+            }
+            let p = pruning.clone();
+            if let Ok(n @ 1..) = tokio::task::spawn_blocking(move || p.prune_lockout()).await {
+                log::debug!("auth: forgot {n} expired lockout entries");
+            }
+        }
+    });
     if let Some(every) = notify::watchdog_interval() {
         let mut wd_stop = stop_rx.clone();
         tokio::spawn(async move {
@@ -413,6 +513,8 @@ async fn run(
     }
 
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    local_connector::durable::write_atomic(&ready_path, &ready_json, 0o600)?;
     notify::ready(&format!("serving; {} parked jobs", app.store.len()));
     if let Some(b) = banner {
         let first = |v: &[SocketAddr]| v.first().map(|a| a.to_string()).unwrap_or_default();
@@ -420,7 +522,7 @@ async fn run(
     }
     tokio::select! {
         _ = term.recv() => log::info!("SIGTERM: shutting down"),
-        _ = tokio::signal::ctrl_c() => log::info!("SIGINT: shutting down"),
+        _ = interrupt.recv() => log::info!("SIGINT: shutting down"),
     }
     notify::stopping();
     let _ = stop_tx.send(true);

@@ -1,17 +1,15 @@
 //! The local user directory: the embedded default for sites without Active
 //! Directory, and the home of demo users.
 //!
-//! Nothing secret is stored in a form that can be read back or brute-forced
-//! without the site key:
-//! - passwords: PBKDF2-HMAC-SHA256, random salt, ≥ 600 000 iterations;
-//! - PINs: the same slow salted hash over HMAC(site card secret, PIN), so a
-//!   stolen file alone cannot be searched through the small PIN space;
-//! - badge numbers: HMAC-SHA-256 under the site's card secret, for lookup.
+//! Passwords are stored as PBKDF2-HMAC-SHA256 with a random salt and at
+//! least 600 000 iterations. Badges, PINs and passcodes, for local and
+//! Active Directory users alike, live in the credential store
+//! ([`crate::auth::credentials`]).
 //!
 //! The directory is one JSON file replaced atomically on every change, shared
 //! with the `pullprint user` command ([`SharedJson`]).
 
-use crate::crypto::{MIN_PBKDF2_ITERATIONS, ct_eq, hmac_sha256, pbkdf2_sha256, random_bytes};
+use crate::crypto::{MIN_PBKDF2_ITERATIONS, ct_eq, pbkdf2_sha256, random_bytes};
 use crate::shared::{SharedFileError, SharedJson};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -29,9 +27,6 @@ pub enum DirectoryError {
     /// No such user.
     #[error("no user {0:?}")]
     NoSuchUser(String),
-    /// The badge is bound to someone else.
-    #[error("that badge is already bound to another user")]
-    BadgeTaken,
 }
 
 /// A salted slow hash, stored as `pbkdf2-sha256$<iterations>$<salt>$<hash>`.
@@ -47,8 +42,14 @@ impl SlowHash {
         SlowHash(format!("pbkdf2-sha256${iterations}${}${}", hex::encode(salt), hex::encode(h)))
     }
 
-    /// Check `secret` against the hash in constant time.
+    /// Check `secret` against the hash in constant time; hashes of fewer
+    /// than the password floor's iterations are refused.
     pub fn verify(&self, secret: &[u8]) -> bool {
+        self.verify_min(secret, MIN_PBKDF2_ITERATIONS)
+    }
+
+    /// Check `secret`, refusing hashes of fewer than `floor` iterations.
+    pub fn verify_min(&self, secret: &[u8], floor: u32) -> bool {
         let mut parts = self.0.split('$');
         let (Some("pbkdf2-sha256"), Some(iter), Some(salt), Some(hash), None) =
             (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
@@ -58,7 +59,7 @@ impl SlowHash {
         let (Ok(iter), Ok(salt), Ok(hash)) = (iter.parse::<u32>(), hex::decode(salt), hex::decode(hash)) else {
             return false;
         };
-        if iter < MIN_PBKDF2_ITERATIONS {
+        if iter < floor {
             return false;
         }
         ct_eq(&pbkdf2_sha256(secret, &salt, iter), &hash)
@@ -79,10 +80,6 @@ pub struct LocalUser {
     pub groups: Vec<String>,
     /// Password hash.
     pub password: SlowHash,
-    /// PIN hash (over the keyed PIN).
-    pub pin: Option<SlowHash>,
-    /// HMAC-SHA-256 tags of the user's badges, hex.
-    pub badges: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -102,14 +99,13 @@ impl Default for File {
 #[derive(Debug)]
 pub struct LocalDirectory {
     file: SharedJson<File>,
-    card_secret: [u8; 32],
     iterations: u32,
 }
 
 impl LocalDirectory {
-    /// Open `path` (missing means empty). `card_secret` comes from the site key.
-    pub fn open(path: &Path, card_secret: [u8; 32]) -> Result<LocalDirectory, DirectoryError> {
-        Ok(LocalDirectory { file: SharedJson::open(path)?, card_secret, iterations: MIN_PBKDF2_ITERATIONS })
+    /// Open `path` (missing means empty).
+    pub fn open(path: &Path) -> Result<LocalDirectory, DirectoryError> {
+        Ok(LocalDirectory { file: SharedJson::open(path)?, iterations: MIN_PBKDF2_ITERATIONS })
     }
 
     /// The current users; a file that cannot be read is logged and treated as
@@ -119,14 +115,6 @@ impl LocalDirectory {
             log::error!("local directory: {e}");
             std::sync::Arc::new(File::default())
         })
-    }
-
-    fn badge_tag(&self, badge: &str) -> String {
-        hex::encode(hmac_sha256(&self.card_secret, badge.trim().as_bytes()))
-    }
-
-    fn keyed_pin(&self, pin: &str) -> [u8; 32] {
-        hmac_sha256(&self.card_secret, format!("pin:{pin}").as_bytes())
     }
 
     /// Add a user.
@@ -144,8 +132,6 @@ impl LocalDirectory {
             email: email.map(str::to_owned),
             groups: groups.iter().map(|g| (*g).to_owned()).collect(),
             password: SlowHash::new(password.as_bytes(), self.iterations),
-            pin: None,
-            badges: Vec::new(),
         };
         self.file.update(|f| {
             if f.users.contains_key(name) {
@@ -170,30 +156,6 @@ impl LocalDirectory {
         self.file.update(|f| f.users.remove(name).map(|_| ()).ok_or_else(|| DirectoryError::NoSuchUser(name.into())))
     }
 
-    /// Set a user's PIN.
-    pub fn set_pin(&self, name: &str, pin: &str) -> Result<(), DirectoryError> {
-        let hash = SlowHash::new(&self.keyed_pin(pin), self.iterations);
-        self.file.update(|f| {
-            f.users.get_mut(name).ok_or_else(|| DirectoryError::NoSuchUser(name.into()))?.pin = Some(hash);
-            Ok(())
-        })
-    }
-
-    /// Bind a badge (already normalised by its reader profile) to a user.
-    pub fn bind_badge(&self, name: &str, badge: &str) -> Result<(), DirectoryError> {
-        let tag = self.badge_tag(badge);
-        self.file.update(|f| {
-            if f.users.values().any(|u| u.name != name && u.badges.contains(&tag)) {
-                return Err(DirectoryError::BadgeTaken);
-            }
-            let u = f.users.get_mut(name).ok_or_else(|| DirectoryError::NoSuchUser(name.into()))?;
-            if !u.badges.contains(&tag) {
-                u.badges.push(tag);
-            }
-            Ok(())
-        })
-    }
-
     /// The user with this login name and password.
     pub fn verify_password(&self, name: &str, password: &str) -> Option<LocalUser> {
         let f = self.current();
@@ -207,18 +169,19 @@ impl LocalDirectory {
         self.current().users.get(name).map(|u| u.password.clone())
     }
 
-    /// The user holding this badge.
-    pub fn find_badge(&self, badge: &str) -> Option<LocalUser> {
-        let tag = self.badge_tag(badge);
-        self.current().users.values().find(|u| u.badges.iter().any(|b| ct_eq(b.as_bytes(), tag.as_bytes()))).cloned()
+    /// The user with this e-mail address (case does not matter).
+    pub fn find_email(&self, email: &str) -> Option<LocalUser> {
+        let email = email.trim();
+        self.current()
+            .users
+            .values()
+            .find(|u| u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(email)))
+            .cloned()
     }
 
-    /// The user with this e-mail address and PIN.
-    pub fn verify_email_pin(&self, email: &str, pin: &str) -> Option<LocalUser> {
-        let keyed = self.keyed_pin(pin);
-        let f = self.current();
-        let u = f.users.values().find(|u| u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(email)))?;
-        u.pin.as_ref()?.verify(&keyed).then(|| u.clone())
+    /// A user by login name.
+    pub fn user(&self, name: &str) -> Option<LocalUser> {
+        self.current().users.get(name).cloned()
     }
 
     /// All users (for listings).
@@ -232,28 +195,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn users_badges_and_pins_with_nothing_in_clear() {
+    fn users_and_passwords_with_nothing_in_clear() {
         let d = tempfile::tempdir().expect("tempdir");
         let p = d.path().join("users.json");
-        let dir = LocalDirectory::open(&p, [9u8; 32]).expect("open");
+        let dir = LocalDirectory::open(&p).expect("open");
         dir.add_user("alice", "Alice Print", Some("alice@example.test"), "pw-secret-1", &["PrintUsers"]).expect("add");
-        dir.bind_badge("alice", "12345678").expect("badge");
-        dir.set_pin("alice", "1234").expect("pin");
         assert!(dir.verify_password("alice", "pw-secret-1").is_some());
         assert!(dir.verify_password("alice", "wrong").is_none());
-        assert_eq!(dir.find_badge("12345678").map(|u| u.name), Some("alice".into()));
-        assert!(dir.find_badge("87654321").is_none());
-        assert!(dir.verify_email_pin("ALICE@example.test", "1234").is_some());
-        assert!(dir.verify_email_pin("alice@example.test", "4321").is_none());
+        assert_eq!(dir.find_email("ALICE@example.test").map(|u| u.name), Some("alice".into()));
         let raw = std::fs::read_to_string(&p).expect("read");
-        for secret in ["pw-secret-1", "12345678", "1234\""] {
-            assert!(!raw.contains(secret), "{secret} stored in clear");
-        }
-        // Reopened, with the same card secret, the badge still resolves; with another it does not.
-        let again = LocalDirectory::open(&p, [9u8; 32]).expect("reopen");
-        assert!(again.find_badge("12345678").is_some());
-        let other = LocalDirectory::open(&p, [8u8; 32]).expect("reopen");
-        assert!(other.find_badge("12345678").is_none());
+        assert!(!raw.contains("pw-secret-1"), "password stored in clear");
         assert!(matches!(dir.add_user("alice", "", None, "x", &[]), Err(DirectoryError::Exists(_))));
+        dir.remove_user("alice").expect("remove");
+        assert!(dir.user("alice").is_none());
     }
 }

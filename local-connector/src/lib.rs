@@ -7,10 +7,13 @@
 //! - [`crypto`]: the site key and its sub-keys, sealing, chunked body encryption.
 //! - [`store`]: the encrypted, durable job store.
 //! - [`directory`]: the local user directory (the embedded default).
+//! - [`auth`]: every way of signing in (password, badge, e-mail and PIN,
+//!   passcode), lockout, remembered directory users and authorization policy.
 //! - [`durable`]: fsync discipline shared by everything that writes state.
 
 pub mod ad;
 pub mod analyse;
+pub mod auth;
 pub mod badge;
 pub mod crypto;
 pub mod directory;

@@ -179,6 +179,31 @@ impl Daemon {
     pub fn get(&self, path: &str) -> Result<(u16, String), String> {
         https_get(self.web, &self.data.join("tls/ca.crt"), path)
     }
+
+    /// POST an HTML form to `path` on the web listener, as a browser would:
+    /// (status, raw headers, body).
+    pub fn post_form(&self, path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> (u16, String, String) {
+        let body = form_encode(fields);
+        let mut h = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        h.extend_from_slice(headers);
+        let (code, head, body) =
+            https_request(self.web, &self.data.join("tls/ca.crt"), "POST", path, &h, body.as_bytes()).expect("POST");
+        (code, head, String::from_utf8_lossy(&body).into_owned())
+    }
+}
+
+/// `application/x-www-form-urlencoded` encoding of `fields`.
+pub fn form_encode(fields: &[(&str, &str)]) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                b' ' => "+".into(),
+                b => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
 }
 
 impl Drop for Daemon {

@@ -1,11 +1,22 @@
 //! Active Directory against a real Samba AD DC on loopback: the three name
 //! forms, refusals with their reasons, nested groups, non-ASCII names, a user
 //! outside CN=Users, LDAPS with the DC's CA pinned and StartTLS, refusal of
-//! a DC that is not trusted, and an outage with recovery.
+//! a DC that is not trusted, and an outage with recovery: badge, PIN and
+//! passcode logins of known users go on from what was remembered, while
+//! directory logins fail fast, and all recovers with no restart.
 
+use local_connector::ad::ActiveDirectory;
+use local_connector::auth::credentials::Credentials;
+use local_connector::auth::policy::PolicyFile;
+use local_connector::auth::state::AuthState;
+use local_connector::auth::{Auth, AuthSettings, Refusal};
+use local_connector::badge::ReaderProfile;
+use local_connector::directory::LocalDirectory;
 use pullprint_tests::samba::{self, SambaDc};
 use pullprint_tests::*;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 struct Site {
@@ -107,6 +118,11 @@ fn ad_logins_say_why_and_read_groups_over_ldaps_and_starttls() {
     assert!(out.contains("Zoë Ångström") && out.contains("OU=Staff") && out.contains("Finanzen"), "{out}");
     assert!(out.contains("Finance") && out.contains("PrintUsers"), "nested group membership: {out}");
 
+    // A DC that does not answer is skipped for the next one in the list.
+    let failover = site(&dc, "ldaps://127.0.0.1:1\", \"ldaps://localhost:636", &dc.ca);
+    let (ok, out) = failover.check("alice", samba::ALICE_PASSWORD);
+    assert!(ok, "failover to the second DC: {out}");
+
     // StartTLS on 389 with the same pinned CA.
     let st = site(&dc, "ldap://localhost:389", &dc.ca);
     let (ok, out) = st.check("PULLPRINT\\zoe", samba::ZOE_PASSWORD);
@@ -134,12 +150,79 @@ fn ad_logins_say_why_and_read_groups_over_ldaps_and_starttls() {
     assert_eq!(open_store(&s.data).jobs_of("alice").expect("list").len(), 1);
 }
 
+/// The authentication service itself, over this DC, in a folder of its own.
+fn service(dc: &SambaDc, dir: &Path) -> Auth {
+    let cfg = dc.ad_config(Duration::from_secs(3));
+    let secret = [3u8; 32];
+    Auth::new(
+        Arc::new(LocalDirectory::open(&dir.join("users.json")).expect("users")),
+        Some(ActiveDirectory::new(cfg).expect("AD")),
+        Arc::new(Credentials::open(&dir.join("credentials.json"), secret).expect("credentials")),
+        Arc::new(PolicyFile::open(&dir.join("policy.json")).expect("policy")),
+        AuthState::open(&dir.join("auth")).expect("state"),
+        // Ask the directory on every badge login while it answers, so the outage is what decides.
+        AuthSettings { refresh_after: Duration::ZERO, offline_ttl: Duration::from_secs(3600), ..Default::default() },
+        secret,
+    )
+}
+
+const HERE: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
 #[test]
 fn a_directory_outage_fails_fast_and_recovers_without_a_restart() {
     let mut dc = SambaDc::start();
     let s = site(&dc, "ldaps://localhost:636", &dc.ca);
     let d = Daemon::start(&["--config", s.cfg.to_str().expect("utf8"), "serve"], &s.data, &[]).expect("serve");
     assert_eq!(print(&d, "alice", samba::ALICE_PASSWORD), (200, Some(0)));
+    // Helpdesk binds a badge to an AD user (checked in AD), and zoe sets her own PIN.
+    let cli = |args: &[&str]| {
+        let mut a = vec!["--config", s.cfg.to_str().expect("utf8")];
+        a.extend_from_slice(args);
+        pullprint(&a)
+    };
+    let o = cli(&["badge", "bind", "PULLPRINT\\alice", "04:A1:B2:C3"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = cli(&["badge", "bind", "nobody-here", "04:A1:B2:C4"]);
+    assert!(!o.status.success() && text(&o).contains("no user"), "{}", text(&o));
+    let (code, _, body) = d.post_form(
+        "/me/pin",
+        &[("login", "zoe@pullprint.test"), ("password", samba::ZOE_PASSWORD), ("pin", "2580"), ("pin2", "2580")],
+        &[],
+    );
+    assert_eq!(code, 200, "{body}");
+    let creds = Credentials::open(&s.data.join("directory/credentials.json"), site_key_of(&s.data).card_secret())
+        .expect("credentials");
+    assert_eq!(creds.badge_owner(&creds.badge_tag("uid:04A1B2C3")).as_deref(), Some("alice"));
+    assert_eq!(creds.verify_email_pin("zoe@pullprint.test", "2580").as_deref(), Some("zoe"));
+
+    // The same service, driven directly as the panel will drive it.
+    let own = tempfile::tempdir().expect("tempdir");
+    let auth = service(&dc, own.path());
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let hex = ReaderProfile::default();
+    let passcode = rt.block_on(async {
+        // An unknown badge is enrolled by a directory login.
+        let Err(Refusal::Enrol(ticket)) = auth.badge("CAFE0001", &hex, None, HERE).await else {
+            panic!("an unknown badge offers enrolment");
+        };
+        let alice = auth.enrol(&ticket, "PULLPRINT\\alice", samba::ALICE_PASSWORD, HERE).await.expect("enrol");
+        assert_eq!(alice.login, "alice");
+        let zoe = auth.password("zoe", samba::ZOE_PASSWORD, HERE).await.expect("zoe");
+        auth.set_pin(&zoe, "2580").expect("PIN");
+        let code = auth.issue_passcode(&alice).expect("passcode");
+        let by_badge = auth.badge("cafe0001", &hex, None, HERE).await.expect("badge");
+        assert!(!by_badge.offline && by_badge.groups.contains(&"PrintUsers".to_owned()), "{by_badge:?}");
+        let by_pin = auth.email_pin("ZOE@pullprint.test", "2580", HERE).await.expect("PIN");
+        assert_eq!(by_pin.display_name, "Zoë Ångström");
+        assert!(by_pin.groups.contains(&"Finance".to_owned()) && by_pin.groups.contains(&"PrintUsers".to_owned()));
+        // A badge of a disabled account is refused, with the reason.
+        auth.credentials().bind_badge("bob", "uid:0B0B0B0B", "admin").expect("bind");
+        assert_eq!(
+            auth.badge("0B0B0B0B", &hex, None, HERE).await,
+            Err(Refusal::Account("the account is disabled".into()))
+        );
+        code.reveal().to_owned()
+    });
 
     wait_health(&d, false);
     dc.stop();
@@ -153,9 +236,34 @@ fn a_directory_outage_fails_fast_and_recovers_without_a_restart() {
     assert_eq!(print(&d, "zoe", samba::ZOE_PASSWORD).0, 401, "no directory, no new login");
     // Already verified credentials keep working from the cache.
     assert_eq!(print(&d, "alice", samba::ALICE_PASSWORD), (200, Some(0)));
+    rt.block_on(async {
+        // Badge, PIN and passcode logins of known users go on, marked offline.
+        let by_badge = auth.badge("CAFE0001", &hex, None, HERE).await.expect("badge while the DC is down");
+        assert!(by_badge.offline && by_badge.login == "alice", "{by_badge:?}");
+        assert!(by_badge.groups.contains(&"PrintUsers".to_owned()), "groups are remembered too");
+        let by_pin = auth.email_pin("zoe@pullprint.test", "2580", HERE).await.expect("PIN while the DC is down");
+        assert!(by_pin.offline && by_pin.groups.contains(&"Finance".to_owned()), "{by_pin:?}");
+        let by_code = auth.passcode(&passcode, HERE).await.expect("passcode while the DC is down");
+        assert_eq!(by_code.login, "alice");
+        // A wrong PIN is still wrong, and a directory login fails at once with a clear reason.
+        assert_eq!(auth.email_pin("zoe@pullprint.test", "2581", HERE).await, Err(Refusal::NotRecognised));
+        // (zoe signed in as "zoe" minutes ago, which is remembered; this form is not.)
+        let started = Instant::now();
+        assert_eq!(
+            auth.password("zoe@pullprint.test", samba::ZOE_PASSWORD, HERE).await,
+            Err(Refusal::DirectoryUnavailable)
+        );
+        assert!(started.elapsed() < Duration::from_secs(3), "within the directory timeout: {:?}", started.elapsed());
+    });
 
     dc.restart();
     assert_eq!(print(&d, "zoe", samba::ZOE_PASSWORD), (200, Some(0)), "recovered without restarting Pullprint");
+    rt.block_on(async {
+        let zoe = auth.password("PULLPRINT\\zoe", samba::ZOE_PASSWORD, HERE).await.expect("the pool reconnects");
+        assert!(!zoe.offline);
+        let by_badge = auth.badge("CAFE0001", &hex, None, HERE).await.expect("badge");
+        assert!(!by_badge.offline, "the directory answers again: {by_badge:?}");
+    });
     wait_health(&d, false);
     let (code, log) = d.terminate();
     assert!(code.success(), "{log}");

@@ -228,3 +228,168 @@ fn dangerous_settings_are_off_by_default_and_flagged_when_on() {
     let store = open_store(&site.data);
     assert_eq!(store.jobs_of("frank").expect("list").len(), 1, "the job is frank's");
 }
+
+fn credentials_of(data: &Path) -> local_connector::auth::credentials::Credentials {
+    local_connector::auth::credentials::Credentials::open(
+        &data.join("directory/credentials.json"),
+        site_key_of(data).card_secret(),
+    )
+    .expect("credentials")
+}
+
+#[test]
+fn people_set_their_pin_and_get_a_passcode_on_the_self_service_page() {
+    let site = Site::new("");
+    let pw = site.password_file("Dave-Passw0rd-1");
+    let o = site.cli(&[
+        "user",
+        "add",
+        "dave",
+        "--email",
+        "Dave@Example.test",
+        "--password-file",
+        pw.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = site.cli(&["user", "add", "erin", "--password-file", pw.to_str().expect("utf8")]);
+    assert!(o.status.success(), "{}", text(&o));
+    let d = site.serve();
+
+    let (code, page) = d.get("/me").expect("GET /me");
+    assert_eq!(code, 200);
+    assert!(page.contains("id=\"pin-form\"") && page.contains("id=\"passcode-form\""), "{page}");
+    assert!(!page.contains("http://") && !page.contains("<script"), "no external assets, no script: {page}");
+
+    let pin_form = |login: &str, password: &str, pin: &str, pin2: &str| {
+        d.post_form("/me/pin", &[("login", login), ("password", password), ("pin", pin), ("pin2", pin2)], &[])
+    };
+    let (code, head, body) = pin_form("dave", "wrong-password", "2580", "2580");
+    assert_eq!(code, 401, "{body}");
+    assert!(body.contains("not recognised"), "{body}");
+    assert!(head.to_ascii_lowercase().contains("content-security-policy: default-src 'none'"), "{head}");
+    let (code, _, body) = pin_form("dave", "Dave-Passw0rd-1", "1234", "1234");
+    assert_eq!(code, 400, "a weak PIN: {body}");
+    assert!(body.contains("run of digits"), "{body}");
+    let (code, _, body) = pin_form("dave", "Dave-Passw0rd-1", "2580", "2581");
+    assert!(code == 400 && body.contains("differ"), "{body}");
+    let (code, _, body) = pin_form("erin", "Dave-Passw0rd-1", "2580", "2580");
+    assert!(code == 400 && body.contains("no e-mail address"), "{body}");
+    let (code, _, body) = pin_form("dave", "Dave-Passw0rd-1", "2580", "2580");
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("Your PIN is set"), "{body}");
+    // A cross-site post is refused before anything is checked.
+    let (code, _, _) = d.post_form(
+        "/me/pin",
+        &[("login", "dave"), ("password", "Dave-Passw0rd-1"), ("pin", "9630"), ("pin2", "9630")],
+        &[("Origin", "https://evil.example")],
+    );
+    assert_eq!(code, 403);
+
+    let (code, _, body) = d.post_form("/me/passcode", &[("login", "dave"), ("password", "Dave-Passw0rd-1")], &[]);
+    assert_eq!(code, 200, "{body}");
+    let code_text = body.split("id=\"passcode\">").nth(1).and_then(|r| r.split('<').next()).expect("passcode shown");
+    let (index, secret) =
+        local_connector::auth::credentials::parse_passcode(code_text).expect("a passcode of 12 digits");
+
+    let creds = credentials_of(&site.data);
+    assert_eq!(creds.verify_email_pin("dave@example.test", "2580").as_deref(), Some("dave"));
+    assert_eq!(creds.verify_email_pin("dave@example.test", "9630"), None, "the cross-site PIN was not set");
+    assert_eq!(creds.verify_passcode(&index, &secret).as_deref(), Some("dave"));
+    let raw = std::fs::read_to_string(site.data.join("directory/credentials.json")).expect("read");
+    assert!(!raw.contains("2580") && !raw.contains(&secret), "a PIN or passcode is stored in clear");
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    for secret in ["Dave-Passw0rd-1", "2580", secret.as_str()] {
+        assert!(!log.contains(secret), "a secret reached the log");
+    }
+}
+
+#[test]
+fn repeated_wrong_passwords_lock_the_user_and_the_lock_survives_a_restart() {
+    let site = Site::new("[auth]\nbackoff_after = 5\nlockout_after = 6\nlockout_duration = \"10m\"\n");
+    let pw = site.password_file("Gina-Passw0rd-1");
+    let o = site.cli(&["user", "add", "gina", "--password-file", pw.to_str().expect("utf8")]);
+    assert!(o.status.success(), "{}", text(&o));
+    let d = site.serve();
+    assert_eq!(print(&d, "gina", "Gina-Passw0rd-1", b"%PDF-1.4\n%%EOF\n"), (200, Some(0)));
+    for i in 0..6 {
+        if i == 5 {
+            // After five failures each attempt must wait a second before it is even checked.
+            std::thread::sleep(std::time::Duration::from_millis(1100));
+        }
+        assert_eq!(print(&d, "gina", "guess-guess", b"%PDF-1.4\n%%EOF\n").0, 401);
+    }
+    assert_eq!(print(&d, "gina", "Gina-Passw0rd-1", b"%PDF-1.4\n%%EOF\n").0, 401, "locked: even the right password");
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    assert!(log.contains("user locked for 10 min after 6 failed password logins"), "{log}");
+    assert!(!log.contains("guess-guess"), "a password reached the log");
+
+    let d = site.serve();
+    assert_eq!(print(&d, "gina", "Gina-Passw0rd-1", b"%PDF-1.4\n%%EOF\n").0, 401, "the lock survives a restart");
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    assert!(log.contains("too many failed attempts"), "the reason is logged: {log}");
+    assert_eq!(open_store(&site.data).jobs_of("gina").expect("list").len(), 1);
+}
+
+#[test]
+fn helpdesk_manages_badges_pins_passcodes_and_policy_from_the_command_line() {
+    let site = Site::new("");
+    let pw = site.password_file("Hana-Passw0rd-1");
+    let o = site.cli(&[
+        "user",
+        "add",
+        "hana",
+        "--email",
+        "hana@example.test",
+        "--password-file",
+        pw.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let ok = |args: &[&str]| {
+        let o = site.cli(args);
+        assert!(o.status.success(), "{args:?}: {}", text(&o));
+        text(&o)
+    };
+    let fails = |args: &[&str]| {
+        let o = site.cli(args);
+        assert!(!o.status.success(), "{args:?} should fail: {}", text(&o));
+        text(&o)
+    };
+    // One card, read by two kinds of reader: the same badge.
+    ok(&["badge", "bind", "hana", "04:A1:B2:C3"]);
+    let out = fails(&["badge", "bind", "nobody", "04:A1:B2:C4"]);
+    assert!(out.contains("no user"), "{out}");
+    assert!(ok(&["badge", "list", "hana"]).contains("admin"));
+    let out = fails(&["badge", "bind", "hana", "0x2409A5", "--encoding", "wiegand26"]);
+    assert!(out.contains("parity"), "a misread Wiegand frame is refused: {out}");
+    ok(&["badge", "unbind", "77705923", "--encoding", "decimal"]);
+    let creds = credentials_of(&site.data);
+    assert_eq!(creds.badge_owner(&creds.badge_tag("uid:04A1B2C3")), None, "unbound through its decimal reading");
+
+    let pin = site.data.with_extension("pin");
+    std::fs::write(&pin, "1111\n").expect("pin file");
+    let out = fails(&["pin", "set", "hana", "--pin-file", pin.to_str().expect("utf8")]);
+    assert!(out.contains("repeat"), "{out}");
+    std::fs::write(&pin, "8024\n").expect("pin file");
+    ok(&["pin", "set", "hana", "--pin-file", pin.to_str().expect("utf8")]);
+    assert_eq!(credentials_of(&site.data).verify_email_pin("hana@example.test", "8024").as_deref(), Some("hana"));
+    let out = ok(&["passcode", "issue", "hana"]);
+    let code = out.lines().map(str::trim).find(|l| l.len() == 13 && l.as_bytes()[6] == b'-').expect("passcode shown");
+    let (i, s) = local_connector::auth::credentials::parse_passcode(code).expect("format");
+    assert_eq!(credentials_of(&site.data).verify_passcode(&i, &s).as_deref(), Some("hana"));
+    ok(&["passcode", "revoke", "hana"]);
+    assert_eq!(credentials_of(&site.data).verify_passcode(&i, &s), None);
+
+    let out = ok(&["policy", "show"]);
+    assert!(out.contains("colour   *") && out.contains("admin    PullprintAdmins"), "{out}");
+    let out = ok(&["policy", "set", "colour", "Colour Printing", "Managers"]);
+    assert!(out.contains("colour   Colour Printing, Managers"), "{out}");
+    let out = ok(&["policy", "set", "fax"]);
+    assert!(out.contains("fax      (nobody)"), "{out}");
+    assert!(fails(&["policy", "set", "teleport", "x"]).contains("no function"));
+    let out = ok(&["user", "remove", "hana"]);
+    assert!(out.contains("badges, PIN and passcode"), "{out}");
+    assert!(!credentials_of(&site.data).has_pin("hana"));
+}

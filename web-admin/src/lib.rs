@@ -16,6 +16,14 @@
 //! - `GET /api/v1/me/tokens`: the user's print tokens (never their secrets);
 //! - `POST /api/v1/me/tokens` with `{"label": "..."}`: a new token, shown once;
 //! - `DELETE /api/v1/me/tokens/{id}`: revoke one.
+//!
+//! The self-service page for people ([`me`]): `GET /me` shows a form;
+//! `POST /me/pin` sets the PIN and `POST /me/passcode` issues a passcode
+//! (shown once). Each takes the directory user name and password in the same
+//! form, so a forged cross-site post cannot act without the password; the
+//! `Origin` header, when sent, must be this site.
+
+pub mod me;
 
 use axum::Router;
 use axum::extract::State;
@@ -39,20 +47,35 @@ pub enum Action {
         /// What they want.
         op: TokenOp,
     },
+    /// A user sets their PIN.
+    SetMyPin {
+        /// Who claims to ask.
+        who: Credentials,
+        /// The new PIN.
+        pin: String,
+    },
+    /// A user asks for a new passcode.
+    NewMyPasscode {
+        /// Who claims to ask.
+        who: Credentials,
+    },
 }
 
-/// A user name and password from HTTP Basic; the password never prints.
+/// A user name and password (HTTP Basic or a form), and where they came
+/// from (for lockout); the password never prints and is wiped on drop.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     /// The user name as given.
     pub user: String,
     /// The password as given.
-    pub password: String,
+    pub password: zeroize::Zeroizing<String>,
+    /// The client's address.
+    pub source: std::net::IpAddr,
 }
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Credentials({}, <redacted>)", self.user)
+        write!(f, "Credentials({}, <redacted>, {})", self.user, self.source)
     }
 }
 
@@ -99,13 +122,15 @@ pub struct NewTokenView {
 #[derive(Debug, Clone)]
 pub enum Outcome {
     /// A health report.
-    Health(Health),
+    Health(Box<Health>),
     /// A PEM document.
     Pem(String),
     /// The caller's tokens.
     Tokens(Vec<TokenView>),
     /// A token was made.
     NewToken(NewTokenView),
+    /// A passcode was issued; shown once.
+    Passcode(zeroize::Zeroizing<String>),
     /// Done, nothing to say.
     Done,
     /// The credentials were wrong or missing.
@@ -143,6 +168,10 @@ pub struct Health {
     pub problems: Vec<String>,
     /// Dangerous settings that are switched on.
     pub dangerous_settings: Vec<String>,
+    /// Badges, users, addresses and sources locked now after repeated
+    /// failed sign-ins (a high number suggests guessing).
+    #[serde(default)]
+    pub locked_sign_ins: u64,
 }
 
 /// Build the router.
@@ -152,24 +181,32 @@ pub fn router(app: Arc<dyn Appliance>) -> Router {
         .route("/ca.crt", get(ca))
         .route("/api/v1/me/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/me/tokens/{id}", axum::routing::delete(revoke_token))
+        .route("/me", get(me::page))
+        .route("/me/pin", axum::routing::post(me::set_pin))
+        .route("/me/passcode", axum::routing::post(me::new_passcode))
         .fallback(not_found)
         .with_state(app)
 }
 
 /// HTTP Basic credentials from the request, if well formed.
-fn credentials(headers: &axum::http::HeaderMap) -> Option<Credentials> {
+fn credentials(headers: &axum::http::HeaderMap, source: std::net::IpAddr) -> Option<Credentials> {
     use base64::Engine;
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let b64 = v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic "))?.trim();
     let raw = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
     let text = String::from_utf8(raw).ok()?;
     let (user, password) = text.split_once(':')?;
-    Some(Credentials { user: user.to_owned(), password: password.to_owned() })
+    Some(Credentials { user: user.to_owned(), password: zeroize::Zeroizing::new(password.to_owned()), source })
 }
 
 /// Run a token action (which checks a slow password hash) off the async threads.
-async fn token_action(app: Arc<dyn Appliance>, headers: axum::http::HeaderMap, op: TokenOp) -> Response {
-    let Some(who) = credentials(&headers) else {
+async fn token_action(
+    app: Arc<dyn Appliance>,
+    headers: axum::http::HeaderMap,
+    peer: std::net::SocketAddr,
+    op: TokenOp,
+) -> Response {
+    let Some(who) = credentials(&headers, peer.ip()) else {
         return answer(Outcome::Unauthenticated);
     };
     match tokio::task::spawn_blocking(move || app.perform(Action::MyTokens { who, op })).await {
@@ -195,14 +232,21 @@ fn answer(o: Outcome) -> Response {
         }
         Outcome::NotFound => json_error(StatusCode::NOT_FOUND, "no such print token"),
         Outcome::Refused(why) => json_error(StatusCode::CONFLICT, &why),
-        Outcome::Failed | Outcome::Health(_) | Outcome::Pem(_) => {
+        Outcome::Failed | Outcome::Health(_) | Outcome::Pem(_) | Outcome::Passcode(_) => {
             json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the appliance log")
         }
     })
 }
 
-async fn list_tokens(State(app): State<Arc<dyn Appliance>>, headers: axum::http::HeaderMap) -> Response {
-    token_action(app, headers, TokenOp::List).await
+/// The client's address, added to every request by the listener.
+type Peer = axum::Extension<std::net::SocketAddr>;
+
+async fn list_tokens(
+    State(app): State<Arc<dyn Appliance>>,
+    axum::Extension(peer): Peer,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    token_action(app, headers, peer, TokenOp::List).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -213,6 +257,7 @@ struct CreateBody {
 
 async fn create_token(
     State(app): State<Arc<dyn Appliance>>,
+    axum::Extension(peer): Peer,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -229,18 +274,19 @@ async fn create_token(
             }
         }
     };
-    token_action(app, headers, TokenOp::Create { label }).await
+    token_action(app, headers, peer, TokenOp::Create { label }).await
 }
 
 async fn revoke_token(
     State(app): State<Arc<dyn Appliance>>,
     axum::extract::Path(id): axum::extract::Path<String>,
+    axum::Extension(peer): Peer,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    token_action(app, headers, TokenOp::Revoke { id }).await
+    token_action(app, headers, peer, TokenOp::Revoke { id }).await
 }
 
-fn harden(mut r: Response) -> Response {
+pub(crate) fn harden(mut r: Response) -> Response {
     let h = r.headers_mut();
     h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

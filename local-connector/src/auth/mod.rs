@@ -1,0 +1,663 @@
+//! Authentication: one service for every way a person proves who they are,
+//! in front of every directory.
+//!
+//! - **Directory password** (IPP queue, keypad login, web pages): the local
+//!   directory first, then Active Directory when configured.
+//! - **Badge**: the reading is normalised by the reader's profile
+//!   ([`crate::badge`]) and looked up by its keyed hash. Optionally the
+//!   site requires a PIN with it. With self-enrolment on, an unknown badge
+//!   gets an enrolment ticket: a directory login at the panel binds it.
+//! - **E-mail and PIN**, and **passcode** (`IIIIII-SSSSSS`, issued by the
+//!   appliance and shown once).
+//!
+//! Every attempt first passes the lockout ([`lockout`]): per badge, user or
+//! address, and source, with back-off and then a soft lock that survives a
+//! restart ([`state`]). Failures of the panel methods all read
+//! [`Refusal::NotRecognised`] and each costs exactly one slow hash (a real
+//! one or a decoy), so an unknown badge, an unknown address and a wrong PIN
+//! cannot be told apart by answer or by time.
+//!
+//! Badge, PIN and passcode logins of Active Directory users need the user's
+//! current state (enabled, groups). It is read with the service account and
+//! remembered ([`Identity`]); for [`AuthSettings::refresh_after`] the
+//! remembered copy is used as is, and while the directory is unreachable it
+//! serves for up to [`AuthSettings::offline_ttl`], marked offline. Directory
+//! password logins always ask the directory (a recent success is remembered
+//! for five minutes, keyed in memory only).
+
+pub mod credentials;
+pub mod lockout;
+pub mod policy;
+pub mod state;
+
+use crate::ad::{ActiveDirectory, AdError, AdUser, account_name};
+use crate::badge::{BadgeError, ReaderProfile};
+use crate::crypto::{hmac_sha256, random_bytes};
+use crate::directory::{LocalDirectory, LocalUser, SlowHash};
+use credentials::{CredentialError, Credentials, NewPasscode};
+use lockout::{KeyKind, LockoutPolicy, Throttled};
+use policy::{PolicyFile, Rights};
+use serde::{Deserialize, Serialize};
+use state::AuthState;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a verified directory password is remembered.
+const PASSWORD_TTL: Duration = Duration::from_secs(300);
+/// Most remembered passwords.
+const PASSWORD_CACHE: usize = 10_000;
+/// How long an enrolment ticket lasts.
+const ENROL_TTL: Duration = Duration::from_secs(120);
+/// Most open enrolment tickets.
+const ENROL_MAX: usize = 10_000;
+
+/// Where an identity comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The local directory.
+    Local,
+    /// Active Directory.
+    ActiveDirectory,
+}
+
+/// Someone the appliance has authenticated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    /// Login name: as stored for local users, lower-case sAMAccountName for AD.
+    pub login: String,
+    /// Display name.
+    pub display_name: String,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Department.
+    pub department: Option<String>,
+    /// Group names, nested ones included.
+    pub groups: Vec<String>,
+    /// Which directory vouched.
+    pub source: Source,
+    /// When the directory last vouched, ms since the epoch.
+    pub seen_ms: u64,
+    /// Served from the remembered copy while the directory is unreachable.
+    #[serde(skip)]
+    pub offline: bool,
+}
+
+impl Identity {
+    fn local(u: &LocalUser) -> Identity {
+        Identity {
+            login: u.name.clone(),
+            display_name: u.display_name.clone(),
+            email: u.email.clone(),
+            department: None,
+            groups: u.groups.clone(),
+            source: Source::Local,
+            seen_ms: now_ms(),
+            offline: false,
+        }
+    }
+
+    fn ad(u: &AdUser) -> Identity {
+        Identity {
+            login: u.name.to_lowercase(),
+            display_name: u.display_name.clone(),
+            email: u.mail.clone(),
+            department: u.department.clone(),
+            groups: u.groups.clone(),
+            source: Source::ActiveDirectory,
+            seen_ms: now_ms(),
+            offline: false,
+        }
+    }
+}
+
+/// Why a login was refused, in words a panel can show.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Wrong or unknown credentials (which of them is not said).
+    #[error("not recognised; check what you entered and try again")]
+    NotRecognised,
+    /// Too many failures: back-off.
+    #[error("too many attempts; try again in {} s", .0.as_secs().max(1))]
+    Throttled(Duration),
+    /// Too many failures: locked for a while.
+    #[error("too many failed attempts; sign-in is locked for {} min", .0.as_secs().div_ceil(60).max(1))]
+    Locked(Duration),
+    /// The directory refused the account itself (disabled, locked, expired).
+    #[error("{0}")]
+    Account(String),
+    /// The directory cannot be reached and nothing remembered can stand in.
+    #[error("the directory cannot be reached; try again later or use your badge")]
+    DirectoryUnavailable,
+    /// The card reader's output is not a card number (a misread).
+    #[error("{0}")]
+    Misread(BadgeError),
+    /// This site asks for a PIN with the badge.
+    #[error("enter your PIN")]
+    PinRequired,
+    /// An unknown badge: a directory login with this ticket binds it.
+    #[error("this badge is not known yet; sign in once with your user name and password to register it")]
+    Enrol(String),
+    /// An enrolment ticket that is unknown, expired or from another source.
+    #[error("the badge registration has expired; swipe the badge again")]
+    EnrolmentExpired,
+    /// The badge became someone else's in the meantime.
+    #[error("that badge is already registered to another user")]
+    BadgeTaken,
+}
+
+/// Settings of the authentication service.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// Throttling of guesses.
+    pub lockout: LockoutPolicy,
+    /// Unknown badges may be bound by their holder with a directory login.
+    pub self_enrolment: bool,
+    /// A badge needs a PIN too.
+    pub badge_needs_pin: bool,
+    /// A remembered directory user is used without asking the directory for this long.
+    pub refresh_after: Duration,
+    /// How long a remembered directory user may stand in while the directory is down.
+    pub offline_ttl: Duration,
+    /// Longest wait for the directory when a remembered copy could answer.
+    pub refresh_budget: Duration,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            lockout: LockoutPolicy::default(),
+            self_enrolment: true,
+            badge_needs_pin: false,
+            refresh_after: Duration::from_secs(15 * 60),
+            offline_ttl: Duration::from_secs(72 * 3600),
+            refresh_budget: Duration::from_secs(2),
+        }
+    }
+}
+
+/// A verified password, remembered.
+#[derive(Debug)]
+struct Remembered {
+    login: String,
+    at: Instant,
+    /// For a local user, the hash it was verified against: a new password or
+    /// a removed user makes the entry stale at once.
+    stamp: Option<SlowHash>,
+}
+
+/// An open badge enrolment.
+#[derive(Debug)]
+struct Enrolment {
+    tag: String,
+    source: IpAddr,
+    until: Instant,
+}
+
+/// The authentication service.
+#[derive(Debug)]
+pub struct Auth {
+    local: Arc<LocalDirectory>,
+    ad: Option<ActiveDirectory>,
+    credentials: Arc<Credentials>,
+    policy: Arc<PolicyFile>,
+    state: AuthState,
+    settings: AuthSettings,
+    /// Keys the lockout table (stable across restarts).
+    lock_secret: [u8; 32],
+    /// Keys the password cache (this process only).
+    cache_key: [u8; 32],
+    passwords: Mutex<HashMap<[u8; 32], Remembered>>,
+    enrolments: Mutex<HashMap<String, Enrolment>>,
+    /// Serialises read-modify-write of failure counts.
+    counting: Mutex<()>,
+    directory_down: Arc<AtomicBool>,
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Keys one attempt counts against.
+type Keys = Vec<(Vec<u8>, KeyKind, String)>;
+
+/// Run a slow hash off the async threads (when there are any).
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() != tokio::runtime::RuntimeFlavor::CurrentThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
+impl Auth {
+    /// The service over these directories and stores. `lock_secret` keys
+    /// the lockout table and must be the same across restarts.
+    pub fn new(
+        local: Arc<LocalDirectory>,
+        ad: Option<ActiveDirectory>,
+        credentials: Arc<Credentials>,
+        policy: Arc<PolicyFile>,
+        state: AuthState,
+        settings: AuthSettings,
+        lock_secret: [u8; 32],
+    ) -> Auth {
+        let auth = Auth {
+            local,
+            ad,
+            credentials,
+            policy,
+            state,
+            settings,
+            lock_secret,
+            cache_key: random_bytes(),
+            passwords: Mutex::new(HashMap::new()),
+            enrolments: Mutex::new(HashMap::new()),
+            counting: Mutex::new(()),
+            directory_down: Arc::new(AtomicBool::new(false)),
+        };
+        auth.prune_lockout();
+        auth
+    }
+
+    /// The flag the directory watcher sets while Active Directory is unreachable.
+    pub fn directory_down_flag(&self) -> Arc<AtomicBool> {
+        self.directory_down.clone()
+    }
+
+    /// The credential store (badges, PINs, passcodes).
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The local directory.
+    pub fn local(&self) -> &LocalDirectory {
+        &self.local
+    }
+
+    /// Active Directory, when configured.
+    pub fn active_directory(&self) -> Option<&ActiveDirectory> {
+        self.ad.as_ref()
+    }
+
+    /// The rights of `who` under the current policy.
+    pub fn rights(&self, who: &Identity) -> Rights {
+        self.policy.current().rights(&who.groups)
+    }
+
+    /// Whether `who` administers the appliance.
+    pub fn is_admin(&self, who: &Identity) -> bool {
+        self.policy.current().is_admin(&who.groups)
+    }
+
+    /// How many lockout keys are locked now.
+    pub fn locked_count(&self) -> usize {
+        self.state.locked(now_ms())
+    }
+
+    /// Forget failure counts whose window or lock has passed; how many.
+    pub fn prune_lockout(&self) -> usize {
+        let now = now_ms();
+        self.state.prune(|f| self.settings.lockout.expired(f, now))
+    }
+
+    /// Lift every lock and forget every failure.
+    pub fn unlock_all(&self) {
+        self.state.clear_all_failures();
+        self.state.flush();
+    }
+
+    fn key(&self, kind: &str, value: &str, k: KeyKind) -> (Vec<u8>, KeyKind, String) {
+        let tag = hmac_sha256(&self.lock_secret, format!("lockout:{kind}:{value}").as_bytes());
+        (tag[..16].to_vec(), k, kind.to_owned())
+    }
+
+    fn source_key(&self, source: IpAddr) -> (Vec<u8>, KeyKind, String) {
+        self.key("source", &source.to_string(), KeyKind::Source)
+    }
+
+    /// Refuse at once when any key is throttled or locked.
+    fn throttle(&self, keys: &Keys) -> Result<(), Refusal> {
+        let now = now_ms();
+        let mut worst: Option<Throttled> = None;
+        for (k, kind, _) in keys {
+            if let Err(t) = self.settings.lockout.check(&self.state.failures(k), *kind, now) {
+                worst = Some(match (worst, t) {
+                    (Some(Throttled::Locked(a)), Throttled::Locked(b)) => Throttled::Locked(a.max(b)),
+                    (Some(Throttled::Locked(a)), _) => Throttled::Locked(a),
+                    (_, Throttled::Locked(b)) => Throttled::Locked(b),
+                    (Some(Throttled::Wait(a)), Throttled::Wait(b)) => Throttled::Wait(a.max(b)),
+                    (None, t) => t,
+                });
+            }
+        }
+        match worst {
+            None => Ok(()),
+            Some(Throttled::Wait(d)) => Err(Refusal::Throttled(d)),
+            Some(Throttled::Locked(d)) => Err(Refusal::Locked(d)),
+        }
+    }
+
+    fn failed(&self, keys: &Keys, method: &str, source: IpAddr) {
+        let _one_at_a_time = self.counting.lock().unwrap_or_else(|p| p.into_inner());
+        let now = now_ms();
+        for (k, kind, what) in keys {
+            let (f, locked) = self.settings.lockout.fail(&self.state.failures(k), *kind, now);
+            if locked {
+                log::warn!(
+                    "auth: {what} locked for {} min after {} failed {method} logins (latest from {source})",
+                    self.settings.lockout.lock_for.as_secs() / 60,
+                    f.count
+                );
+            }
+            self.state.set_failures(k, &f, locked);
+        }
+        log::info!("auth: {method} login from {source} refused");
+    }
+
+    fn succeeded(&self, keys: &Keys) {
+        for (k, kind, _) in keys {
+            if *kind == KeyKind::Credential {
+                self.state.clear_failures(k);
+            }
+        }
+    }
+
+    /// The lockout name of a login: what the directory would resolve it to.
+    fn user_key_name(&self, login: &str) -> String {
+        let login = login.trim();
+        let name = match &self.ad {
+            Some(ad) => account_name(login, &ad.config().realm, &ad.config().domain).unwrap_or(login),
+            None => login,
+        };
+        name.to_lowercase()
+    }
+
+    /// A directory login: user name (`alice`, `alice@realm`, `REALM\alice`) and password.
+    pub async fn password(&self, login: &str, password: &str, source: IpAddr) -> Result<Identity, Refusal> {
+        let keys: Keys =
+            vec![self.key("user", &self.user_key_name(login), KeyKind::Credential), self.source_key(source)];
+        self.throttle(&keys)?;
+        let result = self.check_password(login, password).await;
+        match &result {
+            Ok(_) => self.succeeded(&keys),
+            Err(Refusal::DirectoryUnavailable) => {}
+            Err(_) => self.failed(&keys, "password", source),
+        }
+        result
+    }
+
+    async fn check_password(&self, login: &str, password: &str) -> Result<Identity, Refusal> {
+        let keyed = zeroize::Zeroizing::new(format!("{login}\0{password}"));
+        let tag = hmac_sha256(&self.cache_key, keyed.as_bytes());
+        if let Some(id) = self.remembered_password(&tag) {
+            return Ok(id);
+        }
+        let local = self.local.user(login);
+        if let Some(u) = local {
+            let pw = zeroize::Zeroizing::new(password.to_owned());
+            let ok = blocking(move || u.password.verify(pw.as_bytes())).await;
+            // Read again: the user may have changed in the meantime; the stamp says which hash was checked.
+            return match self.local.user(login) {
+                Some(now) if ok => {
+                    self.remember_password(tag, &now.name, Some(now.password.clone()));
+                    Ok(Identity::local(&now))
+                }
+                _ => Err(Refusal::NotRecognised),
+            };
+        }
+        let Some(ad) = &self.ad else {
+            // Cost what a wrong local password costs.
+            let pw = zeroize::Zeroizing::new(password.to_owned());
+            blocking(move || SlowHash::new(b"decoy", crate::crypto::MIN_PBKDF2_ITERATIONS).verify(pw.as_bytes())).await;
+            return Err(Refusal::NotRecognised);
+        };
+        match ad.authenticate(login, password).await {
+            Ok(u) => {
+                let id = Identity::ad(&u);
+                self.vouched(&id);
+                self.remember_password(tag, &id.login, None);
+                Ok(id)
+            }
+            Err(AdError::WrongCredentials | AdError::NoSuchUser) => Err(Refusal::NotRecognised),
+            Err(AdError::Unavailable(why)) => {
+                log::warn!("auth: directory unavailable for a password login: {why}");
+                Err(Refusal::DirectoryUnavailable)
+            }
+            Err(e) => Err(Refusal::Account(e.to_string())),
+        }
+    }
+
+    fn remembered_password(&self, tag: &[u8; 32]) -> Option<Identity> {
+        let (login, stamp) = {
+            let cache = self.passwords.lock().unwrap_or_else(|p| p.into_inner());
+            let r = cache.get(tag).filter(|r| r.at.elapsed() < PASSWORD_TTL)?;
+            (r.login.clone(), r.stamp.clone())
+        };
+        match stamp {
+            Some(stamp) => {
+                let u = self.local.user(&login).filter(|u| u.password == stamp)?;
+                Some(Identity::local(&u))
+            }
+            None => self.state.identity(&login),
+        }
+    }
+
+    fn remember_password(&self, tag: [u8; 32], login: &str, stamp: Option<SlowHash>) {
+        let mut cache = self.passwords.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= PASSWORD_CACHE {
+            cache.retain(|_, r| r.at.elapsed() < PASSWORD_TTL);
+            if cache.len() >= PASSWORD_CACHE {
+                cache.clear();
+            }
+        }
+        cache.insert(tag, Remembered { login: login.to_owned(), at: Instant::now(), stamp });
+    }
+
+    /// The directory vouched for `id` just now: remember it, and keep the
+    /// address of its PIN in step.
+    fn vouched(&self, id: &Identity) {
+        self.state.remember(id);
+        if let Err(e) = self.credentials.update_email(&id.login, id.email.as_deref()) {
+            log::error!("auth: {e}");
+        }
+    }
+
+    /// The current identity of a user found by badge, PIN or passcode.
+    async fn identity_of(&self, login: &str) -> Result<Identity, Refusal> {
+        if let Some(u) = self.local.user(login) {
+            return Ok(Identity::local(&u));
+        }
+        let Some(ad) = &self.ad else {
+            return Err(Refusal::NotRecognised);
+        };
+        let now = now_ms();
+        let cached = self.state.identity(login);
+        let usable = cached.clone().filter(|c| now.saturating_sub(c.seen_ms) <= ms(self.settings.offline_ttl));
+        if let Some(c) = &cached
+            && now.saturating_sub(c.seen_ms) < ms(self.settings.refresh_after)
+        {
+            return Ok(c.clone());
+        }
+        let offline = |mut c: Identity| {
+            c.offline = true;
+            c
+        };
+        if self.directory_down.load(Ordering::Relaxed)
+            && let Some(c) = usable.clone()
+        {
+            return Ok(offline(c));
+        }
+        let budget = if usable.is_some() { self.settings.refresh_budget } else { ad.config().timeout * 2 };
+        let looked = tokio::time::timeout(budget, ad.lookup(login))
+            .await
+            .unwrap_or_else(|_| Err(AdError::Unavailable("no answer in time".into())));
+        match looked {
+            Ok(u) => {
+                let id = Identity::ad(&u);
+                self.vouched(&id);
+                Ok(id)
+            }
+            Err(AdError::Unavailable(why)) => match usable {
+                Some(c) => {
+                    log::info!("auth: directory unavailable ({why}); {login} signs in from the remembered copy");
+                    Ok(offline(c))
+                }
+                None => Err(Refusal::DirectoryUnavailable),
+            },
+            Err(AdError::NoSuchUser | AdError::WrongCredentials) => {
+                self.state.forget(login);
+                Err(Refusal::NotRecognised)
+            }
+            Err(e) => {
+                self.state.forget(login);
+                Err(Refusal::Account(e.to_string()))
+            }
+        }
+    }
+
+    /// A badge login: `reading` as the reader reported it, read by `profile`.
+    pub async fn badge(
+        &self,
+        reading: &str,
+        profile: &ReaderProfile,
+        pin: Option<&str>,
+        source: IpAddr,
+    ) -> Result<Identity, Refusal> {
+        let canonical = crate::badge::normalise(reading, profile).map_err(Refusal::Misread)?;
+        let tag = self.credentials.badge_tag(&canonical);
+        let keys: Keys = vec![self.key("badge", &tag, KeyKind::Credential), self.source_key(source)];
+        self.throttle(&keys)?;
+        let owner = self.credentials.badge_owner(&tag);
+        if owner.is_none() && self.settings.self_enrolment {
+            // Counted against the source only: its holder is about to enrol it.
+            self.failed(&keys[1..].to_vec(), "badge", source);
+            return Err(Refusal::Enrol(self.open_enrolment(tag, source)));
+        }
+        if self.settings.badge_needs_pin {
+            let Some(pin) = pin else {
+                return Err(Refusal::PinRequired);
+            };
+            let creds = self.credentials.clone();
+            let (who, pin) = (owner.clone().unwrap_or_default(), zeroize::Zeroizing::new(pin.to_owned()));
+            let ok = blocking(move || creds.verify_pin(&who, &pin)).await;
+            if !ok {
+                self.failed(&keys, "badge", source);
+                return Err(Refusal::NotRecognised);
+            }
+        }
+        let Some(login) = owner else {
+            if !self.settings.badge_needs_pin {
+                // What a wrong PIN costs, so an unknown badge looks like one.
+                let creds = self.credentials.clone();
+                blocking(move || creds.decoy_check()).await;
+            }
+            self.failed(&keys, "badge", source);
+            return Err(Refusal::NotRecognised);
+        };
+        let id = self.identity_of(&login).await?;
+        self.succeeded(&keys);
+        Ok(id)
+    }
+
+    /// An e-mail and PIN login.
+    pub async fn email_pin(&self, email: &str, pin: &str, source: IpAddr) -> Result<Identity, Refusal> {
+        let keys: Keys =
+            vec![self.key("email", &email.trim().to_lowercase(), KeyKind::Credential), self.source_key(source)];
+        self.throttle(&keys)?;
+        let creds = self.credentials.clone();
+        let (email_c, pin) = (email.to_owned(), zeroize::Zeroizing::new(pin.to_owned()));
+        let Some(login) = blocking(move || creds.verify_email_pin(&email_c, &pin)).await else {
+            self.failed(&keys, "e-mail and PIN", source);
+            return Err(Refusal::NotRecognised);
+        };
+        let id = self.identity_of(&login).await?;
+        self.succeeded(&keys);
+        Ok(id)
+    }
+
+    /// A passcode login.
+    pub async fn passcode(&self, typed: &str, source: IpAddr) -> Result<Identity, Refusal> {
+        let parsed = credentials::parse_passcode(typed);
+        let index = parsed.as_ref().map_or("malformed", |(i, _)| i.as_str()).to_owned();
+        let keys: Keys = vec![self.key("passcode", &index, KeyKind::Credential), self.source_key(source)];
+        self.throttle(&keys)?;
+        let creds = self.credentials.clone();
+        let found = blocking(move || match parsed {
+            Some((i, s)) => creds.verify_passcode(&i, &zeroize::Zeroizing::new(s)),
+            None => {
+                creds.decoy_check();
+                None
+            }
+        })
+        .await;
+        let Some(login) = found else {
+            self.failed(&keys, "passcode", source);
+            return Err(Refusal::NotRecognised);
+        };
+        let id = self.identity_of(&login).await?;
+        self.succeeded(&keys);
+        Ok(id)
+    }
+
+    fn open_enrolment(&self, tag: String, source: IpAddr) -> String {
+        let ticket = hex::encode(random_bytes::<16>());
+        let mut open = self.enrolments.lock().unwrap_or_else(|p| p.into_inner());
+        if open.len() >= ENROL_MAX {
+            open.retain(|_, e| e.until > Instant::now());
+        }
+        if open.len() < ENROL_MAX {
+            open.insert(ticket.clone(), Enrolment { tag, source, until: Instant::now() + ENROL_TTL });
+        }
+        ticket
+    }
+
+    /// Bind the badge of an enrolment `ticket` to whoever signs in with
+    /// `login` and `password` (at the same source, within two minutes).
+    pub async fn enrol(&self, ticket: &str, login: &str, password: &str, source: IpAddr) -> Result<Identity, Refusal> {
+        let e = self.enrolments.lock().unwrap_or_else(|p| p.into_inner()).remove(ticket);
+        let Some(e) = e.filter(|e| e.until > Instant::now() && e.source == source) else {
+            return Err(Refusal::EnrolmentExpired);
+        };
+        let id = self.password(login, password, source).await?;
+        match self.credentials.bind_badge_tag(&id.login, &e.tag, "enrolment") {
+            Ok(()) => {
+                self.state.clear_failures(&self.key("badge", &e.tag, KeyKind::Credential).0);
+                log::info!("auth: {} registered a badge at {source}", id.login);
+                Ok(id)
+            }
+            Err(CredentialError::BadgeTaken) => Err(Refusal::BadgeTaken),
+            Err(err) => {
+                log::error!("auth: {err}");
+                Err(Refusal::DirectoryUnavailable)
+            }
+        }
+    }
+
+    /// Set the PIN of `who` (signed in with their directory password).
+    pub fn set_pin(&self, who: &Identity, pin: &str) -> Result<(), CredentialError> {
+        credentials::check_pin(pin)?;
+        self.credentials.set_pin(&who.login, who.email.as_deref(), pin)?;
+        log::info!("auth: {} set a new PIN", who.login);
+        Ok(())
+    }
+
+    /// Issue a passcode for `who`, replacing any earlier one; shown once.
+    pub fn issue_passcode(&self, who: &Identity) -> Result<NewPasscode, CredentialError> {
+        let code = self.credentials.issue_passcode(&who.login)?;
+        log::info!("auth: {} was issued a new passcode", who.login);
+        Ok(code)
+    }
+}
+
+#[cfg(test)]
+mod tests;

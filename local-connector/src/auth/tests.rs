@@ -1,0 +1,166 @@
+use super::*;
+use crate::badge::{Encoding, ReaderProfile};
+use std::net::Ipv4Addr;
+
+struct Site {
+    dir: tempfile::TempDir,
+    auth: Auth,
+}
+
+const SECRET: [u8; 32] = [5u8; 32];
+
+fn open(dir: &std::path::Path, settings: AuthSettings) -> Auth {
+    let local = Arc::new(LocalDirectory::open(&dir.join("users.json")).expect("users"));
+    let creds = Arc::new(Credentials::open(&dir.join("credentials.json"), SECRET).expect("credentials"));
+    let policy = Arc::new(PolicyFile::open(&dir.join("policy.json")).expect("policy"));
+    let state = AuthState::open(&dir.join("auth")).expect("state");
+    Auth::new(local, None, creds, policy, state, settings, SECRET)
+}
+
+fn site(settings: AuthSettings) -> Site {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let auth = open(dir.path(), settings);
+    auth.local().add_user("alice", "Alice", Some("alice@example.test"), "alice-pw-1", &["PrintUsers"]).expect("alice");
+    auth.local().add_user("bob", "Bob", Some("bob@example.test"), "bob-pw-1", &["PrintUsers"]).expect("bob");
+    auth.credentials().bind_badge("alice", "uid:12345678", "admin").expect("badge");
+    auth.credentials().set_pin("alice", Some("alice@example.test"), "2580").expect("pin");
+    Site { dir, auth }
+}
+
+fn ip(n: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(127, 0, 0, n))
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime")
+}
+
+const HEX: ReaderProfile =
+    ReaderProfile { encoding: Encoding::Hex, reversed: false, uid_bytes: 4, ignore_facility: false };
+
+#[test]
+fn every_method_signs_in_and_failures_all_look_alike() {
+    let s = site(AuthSettings { self_enrolment: false, ..AuthSettings::default() });
+    rt().block_on(async {
+        let a = &s.auth;
+        assert_eq!(a.password("alice", "alice-pw-1", ip(1)).await.map(|i| i.login), Ok("alice".into()));
+        // The same card through a decimal reader (305419896 = 0x12345678).
+        let dec = ReaderProfile { encoding: Encoding::Decimal, ..HEX };
+        assert_eq!(a.badge("305419896", &dec, None, ip(1)).await.map(|i| i.login), Ok("alice".into()));
+        assert_eq!(a.badge("12:34:56:78", &HEX, None, ip(1)).await.map(|i| i.display_name), Ok("Alice".into()));
+        assert_eq!(a.email_pin("Alice@Example.test", "2580", ip(1)).await.map(|i| i.login), Ok("alice".into()));
+        let bob = a.password("bob", "bob-pw-1", ip(1)).await.expect("bob");
+        let code = a.issue_passcode(&bob).expect("passcode");
+        assert_eq!(a.passcode(code.reveal(), ip(1)).await.map(|i| i.login), Ok("bob".into()));
+        // Every kind of failure reads the same.
+        for refused in [
+            a.badge("87654321", &HEX, None, ip(2)).await,
+            a.email_pin("alice@example.test", "9999", ip(2)).await,
+            a.email_pin("nobody@example.test", "2580", ip(2)).await,
+            a.passcode("000000-000000", ip(2)).await,
+            a.passcode("not a passcode", ip(2)).await,
+            a.password("alice", "wrong", ip(3)).await,
+            a.password("nobody", "alice-pw-1", ip(3)).await,
+        ] {
+            assert_eq!(refused, Err(Refusal::NotRecognised));
+        }
+        assert!(matches!(a.badge("zz", &HEX, None, ip(2)).await, Err(Refusal::Misread(_))));
+        assert!(a.rights(&bob).release);
+        assert!(!a.is_admin(&bob));
+    });
+}
+
+#[test]
+fn repeated_failures_back_off_then_lock_and_the_lock_survives_a_restart() {
+    let settings = AuthSettings {
+        lockout: LockoutPolicy { max_delay: Duration::from_millis(1), ..LockoutPolicy::default() },
+        ..AuthSettings::default()
+    };
+    let s = site(settings.clone());
+    let r = rt();
+    r.block_on(async {
+        let a = &s.auth;
+        let mut last = Ok(());
+        for _ in 0..10 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            last = a.email_pin("alice@example.test", "0000", ip(9)).await.map(|_| ());
+        }
+        assert_eq!(last, Err(Refusal::NotRecognised));
+        // Locked now: even the right PIN is not checked.
+        assert!(matches!(a.email_pin("alice@example.test", "2580", ip(9)).await, Err(Refusal::Locked(_))));
+        assert_eq!(a.locked_count(), 1);
+        // Other users and other methods of alice are not affected.
+        assert!(a.badge("12345678", &HEX, None, ip(9)).await.is_ok());
+    });
+    let Site { dir, auth } = s;
+    drop(auth);
+    let again = open(dir.path(), settings);
+    r.block_on(async {
+        assert!(matches!(again.email_pin("alice@example.test", "2580", ip(9)).await, Err(Refusal::Locked(_))));
+        again.unlock_all();
+        assert!(again.email_pin("alice@example.test", "2580", ip(9)).await.is_ok());
+    });
+}
+
+#[test]
+fn quick_guesses_are_throttled() {
+    let s = site(AuthSettings::default());
+    rt().block_on(async {
+        let a = &s.auth;
+        for _ in 0..3 {
+            assert_eq!(a.password("bob", "nope", ip(4)).await, Err(Refusal::NotRecognised));
+        }
+        assert!(matches!(a.password("bob", "bob-pw-1", ip(4)).await, Err(Refusal::Throttled(_))));
+    });
+}
+
+#[test]
+fn an_unknown_badge_is_enrolled_by_a_directory_login_at_the_same_place() {
+    let s = site(AuthSettings::default());
+    rt().block_on(async {
+        let a = &s.auth;
+        let Err(Refusal::Enrol(ticket)) = a.badge("CAFE0001", &HEX, None, ip(5)).await else {
+            panic!("an unknown badge should offer enrolment");
+        };
+        // Elsewhere, or with a wrong password, nothing is bound.
+        assert_eq!(a.enrol(&ticket, "bob", "bob-pw-1", ip(6)).await, Err(Refusal::EnrolmentExpired));
+        let Err(Refusal::Enrol(ticket)) = a.badge("CAFE0001", &HEX, None, ip(5)).await else {
+            panic!("enrolment again");
+        };
+        assert_eq!(a.enrol(&ticket, "bob", "wrong", ip(5)).await, Err(Refusal::NotRecognised));
+        assert_eq!(a.enrol(&ticket, "bob", "bob-pw-1", ip(5)).await, Err(Refusal::EnrolmentExpired), "single use");
+        let Err(Refusal::Enrol(ticket)) = a.badge("CAFE0001", &HEX, None, ip(5)).await else {
+            panic!("enrolment again");
+        };
+        assert_eq!(a.enrol(&ticket, "bob", "bob-pw-1", ip(5)).await.map(|i| i.login), Ok("bob".into()));
+        assert_eq!(a.badge("cafe0001", &HEX, None, ip(5)).await.map(|i| i.login), Ok("bob".into()));
+    });
+}
+
+#[test]
+fn a_site_can_ask_for_a_pin_with_the_badge_without_revealing_unknown_badges() {
+    let s = site(AuthSettings { badge_needs_pin: true, self_enrolment: false, ..AuthSettings::default() });
+    rt().block_on(async {
+        let a = &s.auth;
+        assert_eq!(a.badge("12345678", &HEX, None, ip(7)).await, Err(Refusal::PinRequired));
+        assert_eq!(a.badge("87654321", &HEX, None, ip(7)).await, Err(Refusal::PinRequired));
+        assert_eq!(a.badge("12345678", &HEX, Some("2580"), ip(7)).await.map(|i| i.login), Ok("alice".into()));
+        assert_eq!(a.badge("12345678", &HEX, Some("1111"), ip(7)).await, Err(Refusal::NotRecognised));
+        assert_eq!(a.badge("87654321", &HEX, Some("2580"), ip(7)).await, Err(Refusal::NotRecognised));
+    });
+    let _ = &s.dir;
+}
+
+#[test]
+fn a_changed_password_or_removed_user_is_refused_at_once() {
+    let s = site(AuthSettings::default());
+    rt().block_on(async {
+        let a = &s.auth;
+        assert!(a.password("bob", "bob-pw-1", ip(8)).await.is_ok());
+        a.local().set_password("bob", "bob-pw-2").expect("passwd");
+        assert_eq!(a.password("bob", "bob-pw-1", ip(8)).await, Err(Refusal::NotRecognised));
+        assert!(a.password("bob", "bob-pw-2", ip(8)).await.is_ok());
+        a.local().remove_user("bob").expect("remove");
+        assert_eq!(a.password("bob", "bob-pw-2", ip(8)).await, Err(Refusal::NotRecognised));
+    });
+}
