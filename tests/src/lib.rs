@@ -78,6 +78,7 @@ pub fn password_from(init_output: &str) -> String {
         .to_owned()
 }
 
+pub mod browser;
 pub mod client;
 pub mod ipp;
 pub mod peers;

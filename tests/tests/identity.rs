@@ -2,6 +2,7 @@
 //! the command line while the daemon runs, and the queue's size and
 //! per-user limits, on a production `serve` (not the demo).
 
+use pullprint_tests::browser;
 use pullprint_tests::ipp::{Request, basic, status, tag};
 use pullprint_tests::*;
 use std::path::{Path, PathBuf};
@@ -392,4 +393,59 @@ fn helpdesk_manages_badges_pins_passcodes_and_policy_from_the_command_line() {
     let out = ok(&["user", "remove", "hana"]);
     assert!(out.contains("badges, PIN and passcode"), "{out}");
     assert!(!credentials_of(&site.data).has_pin("hana"));
+}
+
+#[test]
+fn the_self_service_page_works_in_a_browser() {
+    let site = Site::new("");
+    let pw = site.password_file("Ivan-Passw0rd-1");
+    let o = site.cli(&[
+        "user",
+        "add",
+        "ivan",
+        "--email",
+        "ivan@example.test",
+        "--password-file",
+        pw.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let d = site.serve();
+    let ep: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(site.data.join("run/endpoints.json")).expect("endpoints")).expect("json");
+    let web = ep["web"][0].as_str().expect("web").to_owned();
+    // A phone-sized window, trusting exactly this appliance's server key.
+    let b = browser::Browser::start(390, 844, &site.data.join("tls/server.crt"));
+    b.goto(&format!("https://{web}/me"));
+    b.screenshot("me-page");
+    // A wrong password, then a weak PIN: each says what to do, and keeps the user name.
+    b.fill("#pin-login", "ivan");
+    b.fill("#pin-password", "not-my-password");
+    b.fill("#pin", "4826");
+    b.fill("#pin2", "4826");
+    b.click("#set-pin");
+    assert!(b.text(".err").contains("not recognised"), "{}\n{}", b.source(), d.log());
+    b.fill("#pin-password", "Ivan-Passw0rd-1");
+    b.fill("#pin", "4444");
+    b.fill("#pin2", "4444");
+    b.click("#set-pin");
+    assert!(b.text(".err").contains("repeat one digit"), "{}", b.source());
+    b.fill("#pin-password", "Ivan-Passw0rd-1");
+    b.fill("#pin", "4826");
+    b.fill("#pin2", "4826");
+    b.click("#set-pin");
+    assert!(b.text("#result").contains("Your PIN is set"), "{}", b.source());
+    b.screenshot("me-pin-set");
+    b.goto(&format!("https://{web}/me"));
+    b.fill("#code-login", "ivan");
+    b.fill("#code-password", "Ivan-Passw0rd-1");
+    b.click("#new-passcode");
+    let shown = b.text("#passcode");
+    b.screenshot("me-passcode");
+    let (i, s) = local_connector::auth::credentials::parse_passcode(&shown).expect("a 12-digit passcode is shown");
+    let creds = credentials_of(&site.data);
+    assert_eq!(creds.verify_email_pin("ivan@example.test", "4826").as_deref(), Some("ivan"));
+    assert_eq!(creds.verify_passcode(&i, &s).as_deref(), Some("ivan"));
+    drop(b);
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
 }

@@ -49,7 +49,7 @@ fn html(status: StatusCode, body: &str) -> Response {
             "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
-    r.headers_mut().insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    r.headers_mut().insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     harden(r)
 }
 
@@ -89,7 +89,9 @@ pub async fn page() -> Response {
     html(StatusCode::OK, &forms("", ""))
 }
 
-/// Refuse a post whose `Origin` is another site.
+/// Refuse a post whose `Origin` is another site (or opaque, `null`). The
+/// page's Referrer-Policy is `same-origin`: with `no-referrer` browsers send
+/// `Origin: null` on the page's own forms.
 fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;

@@ -1,0 +1,213 @@
+//! Headless Chromium, driven over W3C WebDriver by chromedriver, for the
+//! pages people use. Both run on loopback and are stopped by PID.
+//!
+//! The browser trusts exactly one server key (`--ignore-certificate-errors-spki-list`
+//! with the key's SHA-256), not "any certificate", and resolves no name but
+//! localhost, so a test page cannot reach the network. Screenshots are kept
+//! under `target/test-artifacts/` for a person to look at.
+
+use crate::peers::Guard;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A browser session.
+#[derive(Debug)]
+pub struct Browser {
+    driver: SocketAddr,
+    session: String,
+    _chromedriver: Guard,
+    _profile: tempfile::TempDir,
+}
+
+/// The base64 SHA-256 of a certificate's public key (SPKI), as Chromium
+/// takes it in `--ignore-certificate-errors-spki-list`.
+pub fn spki_sha256(cert_pem: &Path) -> String {
+    let script = format!(
+        "openssl x509 -in '{}' -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64",
+        cert_pem.display()
+    );
+    let o = Command::new("sh").args(["-c", &script]).output().expect("openssl");
+    assert!(o.status.success(), "openssl: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).trim().to_owned()
+}
+
+/// Where screenshots go.
+pub fn artifacts() -> PathBuf {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts");
+    std::fs::create_dir_all(&d).expect("artifacts dir");
+    d
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// One HTTP/1.1 exchange with chromedriver; the JSON `value` of the answer.
+fn call(
+    driver: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> Result<serde_json::Value, String> {
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut s = TcpStream::connect_timeout(&driver, Duration::from_secs(5)).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(Duration::from_secs(60))).map_err(|e| e.to_string())?;
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {driver}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+    // chromedriver keeps the connection open whatever the request says, so
+    // read the headers, then exactly Content-Length bytes.
+    let mut resp = Vec::new();
+    let mut buf = [0u8; 8192];
+    let (split, len) = loop {
+        let n = s.read(&mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("chromedriver closed the connection".into());
+        }
+        resp.extend_from_slice(&buf[..n]);
+        if let Some(split) = resp.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&resp[..split]).to_ascii_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .ok_or("no Content-Length from chromedriver")?;
+            break (split, len);
+        }
+    };
+    while resp.len() < split + 4 + len {
+        let n = s.read(&mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        resp.extend_from_slice(&buf[..n]);
+    }
+    let v: serde_json::Value =
+        serde_json::from_slice(&resp[split + 4..]).map_err(|e| format!("{e}: {}", String::from_utf8_lossy(&resp)))?;
+    let value = v.get("value").cloned().unwrap_or(serde_json::Value::Null);
+    if let Some(err) = value.get("error") {
+        return Err(format!("{err}: {}", value.get("message").and_then(|m| m.as_str()).unwrap_or_default()));
+    }
+    Ok(value)
+}
+
+impl Browser {
+    /// A headless Chromium with a `width`×`height` window that trusts the
+    /// server key of `server_cert`.
+    pub fn start(width: u32, height: u32, server_cert: &Path) -> Browser {
+        let port = free_port();
+        let driver = SocketAddr::from(([127, 0, 0, 1], port));
+        let child = Command::new("chromedriver")
+            .args([format!("--port={port}"), "--allowed-ips=127.0.0.1".into()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian package chromium-driver)");
+        let guard = Guard { what: "chromedriver", child };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while call(driver, "GET", "/status", None).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not answer within 20 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let profile = tempfile::tempdir().expect("profile");
+        let args = vec![
+            "--headless=new".to_owned(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-extensions".into(),
+            "--no-first-run".into(),
+            "--no-default-browser-check".into(),
+            "--no-pings".into(),
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1".into(),
+            format!("--user-data-dir={}", profile.path().display()),
+            format!("--window-size={width},{height}"),
+            format!("--ignore-certificate-errors-spki-list={}", spki_sha256(server_cert)),
+        ];
+        let caps = serde_json::json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}
+        }}});
+        let v = call(driver, "POST", "/session", Some(&caps)).expect("new browser session");
+        let session = v["sessionId"].as_str().expect("session id").to_owned();
+        Browser { driver, session, _chromedriver: guard, _profile: profile }
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<&serde_json::Value>) -> Result<serde_json::Value, String> {
+        call(self.driver, method, &format!("/session/{}{path}", self.session), body)
+    }
+
+    /// Open `url` and wait for it to load.
+    pub fn goto(&self, url: &str) {
+        self.call("POST", "/url", Some(&serde_json::json!({ "url": url })))
+            .unwrap_or_else(|e| panic!("open {url}: {e}"));
+    }
+
+    fn find(&self, css: &str) -> Result<String, String> {
+        let v = self.call("POST", "/element", Some(&serde_json::json!({"using": "css selector", "value": css})))?;
+        v[ELEMENT].as_str().map(str::to_owned).ok_or_else(|| format!("no element id for {css}"))
+    }
+
+    /// The element matching `css`, waiting up to 10 s for it to appear.
+    fn wait(&self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match self.find(css) {
+                Ok(id) => return id,
+                Err(e) => assert!(Instant::now() < deadline, "{css} did not appear: {e}\n{}", self.source()),
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Type `text` into the field matching `css`.
+    pub fn fill(&self, css: &str, text: &str) {
+        let id = self.wait(css);
+        self.call("POST", &format!("/element/{id}/clear"), Some(&serde_json::json!({}))).expect("clear");
+        self.call("POST", &format!("/element/{id}/value"), Some(&serde_json::json!({ "text": text }))).expect("type");
+    }
+
+    /// Click the element matching `css`.
+    pub fn click(&self, css: &str) {
+        let id = self.wait(css);
+        self.call("POST", &format!("/element/{id}/click"), Some(&serde_json::json!({}))).expect("click");
+    }
+
+    /// The visible text of the element matching `css`.
+    pub fn text(&self, css: &str) -> String {
+        let id = self.wait(css);
+        self.call("GET", &format!("/element/{id}/text"), None).expect("text").as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The page's HTML.
+    pub fn source(&self) -> String {
+        self.call("GET", "/source", None).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    }
+
+    /// Save a PNG screenshot as `target/test-artifacts/NAME.png`; its path.
+    pub fn screenshot(&self, name: &str) -> PathBuf {
+        use base64::Engine;
+        let v = self.call("GET", "/screenshot", None).expect("screenshot");
+        let png = base64::engine::general_purpose::STANDARD.decode(v.as_str().expect("base64")).expect("png");
+        assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+        let p = artifacts().join(format!("{name}.png"));
+        std::fs::write(&p, png).expect("write screenshot");
+        p
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = call(self.driver, "DELETE", &format!("/session/{}", self.session), None);
+    }
+}
