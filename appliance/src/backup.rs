@@ -111,7 +111,7 @@ pub fn backup(dd: &DataDir, out: &Path) -> Result<BackupSummary> {
     // credentials are keyed under the site key, so they work again wherever
     // the site key is recovered. The lockout table and remembered directory
     // users (directory/auth/) are left out: they rebuild themselves.
-    for name in ["users.json", "tokens.json", "credentials.json", "policy.json"] {
+    for name in ["users.json", "tokens.json", "credentials.json", "policy.json", "devices.json"] {
         match fs::read(dd.root.join("directory").join(name)) {
             Ok(b) => add_bytes(&mut tar, &format!("directory/{name}"), &b)?,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}

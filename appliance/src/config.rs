@@ -27,6 +27,12 @@ pub mod defaults {
     pub const IPP_LISTEN: &str = "0.0.0.0:631";
     /// Under `pullprint demo`.
     pub const DEMO_IPP_LISTEN: &str = "127.0.0.1:10631";
+    /// `listen.panel`: the printer panel services.
+    pub const PANEL_LISTEN: &str = "0.0.0.0:4321";
+    /// Panel services under `pullprint demo`.
+    pub const DEMO_PANEL_LISTEN: &str = "127.0.0.1:14321";
+    /// `panel.session_idle`: a panel session ends after this long unused.
+    pub const PANEL_SESSION_IDLE: std::time::Duration = std::time::Duration::from_secs(180);
     /// Parked jobs one user may have.
     pub const MAX_JOBS_PER_USER: u64 = 500;
     /// Parked bytes one user may have.
@@ -89,6 +95,10 @@ pub struct Config {
     pub web_listen: Vec<SocketAddr>,
     /// `listen.ipp`
     pub ipp_listen: Vec<SocketAddr>,
+    /// `listen.panel`
+    pub panel_listen: Vec<SocketAddr>,
+    /// `panel.session_idle`
+    pub panel_session_idle: Duration,
     /// `ipp.printer_name`
     pub printer_name: String,
     /// `ipp.location`
@@ -210,6 +220,7 @@ impl Config {
         c.data_dir = data_dir;
         c.web_listen = vec![defaults::DEMO_WEB_LISTEN.parse().unwrap_or_else(|_| unreachable!())];
         c.ipp_listen = vec![defaults::DEMO_IPP_LISTEN.parse().unwrap_or_else(|_| unreachable!())];
+        c.panel_listen = vec![defaults::DEMO_PANEL_LISTEN.parse().unwrap_or_else(|_| unreachable!())];
         c.min_free_bytes = 64 << 20;
         c
     }
@@ -250,7 +261,14 @@ impl Config {
         let ipp_listen = listen
             .parsed_list::<SocketAddr>("ipp", "an address:port")
             .unwrap_or_else(|| vec![defaults::IPP_LISTEN.parse().unwrap_or_else(|_| unreachable!())]);
+        let panel_listen = listen
+            .parsed_list::<SocketAddr>("panel", "an address:port")
+            .unwrap_or_else(|| vec![defaults::PANEL_LISTEN.parse().unwrap_or_else(|_| unreachable!())]);
         listen.finish(&mut errs);
+
+        let mut panel = root.section("panel");
+        let panel_session_idle = panel.duration("session_idle").unwrap_or(defaults::PANEL_SESSION_IDLE);
+        panel.finish(&mut errs);
 
         let mut ipp = root.section("ipp");
         let printer_name = ipp.string("printer_name").unwrap_or_else(|| "Pullprint".into());
@@ -401,6 +419,9 @@ impl Config {
         if ipp_listen.is_empty() {
             cross("listen.ipp", "needs at least one address".into());
         }
+        if panel_session_idle < Duration::from_secs(10) || panel_session_idle > Duration::from_secs(3600) {
+            cross("panel.session_idle", "must be between 10 s and 1 h".into());
+        }
         if printer_name.is_empty() || printer_name.chars().count() > 127 {
             cross("ipp.printer_name", "must be 1 to 127 characters".into());
         }
@@ -425,6 +446,8 @@ impl Config {
             data_dir,
             web_listen,
             ipp_listen,
+            panel_listen,
+            panel_session_idle,
             printer_name,
             printer_location,
             max_jobs_per_user,

@@ -12,6 +12,7 @@
 //!   directory/tokens.json     print tokens (keyed hashes)
 //!   directory/credentials.json badges, PINs, passcodes (keyed hashes)
 //!   directory/policy.json     authorization policy (absent: the default)
+//!   directory/devices.json    secured printers and their credentials (keyed hashes)
 //!   directory/auth/           lockout table, remembered directory users (sled)
 //! ```
 
@@ -74,6 +75,11 @@ impl DataDir {
     /// `directory/policy.json`
     pub fn policy(&self) -> PathBuf {
         self.root.join("directory").join("policy.json")
+    }
+
+    /// `directory/devices.json`
+    pub fn devices(&self) -> PathBuf {
+        self.root.join("directory").join("devices.json")
     }
 
     /// `directory/auth/`

@@ -13,10 +13,13 @@ mod certs;
 mod config;
 mod credentials_cli;
 mod datadir;
+mod devices_cli;
 mod init;
 mod ipp_listener;
 mod logging;
 mod notify;
+mod panel_app;
+mod panel_listener;
 mod privdrop;
 mod serve;
 mod status;
@@ -73,6 +76,9 @@ enum Command {
         /// Port of the IPP print queue (default 10631; 0 picks a free one).
         #[arg(long, value_name = "PORT")]
         ipp_port: Option<u16>,
+        /// Port of the printer panel services (default 14321; 0 picks a free one).
+        #[arg(long, value_name = "PORT")]
+        panel_port: Option<u16>,
     },
     /// Report the running appliance's health.
     Status {
@@ -145,6 +151,14 @@ enum Command {
         #[command(subcommand)]
         command: credentials_cli::PolicyCommand,
     },
+    /// Register (secure), list, rotate, revoke and remove printers.
+    Device {
+        /// Data folder (overrides paths.data_dir).
+        #[arg(long, value_name = "DIR", global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: devices_cli::DeviceCommand,
+    },
     /// Restore a backup into a new, empty data folder; then run `init --recover`.
     Restore {
         /// Archive made by `pullprint backup`.
@@ -193,12 +207,13 @@ fn main() -> ExitCode {
         | Command::Pin { data_dir, .. }
         | Command::Passcode { data_dir, .. }
         | Command::Policy { data_dir, .. }
+        | Command::Device { data_dir, .. }
         | Command::Restore { data_dir, .. } => (data_dir.clone(), None),
         Command::Directory { .. } => (None, None),
         Command::Demo { .. } => (None, Some(log::LevelFilter::Info)),
     };
     let cfg = match &cli.command {
-        Command::Demo { data_dir, web_port, ipp_port } => {
+        Command::Demo { data_dir, web_port, ipp_port, panel_port } => {
             let dir = match data_dir {
                 Some(d) => absolute(d),
                 None => match fresh_demo_dir() {
@@ -215,6 +230,9 @@ fn main() -> ExitCode {
             }
             if let Some(p) = ipp_port {
                 c.ipp_listen[0].set_port(*p);
+            }
+            if let Some(p) = panel_port {
+                c.panel_listen[0].set_port(*p);
             }
             c
         }
@@ -250,6 +268,7 @@ fn main() -> ExitCode {
         Command::Pin { command, .. } => credentials_cli::pin(&cfg, command),
         Command::Passcode { command, .. } => credentials_cli::passcode(&cfg, command),
         Command::Policy { command, .. } => credentials_cli::policy(&cfg, command),
+        Command::Device { command, .. } => devices_cli::device(&cfg, command),
         Command::Restore { archive, .. } => backup::restore(&archive, &cfg.data_dir).map(|s| {
             println!(
                 "Restored {} files ({} jobs) into {}.\nNext: pullprint init --recover --data-dir {}",
@@ -321,6 +340,7 @@ fn demo(cfg: &Config) -> Result<()> {
         "Pullprint demo is running. Press Ctrl-C to stop.\n\n\
          \x20 Data folder     {data}\n\
          \x20 Print queue     ipps://{{ipp}}/ipp/print   (IPP Everywhere; sign in as a demo user)\n\
+         \x20 Panel services  https://{{panel}}/panel/v1/   (register a printer: pullprint device add)\n\
          \x20 Health          https://{{web}}/healthz\n\
          \x20 Your PIN        https://{{web}}/me   (set a PIN or get a passcode)\n\
          \x20 Internal CA     https://{{web}}/ca.crt   (also {data}/tls/ca.crt)\n\

@@ -218,6 +218,9 @@ pub struct Endpoints {
     /// Bound plain-IPP addresses (`dangerous.plain_ipp_listen`).
     #[serde(default)]
     pub plain_ipp: Vec<SocketAddr>,
+    /// Bound panel-service addresses.
+    #[serde(default)]
+    pub panel: Vec<SocketAddr>,
     /// Process id of the daemon.
     pub pid: u32,
 }
@@ -231,6 +234,8 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         cfg.ipp_listen.iter().map(|a| bind(*a)).collect::<Result<_>>().context("step 1, bind listeners")?;
     let plain_listeners: Vec<_> =
         cfg.dangerous_plain_ipp.iter().map(|a| bind(*a)).collect::<Result<_>>().context("step 1, bind listeners")?;
+    let panel_listeners: Vec<_> =
+        cfg.panel_listen.iter().map(|a| bind(*a)).collect::<Result<_>>().context("step 1, bind listeners")?;
     // 2. Data folder privacy, judged for the account we will run as.
     let dd = DataDir::new(&cfg.data_dir);
     if !dd.is_initialised() {
@@ -265,6 +270,7 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         web: listeners.iter().filter_map(|l| l.local_addr().ok()).collect(),
         ipp: ipp_listeners.iter().filter_map(|l| l.local_addr().ok()).collect(),
         plain_ipp: plain_listeners.iter().filter_map(|l| l.local_addr().ok()).collect(),
+        panel: panel_listeners.iter().filter_map(|l| l.local_addr().ok()).collect(),
         pid: std::process::id(),
     };
     // Written once the daemon serves (see `run`): its presence means "ready".
@@ -294,6 +300,10 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         Arc::new(local_connector::auth::policy::PolicyFile::open(&dd.policy()).context("step 5, open the policy")?);
     let auth_state =
         local_connector::auth::state::AuthState::open(&dd.auth_state()).context("step 5, open the lockout table")?;
+    let devices = Arc::new(
+        local_connector::panel::devices::Devices::open(&dd.devices(), site.token_secret())
+            .context("step 5, open the printer registry")?,
+    );
     let tokens = Arc::new(
         local_connector::tokens::TokenStore::open(&dd.tokens(), site.token_secret())
             .context("step 5, open the print tokens")?,
@@ -316,6 +326,8 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     ));
     drop(card_secret);
     let auth = Arc::new(crate::ipp_listener::Authenticator::new(service.clone(), tokens));
+    let panel =
+        Arc::new(local_connector::panel::Panel::new(service.clone(), devices, store.clone(), cfg.panel_session_idle));
     let ipp_state = crate::ipp_listener::IppState {
         queue,
         auth: auth.clone(),
@@ -338,7 +350,7 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         auth,
         directory_down: Arc::new(std::sync::Mutex::new(None)),
     });
-    let all = Listeners { web: listeners, ipps: ipp_listeners, plain_ipp: plain_listeners };
+    let all = Listeners { web: listeners, ipps: ipp_listeners, plain_ipp: plain_listeners, panel: panel_listeners };
     if let (Some(ad), Some(settings)) = (ad_probe, &cfg.ad) {
         rt.spawn(watch_directory(
             ad,
@@ -347,7 +359,8 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
             service.directory_down_flag(),
         ));
     }
-    rt.block_on(run(cfg, all, TlsAcceptor::from(tls), app, ipp_state, banner, ready_file))?;
+    let ready = Ready { banner, path: ready_file.0, json: ready_file.1 };
+    rt.block_on(run(cfg, all, TlsAcceptor::from(tls), app, (ipp_state, panel), ready))?;
     store.flush_index()?;
     log::info!("stopped");
     Ok(())
@@ -422,21 +435,29 @@ fn build_queue(
     Ok(local_connector::ipp::Queue::new(store.clone(), facts, limits)?)
 }
 
+/// What to announce once serving: the banner to print, and the endpoints
+/// file whose presence means "ready".
+struct Ready {
+    banner: Option<String>,
+    path: std::path::PathBuf,
+    json: Vec<u8>,
+}
+
 /// The bound sockets, by what they serve.
 struct Listeners {
     web: Vec<std::net::TcpListener>,
     ipps: Vec<std::net::TcpListener>,
     plain_ipp: Vec<std::net::TcpListener>,
+    panel: Vec<std::net::TcpListener>,
 }
 
 async fn run(
     cfg: &Config,
-    Listeners { web: listeners, ipps: ipp_listeners, plain_ipp }: Listeners,
+    Listeners { web: listeners, ipps: ipp_listeners, plain_ipp, panel: panel_listeners }: Listeners,
     tls: TlsAcceptor,
     app: Arc<Appliance>,
-    ipp_state: crate::ipp_listener::IppState,
-    banner: Option<String>,
-    (ready_path, ready_json): (std::path::PathBuf, Vec<u8>),
+    (ipp_state, panel): (crate::ipp_listener::IppState, Arc<local_connector::panel::Panel>),
+    Ready { banner, path: ready_path, json: ready_json }: Ready,
 ) -> Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     // Every connection holds a clone of `alive`; when all are dropped, shutdown is complete.
@@ -444,6 +465,7 @@ async fn run(
     let router = web_admin::router(app.clone());
     let web_bound: Vec<SocketAddr> = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
     let ipp_bound: Vec<SocketAddr> = ipp_listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
+    let panel_bound: Vec<SocketAddr> = panel_listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
     for l in listeners {
         let l = tokio::net::TcpListener::from_std(l)?;
         log::info!("listening on https://{}", l.local_addr()?);
@@ -461,6 +483,12 @@ async fn run(
         log::warn!("UNENCRYPTED IPP queue on ipp://{}/ipp/print (dangerous.plain_ipp_listen)", l.local_addr()?);
         let r = ipp_router.clone().layer(axum::Extension(crate::ipp_listener::Transport::Plain));
         tokio::spawn(accept_loop(l, None, r, stop_rx.clone(), alive.clone()));
+    }
+    let panel_router = crate::panel_listener::router(panel.clone());
+    for l in panel_listeners {
+        let l = tokio::net::TcpListener::from_std(l)?;
+        log::info!("panel services on https://{}/panel/v1/", l.local_addr()?);
+        tokio::spawn(accept_loop(l, Some(tls.clone()), panel_router.clone(), stop_rx.clone(), alive.clone()));
     }
     drop(alive);
 
@@ -483,19 +511,26 @@ async fn run(
             }
         }
     });
-    // Forget lockout entries whose time has passed, so the table stays small.
+    // Forget ended panel sessions every minute, and lockout entries whose
+    // time has passed every ten, so both stay small.
     let pruning = app.auth.auth().clone();
+    let sweeping = panel.clone();
     let mut prune_stop = stop_rx.clone();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        let mut n = 0u64;
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
                 _ = prune_stop.changed() => return,
             }
-            let p = pruning.clone();
-            if let Ok(n @ 1..) = tokio::task::spawn_blocking(move || p.prune_lockout()).await {
-                log::debug!("auth: forgot {n} expired lockout entries");
+            sweeping.sweep_sessions();
+            n += 1;
+            if n.is_multiple_of(10) {
+                let p = pruning.clone();
+                if let Ok(n @ 1..) = tokio::task::spawn_blocking(move || p.prune_lockout()).await {
+                    log::debug!("auth: forgot {n} expired lockout entries");
+                }
             }
         }
     });
@@ -518,7 +553,12 @@ async fn run(
     notify::ready(&format!("serving; {} parked jobs", app.store.len()));
     if let Some(b) = banner {
         let first = |v: &[SocketAddr]| v.first().map(|a| a.to_string()).unwrap_or_default();
-        println!("{}", b.replace("{web}", &first(&web_bound)).replace("{ipp}", &first(&ipp_bound)));
+        println!(
+            "{}",
+            b.replace("{web}", &first(&web_bound))
+                .replace("{ipp}", &first(&ipp_bound))
+                .replace("{panel}", &first(&panel_bound))
+        );
     }
     tokio::select! {
         _ = term.recv() => log::info!("SIGTERM: shutting down"),

@@ -19,6 +19,7 @@ pub mod crypto;
 pub mod directory;
 pub mod durable;
 pub mod ipp;
+pub mod panel;
 pub mod shared;
 pub mod store;
 pub mod tokens;

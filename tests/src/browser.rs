@@ -140,7 +140,24 @@ impl Browser {
         }}});
         let v = call(driver, "POST", "/session", Some(&caps)).expect("new browser session");
         let session = v["sessionId"].as_str().expect("session id").to_owned();
-        Browser { driver, session, _chromedriver: guard, _profile: profile }
+        let b = Browser { driver, session, _chromedriver: guard, _profile: profile };
+        b.fit_viewport(width, height);
+        b
+    }
+
+    /// Make the page area (not the window) `width`×`height`, as on a panel.
+    fn fit_viewport(&self, width: u32, height: u32) {
+        let script = serde_json::json!({"script": "return [window.innerWidth, window.innerHeight];", "args": []});
+        let inner = |b: &Browser| {
+            let v = b.call("POST", "/execute/sync", Some(&script)).expect("viewport size");
+            (v[0].as_i64().unwrap_or(0), v[1].as_i64().unwrap_or(0))
+        };
+        let (iw, ih) = inner(self);
+        let (w, h) = (i64::from(width), i64::from(height));
+        if (iw, ih) != (w, h) {
+            let rect = serde_json::json!({"width": w + (w - iw), "height": h + (h - ih)});
+            self.call("POST", "/window/rect", Some(&rect)).expect("resize");
+        }
     }
 
     fn call(&self, method: &str, path: &str, body: Option<&serde_json::Value>) -> Result<serde_json::Value, String> {
@@ -168,6 +185,11 @@ impl Browser {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Wait (up to 10 s) for an element matching `css` to appear.
+    pub fn wait_for(&self, css: &str) {
+        self.wait(css);
     }
 
     /// Type `text` into the field matching `css`.

@@ -61,11 +61,20 @@ pub fn write_config(dir: &Path, data: &Path, extra: &str) -> PathBuf {
     let p = dir.join("pullprint.toml");
     let text = format!(
         "[site]\nname = \"test\"\nhostnames = [\"localhost\"]\naddresses = [\"127.0.0.1\"]\n\
-         [paths]\ndata_dir = \"{}\"\n[listen]\nweb = [\"127.0.0.1:0\"]\nipp = [\"127.0.0.1:0\"]\n[store]\nmin_free_bytes = 0\n{extra}",
+         [paths]\ndata_dir = \"{}\"\n[listen]\nweb = [\"127.0.0.1:0\"]\nipp = [\"127.0.0.1:0\"]\npanel = [\"127.0.0.1:0\"]\n[store]\nmin_free_bytes = 0\n{extra}",
         data.display()
     );
     std::fs::write(&p, text).expect("write config");
     p
+}
+
+/// `pullprint demo` on free loopback ports with its data in `data`.
+pub fn demo_args(data: impl AsRef<Path>) -> Vec<String> {
+    ["demo", "--web-port", "0", "--ipp-port", "0", "--panel-port", "0", "--data-dir"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain([data.as_ref().to_str().expect("utf8").to_owned()])
+        .collect()
 }
 
 /// The site recovery password in `pullprint init`'s output.
@@ -95,6 +104,8 @@ pub struct Daemon {
     pub web: SocketAddr,
     /// Where its IPP listener is bound.
     pub ipp: SocketAddr,
+    /// Where its panel listener is bound.
+    pub panel: SocketAddr,
     log: PathBuf,
 }
 
@@ -120,8 +131,9 @@ impl Daemon {
                 let v: serde_json::Value = serde_json::from_slice(&b).expect("endpoints json");
                 let web: SocketAddr = v["web"][0].as_str().expect("web addr").parse().expect("addr");
                 let ipp: SocketAddr = v["ipp"][0].as_str().expect("ipp addr").parse().expect("addr");
+                let panel: SocketAddr = v["panel"][0].as_str().expect("panel addr").parse().expect("addr");
                 if TcpStream::connect(web).is_ok() && TcpStream::connect(ipp).is_ok() {
-                    return Ok(Daemon { child, data: data.to_owned(), web, ipp, log });
+                    return Ok(Daemon { child, data: data.to_owned(), web, ipp, panel, log });
                 }
             }
             if Instant::now() > deadline {

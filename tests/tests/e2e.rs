@@ -5,4 +5,5 @@ mod crash;
 mod identity;
 mod ipp;
 mod lifecycle;
+mod panel;
 mod store_disk;

@@ -13,12 +13,7 @@ const PASSWORD: &str = "pullprint-demo";
 
 fn demo(dir: &Path) -> Daemon {
     let data = dir.join("data");
-    Daemon::start(
-        &["demo", "--web-port", "0", "--ipp-port", "0", "--data-dir", data.to_str().expect("utf8")],
-        &data,
-        &[],
-    )
-    .expect("demo starts")
+    Daemon::start(&demo_args(&data).iter().map(String::as_str).collect::<Vec<_>>(), &data, &[]).expect("demo starts")
 }
 
 fn uri(d: &Daemon) -> String {

@@ -129,12 +129,7 @@ fn serve_reports_health_speaks_tls12_plus_only_and_stops_cleanly_on_sigterm() {
         assert!(text(&o).contains("will not serve the network as root"), "{}", text(&o));
     }
     // The demo runs the same daemon without the privilege drop (tested on its own below).
-    let d = Daemon::start(
-        &["demo", "--web-port", "0", "--ipp-port", "0", "--data-dir", data.to_str().expect("utf8")],
-        &data,
-        &[],
-    )
-    .expect("start");
+    let d = Daemon::start(&demo_args(&data).iter().map(String::as_str).collect::<Vec<_>>(), &data, &[]).expect("start");
     let (code, body) = d.get("/healthz").expect("healthz");
     assert_eq!(code, 200, "{body}");
     let h: serde_json::Value = serde_json::from_str(&body).expect("json");
@@ -176,7 +171,7 @@ fn systemd_gets_ready_watchdog_and_stopping() {
     let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).expect("bind notify socket");
     sock.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
     let d = Daemon::start(
-        &["demo", "--web-port", "0", "--ipp-port", "0", "--data-dir", data.to_str().expect("utf8")],
+        &demo_args(&data).iter().map(String::as_str).collect::<Vec<_>>(),
         &data,
         &[("NOTIFY_SOCKET", sock_path.to_str().expect("utf8")), ("WATCHDOG_USEC", "200000")],
     )
@@ -253,9 +248,7 @@ fn a_broken_config_lists_every_error_with_its_key_path() {
 #[test]
 fn serve_refuses_an_exposed_or_locked_data_folder_and_says_why() {
     let (_t, data, _cfg, _) = fresh_site("");
-    let serve = |data: &Path| {
-        pullprint(&["demo", "--web-port", "0", "--ipp-port", "0", "--data-dir", data.to_str().expect("utf8")])
-    };
+    let serve = |data: &Path| pullprint(&demo_args(data).iter().map(String::as_str).collect::<Vec<_>>());
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let o = serve(&data);
     assert!(!o.status.success());
@@ -303,7 +296,7 @@ fn backup_restore_and_recover_on_a_second_appliance() {
     assert!(text(&o).contains("init --recover"));
     let d2 = data2.to_str().expect("utf8");
     // Locked until recovered.
-    let o = pullprint(&["demo", "--web-port", "0", "--ipp-port", "0", "--data-dir", d2]);
+    let o = pullprint(&demo_args(d2).iter().map(String::as_str).collect::<Vec<_>>());
     assert!(text(&o).contains("locked"), "{}", text(&o));
     // A wrong password changes nothing.
     let o = pullprint_with_stdin(&["init", "--recover", "--data-dir", d2], "AAAAA-AAAAA-AAAAA-AAAAA-AAAAA-AAAAA\n");
@@ -324,7 +317,7 @@ fn backup_restore_and_recover_on_a_second_appliance() {
     store.read_verified(id).expect("job restored").read_to_end(&mut got).expect("read");
     assert!(got == body);
     drop(store);
-    let d = Daemon::start(&["demo", "--web-port", "0", "--ipp-port", "0", "--data-dir", d2], &data2, &[])
+    let d = Daemon::start(&demo_args(d2).iter().map(String::as_str).collect::<Vec<_>>(), &data2, &[])
         .expect("restored appliance serves");
     assert_eq!(d.get("/healthz").expect("health").0, 200);
     let _ = d.terminate();

@@ -24,6 +24,7 @@
 //! `Origin` header, when sent, must be this site.
 
 pub mod me;
+pub use me::{esc as html_escape, same_origin};
 
 use axum::Router;
 use axum::extract::State;

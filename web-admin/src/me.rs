@@ -21,7 +21,7 @@ button{margin-top:1rem;padding:.6rem 1.2rem;font-size:1rem}\
 .code{font-size:1.8rem;letter-spacing:.2rem;font-family:monospace}small{color:#5f6b7a}";
 
 /// Escape text for HTML.
-fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -92,7 +92,7 @@ pub async fn page() -> Response {
 /// Refuse a post whose `Origin` is another site (or opaque, `null`). The
 /// page's Referrer-Policy is `same-origin`: with `no-referrer` browsers send
 /// `Origin: null` on the page's own forms.
-fn same_origin(headers: &HeaderMap) -> bool {
+pub fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };

@@ -274,6 +274,11 @@ impl Auth {
         self.directory_down.clone()
     }
 
+    /// The settings.
+    pub fn settings(&self) -> &AuthSettings {
+        &self.settings
+    }
+
     /// The credential store (badges, PINs, passcodes).
     pub fn credentials(&self) -> &Credentials {
         &self.credentials

@@ -173,6 +173,45 @@ pub struct JobMeta {
     pub number: Option<i32>,
 }
 
+/// A request, made at a printer's panel, to print a parked job there. The
+/// release engine takes requests in order and removes each once the printer
+/// has the job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseRequest {
+    /// The device (printer) id.
+    pub device: String,
+    /// Who asked (the job's owner).
+    pub by: String,
+    /// When, ms since the epoch.
+    pub requested_at_ms: u64,
+}
+
+/// One copy, scan, fax or print a printer reported (panel statistics).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transaction {
+    /// The device that reported it.
+    pub device: String,
+    /// The signed-in user, when there was one.
+    pub user: Option<String>,
+    /// `copy`, `scan`, `fax` or `print`.
+    pub kind: String,
+    /// Sheets' sides imaged (or scanned).
+    pub pages: u32,
+    /// Of which in colour.
+    pub colour_pages: u32,
+    /// Two-sided.
+    pub duplex: bool,
+    /// When it happened, ms since the epoch (as the device says).
+    pub at_ms: u64,
+    /// When the appliance recorded it, ms since the epoch.
+    pub recorded_ms: u64,
+    /// Sent to the cloud tenant already.
+    #[serde(default)]
+    pub synced: bool,
+}
+
 impl JobMeta {
     pub(crate) fn from_submission(id: JobId, s: &JobSubmission, now_ms: u64, expires_at_ms: u64, size: u64) -> JobMeta {
         JobMeta {

@@ -20,7 +20,7 @@ pub(crate) mod file;
 mod meta;
 
 pub(crate) use meta::unix_ms;
-pub use meta::{ColorMode, JobId, JobMeta, JobSubmission, Sides};
+pub use meta::{ColorMode, JobId, JobMeta, JobSubmission, ReleaseRequest, Sides, Transaction};
 
 use crate::crypto::stream::{BodyDecryptor, BodyEncryptor, NONCE_PREFIX, sealed_len};
 use crate::crypto::{SealKey, SiteKey, hmac_sha256, random_bytes};
@@ -126,6 +126,10 @@ struct Inner {
     by_owner: sled::Tree,
     by_expiry: sled::Tree,
     by_number: sled::Tree,
+    /// Job id → [`ReleaseRequest`] (JSON), flushed before it is acknowledged.
+    releases: sled::Tree,
+    /// Recorded-at ms and 8 random bytes → [`Transaction`] (JSON).
+    transactions: sled::Tree,
     committer: GroupCommitter,
     /// Parked jobs and bytes per owner tag, filled on first use and kept in
     /// step with the index (under this lock) so that limits cost O(1).
@@ -189,6 +193,8 @@ impl JobStore {
             by_owner: db.open_tree("by_owner")?,
             by_expiry: db.open_tree("by_expiry")?,
             by_number: db.open_tree("by_number")?,
+            releases: db.open_tree("releases")?,
+            transactions: db.open_tree("transactions")?,
             db,
             committer: GroupCommitter::start(jobs_dir.clone()).map_err(|e| StoreError::io("start committer", e))?,
             usage: Mutex::new(HashMap::new()),
@@ -468,7 +474,71 @@ impl JobStore {
         let meta = self.get(id)?;
         self.shred_file(id)?;
         durable::sync_dir(&self.inner.jobs_dir).map_err(|e| StoreError::io("fsync jobs directory", e))?;
+        self.inner.releases.remove(id.0)?;
         self.index_remove(&meta)
+    }
+
+    /// Queue job `id` for printing at `device`, on its owner's request. The
+    /// request is on disk when this returns; asking again moves it to the
+    /// new device.
+    pub fn request_release(&self, id: JobId, device: &str, by: &str) -> Result<ReleaseRequest, StoreError> {
+        self.get(id)?;
+        let r = ReleaseRequest { device: device.into(), by: by.into(), requested_at_ms: now_ms() };
+        let v = serde_json::to_vec(&r).map_err(|e| StoreError::io("encode release", io::Error::other(e)))?;
+        self.inner.releases.insert(id.0, v)?;
+        self.inner.db.flush()?;
+        Ok(r)
+    }
+
+    /// The release requested for job `id`, if any.
+    pub fn release_of(&self, id: JobId) -> Option<ReleaseRequest> {
+        let v = self.inner.releases.get(id.0).ok()??;
+        serde_json::from_slice(&v).ok()
+    }
+
+    /// Every release waiting, oldest job first.
+    pub fn pending_releases(&self) -> Result<Vec<(JobId, ReleaseRequest)>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.inner.releases.iter() {
+            let (k, v) = kv?;
+            if let (Some(id), Ok(r)) = (JobId::from_slice(&k), serde_json::from_slice::<ReleaseRequest>(&v)) {
+                out.push((id, r));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Record transactions a printer reported; they are on disk when this
+    /// returns (a device may then forget them), kept for reports and queued
+    /// for cloud sync.
+    pub fn record_transactions(&self, t: &[Transaction]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for x in t {
+            let mut k = x.recorded_ms.to_be_bytes().to_vec();
+            k.extend_from_slice(&crate::crypto::random_bytes::<8>());
+            let v = serde_json::to_vec(x).map_err(|e| StoreError::io("encode transaction", io::Error::other(e)))?;
+            batch.insert(k, v);
+        }
+        self.inner.transactions.apply_batch(batch)?;
+        self.inner.db.flush()?;
+        Ok(())
+    }
+
+    /// Transactions recorded since `since_ms`, oldest first (at most `limit`).
+    pub fn transactions_since(&self, since_ms: u64, limit: usize) -> Result<Vec<Transaction>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.inner.transactions.range(since_ms.to_be_bytes().to_vec()..).take(limit) {
+            let (_, v) = kv?;
+            if let Ok(t) = serde_json::from_slice(&v) {
+                out.push(t);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Withdraw the release request of job `id`; true when there was one.
+    pub fn cancel_release(&self, id: JobId) -> Result<bool, StoreError> {
+        Ok(self.inner.releases.remove(id.0)?.is_some())
     }
 
     fn shred_file(&self, id: JobId) -> Result<(), StoreError> {

@@ -1,0 +1,269 @@
+//! The panel listener (4321; 14321 under `demo`): the versioned JSON API
+//! printer panels call, described in `docs/panel-api.yaml`, and the panel
+//! app served to their embedded browsers (`crate::panel_app`).
+//!
+//! Every API request names its printer with `Authorization: Bearer
+//! ppd-...` (the device credential) and, after sign-in, its session with
+//! `X-Pullprint-Session: pps-...`. Errors are JSON `{"error": CODE,
+//! "message": TEXT}` with a status that says what to do; see the OpenAPI
+//! document for each code.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use local_connector::auth::Refusal;
+use local_connector::panel::devices::Device;
+use local_connector::panel::sessions::Session;
+use local_connector::panel::{Login, Panel, PanelError, Reported};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The session header.
+pub const SESSION_HEADER: &str = "x-pullprint-session";
+
+/// Shared state of the panel routes.
+pub type PanelState = Arc<Panel>;
+
+/// The panel routes: API and app.
+pub fn router(panel: PanelState) -> Router {
+    Router::new()
+        .route("/panel/v1/sessions", post(sign_in))
+        .route("/panel/v1/sessions/current", delete(sign_out))
+        .route("/panel/v1/authorization", get(authorization))
+        .route("/panel/v1/jobs", get(jobs))
+        .route("/panel/v1/jobs/release", post(release))
+        .route("/panel/v1/jobs/{id}", delete(delete_job))
+        .route("/panel/v1/accessories/reader", get(reader))
+        .route("/panel/v1/accessories/heartbeat", post(heartbeat))
+        .route("/panel/v1/statistics", post(statistics))
+        .merge(crate::panel_app::router())
+        .fallback(not_found)
+        .with_state(panel)
+}
+
+fn harden(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// A JSON error.
+pub fn error(status: StatusCode, code: &str, message: &str, extra: Option<(&str, serde_json::Value)>) -> Response {
+    let mut body = serde_json::json!({ "error": code, "message": message });
+    if let Some((k, v)) = extra {
+        body[k] = v;
+    }
+    harden((status, Json(body)).into_response())
+}
+
+/// The HTTP form of a panel error.
+pub fn panel_error(e: &PanelError) -> Response {
+    let msg = e.to_string();
+    match e {
+        PanelError::Device => error(StatusCode::UNAUTHORIZED, "device", &msg, None),
+        PanelError::Session(_) => error(StatusCode::UNAUTHORIZED, "session", &msg, None),
+        PanelError::NotAllowed(_) => error(StatusCode::FORBIDDEN, "not_allowed", &msg, None),
+        PanelError::NoSuchJob => error(StatusCode::NOT_FOUND, "no_such_job", &msg, None),
+        PanelError::BadRequest(_) => error(StatusCode::BAD_REQUEST, "bad_request", &msg, None),
+        PanelError::Internal => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", &msg, None),
+        PanelError::Refused(r) => match r {
+            Refusal::NotRecognised => error(StatusCode::UNAUTHORIZED, "not_recognised", &msg, None),
+            Refusal::Throttled(d) | Refusal::Locked(d) => {
+                let code = if matches!(r, Refusal::Locked(_)) { "locked" } else { "throttled" };
+                let secs = d.as_secs().max(1);
+                let mut resp = error(StatusCode::TOO_MANY_REQUESTS, code, &msg, Some(("retry_after_s", secs.into())));
+                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                    resp.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                resp
+            }
+            Refusal::Account(_) => error(StatusCode::FORBIDDEN, "account", &msg, None),
+            Refusal::DirectoryUnavailable => {
+                error(StatusCode::SERVICE_UNAVAILABLE, "directory_unavailable", &msg, None)
+            }
+            Refusal::Misread(_) => error(StatusCode::BAD_REQUEST, "misread", &msg, None),
+            Refusal::PinRequired => error(StatusCode::UNAUTHORIZED, "pin_required", &msg, None),
+            Refusal::Enrol(ticket) => {
+                error(StatusCode::UNAUTHORIZED, "enrol", &msg, Some(("ticket", ticket.clone().into())))
+            }
+            Refusal::EnrolmentExpired => error(StatusCode::UNAUTHORIZED, "enrolment_expired", &msg, None),
+            Refusal::BadgeTaken => error(StatusCode::CONFLICT, "badge_taken", &msg, None),
+        },
+    }
+}
+
+fn bearer(h: &HeaderMap) -> Option<&str> {
+    let v = h.get(header::AUTHORIZATION)?.to_str().ok()?;
+    v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")).map(str::trim)
+}
+
+fn session_token(h: &HeaderMap) -> Option<&str> {
+    h.get(SESSION_HEADER).and_then(|v| v.to_str().ok()).map(str::trim)
+}
+
+/// The device of a request.
+fn caller(p: &Panel, h: &HeaderMap) -> Result<Device, PanelError> {
+    p.device(bearer(h))
+}
+
+/// The device and session of a request.
+fn caller_session(p: &Panel, h: &HeaderMap) -> Result<(Device, Session), PanelError> {
+    let d = caller(p, h)?;
+    let s = p.session(&d, session_token(h))?;
+    Ok((d, s))
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, PanelError> {
+    serde_json::from_slice(body).map_err(|e| PanelError::BadRequest(format!("malformed JSON: {e}")))
+}
+
+async fn sign_in(
+    State(p): State<PanelState>,
+    axum::Extension(peer): axum::Extension<SocketAddr>,
+    h: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let d = match caller(&p, &h) {
+        Ok(d) => d,
+        Err(e) => return panel_error(&e),
+    };
+    let login: Login = match json_body(&body) {
+        Ok(l) => l,
+        Err(e) => return panel_error(&e),
+    };
+    match p.sign_in(&d, login, peer.ip()).await {
+        Ok(s) => harden((StatusCode::CREATED, Json(s)).into_response()),
+        Err(e) => panel_error(&e),
+    }
+}
+
+async fn sign_out(State(p): State<PanelState>, h: HeaderMap) -> Response {
+    let d = match caller(&p, &h) {
+        Ok(d) => d,
+        Err(e) => return panel_error(&e),
+    };
+    match session_token(&h) {
+        Some(t) if p.sign_out(&d, t) => harden(StatusCode::NO_CONTENT.into_response()),
+        _ => panel_error(&PanelError::Session(local_connector::panel::sessions::SessionError::Unknown)),
+    }
+}
+
+async fn authorization(State(p): State<PanelState>, h: HeaderMap) -> Response {
+    match caller_session(&p, &h) {
+        Ok((_, s)) => harden(
+            Json(serde_json::json!({
+                "user": local_connector::panel::UserView::from(&s.identity),
+                "rights": s.rights,
+            }))
+            .into_response(),
+        ),
+        Err(e) => panel_error(&e),
+    }
+}
+
+async fn jobs(State(p): State<PanelState>, h: HeaderMap) -> Response {
+    let (_, s) = match caller_session(&p, &h) {
+        Ok(x) => x,
+        Err(e) => return panel_error(&e),
+    };
+    let p2 = p.clone();
+    match tokio::task::spawn_blocking(move || p2.jobs(&s)).await {
+        Ok(Ok(jobs)) => harden(Json(serde_json::json!({ "jobs": jobs })).into_response()),
+        Ok(Err(e)) => panel_error(&e),
+        Err(_) => panel_error(&PanelError::Internal),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReleaseBody {
+    /// Job ids; absent means all of the user's jobs.
+    #[serde(default)]
+    ids: Option<Vec<String>>,
+}
+
+async fn release(State(p): State<PanelState>, h: HeaderMap, body: axum::body::Bytes) -> Response {
+    let (d, s) = match caller_session(&p, &h) {
+        Ok(x) => x,
+        Err(e) => return panel_error(&e),
+    };
+    let b: ReleaseBody = if body.is_empty() {
+        ReleaseBody { ids: None }
+    } else {
+        match json_body(&body) {
+            Ok(b) => b,
+            Err(e) => return panel_error(&e),
+        }
+    };
+    let p2 = p.clone();
+    match tokio::task::spawn_blocking(move || p2.release(&d, &s, b.ids.as_deref())).await {
+        Ok(Ok(queued)) => harden((StatusCode::ACCEPTED, Json(serde_json::json!({ "queued": queued }))).into_response()),
+        Ok(Err(e)) => panel_error(&e),
+        Err(_) => panel_error(&PanelError::Internal),
+    }
+}
+
+async fn delete_job(State(p): State<PanelState>, Path(id): Path<String>, h: HeaderMap) -> Response {
+    let (_, s) = match caller_session(&p, &h) {
+        Ok(x) => x,
+        Err(e) => return panel_error(&e),
+    };
+    let p2 = p.clone();
+    match tokio::task::spawn_blocking(move || p2.delete(&s, &id)).await {
+        Ok(Ok(())) => harden(StatusCode::NO_CONTENT.into_response()),
+        Ok(Err(e)) => panel_error(&e),
+        Err(_) => panel_error(&PanelError::Internal),
+    }
+}
+
+async fn reader(State(p): State<PanelState>, h: HeaderMap) -> Response {
+    match caller(&p, &h) {
+        Ok(d) => harden(Json(p.reader(&d)).into_response()),
+        Err(e) => panel_error(&e),
+    }
+}
+
+async fn heartbeat(State(p): State<PanelState>, h: HeaderMap) -> Response {
+    match caller(&p, &h) {
+        Ok(d) => {
+            p.heartbeat(&d);
+            harden(StatusCode::NO_CONTENT.into_response())
+        }
+        Err(e) => panel_error(&e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatisticsBody {
+    transactions: Vec<Reported>,
+}
+
+async fn statistics(State(p): State<PanelState>, h: HeaderMap, body: axum::body::Bytes) -> Response {
+    let d = match caller(&p, &h) {
+        Ok(d) => d,
+        Err(e) => return panel_error(&e),
+    };
+    let b: StatisticsBody = match json_body(&body) {
+        Ok(b) => b,
+        Err(e) => return panel_error(&e),
+    };
+    if b.transactions.len() > 10_000 {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, "too_many", "send at most 10,000 transactions at once", None);
+    }
+    let p2 = p.clone();
+    match tokio::task::spawn_blocking(move || p2.record(&d, b.transactions)).await {
+        Ok(Ok(n)) => harden(Json(serde_json::json!({ "recorded": n })).into_response()),
+        Ok(Err(e)) => panel_error(&e),
+        Err(_) => panel_error(&PanelError::Internal),
+    }
+}
+
+async fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "not_found", "no such panel service; see docs/panel-api.yaml", None)
+}

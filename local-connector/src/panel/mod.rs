@@ -1,0 +1,398 @@
+//! The panel services: what a printer's control panel may ask of the
+//! appliance, and the rules it is held to.
+//!
+//! Panels are untrusted network clients. Each request names its device by
+//! the device credential issued when the printer was secured
+//! ([`devices`]); a revoked credential is refused at once, and so are the
+//! sessions opened with it. A sign-in opens a session bound to that device
+//! ([`sessions`]); every later request presents both, and a session is
+//! honoured only at the device where it was opened, only while it is alive,
+//! and only for what the authorization policy grants its user.
+//!
+//! The four services:
+//! - **authentication**: badge (read with the device's reader profile),
+//!   keypad user name and password, e-mail and PIN, passcode, badge
+//!   enrolment, and logout;
+//! - **authorization**: the user's rights at this device (release, copy,
+//!   scan, fax, colour);
+//! - **accessories**: the device's card-reader profile, and heartbeats;
+//! - **statistics**: copy, scan, fax and print transactions reported by
+//!   the device, recorded for reports and queued for cloud sync.
+//!
+//! And the user's queue: their parked jobs, release of some or all (queued
+//! for the release engine), and deletion (shredding).
+
+pub mod devices;
+pub mod sessions;
+
+use crate::auth::policy::Rights;
+use crate::auth::{Auth, Identity, Refusal};
+use crate::store::{ColorMode, JobId, JobStore, StoreError, Transaction};
+use devices::{Device, Devices};
+use serde::{Deserialize, Serialize};
+use sessions::{Session, SessionError, Sessions};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// How someone signs in at a panel.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Login {
+    /// A badge, as the device's reader reported it (plus a PIN where the site asks).
+    Badge {
+        /// The reader's output.
+        card: String,
+        /// The PIN, when `auth.badge_needs_pin`.
+        #[serde(default)]
+        pin: Option<String>,
+    },
+    /// Directory user name and password, typed on the keypad.
+    Password {
+        /// `alice`, `alice@realm` or `REALM\alice`.
+        login: String,
+        /// The password.
+        password: String,
+    },
+    /// E-mail address and PIN.
+    Pin {
+        /// E-mail address.
+        email: String,
+        /// PIN.
+        pin: String,
+    },
+    /// A passcode.
+    Passcode {
+        /// `IIIIII-SSSSSS`.
+        passcode: String,
+    },
+    /// Register an unknown badge with a directory sign-in.
+    Enrol {
+        /// The ticket from the badge refusal.
+        ticket: String,
+        /// User name.
+        login: String,
+        /// Password.
+        password: String,
+    },
+}
+
+impl Login {
+    fn method(&self) -> &'static str {
+        match self {
+            Login::Badge { .. } => "badge",
+            Login::Password { .. } => "password",
+            Login::Pin { .. } => "pin",
+            Login::Passcode { .. } => "passcode",
+            Login::Enrol { .. } => "enrolment",
+        }
+    }
+}
+
+/// Who signed in, as a panel shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    /// Login name.
+    pub login: String,
+    /// Display name.
+    pub display_name: String,
+    /// Signed in from the remembered identity while the directory is down.
+    pub offline: bool,
+}
+
+impl From<&Identity> for UserView {
+    fn from(i: &Identity) -> Self {
+        UserView { login: i.login.clone(), display_name: i.display_name.clone(), offline: i.offline }
+    }
+}
+
+/// A successful sign-in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedIn {
+    /// The session token, for the following requests from this device.
+    pub session: String,
+    /// Who.
+    pub user: UserView,
+    /// What they may do here.
+    pub rights: Rights,
+    /// The session ends after this many seconds without a request.
+    pub idle_timeout_s: u64,
+}
+
+/// One parked job, as a panel lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobView {
+    /// Job id.
+    pub id: String,
+    /// Document name.
+    pub name: String,
+    /// Submission time, ms since the epoch.
+    pub submitted_at_ms: u64,
+    /// Pages, when known.
+    pub pages: Option<u32>,
+    /// Whether the page count is an estimate.
+    pub pages_estimated: bool,
+    /// Copies.
+    pub copies: u32,
+    /// `color`, `monochrome` or `unknown`.
+    pub color: ColorMode,
+    /// When it will be shredded unprinted, ms since the epoch.
+    pub expires_at_ms: u64,
+    /// The device it is queued to print at, if a release was asked for.
+    pub releasing_at: Option<String>,
+}
+
+/// Why a panel request was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PanelError {
+    /// No device credential, or a wrong or revoked one.
+    #[error("this printer is not secured with Pullprint, or its credential was revoked")]
+    Device,
+    /// The sign-in failed.
+    #[error("{0}")]
+    Refused(Refusal),
+    /// The session is not valid here.
+    #[error("{0}")]
+    Session(SessionError),
+    /// The policy does not allow it.
+    #[error("you may not {0} at this printer")]
+    NotAllowed(&'static str),
+    /// No such job of this user.
+    #[error("no such job")]
+    NoSuchJob,
+    /// The request is malformed.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The appliance failed; details in its log.
+    #[error("the appliance could not do that; see its log")]
+    Internal,
+}
+
+impl From<StoreError> for PanelError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(_) => PanelError::NoSuchJob,
+            e => {
+                log::error!("panel: {e}");
+                PanelError::Internal
+            }
+        }
+    }
+}
+
+/// The panel services.
+#[derive(Debug)]
+pub struct Panel {
+    auth: Arc<Auth>,
+    devices: Arc<Devices>,
+    sessions: Sessions,
+    store: JobStore,
+}
+
+/// A device's card reader and sign-in settings, as the accessories service gives them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReaderConfig {
+    /// The reader profile.
+    pub reader: devices::StoredReader,
+    /// A PIN is asked for after each badge.
+    pub badge_needs_pin: bool,
+    /// Unknown badges may be enrolled at the panel.
+    pub self_enrolment: bool,
+}
+
+impl Panel {
+    /// The services over these parts; sessions end after `idle` without use.
+    pub fn new(auth: Arc<Auth>, devices: Arc<Devices>, store: JobStore, idle: std::time::Duration) -> Panel {
+        Panel { auth, devices, sessions: Sessions::new(idle), store }
+    }
+
+    /// The device registry.
+    pub fn devices(&self) -> &Devices {
+        &self.devices
+    }
+
+    /// The device holding `credential`.
+    pub fn device(&self, credential: Option<&str>) -> Result<Device, PanelError> {
+        credential.and_then(|c| self.devices.authenticate(c)).ok_or(PanelError::Device)
+    }
+
+    /// Sign in at `device`.
+    pub async fn sign_in(&self, device: &Device, login: Login, source: IpAddr) -> Result<SignedIn, PanelError> {
+        let method = login.method();
+        let id = match login {
+            Login::Badge { card, pin } => {
+                let profile = device.reader.profile().unwrap_or_default();
+                self.auth.badge(&card, &profile, pin.as_deref(), source).await
+            }
+            Login::Password { login, password } => self.auth.password(&login, &password, source).await,
+            Login::Pin { email, pin } => self.auth.email_pin(&email, &pin, source).await,
+            Login::Passcode { passcode } => self.auth.passcode(&passcode, source).await,
+            Login::Enrol { ticket, login, password } => self.auth.enrol(&ticket, &login, &password, source).await,
+        }
+        .map_err(PanelError::Refused)?;
+        let rights = self.auth.rights(&id);
+        let user = UserView::from(&id);
+        log::info!("panel: {} signed in at {} ({}) by {method}", id.login, device.name, device.id);
+        let session = self.sessions.open(&device.id, id, rights, method);
+        Ok(SignedIn { session, user, rights, idle_timeout_s: self.sessions.idle().as_secs() })
+    }
+
+    /// The session `token` at `device`.
+    pub fn session(&self, device: &Device, token: Option<&str>) -> Result<Session, PanelError> {
+        let token = token.ok_or(PanelError::Session(SessionError::Unknown))?;
+        self.sessions.get(token, &device.id).map_err(|e| {
+            if e == SessionError::WrongDevice {
+                log::warn!("panel: {} ({}) presented another printer's session", device.name, device.id);
+            }
+            PanelError::Session(e)
+        })
+    }
+
+    /// Forget ended sessions; how many are open.
+    pub fn sweep_sessions(&self) -> usize {
+        self.sessions.sweep()
+    }
+
+    /// Log out.
+    pub fn sign_out(&self, device: &Device, token: &str) -> bool {
+        self.sessions.close(token, &device.id)
+    }
+
+    /// Revoke a device: its credential and its open sessions.
+    pub fn revoke(&self, key: &str) -> Result<Device, devices::DeviceError> {
+        let d = self.devices.revoke(key)?;
+        self.sessions.close_device(&d.id);
+        Ok(d)
+    }
+
+    /// The signed-in user's parked jobs, newest first.
+    pub fn jobs(&self, s: &Session) -> Result<Vec<JobView>, PanelError> {
+        let mut jobs = self.store.jobs_of(&s.identity.login)?;
+        jobs.sort_by_key(|j| std::cmp::Reverse(j.submitted_at_ms));
+        Ok(jobs
+            .into_iter()
+            .map(|j| JobView {
+                id: j.id.to_string(),
+                releasing_at: self.store.release_of(j.id).map(|r| r.device),
+                name: j.document_name,
+                submitted_at_ms: j.submitted_at_ms,
+                pages: j.pages,
+                pages_estimated: j.pages_estimated,
+                copies: j.copies,
+                color: j.color,
+                expires_at_ms: j.expires_at_ms,
+            })
+            .collect())
+    }
+
+    fn own_job(&self, s: &Session, id: &str) -> Result<JobId, PanelError> {
+        let id = JobId::parse(id).ok_or(PanelError::NoSuchJob)?;
+        let meta = self.store.get(id)?;
+        // Another user's job is "no such job": its existence is not revealed.
+        if meta.owner != s.identity.login {
+            return Err(PanelError::NoSuchJob);
+        }
+        Ok(id)
+    }
+
+    /// Queue jobs for printing at `device`: the ones named, or all of the
+    /// user's (`None`). Returns the ids queued.
+    pub fn release(&self, device: &Device, s: &Session, ids: Option<&[String]>) -> Result<Vec<String>, PanelError> {
+        if !s.rights.release {
+            return Err(PanelError::NotAllowed("release jobs"));
+        }
+        let chosen: Vec<JobId> = match ids {
+            Some(ids) => ids.iter().map(|i| self.own_job(s, i)).collect::<Result<_, _>>()?,
+            None => self.store.jobs_of(&s.identity.login)?.into_iter().map(|j| j.id).collect(),
+        };
+        let mut queued = Vec::with_capacity(chosen.len());
+        for id in chosen {
+            self.store.request_release(id, &device.id, &s.identity.login)?;
+            queued.push(id.to_string());
+        }
+        log::info!(
+            "panel: {} asked to print {} job(s) at {} ({})",
+            s.identity.login,
+            queued.len(),
+            device.name,
+            device.id
+        );
+        Ok(queued)
+    }
+
+    /// Delete (shred) one of the user's jobs.
+    pub fn delete(&self, s: &Session, id: &str) -> Result<(), PanelError> {
+        let id = self.own_job(s, id)?;
+        self.store.delete(id)?;
+        log::info!("panel: {} deleted job {id}", s.identity.login);
+        Ok(())
+    }
+
+    /// The accessories service: the device's card-reader settings.
+    pub fn reader(&self, device: &Device) -> ReaderConfig {
+        let s = self.auth.settings();
+        ReaderConfig {
+            reader: device.reader.clone(),
+            badge_needs_pin: s.badge_needs_pin,
+            self_enrolment: s.self_enrolment,
+        }
+    }
+
+    /// The accessories service: a heartbeat.
+    pub fn heartbeat(&self, device: &Device) {
+        self.devices.seen(&device.id);
+    }
+
+    /// The statistics service: record what the device did. A transaction
+    /// names a user only if that user has a session at this device.
+    pub fn record(&self, device: &Device, reported: Vec<Reported>) -> Result<usize, PanelError> {
+        let now = crate::store::unix_ms();
+        let mut out = Vec::with_capacity(reported.len());
+        for r in reported {
+            if !matches!(r.kind.as_str(), "copy" | "scan" | "fax" | "print") {
+                return Err(PanelError::BadRequest(format!("unknown transaction kind {:?}", r.kind)));
+            }
+            if r.colour_pages > r.pages {
+                return Err(PanelError::BadRequest("colour_pages is more than pages".into()));
+            }
+            let user = match r.session.as_deref() {
+                Some(t) => Some(self.session(device, Some(t))?.identity.login),
+                None => None,
+            };
+            out.push(Transaction {
+                device: device.id.clone(),
+                user,
+                kind: r.kind,
+                pages: r.pages,
+                colour_pages: r.colour_pages,
+                duplex: r.duplex,
+                at_ms: r.at_ms.unwrap_or(now),
+                recorded_ms: now,
+                synced: false,
+            });
+        }
+        self.store.record_transactions(&out)?;
+        Ok(out.len())
+    }
+}
+
+/// A transaction as a device reports it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reported {
+    /// `copy`, `scan`, `fax` or `print`.
+    pub kind: String,
+    /// Pages (sides) imaged or scanned.
+    pub pages: u32,
+    /// Of which in colour.
+    #[serde(default)]
+    pub colour_pages: u32,
+    /// Two-sided.
+    #[serde(default)]
+    pub duplex: bool,
+    /// When, ms since the epoch (default: now).
+    #[serde(default)]
+    pub at_ms: Option<u64>,
+    /// The session of the user it was done for, if any.
+    #[serde(default)]
+    pub session: Option<String>,
+}

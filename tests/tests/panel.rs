@@ -1,0 +1,239 @@
+//! The panel services on their own listener: device credentials, sessions
+//! bound to one printer, the user's queue, rights from the policy,
+//! statistics, and the panel app in headless Chromium as a printer's
+//! embedded browser.
+
+use pullprint_tests::browser::Browser;
+use pullprint_tests::*;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+struct Site {
+    _t: tempfile::TempDir,
+    data: PathBuf,
+    cfg: PathBuf,
+}
+
+impl Site {
+    fn new(extra: &str) -> Site {
+        let t = world_traversable_tempdir();
+        let data = t.path().join("data");
+        let service = if is_root() { "[service]\nuser = \"nobody\"\n" } else { "" };
+        let cfg = write_config(t.path(), &data, &format!("{extra}{service}"));
+        let o = pullprint(&["--config", cfg.to_str().expect("utf8"), "init"]);
+        assert!(o.status.success(), "{}", text(&o));
+        Site { _t: t, data, cfg }
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        let mut a = vec!["--config", self.cfg.to_str().expect("utf8")];
+        a.extend_from_slice(args);
+        let o = pullprint(&a);
+        assert!(o.status.success(), "{args:?}: {}", text(&o));
+        text(&o)
+    }
+
+    /// A local user with a badge, e-mail and password.
+    fn user(&self, name: &str, badge: &str) {
+        let pw = self.data.with_extension("pw");
+        std::fs::write(&pw, format!("{name}-Passw0rd-1\n")).expect("pw");
+        self.cli(&[
+            "user",
+            "add",
+            name,
+            "--display-name",
+            &format!("{name} Example"),
+            "--email",
+            &format!("{name}@example.test"),
+            "--password-file",
+            pw.to_str().expect("utf8"),
+        ]);
+        self.cli(&["badge", "bind", name, badge]);
+    }
+
+    /// Register a printer; its credential.
+    fn printer(&self, name: &str, vendor: &str, address: &str) -> String {
+        let out = self.cli(&["device", "add", name, "--vendor", vendor, "--address", address]);
+        out.split_whitespace().find(|w| w.starts_with("ppd-")).expect("credential shown").to_owned()
+    }
+
+    fn serve(&self) -> Daemon {
+        Daemon::start(&["--config", self.cfg.to_str().expect("utf8"), "serve"], &self.data, &[]).expect("serve")
+    }
+}
+
+/// One panel API call: (status, JSON).
+fn api(d: &Daemon, method: &str, path: &str, device: &str, session: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    let auth = format!("Bearer {device}");
+    let mut h = vec![("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+    if let Some(s) = session {
+        h.push(("X-Pullprint-Session", s));
+    }
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let (code, _, resp) =
+        https_request(d.panel, &d.data.join("tls/ca.crt"), method, path, &h, body.as_bytes()).expect("panel request");
+    (code, serde_json::from_slice(&resp).unwrap_or(Value::Null))
+}
+
+fn badge_login(d: &Daemon, device: &str, card: &str) -> (u16, Value) {
+    api(d, "POST", "/panel/v1/sessions", device, None, Some(json!({"method": "badge", "card": card})))
+}
+
+#[test]
+fn sessions_are_bound_to_their_printer_and_rights_come_from_the_policy() {
+    let site = Site::new("[panel]\nsession_idle = \"10s\"\n");
+    site.user("alice", "04:A1:B2:C3");
+    let a = site.printer("2nd floor", "km", "10.0.0.5");
+    let b = site.printer("3rd floor", "xerox", "10.0.0.6");
+    let d = site.serve();
+    let pw = "alice-Passw0rd-1";
+    let (ok, _) = d.print_as("alice", pw, b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 3/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n");
+    assert_eq!(ok, 200);
+    assert_eq!(d.print_as("alice", pw, b"%PDF-1.4\n%%EOF\n").0, 200);
+
+    // No credential, a wrong one: the printer itself is refused.
+    let (code, v) = api(&d, "GET", "/panel/v1/accessories/reader", "ppd-NOT-A-CREDENTIAL", None, None);
+    assert_eq!((code, v["error"].as_str()), (401, Some("device")), "{v}");
+    let (code, v) = api(&d, "GET", "/panel/v1/accessories/reader", &a, None, None);
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(v["reader"]["encoding"], "hex");
+
+    // A badge swipe at printer A opens a session there, and only there.
+    let (code, v) = badge_login(&d, &a, "04A1B2C3");
+    assert_eq!(code, 201, "{v}");
+    assert_eq!(v["user"]["login"], "alice");
+    assert_eq!(v["rights"]["release"], true);
+    let session = v["session"].as_str().expect("session").to_owned();
+    let (code, v) = api(&d, "GET", "/panel/v1/jobs", &a, Some(&session), None);
+    assert_eq!(code, 200, "{v}");
+    let jobs = v["jobs"].as_array().expect("jobs").clone();
+    assert_eq!(jobs.len(), 2, "{v}");
+    assert!(jobs.iter().any(|j| j["pages"] == 3), "page counts are listed: {v}");
+    let (code, v) = api(&d, "GET", "/panel/v1/jobs", &b, Some(&session), None);
+    assert_eq!((code, v["error"].as_str()), (401, Some("session")), "printer B cannot use A's session: {v}");
+    let (code, _) = api(&d, "POST", "/panel/v1/jobs/release", &b, Some(&session), Some(json!({})));
+    assert_eq!(code, 401, "nor release with it");
+
+    // Release one job at A: it is queued there.
+    let first = jobs[0]["id"].as_str().expect("id").to_owned();
+    let (code, v) = api(&d, "POST", "/panel/v1/jobs/release", &a, Some(&session), Some(json!({"ids": [first]})));
+    assert_eq!(code, 202, "{v}");
+    let (_, v) = api(&d, "GET", "/panel/v1/jobs", &a, Some(&session), None);
+    assert!(v["jobs"].as_array().expect("jobs").iter().any(|j| j["releasing_at"].is_string()), "{v}");
+    // Someone else's (or a made-up) job is simply not found.
+    let (code, _) = api(&d, "DELETE", "/panel/v1/jobs/0123456789abcdef0123456789abcdef", &a, Some(&session), None);
+    assert_eq!(code, 404);
+
+    // Statistics from the printer, tied to the signed-in user.
+    let tx = json!({"transactions": [
+        {"kind": "copy", "pages": 4, "colour_pages": 1, "duplex": true, "session": session},
+        {"kind": "scan", "pages": 2},
+    ]});
+    let (code, v) = api(&d, "POST", "/panel/v1/statistics", &a, None, Some(tx));
+    assert_eq!((code, v["recorded"].as_u64()), (200, Some(2)), "{v}");
+    let (code, _) = api(
+        &d,
+        "POST",
+        "/panel/v1/statistics",
+        &a,
+        None,
+        Some(json!({"transactions": [{"kind": "teleport", "pages": 1}]})),
+    );
+    assert_eq!(code, 400);
+
+    // Unknown badge: enrolment is offered, and a directory sign-in binds it.
+    let (code, v) = badge_login(&d, &a, "CAFE0001");
+    assert_eq!((code, v["error"].as_str()), (401, Some("enrol")), "{v}");
+    let ticket = v["ticket"].as_str().expect("ticket").to_owned();
+    let (code, v) = api(
+        &d,
+        "POST",
+        "/panel/v1/sessions",
+        &a,
+        None,
+        Some(json!({"method": "enrol", "ticket": ticket, "login": "alice", "password": pw})),
+    );
+    assert_eq!(code, 201, "{v}");
+    assert_eq!(badge_login(&d, &a, "cafe0001").0, 201, "the badge is alice's now");
+
+    // Logout ends the session.
+    let (_, v) = badge_login(&d, &a, "04A1B2C3");
+    let s2 = v["session"].as_str().expect("session").to_owned();
+    assert_eq!(api(&d, "DELETE", "/panel/v1/sessions/current", &a, Some(&s2), None).0, 204);
+    assert_eq!(api(&d, "GET", "/panel/v1/jobs", &a, Some(&s2), None).0, 401);
+
+    // The policy decides: without the release right, release is refused.
+    site.cli(&["policy", "set", "release", "Nobody-Group"]);
+    let (_, v) = badge_login(&d, &a, "04A1B2C3");
+    assert_eq!(v["rights"]["release"], false, "{v}");
+    let s3 = v["session"].as_str().expect("session").to_owned();
+    let (code, v) = api(&d, "POST", "/panel/v1/jobs/release", &a, Some(&s3), Some(json!({})));
+    assert_eq!((code, v["error"].as_str()), (403, Some("not_allowed")), "{v}");
+
+    // An idle session expires.
+    std::thread::sleep(std::time::Duration::from_millis(10_500));
+    let (code, v) = api(&d, "GET", "/panel/v1/jobs", &a, Some(&s3), None);
+    assert_eq!((code, v["error"].as_str()), (401, Some("session")), "{v}");
+    assert!(v["message"].as_str().unwrap_or_default().contains("expired"), "{v}");
+
+    // A revoked printer is refused from its next request.
+    site.cli(&["device", "revoke", "2nd floor"]);
+    let (code, v) = badge_login(&d, &a, "04A1B2C3");
+    assert_eq!((code, v["error"].as_str()), (401, Some("device")), "{v}");
+    assert_eq!(badge_login(&d, &b, "04A1B2C3").0, 201, "printer B is unaffected");
+
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    assert!(!log.contains(pw) && !log.contains("04A1B2C3") && !log.contains(&a), "secrets reached the log");
+    let store = open_store(&site.data);
+    let txs = store.transactions_since(0, 100).expect("transactions");
+    assert_eq!(txs.len(), 2);
+    assert!(txs.iter().any(|t| t.kind == "copy" && t.user.as_deref() == Some("alice") && t.colour_pages == 1));
+    assert!(txs.iter().any(|t| t.kind == "scan" && t.user.is_none()));
+    let releases = store.pending_releases().expect("releases");
+    assert_eq!(releases.len(), 1);
+    assert_eq!(releases[0].1.by, "alice");
+}
+
+#[test]
+fn a_badge_swipe_on_a_simulated_konica_minolta_panel_shows_the_queue_and_prints_all() {
+    let site = Site::new("");
+    site.user("alice", "12345678");
+    let km = site.printer("KM C450i", "km", "10.0.0.7");
+    let d = site.serve();
+    for name in ["Quarterly report", "Boarding pass"] {
+        let pdf = format!(
+            "%PDF-1.4\n%\u{e2}\u{e3}\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 2/Kids[]>>endobj\n\
+             3 0 obj<</Title({name})>>endobj\ntrailer<</Root 1 0 R/Info 3 0 R>>\n%%EOF\n"
+        );
+        assert_eq!(d.print_as("alice", "alice-Passw0rd-1", pdf.as_bytes()).0, 200);
+    }
+    // The i-Option browser is Chromium at the panel's 800x480, trusting the appliance's key
+    // (the "install the CA on the printer" step).
+    let b = Browser::start(800, 480, &site.data.join("tls/server.crt"));
+    let base = format!("https://{}", d.panel);
+    b.goto(&format!("{base}/panel/app/start?device={km}"));
+    b.screenshot("km-panel-sign-in");
+    // The card reader types the card number into the focused field, then Enter.
+    b.fill("#card", "12345678\n");
+    assert!(b.text("header").contains("alice Example"), "{}", b.source());
+    b.screenshot("km-panel-menu");
+    b.click("#review");
+    let rows = b.text("#documents");
+    assert!(rows.contains("Quarterly report") && rows.contains("Boarding pass"), "{rows}");
+    assert!(rows.contains("2 p."), "page counts: {rows}");
+    assert!(rows.contains(" UTC"), "submission times: {rows}");
+    b.screenshot("km-panel-documents");
+    b.click("#back");
+    b.click("#print-all");
+    assert!(b.text("#released").contains("2 document(s) sent"), "{}", b.source());
+    b.screenshot("km-panel-printed");
+    b.click("#logout");
+    b.wait_for("#card");
+    drop(b);
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    let store = open_store(&site.data);
+    let releases = store.pending_releases().expect("releases");
+    assert_eq!(releases.len(), 2, "Print All queued both jobs");
+}
