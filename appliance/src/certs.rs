@@ -151,6 +151,13 @@ impl ServerIdentity {
             .with_single_cert(self.chain.clone(), self.key.clone_key())
             .map_err(|e| anyhow!("TLS server certificate: {e}"))?;
         cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        // Resumption spares returning clients (printer panels reconnect for
+        // every sign-in) the RSA signature of a full handshake. Tickets are
+        // encrypted under keys that live in memory only and rotate; TLS 1.3
+        // resumption still runs an (EC)DHE exchange, so it keeps forward
+        // secrecy. The stateful cache serves clients without ticket support.
+        cfg.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new().map_err(|e| anyhow!("TLS tickets: {e}"))?;
+        cfg.session_storage = rustls::server::ServerSessionMemoryCache::new(4096);
         Ok(Arc::new(cfg))
     }
 }

@@ -50,16 +50,130 @@ pub enum DeviceCommand {
     },
 }
 
-/// Where a panel reaches the appliance.
-pub fn panel_base(cfg: &Config) -> String {
-    let host = cfg
-        .hostnames
+/// `pullprint deploy PRINTER --secure | --unsecure`.
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("action").required(true).args(["secure", "unsecure"])))]
+pub struct DeployArgs {
+    /// The printer: its registered name, id or address (or, to secure a new one, its address).
+    printer: String,
+    /// Secure the printer: register it (or issue a new credential) and print every step.
+    #[arg(long)]
+    secure: bool,
+    /// Unsecure the printer: forget it, and print the steps to undo on the printer.
+    #[arg(long)]
+    unsecure: bool,
+    /// hp, km, lexmark, ricoh or xerox (needed for a printer not yet registered).
+    #[arg(long)]
+    vendor: Option<String>,
+    /// Name for a printer not yet registered (default: its address).
+    #[arg(long)]
+    name: Option<String>,
+}
+
+/// Run `pullprint deploy`.
+pub fn deploy(cfg: &Config, a: DeployArgs) -> Result<()> {
+    let dd = DataDir::new(&cfg.data_dir);
+    crate::privdrop::become_owner_of(&dd.root)?;
+    let reg = open(&dd)?;
+    let existing = reg.find(&a.printer);
+    if a.unsecure {
+        let Some(d) = existing else { bail!("no printer {:?} is registered; nothing to unsecure", a.printer) };
+        reg.remove(&d.id)?;
+        let p = local_connector::vendors::profile(d.vendor);
+        println!(
+            "Printer {} ({} at {}) is no longer secured: its credential is gone.\n",
+            d.name,
+            d.vendor.name(),
+            d.address
+        );
+        println!("On the printer:");
+        for (i, (step, f)) in p.unsecure_steps.iter().enumerate() {
+            println!("  {}. {step} [{}]", i + 1, f.tag());
+        }
+        println!("\nThe printer's inbound rule for TCP {} to the appliance can be removed.", panel_port(cfg));
+        return Ok(());
+    }
+    let (d, cred) = match existing {
+        Some(d) => {
+            println!(
+                "Printer {} is already registered; issuing a new credential (the old one stops working).\n",
+                d.name
+            );
+            reg.rotate(&d.id)?
+        }
+        None => {
+            let Some(vendor) = a.vendor.as_deref().and_then(Vendor::parse) else {
+                bail!(
+                    "{:?} is not registered: say which vendor it is with --vendor hp|km|lexmark|ricoh|xerox",
+                    a.printer
+                );
+            };
+            let name = a.name.clone().unwrap_or_else(|| a.printer.clone());
+            reg.add(&name, vendor, &a.printer, ReaderProfile::default())?
+        }
+    };
+    let p = local_connector::vendors::profile(d.vendor);
+    let base = panel_base(cfg);
+    println!(
+        "Securing {} ({} at {}, {}).
+",
+        d.name,
+        d.vendor.name(),
+        d.address,
+        d.id
+    );
+    println!("1. Network: allow these connections.");
+    for port in p.ports {
+        let dir = if port.inbound { "printer   -> appliance" } else { "appliance -> printer  " };
+        let port_no = if port.inbound && port.port == 4321 { panel_port(cfg) } else { port.port };
+        println!("     {dir} TCP {port_no:<5}  {} [{}]", port.purpose, port.fidelity.tag());
+    }
+    println!("\n2. On the printer ({}):", p.integration);
+    for (i, (step, f)) in p.secure_steps.iter().enumerate() {
+        println!("     {}. {step} [{}]", i + 1, f.tag());
+    }
+    let shell_name = if d.name.contains(' ') { format!("'{}'", d.name) } else { d.name.clone() };
+    println!("\n3. Settings to enter:");
+    println!("     CA certificate     {}/tls/ca.crt  (also {}/ca.crt)", cfg.data_dir.display(), web_base(cfg));
+    println!("     Panel app URL      {base}/panel/app/start?device={}", cred.reveal());
+    println!("     Panel API          {base}/panel/v1/");
+    println!("     Credential         {}", cred.reveal());
+    println!("\nThe credential is shown only now; `pullprint deploy {shell_name} --secure` issues a new one.");
+    Ok(())
+}
+
+/// The panel port: as configured, or as bound by the running daemon when
+/// the configuration says 0 (any free port).
+fn panel_port(cfg: &Config) -> u16 {
+    match cfg.panel_listen.first().map(|a| a.port()) {
+        Some(0) => std::fs::read(DataDir::new(&cfg.data_dir).root.join("run/endpoints.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<crate::serve::Endpoints>(&b).ok())
+            .and_then(|e| e.panel.first().map(|a| a.port()))
+            .unwrap_or(0),
+        Some(p) => p,
+        None => 4321,
+    }
+}
+
+fn host(cfg: &Config) -> String {
+    cfg.hostnames
         .first()
         .cloned()
         .or_else(|| cfg.addresses.first().map(|a| if a.is_ipv6() { format!("[{a}]") } else { a.to_string() }))
-        .unwrap_or_else(|| "APPLIANCE".into());
-    let port = cfg.panel_listen.first().map(|a| a.port()).unwrap_or(4321);
-    format!("https://{host}:{port}")
+        .unwrap_or_else(|| "APPLIANCE".into())
+}
+
+fn web_base(cfg: &Config) -> String {
+    match cfg.web_listen.first().map(|a| a.port()) {
+        Some(443) | None => format!("https://{}", host(cfg)),
+        Some(p) => format!("https://{}:{p}", host(cfg)),
+    }
+}
+
+/// Where a panel reaches the appliance.
+pub fn panel_base(cfg: &Config) -> String {
+    format!("https://{}:{}", host(cfg), panel_port(cfg))
 }
 
 fn open(dd: &DataDir) -> Result<Devices> {
@@ -84,7 +198,7 @@ fn show_credential(cfg: &Config, d: &Device, c: &NewCredential) {
         c.reveal(),
         d.vendor.name(),
         cfg.data_dir.display(),
-        cfg.panel_listen.first().map(|a| a.port()).unwrap_or(4321),
+        panel_port(cfg),
     );
 }
 

@@ -151,6 +151,15 @@ enum Command {
         #[command(subcommand)]
         command: credentials_cli::PolicyCommand,
     },
+    /// Secure a printer (register it, issue its panel credential, print every
+    /// step for it), or unsecure it cleanly.
+    Deploy {
+        /// Data folder (overrides paths.data_dir).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        #[command(flatten)]
+        args: devices_cli::DeployArgs,
+    },
     /// Register (secure), list, rotate, revoke and remove printers.
     Device {
         /// Data folder (overrides paths.data_dir).
@@ -208,6 +217,7 @@ fn main() -> ExitCode {
         | Command::Passcode { data_dir, .. }
         | Command::Policy { data_dir, .. }
         | Command::Device { data_dir, .. }
+        | Command::Deploy { data_dir, .. }
         | Command::Restore { data_dir, .. } => (data_dir.clone(), None),
         Command::Directory { .. } => (None, None),
         Command::Demo { .. } => (None, Some(log::LevelFilter::Info)),
@@ -269,6 +279,7 @@ fn main() -> ExitCode {
         Command::Passcode { command, .. } => credentials_cli::passcode(&cfg, command),
         Command::Policy { command, .. } => credentials_cli::policy(&cfg, command),
         Command::Device { command, .. } => devices_cli::device(&cfg, command),
+        Command::Deploy { args, .. } => devices_cli::deploy(&cfg, args),
         Command::Restore { archive, .. } => backup::restore(&archive, &cfg.data_dir).map(|s| {
             println!(
                 "Restored {} files ({} jobs) into {}.\nNext: pullprint init --recover --data-dir {}",

@@ -23,3 +23,4 @@ pub mod panel;
 pub mod shared;
 pub mod store;
 pub mod tokens;
+pub mod vendors;

@@ -192,23 +192,40 @@ impl Browser {
         self.wait(css);
     }
 
+    /// Do `step` to the element matching `css`, finding it again if the
+    /// page was replaced in between.
+    fn on(&self, css: &str, what: &str, step: impl Fn(&str) -> Result<serde_json::Value, String>) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let id = self.wait(css);
+            match step(&id) {
+                Ok(v) => return v,
+                Err(e) if e.contains("stale") && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => panic!("{what} {css}: {e}"),
+            }
+        }
+    }
+
     /// Type `text` into the field matching `css`.
     pub fn fill(&self, css: &str, text: &str) {
-        let id = self.wait(css);
-        self.call("POST", &format!("/element/{id}/clear"), Some(&serde_json::json!({}))).expect("clear");
-        self.call("POST", &format!("/element/{id}/value"), Some(&serde_json::json!({ "text": text }))).expect("type");
+        self.on(css, "fill", |id| {
+            self.call("POST", &format!("/element/{id}/clear"), Some(&serde_json::json!({})))?;
+            self.call("POST", &format!("/element/{id}/value"), Some(&serde_json::json!({ "text": text })))
+        });
     }
 
     /// Click the element matching `css`.
     pub fn click(&self, css: &str) {
-        let id = self.wait(css);
-        self.call("POST", &format!("/element/{id}/click"), Some(&serde_json::json!({}))).expect("click");
+        self.on(css, "click", |id| self.call("POST", &format!("/element/{id}/click"), Some(&serde_json::json!({}))));
     }
 
-    /// The visible text of the element matching `css`.
+    /// The visible text of the element matching `css` (waiting for it, and
+    /// looking again if the page was replaced in between).
     pub fn text(&self, css: &str) -> String {
-        let id = self.wait(css);
-        self.call("GET", &format!("/element/{id}/text"), None).expect("text").as_str().unwrap_or_default().to_owned()
+        let v = self.on(css, "text of", |id| self.call("GET", &format!("/element/{id}/text"), None));
+        v.as_str().unwrap_or_default().to_owned()
     }
 
     /// The page's HTML.

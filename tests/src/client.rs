@@ -68,23 +68,57 @@ fn tcp(addr: SocketAddr) -> std::io::Result<TcpStream> {
     Ok(t)
 }
 
+/// A TLS 1.2+ client configuration trusting only the CA certificates in
+/// `ca_pem`. Connections made with one shared configuration resume their
+/// TLS sessions, as a printer's panel does.
+pub fn client_config(ca_pem: &Path) -> std::io::Result<Arc<rustls::ClientConfig>> {
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = std::fs::read(ca_pem)?;
+    for c in CertificateDer::pem_slice_iter(&pem) {
+        roots.add(c.map_err(std::io::Error::other)?).map_err(std::io::Error::other)?;
+    }
+    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(std::io::Error::other)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(cfg))
+}
+
 impl Conn {
     /// Connect over TLS 1.2+, trusting only the CA certificates in `ca_pem`.
     pub fn tls(addr: SocketAddr, ca_pem: &Path) -> std::io::Result<Conn> {
-        let mut roots = rustls::RootCertStore::empty();
-        let pem = std::fs::read(ca_pem)?;
-        for c in CertificateDer::pem_slice_iter(&pem) {
-            roots.add(c.map_err(std::io::Error::other)?).map_err(std::io::Error::other)?;
-        }
-        let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .map_err(std::io::Error::other)?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let conn = rustls::ClientConnection::new(Arc::new(cfg), ServerName::IpAddress(addr.ip().into()))
+        Conn::tls_with(addr, client_config(ca_pem)?)
+    }
+
+    /// Connect over TLS with a given client configuration.
+    pub fn tls_with(addr: SocketAddr, cfg: Arc<rustls::ClientConfig>) -> std::io::Result<Conn> {
+        let conn = rustls::ClientConnection::new(cfg, ServerName::IpAddress(addr.ip().into()))
             .map_err(std::io::Error::other)?;
         let s = Stream::Tls(Box::new(rustls::StreamOwned::new(conn, tcp(addr)?)));
         Ok(Conn { io: BufReader::with_capacity(64 * 1024, s), host: addr.to_string() })
+    }
+
+    /// The request head.
+    fn head(&self, method: &str, path: &str, headers: &[(&str, &str)], len: Option<u64>) -> String {
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.host);
+        if let Some(len) = len {
+            head.push_str(&format!("Content-Length: {len}\r\n"));
+        }
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        head
+    }
+
+    /// GET `path` and read the response.
+    pub fn get(&mut self, path: &str, headers: &[(&str, &str)]) -> std::io::Result<Response> {
+        let head = self.head("GET", path, headers, None);
+        let w = self.io.get_mut();
+        w.write_all(head.as_bytes())?;
+        w.flush()?;
+        self.response()
     }
 
     /// Connect over plain TCP.
@@ -105,11 +139,7 @@ impl Conn {
         len: u64,
         write_body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
     ) -> std::io::Result<Response> {
-        let mut head = format!("POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {len}\r\n", self.host);
-        for (k, v) in headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
-        }
-        head.push_str("\r\n");
+        let head = self.head("POST", path, headers, Some(len));
         let w = self.io.get_mut();
         w.write_all(head.as_bytes())?;
         write_body(w)?;

@@ -237,3 +237,128 @@ fn a_badge_swipe_on_a_simulated_konica_minolta_panel_shows_the_queue_and_prints_
     let releases = store.pending_releases().expect("releases");
     assert_eq!(releases.len(), 2, "Print All queued both jobs");
 }
+
+#[test]
+fn email_and_pin_on_a_simulated_xerox_panel() {
+    let site = Site::new("");
+    site.user("erin", "0E0E0E0E");
+    let pin = site.data.with_extension("pin");
+    std::fs::write(&pin, "5829\n").expect("pin file");
+    site.cli(&["pin", "set", "erin", "--pin-file", pin.to_str().expect("utf8")]);
+    let xerox = site.printer("Xerox C8170", "xerox", "10.0.0.8");
+    let d = site.serve();
+    let pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 3/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+    assert_eq!(d.print_as("erin", "erin-Passw0rd-1", pdf).0, 200);
+    // The EIP browser loads the registered app URL (documented); Chromium stands in for it.
+    let b = Browser::start(800, 480, &site.data.join("tls/server.crt"));
+    b.goto(&format!("https://{}/panel/app/start?device={xerox}", d.panel));
+    b.click("#tab-pin");
+    b.fill("#email", "erin@example.test");
+    b.fill("#pin", "5820");
+    b.click("#sign-in-button");
+    assert!(b.text("#error").contains("Not recognised"), "{}", b.source());
+    b.fill("#email", "erin@example.test");
+    b.fill("#pin", "5829");
+    b.click("#sign-in-button");
+    assert!(b.text("header").contains("erin Example"), "{}", b.source());
+    b.click("#review");
+    assert!(b.text("#documents").contains("3 p."), "{}", b.source());
+    b.screenshot("xerox-panel-documents");
+    b.click(".job input");
+    b.click("#delete-selected");
+    assert!(b.text("#deleted").contains("1 document(s) deleted"), "{}", b.source());
+    assert!(b.text("#empty").contains("no documents"), "{}", b.source());
+    drop(b);
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    assert!(!log.contains("5829"), "a PIN reached the log");
+    assert!(open_store(&site.data).jobs_of("erin").expect("jobs").is_empty(), "deleted at the panel means shredded");
+}
+
+#[test]
+fn keypad_login_with_an_active_directory_password_on_a_simulated_hp_panel() {
+    use pullprint_tests::samba::{self, SambaDc};
+    let dc = SambaDc::start();
+    let t = world_traversable_tempdir();
+    let pw = t.path().join("svc.pw");
+    std::fs::write(&pw, format!("{}\n", samba::SERVICE_PASSWORD)).expect("service password");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let ad = format!(
+        "[ad]\nurls = [\"ldaps://localhost:636\"]\nca_file = \"{}\"\nbase_dn = \"{}\"\nrealm = \"{}\"\ndomain = \"{}\"\n\
+         bind_dn = \"{}\"\nbind_password_file = \"{}\"\n",
+        dc.ca.display(),
+        samba::BASE_DN,
+        samba::REALM,
+        samba::DOMAIN,
+        dc.service_dn(),
+        pw.display()
+    );
+    let site = Site::new(&ad);
+    let hp = site.printer("HP E78630", "hp", "10.0.0.9");
+    let d = site.serve();
+    assert_eq!(d.print_as("PULLPRINT\\alice", samba::ALICE_PASSWORD, b"%PDF-1.4\n%%EOF\n").0, 200);
+    // HP's sign-in prompt is a page in the device's browser (documented); Chromium stands in for it.
+    let b = Browser::start(800, 480, &site.data.join("tls/server.crt"));
+    b.goto(&format!("https://{}/panel/app/start?device={hp}", d.panel));
+    b.click("#tab-password");
+    b.fill("#login", "alice@pullprint.test");
+    b.fill("#password", "Wrong!Passw0rd");
+    b.click("#sign-in-button");
+    assert!(b.text("#error").contains("Not recognised"), "{}", b.source());
+    b.fill("#login", "alice@pullprint.test");
+    b.fill("#password", samba::ALICE_PASSWORD);
+    b.click("#sign-in-button");
+    assert!(b.text("header").contains("Alice"), "the AD display name: {}", b.source());
+    b.click("#more");
+    assert!(b.text("#rights").contains("allowed"), "{}", b.source());
+    b.screenshot("hp-panel-more-functions");
+    b.click("#back");
+    b.click("#print-all");
+    assert!(b.text("#released").contains("1 document(s) sent"), "{}", b.source());
+    drop(b);
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    assert!(!log.contains(samba::ALICE_PASSWORD), "a password reached the log");
+    assert_eq!(open_store(&site.data).pending_releases().expect("releases").len(), 1);
+}
+
+#[test]
+fn deploy_secures_a_ricoh_whose_logs_reach_the_store_and_unsecures_it_cleanly() {
+    let site = Site::new("");
+    let d = site.serve();
+    let out = site.cli(&["deploy", "10.0.0.11", "--secure", "--vendor", "ricoh", "--name", "Ricoh IM C3000"]);
+    let inbound = format!("printer   -> appliance TCP {}", d.panel.port());
+    for expected in [
+        inbound.as_str(),
+        "TCP 51443",
+        "[invented]",
+        "CA certificate",
+        "/panel/app/start?device=ppd-",
+        "Web Browser NX",
+    ] {
+        assert!(out.contains(expected), "{expected:?} missing from:\n{out}");
+    }
+    let cred = out.split(|c: char| c.is_whitespace() || c == '=').find(|w| w.starts_with("ppd-")).expect("credential");
+    assert_eq!(api(&d, "GET", "/panel/v1/accessories/reader", cred, None, None).0, 200);
+    assert_eq!(api(&d, "POST", "/panel/v1/accessories/heartbeat", cred, None, None).0, 204);
+    // The Ricoh pushes its job log after each job.
+    let log = json!({"transactions": [{"kind": "print", "pages": 12, "colour_pages": 12, "duplex": true}]});
+    assert_eq!(api(&d, "POST", "/panel/v1/statistics", cred, None, Some(log)).0, 200);
+    let listed = site.cli(&["device", "list"]);
+    assert!(listed.contains("Ricoh IM C3000") && listed.contains("secured") && !listed.contains("never"), "{listed}");
+    // Securing again issues a new credential; the old one stops working.
+    let again = site.cli(&["deploy", "Ricoh IM C3000", "--secure"]);
+    let cred2 =
+        again.split(|c: char| c.is_whitespace() || c == '=').find(|w| w.starts_with("ppd-")).expect("credential");
+    assert_eq!(api(&d, "GET", "/panel/v1/accessories/reader", cred, None, None).0, 401);
+    assert_eq!(api(&d, "GET", "/panel/v1/accessories/reader", cred2, None, None).0, 200);
+    let out = site.cli(&["deploy", "Ricoh IM C3000", "--unsecure"]);
+    assert!(out.contains("no longer secured") && out.contains("Remove the sign-in application"), "{out}");
+    assert_eq!(api(&d, "GET", "/panel/v1/accessories/reader", cred2, None, None).0, 401);
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    let txs = open_store(&site.data).transactions_since(0, 10).expect("transactions");
+    assert_eq!(txs.len(), 1);
+    assert_eq!((txs[0].kind.as_str(), txs[0].pages, txs[0].colour_pages, txs[0].duplex), ("print", 12, 12, true));
+}

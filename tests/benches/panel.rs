@@ -1,0 +1,210 @@
+//! Panel services under load, against the real daemon on loopback:
+//!
+//! ```text
+//! cargo build --release -p pullprint
+//! cargo bench -p pullprint-tests --bench panel [-- --quick]
+//! ```
+//!
+//! - **200 concurrent panels.** Each panel, in a loop: TLS connect to 4321,
+//!   badge login, list its user's 50 parked jobs, disconnect. Reported: the
+//!   latency of one whole round (p50, p99) against the 25 ms target, and
+//!   logins per second against the 2,000/s target. Measured twice: with TLS
+//!   session resumption (each panel keeps its own client session cache, as
+//!   a printer does) and with a full handshake every time. The server's CPU
+//!   time per round is measured too, which gives its capacity per core
+//!   without the load generator that shares the machine.
+//! - **Memory with 1,000 open sessions**: the daemon's resident set, against
+//!   the 100 MiB limit, and its growth from the idle daemon measured in the
+//!   same run.
+//!
+//! Client and server share this machine's cores, so the figures are a floor
+//! for the server alone.
+
+use pullprint_tests::client::{Conn, client_config};
+use pullprint_tests::ipp::{Request, basic, tag};
+use pullprint_tests::{Daemon, is_root, pullprint, text, world_traversable_tempdir, write_config};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const PANELS: usize = 200;
+const JOBS: usize = 50;
+
+fn rss_kib(pid: i32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// CPU time the process has used (user + system).
+fn cpu_of(pid: i32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, r)| r.split_whitespace().collect()).unwrap_or_default();
+    // After the command: state is field 0, utime 11, stime 12 (in clock ticks).
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let hz = 100; // USER_HZ on Linux
+    Duration::from_millis((ticks(11) + ticks(12)) * 1000 / hz)
+}
+
+fn percentile(v: &mut [Duration], per_mille: usize) -> Duration {
+    v.sort();
+    v[((v.len() - 1) * per_mille + 500) / 1000]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+struct Round {
+    latencies: Vec<Duration>,
+    logins: usize,
+    took: Duration,
+}
+
+/// `PANELS` threads doing connect, badge login, job list for `window`.
+fn run(addr: SocketAddr, ca: &std::path::Path, device: &str, window: Duration, resume: bool) -> Round {
+    let all = Arc::new(Mutex::new(Vec::new()));
+    let start = Instant::now();
+    let threads: Vec<_> = (0..PANELS)
+        .map(|_| {
+            let (all, device) = (all.clone(), device.to_owned());
+            // Each panel is its own printer, with its own TLS session cache.
+            let cfg = client_config(ca).expect("client config");
+            let ca = ca.to_owned();
+            std::thread::spawn(move || {
+                let mut mine = Vec::new();
+                let auth = format!("Bearer {device}");
+                let body = br#"{"method":"badge","card":"04A1B2C3"}"#;
+                while start.elapsed() < window {
+                    let t = Instant::now();
+                    // Without resumption every connection gets a fresh client configuration (no session cache).
+                    let cfg = if resume { cfg.clone() } else { client_config(&ca).expect("config") };
+                    let mut c = Conn::tls_with(addr, cfg).expect("connect");
+                    let r = c
+                        .post(
+                            "/panel/v1/sessions",
+                            &[("Authorization", &auth), ("Content-Type", "application/json")],
+                            body,
+                        )
+                        .expect("login");
+                    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+                    let v: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
+                    let session = v["session"].as_str().expect("session").to_owned();
+                    let r = c
+                        .get("/panel/v1/jobs", &[("Authorization", &auth), ("X-Pullprint-Session", &session)])
+                        .expect("jobs");
+                    assert_eq!(r.status, 200);
+                    let v: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
+                    assert_eq!(v["jobs"].as_array().map(Vec::len), Some(JOBS));
+                    mine.push(t.elapsed());
+                }
+                all.lock().expect("lock").extend(mine);
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("panel thread");
+    }
+    let took = start.elapsed();
+    let latencies = std::mem::take(&mut *all.lock().expect("lock"));
+    Round { logins: latencies.len(), latencies, took }
+}
+
+fn report(name: &str, mut r: Round, server_cpu: Duration) {
+    let rate = r.logins as f64 / r.took.as_secs_f64();
+    let (p50, p99) = (percentile(&mut r.latencies, 500), percentile(&mut r.latencies, 990));
+    let per_round = server_cpu.as_secs_f64() / r.logins as f64;
+    println!(
+        "  {name:<22} {rate:>6.0} logins/s ({:.2}x the 2,000/s target); round p50 {:.1} ms, p99 {:.1} ms ({:.2}x the 25 ms target)",
+        rate / 2000.0,
+        ms(p50),
+        ms(p99),
+        ms(p99) / 25.0
+    );
+    println!(
+        "  {:<22} server CPU {:.3} ms per round: {:.0} rounds/s per server core ({:.2}x the target on one core)",
+        "",
+        per_round * 1000.0,
+        1.0 / per_round,
+        1.0 / per_round / 2000.0
+    );
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let window = Duration::from_secs(if quick { 3 } else { 10 });
+    let t = world_traversable_tempdir();
+    let data = t.path().join("data");
+    let service = if is_root() { "[service]\nuser = \"nobody\"\n" } else { "" };
+    let cfg = write_config(t.path(), &data, service);
+    let cli = |args: &[&str]| {
+        let mut a = vec!["--config", cfg.to_str().expect("utf8")];
+        a.extend_from_slice(args);
+        let o = pullprint(&a);
+        assert!(o.status.success(), "{args:?}: {}", text(&o));
+        text(&o)
+    };
+    cli(&["init"]);
+    let pw = t.path().join("pw");
+    std::fs::write(&pw, "bench-password-1\n").expect("pw");
+    cli(&["user", "add", "alice", "--email", "alice@example.test", "--password-file", pw.to_str().expect("utf8")]);
+    cli(&["badge", "bind", "alice", "04:A1:B2:C3"]);
+    let out = cli(&["device", "add", "bench", "--vendor", "km", "--address", "10.9.9.9"]);
+    let device = out.split_whitespace().find(|w| w.starts_with("ppd-")).expect("credential").to_owned();
+    let d = Daemon::start(&["--config", cfg.to_str().expect("utf8"), "serve"], &data, &[]).expect("serve");
+    let ca = data.join("tls/ca.crt");
+
+    // 50 parked jobs for alice.
+    let mut c = Conn::tls(d.ipp, &ca).expect("ipp");
+    let auth = basic("alice", "bench-password-1");
+    for i in 0..JOBS {
+        let mut r = Request::new(0x0002, 1, &format!("ipps://{}/ipp/print", d.ipp));
+        r.attr(tag::NAME, "job-name", format!("Document {i}").as_bytes());
+        r.attr(tag::MIME, "document-format", b"application/pdf");
+        let resp = c
+            .post(
+                "/ipp/print",
+                &[("Content-Type", "application/ipp"), ("Authorization", &auth)],
+                &r.finish(b"%PDF-1.4\n%%EOF\n"),
+            )
+            .expect("print");
+        assert_eq!(resp.status, 200);
+    }
+    let idle_rss = rss_kib(d.pid());
+
+    println!("{PANELS} concurrent panels, {} s each way, {JOBS} jobs listed per round:", window.as_secs());
+    for (name, resume) in [("with TLS resumption", true), ("full handshake", false)] {
+        let cpu = cpu_of(d.pid());
+        let r = run(d.panel, &ca, &device, window, resume);
+        report(name, r, cpu_of(d.pid()) - cpu);
+    }
+
+    // Memory with 1,000 open sessions (on one keep-alive connection).
+    let before = rss_kib(d.pid());
+    let mut c = Conn::tls(d.panel, &ca).expect("panel");
+    let bearer = format!("Bearer {device}");
+    for _ in 0..1000 {
+        let r = c
+            .post(
+                "/panel/v1/sessions",
+                &[("Authorization", &bearer), ("Content-Type", "application/json")],
+                br#"{"method":"badge","card":"04A1B2C3"}"#,
+            )
+            .expect("login");
+        assert_eq!(r.status, 201);
+    }
+    let after = rss_kib(d.pid());
+    println!(
+        "Resident memory: idle {:.1} MiB; after the load {:.1} MiB; with 1,000 more open sessions {:.1} MiB ({:.2}x the 100 MiB limit, +{:.1} MiB for the sessions)",
+        idle_rss as f64 / 1024.0,
+        before as f64 / 1024.0,
+        after as f64 / 1024.0,
+        after as f64 / 1024.0 / 100.0,
+        after.saturating_sub(before) as f64 / 1024.0
+    );
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+}
