@@ -346,12 +346,26 @@ fn demo(cfg: &Config) -> Result<()> {
             }
         }
     }
-    // {web} and {ipp} are filled in by `serve` with the addresses actually bound.
+    // A demo printer, so the panel app can be tried in a browser. Its
+    // credential is reissued (and shown) at every demo start.
+    let devices = local_connector::panel::devices::Devices::open(&dd.devices(), dd.load_site_key()?.token_secret())?;
+    let (_, demo_printer) = match devices.find("Demo printer") {
+        Some(d) => devices.rotate(&d.id)?,
+        None => devices.add(
+            "Demo printer",
+            local_connector::panel::devices::Vendor::Km,
+            "demo-printer.invalid",
+            Default::default(),
+        )?,
+    };
+    // {web}, {ipp} and {panel} are filled in by `serve` with the addresses actually bound.
     let banner = format!(
         "Pullprint demo is running. Press Ctrl-C to stop.\n\n\
          \x20 Data folder     {data}\n\
          \x20 Print queue     ipps://{{ipp}}/ipp/print   (IPP Everywhere; sign in as a demo user)\n\
          \x20 Panel services  https://{{panel}}/panel/v1/   (register a printer: pullprint device add)\n\
+         \x20 Panel app       https://{{panel}}/panel/app/start?device={printer}\n\
+         \x20                 (a demo printer's panel in your browser: type badge 12345678)\n\
          \x20 Health          https://{{web}}/healthz\n\
          \x20 Your PIN        https://{{web}}/me   (set a PIN or get a passcode)\n\
          \x20 Internal CA     https://{{web}}/ca.crt   (also {data}/tls/ca.crt)\n\
@@ -359,6 +373,7 @@ fn demo(cfg: &Config) -> Result<()> {
          \x20 Demo users      alice, bob, admin — password {DEMO_PASSWORD}\n\
          \x20                 alice: badge 12345678, PIN 1234;  bob: badge 87654321, PIN 4321\n",
         data = cfg.data_dir.display(),
+        printer = demo_printer.reveal(),
         exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "pullprint".into()),
     );
     serve::serve(cfg, serve::Mode::Demo, Some(banner))
