@@ -29,7 +29,7 @@ pub type PanelState = Arc<Panel>;
 
 /// The panel routes: API and app.
 pub fn router(panel: PanelState) -> Router {
-    Router::new()
+    let api = Router::new()
         .route("/panel/v1/sessions", post(sign_in))
         .route("/panel/v1/sessions/current", delete(sign_out))
         .route("/panel/v1/authorization", get(authorization))
@@ -39,9 +39,48 @@ pub fn router(panel: PanelState) -> Router {
         .route("/panel/v1/accessories/reader", get(reader))
         .route("/panel/v1/accessories/heartbeat", post(heartbeat))
         .route("/panel/v1/statistics", post(statistics))
-        .merge(crate::panel_app::router())
-        .fallback(not_found)
-        .with_state(panel)
+        .layer(axum::middleware::from_fn_with_state(panel.clone(), cors));
+    api.merge(crate::panel_app::router()).fallback(not_found).with_state(panel)
+}
+
+/// The origin a registered printer's own web apps run at: HP's web apps
+/// call the panel API from pages the printer serves itself, so the browser
+/// asks (CORS) whether that origin may. Only registered, not revoked
+/// printers' origins may; any other origin gets no CORS headers, and the
+/// browser keeps the answer from the page.
+fn printer_origin(p: &Panel, origin: &str) -> bool {
+    let Some(host) = origin.strip_prefix("https://") else { return false };
+    let host =
+        host.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    p.devices().list().iter().any(|d| !d.credential.is_empty() && d.address.eq_ignore_ascii_case(host))
+}
+
+async fn cors(State(p): State<PanelState>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let allowed = origin.as_deref().filter(|o| printer_origin(&p, o)).and_then(|o| HeaderValue::from_str(o).ok());
+    if req.method() == axum::http::Method::OPTIONS {
+        let Some(o) = allowed else {
+            return error(StatusCode::FORBIDDEN, "not_allowed", "that origin is not a registered printer", None);
+        };
+        let mut r = StatusCode::NO_CONTENT.into_response();
+        let h = r.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, DELETE"));
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("authorization, content-type, x-pullprint-session"),
+        );
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        h.insert(header::VARY, HeaderValue::from_static("Origin"));
+        return r;
+    }
+    let mut r = next.run(req).await;
+    if let Some(o) = allowed {
+        r.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
+        r.headers_mut().insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    r
 }
 
 fn harden(mut r: Response) -> Response {

@@ -98,6 +98,26 @@ fn sessions_are_bound_to_their_printer_and_rights_come_from_the_policy() {
     assert_eq!(code, 200, "{v}");
     assert_eq!(v["reader"]["encoding"], "hex");
 
+    // CORS: pages a registered printer serves itself (HP's web apps) may call the API.
+    let ca = d.data.join("tls/ca.crt");
+    let preflight = |origin: &str| {
+        https_request(
+            d.panel,
+            &ca,
+            "OPTIONS",
+            "/panel/v1/sessions",
+            &[("Origin", origin), ("Access-Control-Request-Method", "POST")],
+            b"",
+        )
+        .expect("preflight")
+    };
+    let (code, head, _) = preflight("https://10.0.0.5");
+    assert_eq!(code, 204, "{head}");
+    assert!(head.to_ascii_lowercase().contains("access-control-allow-origin: https://10.0.0.5"), "{head}");
+    let (code, head, _) = preflight("https://evil.example");
+    assert_eq!(code, 403, "{head}");
+    assert!(!head.to_ascii_lowercase().contains("access-control-allow-origin"), "{head}");
+
     // A badge swipe at printer A opens a session there, and only there.
     let (code, v) = badge_login(&d, &a, "04A1B2C3");
     assert_eq!(code, 201, "{v}");
