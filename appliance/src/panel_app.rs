@@ -23,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use local_connector::auth::Refusal;
 use local_connector::panel::devices::Device;
+use local_connector::panel::prompts::PromptState;
 use local_connector::panel::sessions::Session;
 use local_connector::panel::{JobView, Login, Panel, PanelError};
 use std::net::SocketAddr;
@@ -55,6 +56,8 @@ pub fn router() -> Router<PanelState> {
         .route("/panel/app/delete", post(delete))
         .route("/panel/app/more", get(more))
         .route("/panel/app/logout", post(logout))
+        .route("/panel/app/hp/prompt", get(hp_prompt))
+        .route("/panel/app/hp/cancel", post(hp_cancel))
 }
 
 fn page(status: StatusCode, title: &str, user: Option<&str>, body: &str) -> Response {
@@ -187,15 +190,36 @@ async fn start(
 }
 
 fn sign_in_page(status: StatusCode, d: &Device, notice: &str, tab: &str) -> Response {
+    sign_in_form(status, d, notice, tab, None)
+}
+
+/// The sign-in screen; with `prompt`, it is a device-requested prompt (HP)
+/// whose result the device collects, so no cookie is involved.
+fn sign_in_form(status: StatusCode, d: &Device, notice: &str, tab: &str, prompt: Option<&str>) -> Response {
+    let base = match prompt {
+        Some(id) => format!("/panel/app/hp/prompt?id={}&amp;", esc(id)),
+        None => "/panel/app/?".to_owned(),
+    };
     let tabs = [("badge", "Badge"), ("password", "User name"), ("pin", "E-mail + PIN"), ("passcode", "Passcode")]
         .iter()
         .map(|(k, label)| {
             format!(
-                "<a href=\"/panel/app/?tab={k}\" id=\"tab-{k}\"{}>{label}</a>",
+                "<a href=\"{base}tab={k}\" id=\"tab-{k}\"{}>{label}</a>",
                 if *k == tab { " class=\"on\"" } else { "" }
             )
         })
         .collect::<String>();
+    let hidden =
+        prompt.map(|id| format!("<input type=\"hidden\" name=\"prompt\" value=\"{}\">", esc(id))).unwrap_or_default();
+    let cancel = prompt
+        .map(|id| {
+            format!(
+                "<form method=\"post\" action=\"/panel/app/hp/cancel\"><input type=\"hidden\" name=\"prompt\" value=\"{}\">\
+                 <button class=\"btn alt\" id=\"cancel\">Cancel</button></form>",
+                esc(id)
+            )
+        })
+        .unwrap_or_default();
     let form = match tab {
         "password" => {
             "<label for=\"login\">User name</label><input type=\"text\" id=\"login\" name=\"login\" autofocus autocomplete=\"off\">\
@@ -223,12 +247,14 @@ fn sign_in_page(status: StatusCode, d: &Device, notice: &str, tab: &str) -> Resp
         None,
         &format!(
             "{notice}<div class=\"tabs\">{tabs}</div><form method=\"post\" action=\"/panel/app/sign-in\" id=\"sign-in\">\
-             {form}<button class=\"btn\" id=\"sign-in-button\">Sign in</button></form>"
+             {form}{hidden}<button class=\"btn\" id=\"sign-in-button\">Sign in</button></form>{cancel}"
         ),
     )
 }
 
-fn enrol_page(d: &Device, ticket: &str, notice: &str) -> Response {
+fn enrol_page(d: &Device, ticket: &str, notice: &str, prompt: Option<&str>) -> Response {
+    let hidden =
+        prompt.map(|id| format!("<input type=\"hidden\" name=\"prompt\" value=\"{}\">", esc(id))).unwrap_or_default();
     page(
         StatusCode::OK,
         &format!("Pullprint · {}", d.name),
@@ -237,7 +263,7 @@ fn enrol_page(d: &Device, ticket: &str, notice: &str) -> Response {
             "{notice}<div class=\"msg\" id=\"enrol-notice\">This badge is not registered yet. Sign in once with your user name \
              and password, and it will be yours from now on.</div>\
              <form method=\"post\" action=\"/panel/app/sign-in\" id=\"enrol\"><input type=\"hidden\" name=\"method\" value=\"enrol\">\
-             <input type=\"hidden\" name=\"ticket\" value=\"{}\">\
+             <input type=\"hidden\" name=\"ticket\" value=\"{}\">{hidden}\
              <label for=\"login\">User name</label><input type=\"text\" id=\"login\" name=\"login\" autofocus autocomplete=\"off\">\
              <label for=\"password\">Password</label><input type=\"password\" id=\"password\" name=\"password\">\
              <button class=\"btn\" id=\"enrol-button\">Register badge and sign in</button></form>",
@@ -356,22 +382,44 @@ fn refusal_text(e: &PanelError) -> String {
     }
 }
 
+/// The device a prompt id belongs to, if the prompt is waiting and the
+/// device still secured.
+fn prompt_device(p: &Panel, id: &str) -> Option<Device> {
+    let dev = p.prompts().device_of(id)?;
+    p.devices().find(&dev).filter(|d| !d.credential.is_empty())
+}
+
+fn prompt_expired() -> Response {
+    page(
+        StatusCode::GONE,
+        "Pullprint",
+        None,
+        "<div class=\"msg err\" id=\"error\">This sign-in has expired. Start again from the printer's sign-in button.</div>",
+    )
+}
+
 async fn sign_in(
     State(p): State<PanelState>,
     axum::Extension(peer): axum::Extension<SocketAddr>,
     h: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let Some(d) = device(&p, &h) else { return not_secured() };
-    if !web_admin::same_origin(&h) {
-        return sign_in_page(
-            StatusCode::FORBIDDEN,
-            &d,
-            &err("This form must be sent from the printer's panel."),
-            "badge",
-        );
-    }
     let f = form(&body);
+    let prompt = Some(field(&f, "prompt")).filter(|x| !x.is_empty());
+    let d = match &prompt {
+        Some(id) => match prompt_device(&p, id) {
+            Some(d) => d,
+            None => return prompt_expired(),
+        },
+        None => match device(&p, &h) {
+            Some(d) => d,
+            None => return not_secured(),
+        },
+    };
+    let retry = |status: StatusCode, notice: &str, tab: &str| sign_in_form(status, &d, notice, tab, prompt.as_deref());
+    if !web_admin::same_origin(&h) {
+        return retry(StatusCode::FORBIDDEN, &err("This form must be sent from the printer's panel."), "badge");
+    }
     let method = field(&f, "method");
     let login = match method.as_str() {
         "badge" => Login::Badge { card: field(&f, "card"), pin: None },
@@ -381,24 +429,70 @@ async fn sign_in(
         "enrol" => {
             Login::Enrol { ticket: field(&f, "ticket"), login: field(&f, "login"), password: field(&f, "password") }
         }
-        _ => return sign_in_page(StatusCode::BAD_REQUEST, &d, &err("Choose how to sign in."), "badge"),
+        _ => return retry(StatusCode::BAD_REQUEST, &err("Choose how to sign in."), "badge"),
     };
     let tab = if method == "enrol" { "badge".to_owned() } else { method.clone() };
     match p.sign_in(&d, login, peer.ip()).await {
-        Ok(s) => {
-            let mut r = redirect("/panel/app/");
-            set_cookie(&mut r, SESSION_COOKIE, &s.session);
-            r
-        }
-        Err(PanelError::Refused(Refusal::Enrol(ticket))) => enrol_page(&d, &ticket, ""),
-        Err(PanelError::Refused(Refusal::PinRequired)) => sign_in_page(
+        Ok(s) => match &prompt {
+            // The device collects the result (postPromptResult); nothing is kept in the browser.
+            Some(id) => {
+                let who = s.user.display_name.clone();
+                if !p.prompts().complete(id, PromptState::SignedIn(Box::new(s))) {
+                    return prompt_expired();
+                }
+                page(
+                    StatusCode::OK,
+                    "Pullprint",
+                    None,
+                    &format!(
+                        "<div class=\"msg ok\" id=\"signed-in\" role=\"status\">Signed in as {}. The printer continues.</div>",
+                        esc(&who)
+                    ),
+                )
+            }
+            None => {
+                let mut r = redirect("/panel/app/");
+                set_cookie(&mut r, SESSION_COOKIE, &s.session);
+                r
+            }
+        },
+        Err(PanelError::Refused(Refusal::Enrol(ticket))) => enrol_page(&d, &ticket, "", prompt.as_deref()),
+        Err(PanelError::Refused(Refusal::PinRequired)) => retry(
             StatusCode::UNAUTHORIZED,
-            &d,
             &err("This site asks for your PIN with your badge: use E-mail + PIN, or ask IT."),
             "pin",
         ),
-        Err(e) => sign_in_page(StatusCode::UNAUTHORIZED, &d, &err(&refusal_text(&e)), &tab),
+        Err(e) => retry(StatusCode::UNAUTHORIZED, &err(&refusal_text(&e)), &tab),
     }
+}
+
+#[derive(serde::Deserialize)]
+struct PromptQuery {
+    id: String,
+    tab: Option<String>,
+}
+
+/// `GET /panel/app/hp/prompt?id=...`: the sign-in prompt an HP device shows
+/// after `prePromptResult` [documented]. Its first load carries the
+/// `x-oxpd2-uiContext` header [documented]; its value is not needed here.
+async fn hp_prompt(
+    State(p): State<PanelState>,
+    h: HeaderMap,
+    q: Result<Query<PromptQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = q else { return prompt_expired() };
+    let Some(d) = prompt_device(&p, &q.id) else { return prompt_expired() };
+    if h.contains_key("x-oxpd2-uicontext") {
+        log::debug!("panel: {} ({}) opened its sign-in prompt with a UI context", d.name, d.id);
+    }
+    sign_in_form(StatusCode::OK, &d, "", q.tab.as_deref().unwrap_or("badge"), Some(&q.id))
+}
+
+/// `POST /panel/app/hp/cancel`: the person cancelled the prompt.
+async fn hp_cancel(State(p): State<PanelState>, body: axum::body::Bytes) -> Response {
+    let id = field(&form(&body), "prompt");
+    p.prompts().complete(&id, PromptState::Cancelled);
+    page(StatusCode::OK, "Pullprint", None, "<div class=\"msg\" id=\"cancelled\">Cancelled.</div>")
 }
 
 async fn release(State(p): State<PanelState>, h: HeaderMap, body: axum::body::Bytes) -> Response {

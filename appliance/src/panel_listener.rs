@@ -39,6 +39,9 @@ pub fn router(panel: PanelState) -> Router {
         .route("/panel/v1/accessories/reader", get(reader))
         .route("/panel/v1/accessories/heartbeat", post(heartbeat))
         .route("/panel/v1/statistics", post(statistics))
+        .route("/panel/v1/vendors/hp/prePromptResult", post(hp_pre_prompt))
+        .route("/panel/v1/vendors/hp/postPromptResult", post(hp_post_prompt))
+        .route("/panel/v1/vendors/hp/signoutNotification", post(hp_signout))
         .layer(axum::middleware::from_fn_with_state(panel.clone(), cors));
     api.merge(crate::panel_app::router()).fallback(not_found).with_state(panel)
 }
@@ -301,6 +304,72 @@ async fn statistics(State(p): State<PanelState>, h: HeaderMap, body: axum::body:
         Ok(Err(e)) => panel_error(&e),
         Err(_) => panel_error(&PanelError::Internal),
     }
+}
+
+/// HP's authentication context, as its agent calls carry it.
+#[derive(Debug, Deserialize)]
+struct HpContext {
+    #[serde(rename = "authenticationContext")]
+    context: String,
+}
+
+/// HP OXPd authentication agent, step 1 [documented flow; the JSON field
+/// names are Pullprint's own]: the device announces a sign-in; Pullprint
+/// answers "continue" with the prompt page for the device's browser.
+async fn hp_pre_prompt(State(p): State<PanelState>, h: HeaderMap, body: axum::body::Bytes) -> Response {
+    let d = match caller(&p, &h) {
+        Ok(d) => d,
+        Err(e) => return panel_error(&e),
+    };
+    let c: HpContext = match json_body(&body) {
+        Ok(c) => c,
+        Err(e) => return panel_error(&e),
+    };
+    if c.context.is_empty() || c.context.len() > 256 {
+        return panel_error(&PanelError::BadRequest("authenticationContext must be 1 to 256 characters".into()));
+    }
+    let id = p.prompts().open(&d.id, &c.context);
+    let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
+    harden(
+        Json(serde_json::json!({
+            "result": "continue",
+            "promptUrl": format!("https://{host}/panel/app/hp/prompt?id={id}"),
+        }))
+        .into_response(),
+    )
+}
+
+/// HP OXPd authentication agent, step 3: the device asks how the prompt
+/// ended: `succeeded` (with the user and a session for this device),
+/// `canceled`, `pending`, or `failed` (no such prompt, or it expired).
+async fn hp_post_prompt(State(p): State<PanelState>, h: HeaderMap, body: axum::body::Bytes) -> Response {
+    use local_connector::panel::prompts::PromptState;
+    let d = match caller(&p, &h) {
+        Ok(d) => d,
+        Err(e) => return panel_error(&e),
+    };
+    let c: HpContext = match json_body(&body) {
+        Ok(c) => c,
+        Err(e) => return panel_error(&e),
+    };
+    let v = match p.prompts().take(&d.id, &c.context) {
+        Some(PromptState::SignedIn(s)) => serde_json::json!({
+            "result": "succeeded",
+            "session": s.session,
+            "user": s.user,
+            "rights": s.rights,
+            "idle_timeout_s": s.idle_timeout_s,
+        }),
+        Some(PromptState::Cancelled) => serde_json::json!({ "result": "canceled" }),
+        Some(PromptState::Waiting) => serde_json::json!({ "result": "pending" }),
+        None => serde_json::json!({ "result": "failed" }),
+    };
+    harden(Json(v).into_response())
+}
+
+/// HP OXPd authentication agent: the person signed out at the device.
+async fn hp_signout(State(p): State<PanelState>, h: HeaderMap) -> Response {
+    sign_out(State(p), h).await
 }
 
 async fn not_found() -> Response {

@@ -164,6 +164,17 @@ impl Browser {
         call(self.driver, method, &format!("/session/{}{path}", self.session), body)
     }
 
+    /// Send these extra headers with every request from now on (through the
+    /// DevTools protocol); an empty map stops them.
+    pub fn set_extra_headers(&self, headers: &serde_json::Value) {
+        let cdp = |cmd: &str, params: serde_json::Value| {
+            self.call("POST", "/goog/cdp/execute", Some(&serde_json::json!({ "cmd": cmd, "params": params })))
+                .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+        };
+        cdp("Network.enable", serde_json::json!({}));
+        cdp("Network.setExtraHTTPHeaders", serde_json::json!({ "headers": headers }));
+    }
+
     /// Open `url` and wait for it to load.
     pub fn goto(&self, url: &str) {
         self.call("POST", "/url", Some(&serde_json::json!({ "url": url })))

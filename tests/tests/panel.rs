@@ -318,9 +318,20 @@ fn keypad_login_with_an_active_directory_password_on_a_simulated_hp_panel() {
     let hp = site.printer("HP E78630", "hp", "10.0.0.9");
     let d = site.serve();
     assert_eq!(d.print_as("PULLPRINT\\alice", samba::ALICE_PASSWORD, b"%PDF-1.4\n%%EOF\n").0, 200);
-    // HP's sign-in prompt is a page in the device's browser (documented); Chromium stands in for it.
+    // The OXPd authentication agent flow [documented]: the device announces a
+    // sign-in, shows the appliance's prompt page in its browser, then asks how
+    // it ended. (The JSON field names are Pullprint's own.)
+    let ctx = json!({"authenticationContext": "hp-auth-context-1"});
+    let (code, v) = api(&d, "POST", "/panel/v1/vendors/hp/prePromptResult", &hp, None, Some(ctx.clone()));
+    assert_eq!((code, v["result"].as_str()), (200, Some("continue")), "{v}");
+    let prompt_url = v["promptUrl"].as_str().expect("prompt URL").to_owned();
+    let (_, v) = api(&d, "POST", "/panel/v1/vendors/hp/postPromptResult", &hp, None, Some(ctx.clone()));
+    assert_eq!(v["result"], "pending", "{v}");
     let b = Browser::start(800, 480, &site.data.join("tls/server.crt"));
-    b.goto(&format!("https://{}/panel/app/start?device={hp}", d.panel));
+    // The first load carries the device's UI context header, and only the first.
+    b.set_extra_headers(&json!({"x-oxpd2-uiContext": "ui-context-token"}));
+    b.goto(&prompt_url);
+    b.set_extra_headers(&json!({}));
     b.click("#tab-password");
     b.fill("#login", "alice@pullprint.test");
     b.fill("#password", "Wrong!Passw0rd");
@@ -329,13 +340,19 @@ fn keypad_login_with_an_active_directory_password_on_a_simulated_hp_panel() {
     b.fill("#login", "alice@pullprint.test");
     b.fill("#password", samba::ALICE_PASSWORD);
     b.click("#sign-in-button");
-    assert!(b.text("header").contains("Alice"), "the AD display name: {}", b.source());
-    b.click("#more");
-    assert!(b.text("#rights").contains("allowed"), "{}", b.source());
-    b.screenshot("hp-panel-more-functions");
-    b.click("#back");
-    b.click("#print-all");
-    assert!(b.text("#released").contains("1 document(s) sent"), "{}", b.source());
+    assert!(b.text("#signed-in").contains("Alice"), "the AD display name: {}", b.source());
+    b.screenshot("hp-panel-signed-in");
+    let (_, v) = api(&d, "POST", "/panel/v1/vendors/hp/postPromptResult", &hp, None, Some(ctx.clone()));
+    assert_eq!((v["result"].as_str(), v["user"]["login"].as_str()), (Some("succeeded"), Some("alice")), "{v}");
+    let session = v["session"].as_str().expect("session").to_owned();
+    let (_, again) = api(&d, "POST", "/panel/v1/vendors/hp/postPromptResult", &hp, None, Some(ctx));
+    assert_eq!(again["result"], "failed", "a prompt's result is collected once: {again}");
+    // The job list and release pages use the session; then the device signs out.
+    let (code, v) = api(&d, "GET", "/panel/v1/jobs", &hp, Some(&session), None);
+    assert_eq!((code, v["jobs"].as_array().map(Vec::len)), (200, Some(1)), "{v}");
+    assert_eq!(api(&d, "POST", "/panel/v1/jobs/release", &hp, Some(&session), Some(json!({}))).0, 202);
+    assert_eq!(api(&d, "POST", "/panel/v1/vendors/hp/signoutNotification", &hp, Some(&session), None).0, 204);
+    assert_eq!(api(&d, "GET", "/panel/v1/jobs", &hp, Some(&session), None).0, 401);
     drop(b);
     let (st, log) = d.terminate();
     assert!(st.success(), "{log}");

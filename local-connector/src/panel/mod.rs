@@ -23,6 +23,7 @@
 //! for the release engine), and deletion (shredding).
 
 pub mod devices;
+pub mod prompts;
 pub mod sessions;
 
 use crate::auth::policy::Rights;
@@ -186,6 +187,7 @@ pub struct Panel {
     devices: Arc<Devices>,
     sessions: Sessions,
     store: JobStore,
+    prompts: prompts::Prompts,
 }
 
 /// A device's card reader and sign-in settings, as the accessories service gives them.
@@ -202,12 +204,17 @@ pub struct ReaderConfig {
 impl Panel {
     /// The services over these parts; sessions end after `idle` without use.
     pub fn new(auth: Arc<Auth>, devices: Arc<Devices>, store: JobStore, idle: std::time::Duration) -> Panel {
-        Panel { auth, devices, sessions: Sessions::new(idle), store }
+        Panel { auth, devices, sessions: Sessions::new(idle), store, prompts: prompts::Prompts::default() }
     }
 
     /// The device registry.
     pub fn devices(&self) -> &Devices {
         &self.devices
+    }
+
+    /// Sign-in prompts shown by a device's browser on the device's behalf.
+    pub fn prompts(&self) -> &prompts::Prompts {
+        &self.prompts
     }
 
     /// The device holding `credential`.
