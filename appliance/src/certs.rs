@@ -115,6 +115,49 @@ pub fn issue_server(tls_dir: &Path, hostnames: &[String], addresses: &[IpAddr], 
     Ok(())
 }
 
+/// A client certificate issued to a printer for mutual TLS on the panel
+/// listener. The key is handed to the admin and never kept here.
+#[derive(Debug)]
+pub struct ClientIdentity {
+    /// The certificate, PEM.
+    pub cert_pem: String,
+    /// Its private key, PEM (PKCS#8).
+    pub key_pem: zeroize::Zeroizing<String>,
+    /// SHA-256 (hex) of the certificate's DER, which the device record pins.
+    pub sha256: String,
+}
+
+/// How long a printer's client certificate is valid.
+const CLIENT_VALIDITY: Duration = Duration::from_secs(2 * 365 * 86400);
+
+/// Issue a client certificate for the printer named `name` from the CA in
+/// `tls_dir`: RSA-2048, which every vendor's certificate store accepts,
+/// with the clientAuth purpose only. The device record pins its hash, so
+/// the name in it is for people.
+pub fn issue_client(tls_dir: &Path, name: &str) -> Result<ClientIdentity> {
+    use sha2::Digest;
+    let ca_key_pem = std::fs::read_to_string(tls_dir.join("ca.key")).context("reading tls/ca.key")?;
+    let ca_cert_pem = std::fs::read_to_string(tls_dir.join("ca.crt")).context("reading tls/ca.crt")?;
+    let ca_key = KeyPair::from_pem(&ca_key_pem).map_err(|e| anyhow!("tls/ca.key: {e}"))?;
+    let issuer = Issuer::from_ca_cert_pem(&ca_cert_pem, ca_key).map_err(|e| anyhow!("tls/ca.crt: {e}"))?;
+    let key = generate_key(KeyType::Rsa2048)?;
+    let mut p = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, name);
+    dn.push(DnType::OrganizationName, "Pullprint printer");
+    p.distinguished_name = dn;
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    p.use_authority_key_identifier_extension = true;
+    validity(&mut p, CLIENT_VALIDITY);
+    let cert = p.signed_by(&key, &issuer).map_err(|e| anyhow!("signing the printer's client certificate: {e}"))?;
+    Ok(ClientIdentity {
+        cert_pem: cert.pem(),
+        key_pem: zeroize::Zeroizing::new(key.serialize_pem()),
+        sha256: hex::encode(sha2::Sha256::digest(cert.der())),
+    })
+}
+
 /// Server certificate chain and key, loaded before privileges are dropped.
 #[derive(Debug)]
 pub struct ServerIdentity {
@@ -143,11 +186,41 @@ impl ServerIdentity {
 
     /// A rustls server configuration that speaks TLS 1.3 and 1.2 only.
     pub fn server_config(&self, alpn: &[&[u8]]) -> Result<Arc<rustls::ServerConfig>> {
+        self.build(alpn, None)
+    }
+
+    /// The same for the panel listener, which also asks for a client
+    /// certificate. One is optional: a connection that presents one must
+    /// present one the internal CA issued for client authentication (the
+    /// handshake fails otherwise), and which printer it belongs to is
+    /// checked per request against the device record.
+    pub fn panel_server_config(&self, alpn: &[&[u8]]) -> Result<Arc<rustls::ServerConfig>> {
+        let mut roots = rustls::RootCertStore::empty();
+        for c in &self.chain[1..] {
+            roots.add(c.clone()).map_err(|e| anyhow!("tls/ca.crt: {e}"))?;
+        }
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+            .allow_unauthenticated()
+            .build()
+            .map_err(|e| anyhow!("client certificate verifier: {e}"))?;
+        self.build(alpn, Some(verifier))
+    }
+
+    fn build(
+        &self,
+        alpn: &[&[u8]],
+        clients: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
+    ) -> Result<Arc<rustls::ServerConfig>> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let builder = rustls::ServerConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .map_err(|e| anyhow!("TLS versions: {e}"))?
-            .with_no_client_auth()
+            .map_err(|e| anyhow!("TLS versions: {e}"))?;
+        let builder = match clients {
+            Some(v) => builder.with_client_cert_verifier(v),
+            None => builder.with_no_client_auth(),
+        };
+        let mut cfg = builder
             .with_single_cert(self.chain.clone(), self.key.clone_key())
             .map_err(|e| anyhow!("TLS server certificate: {e}"))?;
         cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();

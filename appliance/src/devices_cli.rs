@@ -7,10 +7,11 @@
 use crate::config::Config;
 use crate::credentials_cli::CardEncoding;
 use crate::datadir::DataDir;
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use local_connector::badge::{Encoding, ReaderProfile};
 use local_connector::panel::devices::{Device, Devices, NewCredential, Vendor};
+use std::path::PathBuf;
 
 #[derive(Subcommand, Debug)]
 pub enum DeviceCommand {
@@ -68,11 +69,28 @@ pub struct DeployArgs {
     /// Name for a printer not yet registered (default: its address).
     #[arg(long)]
     name: Option<String>,
+    /// Also require mutual TLS: issue the printer a client certificate from
+    /// the internal CA, which it must present on every panel connection.
+    #[arg(long, requires = "secure", conflicts_with = "credential_only")]
+    mutual_tls: bool,
+    /// Stop requiring the printer's client certificate (the credential alone).
+    #[arg(long, requires = "secure")]
+    credential_only: bool,
+    /// Where `--mutual-tls` writes the certificate and its key (default: the current folder).
+    #[arg(long, value_name = "DIR", requires = "mutual_tls")]
+    cert_out: Option<PathBuf>,
 }
 
 /// Run `pullprint deploy`.
 pub fn deploy(cfg: &Config, a: DeployArgs) -> Result<()> {
     let dd = DataDir::new(&cfg.data_dir);
+    // The client certificate is issued and written as the admin who runs
+    // this, into their folder, before this process becomes the service user:
+    // the key is theirs to install on the printer, never the appliance's.
+    let client = match a.mutual_tls {
+        true => Some(write_client_identity(&dd, &a)?),
+        false => None,
+    };
     crate::privdrop::become_owner_of(&dd.root)?;
     let reg = open(&dd)?;
     let existing = reg.find(&a.printer);
@@ -112,6 +130,12 @@ pub fn deploy(cfg: &Config, a: DeployArgs) -> Result<()> {
             reg.add(&name, vendor, &a.printer, ReaderProfile::default())?
         }
     };
+    if let Some((_, _, sha)) = &client {
+        reg.pin_client_cert(&d.id, Some(sha.clone()))?;
+    } else if a.credential_only {
+        reg.pin_client_cert(&d.id, None)?;
+    }
+    let d = reg.find(&d.id).unwrap_or(d);
     let p = local_connector::vendors::profile(d.vendor);
     let base = panel_base(cfg);
     println!(
@@ -138,8 +162,51 @@ pub fn deploy(cfg: &Config, a: DeployArgs) -> Result<()> {
     println!("     Panel app URL      {base}/panel/app/start?device={}", cred.reveal());
     println!("     Panel API          {base}/panel/v1/");
     println!("     Credential         {}", cred.reveal());
+    if let Some((crt, key, sha)) = &client {
+        println!("\n4. Mutual TLS: install this client certificate on the printer, for its outgoing TLS connections.");
+        println!("     Certificate        {}", crt.display());
+        println!("     Private key        {}  (the only copy: delete it once installed)", key.display());
+        println!("     SHA-256            {sha}");
+        println!(
+            "   Printers that import PKCS#12: openssl pkcs12 -export -in {} -inkey {} -out {}.p12",
+            crt.display(),
+            key.display(),
+            d.id
+        );
+        println!("   Panel requests without this certificate are refused, even with the credential.");
+    } else if d.client_cert.is_some() {
+        println!(
+            "\nMutual TLS stays required: the printer keeps presenting its client certificate \
+             (`--credential-only` stops requiring it, `--mutual-tls` issues a new one)."
+        );
+    }
     println!("\nThe credential is shown only now; `pullprint deploy {shell_name} --secure` issues a new one.");
     Ok(())
+}
+
+/// Issue the printer's client certificate and write it and its key (0600)
+/// to `--cert-out`; their paths and the certificate's SHA-256.
+fn write_client_identity(dd: &DataDir, a: &DeployArgs) -> Result<(PathBuf, PathBuf, String)> {
+    let name = a.name.as_deref().unwrap_or(&a.printer);
+    let slug: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let c = crate::certs::issue_client(&dd.tls(), name)?;
+    let dir = a.cert_out.clone().unwrap_or_else(|| PathBuf::from("."));
+    let crt = dir.join(format!("{slug}-client.crt"));
+    let key = dir.join(format!("{slug}-client.key"));
+    let write = |p: &PathBuf, bytes: &[u8], mode| {
+        local_connector::durable::write_atomic(p, bytes, mode)
+            .with_context(|| format!("writing the printer's client certificate to {}", p.display()))
+    };
+    write(&key, c.key_pem.as_bytes(), 0o600)?;
+    write(&crt, c.cert_pem.as_bytes(), 0o644)?;
+    Ok((crt, key, c.sha256))
 }
 
 /// The panel port: as configured, or as bound by the running daemon when
@@ -225,9 +292,13 @@ pub fn device(cfg: &Config, cmd: DeviceCommand) -> Result<()> {
             show_credential(cfg, &d, &c);
         }
         DeviceCommand::List => {
-            println!("{:<12} {:<24} {:<16} {:<22} {:<10} LAST SEEN", "ID", "NAME", "VENDOR", "ADDRESS", "STATE");
+            println!("{:<12} {:<24} {:<16} {:<22} {:<14} LAST SEEN", "ID", "NAME", "VENDOR", "ADDRESS", "STATE");
             for d in reg.list() {
-                let state = if d.credential.is_empty() { "revoked" } else { "secured" };
+                let state = match (d.credential.is_empty(), d.client_cert.is_some()) {
+                    (true, _) => "revoked",
+                    (false, true) => "secured+mTLS",
+                    (false, false) => "secured",
+                };
                 let seen = if d.last_seen == 0 {
                     "never".to_owned()
                 } else {
@@ -236,7 +307,7 @@ pub fn device(cfg: &Config, cmd: DeviceCommand) -> Result<()> {
                     )
                     .to_string()
                 };
-                println!("{:<12} {:<24} {:<16} {:<22} {:<10} {seen}", d.id, d.name, d.vendor.name(), d.address, state);
+                println!("{:<12} {:<24} {:<16} {:<22} {:<14} {seen}", d.id, d.name, d.vendor.name(), d.address, state);
             }
         }
         DeviceCommand::Rotate { device } => {

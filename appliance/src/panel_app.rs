@@ -121,7 +121,7 @@ fn not_secured() -> Response {
 }
 
 fn device(p: &Panel, h: &HeaderMap) -> Option<Device> {
-    p.device(cookie(h, DEVICE_COOKIE).as_deref()).ok()
+    p.device(cookie(h, DEVICE_COOKIE).as_deref(), crate::panel_listener::client_cert(h)).ok()
 }
 
 fn session(p: &Panel, d: &Device, h: &HeaderMap) -> Option<Session> {
@@ -174,10 +174,11 @@ struct StartQuery {
 
 async fn start(
     State(p): State<PanelState>,
+    h: HeaderMap,
     q: Result<Query<StartQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(q)) = q else { return not_secured() };
-    match p.device(Some(&q.device)) {
+    match p.device(Some(&q.device), crate::panel_listener::client_cert(&h)) {
         Ok(d) => {
             log::info!("panel app: {} ({}) started", d.name, d.id);
             let mut r = redirect("/panel/app/");
@@ -384,9 +385,11 @@ fn refusal_text(e: &PanelError) -> String {
 
 /// The device a prompt id belongs to, if the prompt is waiting and the
 /// device still secured.
-fn prompt_device(p: &Panel, id: &str) -> Option<Device> {
+fn prompt_device(p: &Panel, id: &str, h: &HeaderMap) -> Option<Device> {
     let dev = p.prompts().device_of(id)?;
-    p.devices().find(&dev).filter(|d| !d.credential.is_empty())
+    p.devices()
+        .find(&dev)
+        .filter(|d| !d.credential.is_empty() && d.accepts_connection(crate::panel_listener::client_cert(h)))
 }
 
 fn prompt_expired() -> Response {
@@ -407,7 +410,7 @@ async fn sign_in(
     let f = form(&body);
     let prompt = Some(field(&f, "prompt")).filter(|x| !x.is_empty());
     let d = match &prompt {
-        Some(id) => match prompt_device(&p, id) {
+        Some(id) => match prompt_device(&p, id, &h) {
             Some(d) => d,
             None => return prompt_expired(),
         },
@@ -473,15 +476,15 @@ struct PromptQuery {
 }
 
 /// `GET /panel/app/hp/prompt?id=...`: the sign-in prompt an HP device shows
-/// after `prePromptResult` [documented]. Its first load carries the
-/// `x-oxpd2-uiContext` header [documented]; its value is not needed here.
+/// after `prePromptResult` (documented). Its first load carries the
+/// `x-oxpd2-uiContext` header (documented); its value is not needed here.
 async fn hp_prompt(
     State(p): State<PanelState>,
     h: HeaderMap,
     q: Result<Query<PromptQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(q)) = q else { return prompt_expired() };
-    let Some(d) = prompt_device(&p, &q.id) else { return prompt_expired() };
+    let Some(d) = prompt_device(&p, &q.id, &h) else { return prompt_expired() };
     if h.contains_key("x-oxpd2-uicontext") {
         log::debug!("panel: {} ({}) opened its sign-in prompt with a UI context", d.name, d.id);
     }

@@ -24,6 +24,40 @@ use std::sync::Arc;
 /// The session header.
 pub const SESSION_HEADER: &str = "x-pullprint-session";
 
+/// The SHA-256 (hex) of the client certificate the TLS connection
+/// presented. Set by [`client_cert_layer`] from the connection itself; any
+/// value a client sends under this name is removed first.
+const CLIENT_CERT_HEADER: &str = "x-pullprint-tls-client-cert";
+
+/// What the TLS handshake of a connection established about its client.
+#[derive(Debug, Clone, Default)]
+pub struct ClientCert(pub Option<String>);
+
+impl ClientCert {
+    /// The SHA-256 (hex) of the end-entity certificate a connection presented.
+    pub fn of(certs: Option<&[rustls::pki_types::CertificateDer<'_>]>) -> ClientCert {
+        use sha2::Digest;
+        ClientCert(certs.and_then(|c| c.first()).map(|c| hex::encode(sha2::Sha256::digest(c.as_ref()))))
+    }
+}
+
+/// Replace any client-sent [`CLIENT_CERT_HEADER`] by what the connection's
+/// handshake established, so that handlers read one trustworthy header.
+async fn client_cert_layer(mut req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let presented = req.extensions().get::<ClientCert>().and_then(|c| c.0.clone());
+    let h = req.headers_mut();
+    h.remove(CLIENT_CERT_HEADER);
+    if let Some(v) = presented.and_then(|p| HeaderValue::from_str(&p).ok()) {
+        h.insert(CLIENT_CERT_HEADER, v);
+    }
+    next.run(req).await
+}
+
+/// The SHA-256 (hex) of the client certificate of the request's connection.
+pub fn client_cert(h: &HeaderMap) -> Option<&str> {
+    h.get(CLIENT_CERT_HEADER).and_then(|v| v.to_str().ok())
+}
+
 /// Shared state of the panel routes.
 pub type PanelState = Arc<Panel>;
 
@@ -43,7 +77,10 @@ pub fn router(panel: PanelState) -> Router {
         .route("/panel/v1/vendors/hp/postPromptResult", post(hp_post_prompt))
         .route("/panel/v1/vendors/hp/signoutNotification", post(hp_signout))
         .layer(axum::middleware::from_fn_with_state(panel.clone(), cors));
-    api.merge(crate::panel_app::router()).fallback(not_found).with_state(panel)
+    api.merge(crate::panel_app::router())
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(client_cert_layer))
+        .with_state(panel)
 }
 
 /// The origin a registered printer's own web apps run at: HP's web apps
@@ -108,6 +145,7 @@ pub fn panel_error(e: &PanelError) -> Response {
     let msg = e.to_string();
     match e {
         PanelError::Device => error(StatusCode::UNAUTHORIZED, "device", &msg, None),
+        PanelError::ClientCertificate => error(StatusCode::UNAUTHORIZED, "device_certificate", &msg, None),
         PanelError::Session(_) => error(StatusCode::UNAUTHORIZED, "session", &msg, None),
         PanelError::NotAllowed(_) => error(StatusCode::FORBIDDEN, "not_allowed", &msg, None),
         PanelError::NoSuchJob => error(StatusCode::NOT_FOUND, "no_such_job", &msg, None),
@@ -150,7 +188,7 @@ fn session_token(h: &HeaderMap) -> Option<&str> {
 
 /// The device of a request.
 fn caller(p: &Panel, h: &HeaderMap) -> Result<Device, PanelError> {
-    p.device(bearer(h))
+    p.device(bearer(h), client_cert(h))
 }
 
 /// The device and session of a request.
@@ -162,6 +200,15 @@ fn caller_session(p: &Panel, h: &HeaderMap) -> Result<(Device, Session), PanelEr
 
 fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, PanelError> {
     serde_json::from_slice(body).map_err(|e| PanelError::BadRequest(format!("malformed JSON: {e}")))
+}
+
+/// The device of a request and its JSON body.
+fn caller_with<T: serde::de::DeserializeOwned>(
+    p: &Panel,
+    h: &HeaderMap,
+    body: &[u8],
+) -> Result<(Device, T), PanelError> {
+    Ok((caller(p, h)?, json_body(body)?))
 }
 
 async fn sign_in(
@@ -287,12 +334,8 @@ struct StatisticsBody {
 }
 
 async fn statistics(State(p): State<PanelState>, h: HeaderMap, body: axum::body::Bytes) -> Response {
-    let d = match caller(&p, &h) {
-        Ok(d) => d,
-        Err(e) => return panel_error(&e),
-    };
-    let b: StatisticsBody = match json_body(&body) {
-        Ok(b) => b,
+    let (d, b): (_, StatisticsBody) = match caller_with(&p, &h, &body) {
+        Ok(x) => x,
         Err(e) => return panel_error(&e),
     };
     if b.transactions.len() > 10_000 {
@@ -317,12 +360,8 @@ struct HpContext {
 /// names are Pullprint's own]: the device announces a sign-in; Pullprint
 /// answers "continue" with the prompt page for the device's browser.
 async fn hp_pre_prompt(State(p): State<PanelState>, h: HeaderMap, body: axum::body::Bytes) -> Response {
-    let d = match caller(&p, &h) {
-        Ok(d) => d,
-        Err(e) => return panel_error(&e),
-    };
-    let c: HpContext = match json_body(&body) {
-        Ok(c) => c,
+    let (d, c): (_, HpContext) = match caller_with(&p, &h, &body) {
+        Ok(x) => x,
         Err(e) => return panel_error(&e),
     };
     if c.context.is_empty() || c.context.len() > 256 {
@@ -344,12 +383,8 @@ async fn hp_pre_prompt(State(p): State<PanelState>, h: HeaderMap, body: axum::bo
 /// `canceled`, `pending`, or `failed` (no such prompt, or it expired).
 async fn hp_post_prompt(State(p): State<PanelState>, h: HeaderMap, body: axum::body::Bytes) -> Response {
     use local_connector::panel::prompts::PromptState;
-    let d = match caller(&p, &h) {
-        Ok(d) => d,
-        Err(e) => return panel_error(&e),
-    };
-    let c: HpContext = match json_body(&body) {
-        Ok(c) => c,
+    let (d, c): (_, HpContext) = match caller_with(&p, &h, &body) {
+        Ok(x) => x,
         Err(e) => return panel_error(&e),
     };
     let v = match p.prompts().take(&d.id, &c.context) {

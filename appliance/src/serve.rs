@@ -14,6 +14,7 @@
 use crate::certs::ServerIdentity;
 use crate::config::Config;
 use crate::datadir::DataDir;
+use crate::panel_listener::ClientCert;
 use crate::{notify, privdrop};
 use anyhow::{Context, Result};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -256,6 +257,9 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     let params = dd.read_params()?;
     let identity = ServerIdentity::load(&dd.tls()).context("step 3, load the TLS identity")?;
     let tls = identity.server_config(&[b"http/1.1"])?;
+    // Panels may present a client certificate from the internal CA (mutual
+    // TLS, for the printers secured that way); others need none.
+    let panel_tls = identity.panel_server_config(&[b"http/1.1"])?;
     // The directory's CA and service password are read while still root, so
     // that their files can be readable by root alone.
     let ad = cfg.active_directory().context("step 3, read the Active Directory settings")?;
@@ -360,7 +364,8 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         ));
     }
     let ready = Ready { banner, path: ready_file.0, json: ready_file.1 };
-    rt.block_on(run(cfg, all, TlsAcceptor::from(tls), app, (ipp_state, panel), ready))?;
+    let acceptors = (TlsAcceptor::from(tls), TlsAcceptor::from(panel_tls));
+    rt.block_on(run(cfg, all, acceptors, app, (ipp_state, panel), ready))?;
     store.flush_index()?;
     log::info!("stopped");
     Ok(())
@@ -454,7 +459,7 @@ struct Listeners {
 async fn run(
     cfg: &Config,
     Listeners { web: listeners, ipps: ipp_listeners, plain_ipp, panel: panel_listeners }: Listeners,
-    tls: TlsAcceptor,
+    (tls, panel_tls): (TlsAcceptor, TlsAcceptor),
     app: Arc<Appliance>,
     (ipp_state, panel): (crate::ipp_listener::IppState, Arc<local_connector::panel::Panel>),
     Ready { banner, path: ready_path, json: ready_json }: Ready,
@@ -488,7 +493,7 @@ async fn run(
     for l in panel_listeners {
         let l = tokio::net::TcpListener::from_std(l)?;
         log::info!("panel services on https://{}/panel/v1/", l.local_addr()?);
-        tokio::spawn(accept_loop(l, Some(tls.clone()), panel_router.clone(), stop_rx.clone(), alive.clone()));
+        tokio::spawn(accept_loop(l, Some(panel_tls.clone()), panel_router.clone(), stop_rx.clone(), alive.clone()));
     }
     drop(alive);
 
@@ -601,10 +606,13 @@ async fn accept_loop(
             let _permit = permit;
             let _alive = alive;
             let Some(tls) = tls else {
-                return serve_connection(tcp, router, peer, stop).await;
+                return serve_connection(tcp, router, peer, ClientCert::default(), stop).await;
             };
             match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(tcp)).await {
-                Ok(Ok(s)) => serve_connection(s, router, peer, stop).await,
+                Ok(Ok(s)) => {
+                    let client = ClientCert::of(s.get_ref().1.peer_certificates());
+                    serve_connection(s, router, peer, client, stop).await
+                }
                 Ok(Err(e)) => log::debug!("TLS handshake with {peer} failed: {e}"),
                 Err(_) => log::debug!("TLS handshake with {peer} timed out"),
             }
@@ -613,11 +621,18 @@ async fn accept_loop(
 }
 
 /// Serve HTTP/1.1 on one connection until the client is done or shutdown.
-async fn serve_connection<S>(io: S, router: axum::Router, peer: SocketAddr, mut stop: watch::Receiver<bool>)
-where
+async fn serve_connection<S>(
+    io: S,
+    router: axum::Router,
+    peer: SocketAddr,
+    client: ClientCert,
+    mut stop: watch::Receiver<bool>,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let svc = hyper_util::service::TowerToHyperService::new(router.layer(axum::Extension(peer)));
+    let svc = hyper_util::service::TowerToHyperService::new(
+        router.layer(axum::Extension(peer)).layer(axum::Extension(client)),
+    );
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(IDLE_TIMEOUT)

@@ -102,6 +102,13 @@ impl Browser {
     /// A headless Chromium with a `width`×`height` window that trusts the
     /// server key of `server_cert`.
     pub fn start(width: u32, height: u32, server_cert: &Path) -> Browser {
+        Browser::start_trusting(width, height, Some(server_cert))
+    }
+
+    /// A headless Chromium that trusts the server key of `server_cert`, or,
+    /// with `None`, no key of ours at all: a browser on a printer where the
+    /// admin has not yet installed the appliance's CA.
+    pub fn start_trusting(width: u32, height: u32, server_cert: Option<&Path>) -> Browser {
         let port = free_port();
         let driver = SocketAddr::from(([127, 0, 0, 1], port));
         let child = Command::new("chromedriver")
@@ -117,7 +124,7 @@ impl Browser {
             std::thread::sleep(Duration::from_millis(100));
         }
         let profile = tempfile::tempdir().expect("profile");
-        let args = vec![
+        let mut args = vec![
             "--headless=new".to_owned(),
             "--no-sandbox".into(),
             "--disable-gpu".into(),
@@ -132,8 +139,10 @@ impl Browser {
             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1".into(),
             format!("--user-data-dir={}", profile.path().display()),
             format!("--window-size={width},{height}"),
-            format!("--ignore-certificate-errors-spki-list={}", spki_sha256(server_cert)),
         ];
+        if let Some(cert) = server_cert {
+            args.push(format!("--ignore-certificate-errors-spki-list={}", spki_sha256(cert)));
+        }
         let caps = serde_json::json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}
@@ -181,6 +190,17 @@ impl Browser {
             .unwrap_or_else(|e| panic!("open {url}: {e}"));
     }
 
+    /// Open `url` and require that the browser refuses the server's
+    /// certificate; the reason it gave.
+    pub fn goto_expect_certificate_error(&self, url: &str) -> String {
+        let why = match self.call("POST", "/url", Some(&serde_json::json!({ "url": url }))) {
+            Err(e) => e,
+            Ok(_) => self.source(),
+        };
+        assert!(why.contains("ERR_CERT"), "the browser accepted {url} without the CA: {why}");
+        why
+    }
+
     fn find(&self, css: &str) -> Result<String, String> {
         let v = self.call("POST", "/element", Some(&serde_json::json!({"using": "css selector", "value": css})))?;
         v[ELEMENT].as_str().map(str::to_owned).ok_or_else(|| format!("no element id for {css}"))
@@ -219,17 +239,80 @@ impl Browser {
         }
     }
 
-    /// Type `text` into the field matching `css`.
+    /// Type `text` into the field matching `css`. Unless the text ends with
+    /// Enter (which submits), the field is read back and typed again should
+    /// its value differ: a page that has just loaded may still move the focus
+    /// (autofocus) while keys arrive.
     pub fn fill(&self, css: &str, text: &str) {
-        self.on(css, "fill", |id| {
-            self.call("POST", &format!("/element/{id}/clear"), Some(&serde_json::json!({})))?;
-            self.call("POST", &format!("/element/{id}/value"), Some(&serde_json::json!({ "text": text })))
-        });
+        for _ in 0..5 {
+            let v = self.on(css, "fill", |id| {
+                if text.ends_with('\n') {
+                    self.mark_document();
+                }
+                self.call("POST", &format!("/element/{id}/clear"), Some(&serde_json::json!({})))?;
+                self.call("POST", &format!("/element/{id}/value"), Some(&serde_json::json!({ "text": text })))?;
+                if text.ends_with('\n') {
+                    return Ok(serde_json::Value::Bool(true));
+                }
+                let v = self.call("GET", &format!("/element/{id}/property/value"), None)?;
+                Ok(serde_json::Value::Bool(v.as_str() == Some(text)))
+            });
+            if v == serde_json::Value::Bool(true) {
+                if text.ends_with('\n') {
+                    self.await_new_document(Duration::from_millis(1500));
+                }
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("{css} would not take the text typed into it:\n{}", self.source());
     }
 
-    /// Click the element matching `css`.
+    /// Click the element matching `css`. A click on a link or button that
+    /// loads another page returns once that page has loaded, so that what
+    /// is read next is never the page before.
     pub fn click(&self, css: &str) {
-        self.on(css, "click", |id| self.call("POST", &format!("/element/{id}/click"), Some(&serde_json::json!({}))));
+        let navigates = self.on(css, "click", |id| {
+            let tag = self.call("GET", &format!("/element/{id}/name"), None)?;
+            let navigates = matches!(tag.as_str(), Some("a" | "button" | "A" | "BUTTON"));
+            if navigates {
+                self.mark_document();
+            }
+            self.call("POST", &format!("/element/{id}/click"), Some(&serde_json::json!({})))?;
+            Ok(serde_json::Value::Bool(navigates))
+        });
+        if navigates == serde_json::Value::Bool(true) {
+            self.await_new_document(Duration::from_millis(1500));
+        }
+    }
+
+    /// Tag the current document, so that [`Browser::await_new_document`]
+    /// can tell when another has replaced it.
+    fn mark_document(&self) {
+        let script = serde_json::json!({"script": "window.__ppOld = true; return true;", "args": []});
+        let _ = self.call("POST", "/execute/sync", Some(&script));
+    }
+
+    /// Wait, up to `within`, for a new document to replace the marked one,
+    /// then for it to finish loading. A click that loads nothing costs `within`.
+    fn await_new_document(&self, within: Duration) {
+        let script = serde_json::json!({
+            "script": "return window.__ppOld === true ? 'old' : document.readyState;", "args": []
+        });
+        let deadline = Instant::now() + within;
+        let mut loaded_by = None;
+        loop {
+            match self.call("POST", "/execute/sync", Some(&script)) {
+                Ok(v) if v.as_str() == Some("complete") => return,
+                Ok(v) if v.as_str() == Some("old") && Instant::now() >= deadline => return,
+                Ok(v) if v.as_str() != Some("old") => {
+                    let by = *loaded_by.get_or_insert(Instant::now() + Duration::from_secs(10));
+                    assert!(Instant::now() < by, "the page did not finish loading:\n{}", self.source());
+                }
+                _ => {}
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
     }
 
     /// The visible text of the element matching `css` (waiting for it, and

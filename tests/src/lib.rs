@@ -243,17 +243,41 @@ pub fn https_request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Result<(u16, String, Vec<u8>), String> {
-    use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
+    https_request_as(addr, ca_pem, None, method, path, headers, body)
+}
+
+/// [`https_request`], presenting the client certificate and key in
+/// `client` (PEM files) when given.
+pub fn https_request_as(
+    addr: SocketAddr,
+    ca_pem: &Path,
+    client: Option<(&Path, &Path)>,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<(u16, String, Vec<u8>), String> {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, pem::PemObject};
     let mut roots = rustls::RootCertStore::empty();
     let pem = std::fs::read(ca_pem).map_err(|e| e.to_string())?;
     for c in CertificateDer::pem_slice_iter(&pem) {
         roots.add(c.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
     }
-    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .with_root_certificates(roots);
+    let cfg = match client {
+        None => builder.with_no_client_auth(),
+        Some((crt, key)) => {
+            let chain = CertificateDer::pem_file_iter(crt)
+                .map_err(|e| e.to_string())?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())?;
+            let key = PrivateKeyDer::from_pem_file(key).map_err(|e| e.to_string())?;
+            builder.with_client_auth_cert(chain, key).map_err(|e| e.to_string())?
+        }
+    };
     let conn = rustls::ClientConnection::new(Arc::new(cfg), ServerName::IpAddress(addr.ip().into()))
         .map_err(|e| e.to_string())?;
     let tcp = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).map_err(|e| e.to_string())?;

@@ -6,7 +6,7 @@
 use pullprint_tests::browser::Browser;
 use pullprint_tests::*;
 use serde_json::{Value, json};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 struct Site {
     _t: tempfile::TempDir,
@@ -64,6 +64,19 @@ impl Site {
 
 /// One panel API call: (status, JSON).
 fn api(d: &Daemon, method: &str, path: &str, device: &str, session: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    api_as(d, None, method, path, device, session, body)
+}
+
+/// [`api`] over a connection that presents the client certificate and key `client`.
+fn api_as(
+    d: &Daemon,
+    client: Option<(&Path, &Path)>,
+    method: &str,
+    path: &str,
+    device: &str,
+    session: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
     let auth = format!("Bearer {device}");
     let mut h = vec![("Authorization", auth.as_str()), ("Content-Type", "application/json")];
     if let Some(s) = session {
@@ -71,7 +84,8 @@ fn api(d: &Daemon, method: &str, path: &str, device: &str, session: Option<&str>
     }
     let body = body.map(|b| b.to_string()).unwrap_or_default();
     let (code, _, resp) =
-        https_request(d.panel, &d.data.join("tls/ca.crt"), method, path, &h, body.as_bytes()).expect("panel request");
+        https_request_as(d.panel, &d.data.join("tls/ca.crt"), client, method, path, &h, body.as_bytes())
+            .expect("panel request");
     (code, serde_json::from_slice(&resp).unwrap_or(Value::Null))
 }
 
@@ -363,7 +377,9 @@ fn keypad_login_with_an_active_directory_password_on_a_simulated_hp_panel() {
 #[test]
 fn deploy_secures_a_ricoh_whose_logs_reach_the_store_and_unsecures_it_cleanly() {
     let site = Site::new("");
+    site.user("rita", "5A5A5A5A");
     let d = site.serve();
+    assert_eq!(d.print_as("rita", "rita-Passw0rd-1", b"%PDF-1.4\n%%EOF\n").0, 200);
     let out = site.cli(&["deploy", "10.0.0.11", "--secure", "--vendor", "ricoh", "--name", "Ricoh IM C3000"]);
     let inbound = format!("printer   -> appliance TCP {}", d.panel.port());
     for expected in [
@@ -379,6 +395,23 @@ fn deploy_secures_a_ricoh_whose_logs_reach_the_store_and_unsecures_it_cleanly() 
     let cred = out.split(|c: char| c.is_whitespace() || c == '=').find(|w| w.starts_with("ppd-")).expect("credential");
     assert_eq!(api(&d, "GET", "/panel/v1/accessories/reader", cred, None, None).0, 200);
     assert_eq!(api(&d, "POST", "/panel/v1/accessories/heartbeat", cred, None, None).0, 204);
+    // Step 2.1: the admin installs the appliance's CA on the printer and
+    // confirms it on the panel [documented]. Until then Web Browser NX
+    // refuses the panel app; Chromium stands in for it, before and after.
+    let untrusting = Browser::start_trusting(1024, 600, None);
+    untrusting.goto_expect_certificate_error(&format!("https://{}/panel/app/start?device={cred}", d.panel));
+    drop(untrusting);
+    let b = Browser::start(1024, 600, &site.data.join("tls/server.crt"));
+    b.goto(&format!("https://{}/panel/app/start?device={cred}", d.panel));
+    // The card reader arrives as keystrokes into the focused field.
+    b.fill("#card", "5A5A5A5A\n");
+    assert!(b.text("header").contains("rita Example"), "{}", b.source());
+    b.click("#print-all");
+    assert!(b.text("#released").contains("1 document(s) sent"), "{}", b.source());
+    b.screenshot("ricoh-panel-printed");
+    b.click("#logout");
+    b.wait_for("#card");
+    drop(b);
     // The Ricoh pushes its job log after each job.
     let log = json!({"transactions": [{"kind": "print", "pages": 12, "colour_pages": 12, "duplex": true}]});
     assert_eq!(api(&d, "POST", "/panel/v1/statistics", cred, None, Some(log)).0, 200);
@@ -398,4 +431,128 @@ fn deploy_secures_a_ricoh_whose_logs_reach_the_store_and_unsecures_it_cleanly() 
     let txs = open_store(&site.data).transactions_since(0, 10).expect("transactions");
     assert_eq!(txs.len(), 1);
     assert_eq!((txs[0].kind.as_str(), txs[0].pages, txs[0].colour_pages, txs[0].duplex), ("print", 12, 12, true));
+}
+
+#[test]
+fn a_lexmark_esf_client_over_mutual_tls_validates_a_card_lists_releases_and_reports_usage() {
+    // Lexmark's eSF apps are native clients on the printer [documented]: card
+    // validation is a web-service call, the job list a native screen that
+    // fetches, releases and deletes, and Device Usage forwards copy, fax,
+    // e-mail and scan transactions. No browser is involved; this scripted
+    // client makes the same HTTPS calls, presenting the printer's client
+    // certificate as a printer secured with mutual TLS does.
+    let site = Site::new("");
+    site.user("lena", "0A0B0C0D");
+    let d = site.serve();
+    for _ in 0..2 {
+        assert_eq!(d.print_as("lena", "lena-Passw0rd-1", b"%PDF-1.4\n%%EOF\n").0, 200);
+    }
+    let certs = world_traversable_tempdir();
+    let out_dir = certs.path().to_str().expect("utf8");
+    let out = site.cli(&[
+        "deploy",
+        "10.0.0.12",
+        "--secure",
+        "--vendor",
+        "lexmark",
+        "--name",
+        "Lexmark CX930",
+        "--mutual-tls",
+        "--cert-out",
+        out_dir,
+    ]);
+    assert!(out.contains("Mutual TLS") && out.contains("-client.key"), "{out}");
+    let cred = out.split(|c: char| c.is_whitespace() || c == '=').find(|w| w.starts_with("ppd-")).expect("credential");
+    let crt = certs.path().join("lexmark-cx930-client.crt");
+    let key = certs.path().join("lexmark-cx930-client.key");
+    assert!(out.contains(&crt.display().to_string()), "{out}");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&key).expect("key").permissions().mode() & 0o077, 0, "the key is private");
+    assert!(site.cli(&["device", "list"]).contains("secured+mTLS"));
+    // Another printer's certificate from the same CA.
+    site.cli(&["deploy", "10.0.0.13", "--secure", "--vendor", "lexmark", "--mutual-tls", "--cert-out", out_dir]);
+    let other_crt = certs.path().join("10-0-0-13-client.crt");
+    let other_key = certs.path().join("10-0-0-13-client.key");
+
+    let ca = d.data.join("tls/ca.crt");
+    let call =
+        |client: Option<(&Path, &Path)>, method: &str, path: &str, session: Option<&str>, body: Option<Value>| {
+            api_as(&d, client, method, path, cred, session, body)
+        };
+    let mine = Some((crt.as_path(), key.as_path()));
+    let card = json!({"method": "badge", "card": "0a0b0c0d"});
+
+    // The credential alone, or with another printer's certificate, is not enough.
+    let (code, v) = call(None, "POST", "/panel/v1/sessions", None, Some(card.clone()));
+    assert_eq!((code, v["error"].as_str()), (401, Some("device_certificate")), "{v}");
+    let (code, v) =
+        call(Some((other_crt.as_path(), other_key.as_path())), "POST", "/panel/v1/sessions", None, Some(card.clone()));
+    assert_eq!((code, v["error"].as_str()), (401, Some("device_certificate")), "{v}");
+    // A certificate the internal CA did not issue fails the handshake itself.
+    let stranger = certs.path().join("stranger");
+    let o = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=stranger", "-keyout"])
+        .arg(stranger.with_extension("key"))
+        .arg("-out")
+        .arg(stranger.with_extension("crt"))
+        .output()
+        .expect("openssl");
+    assert!(o.status.success(), "{}", text(&o));
+    let r = https_request_as(
+        d.panel,
+        &ca,
+        Some((&stranger.with_extension("crt"), &stranger.with_extension("key"))),
+        "GET",
+        "/panel/v1/accessories/reader",
+        &[("Authorization", &format!("Bearer {cred}"))],
+        b"",
+    );
+    assert!(r.is_err(), "a foreign client certificate was accepted: {r:?}");
+
+    // Card validation, then the native job list.
+    let (code, v) = call(mine, "POST", "/panel/v1/sessions", None, Some(card));
+    assert_eq!(code, 201, "{v}");
+    let session = v["session"].as_str().expect("session").to_owned();
+    let (code, v) = call(mine, "GET", "/panel/v1/jobs", Some(&session), None);
+    assert_eq!(code, 200, "{v}");
+    let ids: Vec<String> =
+        v["jobs"].as_array().expect("jobs").iter().map(|j| j["id"].as_str().expect("id").to_owned()).collect();
+    assert_eq!(ids.len(), 2, "{v}");
+    // Release the first, delete the second on the server.
+    let (code, v) = call(mine, "POST", "/panel/v1/jobs/release", Some(&session), Some(json!({"ids": [ids[0]]})));
+    assert_eq!(code, 202, "{v}");
+    let (code, _) = call(mine, "DELETE", &format!("/panel/v1/jobs/{}", ids[1]), Some(&session), None);
+    assert_eq!(code, 204);
+    // Device Usage: copy, fax, e-mail and scan, for the signed-in user.
+    let usage = json!({"transactions": [
+        {"kind": "copy", "pages": 6, "colour_pages": 2, "duplex": true, "session": session},
+        {"kind": "fax", "pages": 3, "session": session},
+        {"kind": "email", "pages": 5, "colour_pages": 5, "session": session},
+        {"kind": "scan", "pages": 1, "session": session},
+    ]});
+    let (code, v) = call(mine, "POST", "/panel/v1/statistics", None, Some(usage));
+    assert_eq!((code, v["recorded"].as_u64()), (200, Some(4)), "{v}");
+    assert_eq!(call(mine, "DELETE", "/panel/v1/sessions/current", Some(&session), None).0, 204);
+
+    // Back to the credential alone, when the admin says so.
+    let again = site.cli(&["deploy", "Lexmark CX930", "--secure", "--credential-only"]);
+    let cred2 =
+        again.split(|c: char| c.is_whitespace() || c == '=').find(|w| w.starts_with("ppd-")).expect("credential");
+    let (code, v) = call(None, "GET", "/panel/v1/accessories/reader", None, None);
+    assert_eq!((code, v["error"].as_str()), (401, Some("device")), "re-securing issued a new credential: {v}");
+    assert_eq!(api(&d, "GET", "/panel/v1/accessories/reader", cred2, None, None).0, 200, "no certificate needed now");
+
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    assert!(!log.contains(cred) && !log.contains("0A0B0C0D") && !log.contains("0a0b0c0d"), "secrets reached the log");
+    let store = open_store(&site.data);
+    let txs = store.transactions_since(0, 100).expect("transactions");
+    let kinds: Vec<&str> = txs.iter().map(|t| t.kind.as_str()).collect();
+    assert_eq!(kinds.len(), 4, "{kinds:?}");
+    for k in ["copy", "fax", "email", "scan"] {
+        assert!(kinds.contains(&k), "{k} missing: {kinds:?}");
+    }
+    assert!(txs.iter().all(|t| t.user.as_deref() == Some("lena")));
+    assert_eq!(store.pending_releases().expect("releases").len(), 1);
+    assert_eq!(store.jobs_of("lena").expect("jobs").len(), 1, "the deleted job is shredded");
 }

@@ -131,6 +131,23 @@ pub struct Device {
     /// Last heartbeat, seconds since the epoch (0: never).
     #[serde(default)]
     pub last_seen: u64,
+    /// Mutual TLS: the SHA-256 (hex) of the client certificate this
+    /// printer must present on every panel connection, as issued by
+    /// `pullprint deploy --mutual-tls`. `None`: the credential alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert: Option<String>,
+}
+
+impl Device {
+    /// Whether a connection that presented `presented` (the SHA-256 hex of
+    /// its client certificate, if any) may act for this printer.
+    pub fn accepts_connection(&self, presented: Option<&str>) -> bool {
+        match (&self.client_cert, presented) {
+            (None, _) => true,
+            (Some(pin), Some(p)) => ct_eq(pin.as_bytes(), p.as_bytes()),
+            (Some(_), None) => false,
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -223,6 +240,7 @@ impl Devices {
             credential: tag,
             secured_at: now_s(),
             last_seen: 0,
+            client_cert: None,
         };
         self.file.update(|f| {
             if f.devices.values().any(|x| x.name.eq_ignore_ascii_case(name) || x.address.eq_ignore_ascii_case(address))
@@ -274,6 +292,17 @@ impl Devices {
             Ok::<_, DeviceError>(x.clone())
         })?;
         Ok((d, cred))
+    }
+
+    /// Require (`Some`) or stop requiring (`None`) a client certificate of
+    /// the device on its panel connections.
+    pub fn pin_client_cert(&self, key: &str, sha256_hex: Option<String>) -> Result<Device, DeviceError> {
+        let d = self.find(key).ok_or_else(|| DeviceError::NoSuchDevice(key.into()))?;
+        self.file.update(|f| {
+            let x = f.devices.get_mut(&d.id).ok_or_else(|| DeviceError::NoSuchDevice(key.into()))?;
+            x.client_cert = sha256_hex;
+            Ok(x.clone())
+        })
     }
 
     /// Revoke a device's credential, keeping its record.
@@ -330,6 +359,13 @@ mod tests {
         let (_, cred2) = reg.rotate("10.0.0.5").expect("rotate");
         assert!(reg.authenticate(cred.reveal()).is_none(), "the old credential stops working");
         assert!(reg.authenticate(cred2.reveal()).is_some());
+        assert!(reg.find("2nd floor").expect("find").accepts_connection(None), "no certificate needed by default");
+        let pinned = reg.pin_client_cert("2nd floor", Some("ab".repeat(32))).expect("pin");
+        assert!(!pinned.accepts_connection(None), "a pinned printer must present its certificate");
+        assert!(!pinned.accepts_connection(Some(&"cd".repeat(32))), "another certificate is not enough");
+        assert!(pinned.accepts_connection(Some(&"ab".repeat(32))));
+        let (rotated, _) = reg.rotate(&dev.id).expect("rotate");
+        assert_eq!(rotated.client_cert, pinned.client_cert, "rotating the credential keeps the pin");
         reg.revoke("2nd floor").expect("revoke");
         assert!(reg.authenticate(cred2.reveal()).is_none());
         assert!(reg.find(&dev.id).is_some(), "the record stays");

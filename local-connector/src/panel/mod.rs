@@ -148,6 +148,10 @@ pub enum PanelError {
     /// No device credential, or a wrong or revoked one.
     #[error("this printer is not secured with Pullprint, or its credential was revoked")]
     Device,
+    /// The printer is secured with mutual TLS and this connection did not
+    /// present its client certificate.
+    #[error("this printer must present its client certificate (mutual TLS), and this connection did not")]
+    ClientCertificate,
     /// The sign-in failed.
     #[error("{0}")]
     Refused(Refusal),
@@ -217,9 +221,17 @@ impl Panel {
         &self.prompts
     }
 
-    /// The device holding `credential`.
-    pub fn device(&self, credential: Option<&str>) -> Result<Device, PanelError> {
-        credential.and_then(|c| self.devices.authenticate(c)).ok_or(PanelError::Device)
+    /// The device holding `credential`, on a connection that presented the
+    /// client certificate whose SHA-256 (hex) is `client_cert`, if any. A
+    /// printer secured with mutual TLS is refused without its certificate,
+    /// even with the right credential.
+    pub fn device(&self, credential: Option<&str>, client_cert: Option<&str>) -> Result<Device, PanelError> {
+        let d = credential.and_then(|c| self.devices.authenticate(c)).ok_or(PanelError::Device)?;
+        if !d.accepts_connection(client_cert) {
+            log::warn!("panel: {} ({}) came without its client certificate; refused", d.name, d.id);
+            return Err(PanelError::ClientCertificate);
+        }
+        Ok(d)
     }
 
     /// Sign in at `device`.
@@ -355,7 +367,7 @@ impl Panel {
         let now = crate::store::unix_ms();
         let mut out = Vec::with_capacity(reported.len());
         for r in reported {
-            if !matches!(r.kind.as_str(), "copy" | "scan" | "fax" | "print") {
+            if !matches!(r.kind.as_str(), "copy" | "scan" | "email" | "fax" | "print") {
                 return Err(PanelError::BadRequest(format!("unknown transaction kind {:?}", r.kind)));
             }
             if r.colour_pages > r.pages {
@@ -386,7 +398,7 @@ impl Panel {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Reported {
-    /// `copy`, `scan`, `fax` or `print`.
+    /// `copy`, `scan`, `email` (scan to e-mail), `fax` or `print`.
     pub kind: String,
     /// Pages (sides) imaged or scanned.
     pub pages: u32,
