@@ -71,6 +71,19 @@ pub fn create_all(
 
 /// (Re)issue the server certificate from the CA in `tls_dir`.
 pub fn issue_server(tls_dir: &Path, hostnames: &[String], addresses: &[IpAddr], kind: KeyType) -> Result<()> {
+    issue_server_to(tls_dir, (&tls_dir.join("server.crt"), &tls_dir.join("server.key")), hostnames, addresses, kind)
+}
+
+/// Issue a server certificate from the CA in `tls_dir` into `out`
+/// (certificate, key): the appliance's own, or one for a printer, which the
+/// release engine then trusts through the internal CA.
+pub fn issue_server_to(
+    tls_dir: &Path,
+    out: (&Path, &Path),
+    hostnames: &[String],
+    addresses: &[IpAddr],
+    kind: KeyType,
+) -> Result<()> {
     let ca_key_pem = std::fs::read_to_string(tls_dir.join("ca.key")).context("reading tls/ca.key")?;
     let ca_cert_pem = std::fs::read_to_string(tls_dir.join("ca.crt")).context("reading tls/ca.crt")?;
     let ca_key = KeyPair::from_pem(&ca_key_pem).map_err(|e| anyhow!("tls/ca.key: {e}"))?;
@@ -110,8 +123,8 @@ pub fn issue_server(tls_dir: &Path, hostnames: &[String], addresses: &[IpAddr], 
     p.use_authority_key_identifier_extension = true;
     validity(&mut p, SERVER_VALIDITY);
     let cert = p.signed_by(&key, &issuer).map_err(|e| anyhow!("signing the server certificate: {e}"))?;
-    durable::write_atomic(&tls_dir.join("server.key"), key.serialize_pem().as_bytes(), 0o600)?;
-    durable::write_atomic(&tls_dir.join("server.crt"), cert.pem().as_bytes(), 0o644)?;
+    durable::write_atomic(out.1, key.serialize_pem().as_bytes(), 0o600)?;
+    durable::write_atomic(out.0, cert.pem().as_bytes(), 0o644)?;
     Ok(())
 }
 

@@ -53,6 +53,16 @@ pub mod defaults {
     pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
     /// Server certificate key.
     pub const KEY_TYPE: super::KeyType = super::KeyType::Rsa2048;
+    /// `release.connect_timeout`: connecting to a printer gives up after this.
+    pub const RELEASE_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+    /// `release.busy_retry_for`: a busy printer is retried for this long.
+    pub const RELEASE_BUSY_RETRY_FOR: Duration = Duration::from_secs(120);
+    /// `release.lost_contact_after`: a printer silent this long while printing fails the release.
+    pub const RELEASE_LOST_CONTACT_AFTER: Duration = Duration::from_secs(60);
+    /// `release.poll_interval`: a printing job is asked about at most this often.
+    pub const RELEASE_POLL_INTERVAL: Duration = Duration::from_secs(1);
+    /// `release.keep_printed_for`: printed jobs are shredded at once.
+    pub const RELEASE_KEEP_PRINTED_FOR: Duration = Duration::ZERO;
 }
 
 /// Key algorithm of the internal CA and server certificates.
@@ -129,11 +139,31 @@ pub struct Config {
     pub ad: Option<AdSettings>,
     /// `[auth]`: badges, PINs, lockout, remembered directory users.
     pub auth: local_connector::auth::AuthSettings,
+    /// `[release]`: delivering released jobs to printers.
+    pub release: ReleaseSettings,
     /// `dangerous.plain_ipp_listen`: plain-text IPP listeners (none by default).
     pub dangerous_plain_ipp: Vec<SocketAddr>,
     /// `dangerous.trust_user_name_from`: networks whose clients may name
     /// themselves in `requesting-user-name` without credentials.
     pub dangerous_trusted_subnets: Vec<Subnet>,
+}
+
+/// The `[release]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseSettings {
+    /// `release.ca_file`: more CAs (PEM) that may vouch for printers'
+    /// certificates, beside the internal CA.
+    pub ca_file: Option<PathBuf>,
+    /// `release.connect_timeout`
+    pub connect_timeout: Duration,
+    /// `release.busy_retry_for`
+    pub busy_retry_for: Duration,
+    /// `release.lost_contact_after`
+    pub lost_contact_after: Duration,
+    /// `release.poll_interval`
+    pub poll_interval: Duration,
+    /// `release.keep_printed_for`
+    pub keep_printed_for: Duration,
 }
 
 /// The `[ad]` section: how to reach Active Directory.
@@ -295,6 +325,17 @@ impl Config {
         let index_cache_bytes = store.uint("index_cache_bytes").unwrap_or(defaults::INDEX_CACHE_BYTES);
         store.finish(&mut errs);
 
+        let mut rel = root.section("release");
+        let release = ReleaseSettings {
+            ca_file: rel.path("ca_file"),
+            connect_timeout: rel.duration("connect_timeout").unwrap_or(defaults::RELEASE_CONNECT_TIMEOUT),
+            busy_retry_for: rel.duration("busy_retry_for").unwrap_or(defaults::RELEASE_BUSY_RETRY_FOR),
+            lost_contact_after: rel.duration("lost_contact_after").unwrap_or(defaults::RELEASE_LOST_CONTACT_AFTER),
+            poll_interval: rel.duration("poll_interval").unwrap_or(defaults::RELEASE_POLL_INTERVAL),
+            keep_printed_for: rel.duration("keep_printed_for").unwrap_or(defaults::RELEASE_KEEP_PRINTED_FOR),
+        };
+        rel.finish(&mut errs);
+
         let mut ad_sec = root.section("ad");
         let ad_present = ad_sec.table.is_some();
         let ad_urls = ad_sec.strings("urls").unwrap_or_default();
@@ -422,6 +463,18 @@ impl Config {
         if panel_session_idle < Duration::from_secs(10) || panel_session_idle > Duration::from_secs(3600) {
             cross("panel.session_idle", "must be between 10 s and 1 h".into());
         }
+        if release.connect_timeout < Duration::from_millis(100) || release.connect_timeout > Duration::from_secs(60) {
+            cross("release.connect_timeout", "must be between 100 ms and 60 s".into());
+        }
+        if release.poll_interval < Duration::from_millis(100) || release.poll_interval > Duration::from_secs(60) {
+            cross("release.poll_interval", "must be between 100 ms and 60 s".into());
+        }
+        if release.lost_contact_after < release.poll_interval * 2 {
+            cross("release.lost_contact_after", "must be at least twice release.poll_interval".into());
+        }
+        if release.keep_printed_for > retention.max(Duration::from_secs(7 * 86400)) {
+            cross("release.keep_printed_for", "must not be longer than 7 days or store.retention".into());
+        }
         if printer_name.is_empty() || printer_name.chars().count() > 127 {
             cross("ipp.printer_name", "must be 1 to 127 characters".into());
         }
@@ -463,6 +516,7 @@ impl Config {
             shutdown_grace,
             ad,
             auth,
+            release,
             dangerous_plain_ipp,
             dangerous_trusted_subnets,
         })

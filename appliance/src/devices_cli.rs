@@ -49,6 +49,80 @@ pub enum DeviceCommand {
         /// Id, name or address.
         device: String,
     },
+    /// Show everything about a printer: release settings, what it declared, dangers.
+    Show {
+        /// Id, name or address.
+        device: String,
+    },
+    /// Say how released jobs reach a printer.
+    Set {
+        /// Id, name or address.
+        device: String,
+        /// Its printer URI, e.g. ipps://printer.example:631/ipp/print (`default`: ipps://ADDRESS:631/ipp/print).
+        #[arg(long)]
+        uri: Option<String>,
+        /// Pin the printer's TLS certificate: its SHA-256 in hex, or a PEM file holding it.
+        #[arg(long, value_name = "SHA256|FILE", conflicts_with = "no_tls_pin")]
+        tls_pin: Option<String>,
+        /// Drop the pin: the printer's certificate must chain to the internal CA or release.ca_file.
+        #[arg(long)]
+        no_tls_pin: bool,
+        /// DANGEROUS: plaintext transports this printer may use: ipp, socket (comma-separated; `none` clears).
+        #[arg(long, value_delimiter = ',', value_name = "ipp,socket|none")]
+        dangerous_allow: Option<Vec<String>>,
+        /// DANGEROUS: trust the first certificate the printer presents, then pin it (true/false).
+        #[arg(long, value_name = "true|false")]
+        dangerous_trust_first_use: Option<bool>,
+    },
+}
+
+/// A pin from `--tls-pin`: hex, or the SHA-256 of the first certificate in a PEM file.
+fn parse_pin(v: &str) -> Result<String> {
+    let hexish = v.replace(':', "").to_ascii_lowercase();
+    if hexish.len() == 64 && hexish.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return Ok(hexish);
+    }
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    let pem = std::fs::read(v).with_context(|| format!("{v:?} is neither a SHA-256 in hex nor a readable PEM file"))?;
+    let cert = CertificateDer::pem_slice_iter(&pem)
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("{v}: no certificate in it"))?
+        .map_err(|e| anyhow::anyhow!("{v}: {e}"))?;
+    Ok(local_connector::release::tls::fingerprint(&cert))
+}
+
+fn show(d: &Device) {
+    use local_connector::release::uri::PrinterUri;
+    let uri = d
+        .release
+        .uri
+        .clone()
+        .or_else(|| PrinterUri::default_for(&d.address).ok().map(|u| u.to_string()))
+        .unwrap_or_default();
+    println!("Printer {} ({}, {} at {})", d.name, d.id, d.vendor.name(), d.address);
+    println!("  release URI        {uri}{}", if d.release.uri.is_none() { "  (default)" } else { "" });
+    let trust = match (&d.release.tls_pin, d.release.dangerous_trust_first_use) {
+        (Some(p), _) => format!("pinned certificate SHA-256 {p}"),
+        (None, true) => "DANGEROUS: the first certificate it presents".into(),
+        (None, false) => "a certificate from the internal CA or release.ca_file".into(),
+    };
+    println!("  TLS trust          {trust}");
+    let allow = if d.release.dangerous_allow.is_empty() {
+        "none (IPPS only)".to_owned()
+    } else {
+        format!("DANGEROUS: {}", d.release.dangerous_allow.join(", "))
+    };
+    println!("  plaintext allowed  {allow}");
+    println!("  panel mutual TLS   {}", if d.client_cert.is_some() { "required" } else { "no" });
+    match &d.release.capabilities {
+        Some(c) => {
+            println!("  model              {}", c.make_and_model.as_deref().unwrap_or("(not said)"));
+            println!("  formats            {}", c.formats.join(", "));
+            println!("  colour             {}", c.color.map_or("(not said)", |b| if b { "yes" } else { "no" }));
+            println!("  sides              {}", c.sides.join(", "));
+        }
+        None => println!("  capabilities       not known yet (learned at its first release)"),
+    }
 }
 
 /// `pullprint deploy PRINTER --secure | --unsecure`.
@@ -321,6 +395,53 @@ pub fn device(cfg: &Config, cmd: DeviceCommand) -> Result<()> {
         DeviceCommand::Remove { device } => {
             let d = reg.remove(&device)?;
             println!("Printer {} ({}) removed.", d.name, d.id);
+        }
+        DeviceCommand::Show { device } => {
+            let d = reg.find(&device).ok_or_else(|| anyhow::anyhow!("no printer {device:?} is registered"))?;
+            show(&d);
+        }
+        DeviceCommand::Set { device, uri, tls_pin, no_tls_pin, dangerous_allow, dangerous_trust_first_use } => {
+            use local_connector::release::uri::PrinterUri;
+            let uri = match uri.as_deref() {
+                Some("default") => Some(None),
+                Some(u) => Some(Some(PrinterUri::parse(u).map_err(|e| anyhow::anyhow!("--uri: {e}"))?.to_string())),
+                None => None,
+            };
+            let pin = match (tls_pin.as_deref(), no_tls_pin) {
+                (Some(p), _) => Some(Some(parse_pin(p)?)),
+                (None, true) => Some(None),
+                (None, false) => None,
+            };
+            let allow = match dangerous_allow {
+                Some(v) if v.iter().any(|a| a == "none") => Some(Vec::new()),
+                Some(v) => {
+                    for a in &v {
+                        if !matches!(a.as_str(), "ipp" | "socket") {
+                            bail!("--dangerous-allow takes ipp, socket or none, not {a:?}");
+                        }
+                    }
+                    Some(v)
+                }
+                None => None,
+            };
+            let d = reg.update_release(&device, |r| {
+                if let Some(u) = uri {
+                    r.uri = u;
+                }
+                if let Some(p) = pin {
+                    r.tls_pin = p;
+                }
+                if let Some(a) = allow {
+                    r.dangerous_allow = a;
+                }
+                if let Some(t) = dangerous_trust_first_use {
+                    r.dangerous_trust_first_use = t;
+                }
+            })?;
+            show(&d);
+            for w in local_connector::panel::devices::dangerous_settings(std::slice::from_ref(&d)) {
+                println!("\nWARNING: {w}.");
+            }
         }
     }
     Ok(())

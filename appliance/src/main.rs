@@ -306,6 +306,9 @@ fn fresh_demo_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// Where the demo's printer is: an IPP Everywhere printer on this machine.
+const DEMO_PRINTER_URI: &str = "ipps://localhost:8631/ipp/print";
+
 /// The demo users. They exist only under `pullprint demo`.
 const DEMO_PASSWORD: &str = "pullprint-demo";
 struct DemoUser {
@@ -351,13 +354,30 @@ fn demo(cfg: &Config) -> Result<()> {
     let devices = local_connector::panel::devices::Devices::open(&dd.devices(), dd.load_site_key()?.token_secret())?;
     let (_, demo_printer) = match devices.find("Demo printer") {
         Some(d) => devices.rotate(&d.id)?,
-        None => devices.add(
-            "Demo printer",
-            local_connector::panel::devices::Vendor::Km,
-            "demo-printer.invalid",
-            Default::default(),
-        )?,
+        None => {
+            let added = devices.add(
+                "Demo printer",
+                local_connector::panel::devices::Vendor::Km,
+                "localhost",
+                Default::default(),
+            )?;
+            // Released jobs go to an IPP Everywhere printer on localhost:8631,
+            // such as ippeveprinter, serving a certificate the demo's CA issued.
+            devices.update_release(&added.0.id, |r| r.uri = Some(DEMO_PRINTER_URI.into()))?;
+            added
+        }
     };
+    let printer_keys = cfg.data_dir.join("demo-printer");
+    if !printer_keys.join("localhost.crt").exists() {
+        local_connector::durable::create_dir_durable(&printer_keys, 0o700)?;
+        certs::issue_server_to(
+            &dd.tls(),
+            (&printer_keys.join("localhost.crt"), &printer_keys.join("localhost.key")),
+            &["localhost".into()],
+            &[],
+            cfg.key_type,
+        )?;
+    }
     // {web}, {ipp} and {panel} are filled in by `serve` with the addresses actually bound.
     let banner = format!(
         "Pullprint demo is running. Press Ctrl-C to stop.\n\n\
@@ -366,6 +386,8 @@ fn demo(cfg: &Config) -> Result<()> {
          \x20 Panel services  https://{{panel}}/panel/v1/   (register a printer: pullprint device add)\n\
          \x20 Panel app       https://{{panel}}/panel/app/start?device={printer}\n\
          \x20                 (a demo printer's panel in your browser: type badge 12345678)\n\
+         \x20 Demo printer    {DEMO_PRINTER_URI}   (released jobs go there; to receive them run:\n\
+         \x20                 ippeveprinter -p 8631 -K {keys} -c /bin/true -k -d DIR 'Demo printer')\n\
          \x20 Health          https://{{web}}/healthz\n\
          \x20 Your PIN        https://{{web}}/me   (set a PIN or get a passcode)\n\
          \x20 Internal CA     https://{{web}}/ca.crt   (also {data}/tls/ca.crt)\n\
@@ -374,6 +396,7 @@ fn demo(cfg: &Config) -> Result<()> {
          \x20                 alice: badge 12345678, PIN 1234;  bob: badge 87654321, PIN 4321\n",
         data = cfg.data_dir.display(),
         printer = demo_printer.reveal(),
+        keys = printer_keys.display(),
         exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "pullprint".into()),
     );
     serve::serve(cfg, serve::Mode::Demo, Some(banner))

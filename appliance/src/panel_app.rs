@@ -339,7 +339,22 @@ fn documents_page(p: &Panel, s: &Session, notice: &str) -> Response {
     } else {
         jobs.iter()
             .map(|j| {
-                let state = j.releasing_at.as_ref().map(|_| " (sent to a printer)").unwrap_or("");
+                let state = match (&j.release, j.printed_at_ms) {
+                    (Some(r), _) => match (r.state.as_str(), r.message.as_deref()) {
+                        ("failed", m) => format!(
+                            "<div class=\"msg err release\">Not printed: {}. It is still here; print it again.</div>",
+                            esc(m.unwrap_or("the printer did not print it"))
+                        ),
+                        ("stopped", m) => format!(
+                            "<div class=\"msg err release\">The printer stopped: {}</div>",
+                            esc(m.unwrap_or("see the printer"))
+                        ),
+                        ("printing", _) => " <span class=\"release\">(printing)</span>".into(),
+                        _ => " <span class=\"release\">(sending to a printer)</span>".into(),
+                    },
+                    (None, Some(_)) => " <span class=\"release\">(printed; kept for a reprint)</span>".into(),
+                    (None, None) => String::new(),
+                };
                 format!(
                     "<tr class=\"job\" data-id=\"{id}\"><td><input type=\"checkbox\" name=\"id\" value=\"{id}\" id=\"j-{id}\"></td>\
                      <td class=\"name\"><label for=\"j-{id}\">{name}</label>{state}</td><td class=\"time\">{time}</td>\

@@ -46,6 +46,8 @@ struct Appliance {
     ca_pem: String,
     min_free: u64,
     dangerous: Vec<String>,
+    /// The printers, for their dangerous release settings.
+    devices: Arc<local_connector::panel::devices::Devices>,
     auth: Arc<crate::ipp_listener::Authenticator>,
     /// Why Active Directory failed its last check, if it did.
     directory_down: Arc<std::sync::Mutex<Option<String>>>,
@@ -185,10 +187,34 @@ impl Appliance {
             parked_jobs: self.store.len() as u64,
             data_free_bytes: free,
             problems,
-            dangerous_settings: self.dangerous.clone(),
+            dangerous_settings: self
+                .dangerous
+                .iter()
+                .cloned()
+                .chain(local_connector::panel::devices::dangerous_settings(&self.devices.list()))
+                .collect(),
             locked_sign_ins: self.auth.auth().locked_count() as u64,
         }
     }
+}
+
+/// The CAs that may vouch for printers' certificates: the internal CA, and
+/// those in `release.ca_file`.
+fn printer_roots(ca_pem: &str, extra: Option<&std::path::Path>) -> Result<Arc<rustls::RootCertStore>> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    let mut roots = rustls::RootCertStore::empty();
+    let mut add = |pem: &[u8], from: &str| -> Result<()> {
+        for c in CertificateDer::pem_slice_iter(pem) {
+            roots.add(c.map_err(|e| anyhow::anyhow!("{from}: {e}"))?).map_err(|e| anyhow::anyhow!("{from}: {e}"))?;
+        }
+        Ok(())
+    };
+    add(ca_pem.as_bytes(), "tls/ca.crt")?;
+    if let Some(p) = extra {
+        let pem = std::fs::read(p).with_context(|| format!("reading release.ca_file {}", p.display()))?;
+        add(&pem, &p.display().to_string())?;
+    }
+    Ok(Arc::new(roots))
 }
 
 fn bind(addr: SocketAddr) -> Result<std::net::TcpListener> {
@@ -263,6 +289,8 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     // The directory's CA and service password are read while still root, so
     // that their files can be readable by root alone.
     let ad = cfg.active_directory().context("step 3, read the Active Directory settings")?;
+    let printer_roots = printer_roots(&identity.ca_pem, cfg.release.ca_file.as_deref())
+        .context("step 3, read the CAs for printers' certificates")?;
     // 4. Privileges. The process is still single-threaded here.
     match mode {
         Mode::Production => {
@@ -330,8 +358,22 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     ));
     drop(card_secret);
     let auth = Arc::new(crate::ipp_listener::Authenticator::new(service.clone(), tokens));
-    let panel =
-        Arc::new(local_connector::panel::Panel::new(service.clone(), devices, store.clone(), cfg.panel_session_idle));
+    let engine = local_connector::release::Engine::new(
+        store.clone(),
+        devices.clone(),
+        local_connector::release::Settings {
+            roots: printer_roots,
+            connect_timeout: cfg.release.connect_timeout,
+            busy_retry_for: cfg.release.busy_retry_for,
+            lost_contact_after: cfg.release.lost_contact_after,
+            poll_interval: cfg.release.poll_interval,
+            keep_printed_for: cfg.release.keep_printed_for,
+        },
+    );
+    let panel = Arc::new(
+        local_connector::panel::Panel::new(service.clone(), devices.clone(), store.clone(), cfg.panel_session_idle)
+            .with_engine(engine.clone()),
+    );
     let ipp_state = crate::ipp_listener::IppState {
         queue,
         auth: auth.clone(),
@@ -351,6 +393,7 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         ca_pem: identity.ca_pem.clone(),
         min_free: cfg.min_free_bytes,
         dangerous,
+        devices,
         auth,
         directory_down: Arc::new(std::sync::Mutex::new(None)),
     });
@@ -489,6 +532,8 @@ async fn run(
         let r = ipp_router.clone().layer(axum::Extension(crate::ipp_listener::Transport::Plain));
         tokio::spawn(accept_loop(l, None, r, stop_rx.clone(), alive.clone()));
     }
+    // Releases cut short by a stop or a crash are taken up again.
+    panel.resume_releases();
     let panel_router = crate::panel_listener::router(panel.clone());
     for l in panel_listeners {
         let l = tokio::net::TcpListener::from_std(l)?;

@@ -9,6 +9,8 @@
 //! - [`directory`]: the local user directory (the embedded default).
 //! - [`auth`]: every way of signing in (password, badge, e-mail and PIN,
 //!   passcode), lockout, remembered directory users and authorization policy.
+//! - [`release`]: verified delivery of released jobs to printers (IPPS, and
+//!   IPP or RAW where a printer's dangerous setting allows).
 //! - [`durable`]: fsync discipline shared by everything that writes state.
 
 pub mod ad;
@@ -20,7 +22,11 @@ pub mod directory;
 pub mod durable;
 pub mod ipp;
 pub mod panel;
+pub mod release;
 pub mod shared;
 pub mod store;
 pub mod tokens;
 pub mod vendors;
+
+#[cfg(test)]
+mod testing;

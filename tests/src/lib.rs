@@ -92,6 +92,7 @@ pub mod client;
 pub mod ipp;
 pub mod peers;
 pub mod samba;
+pub mod site;
 
 /// A running `pullprint serve` (or `demo`), killed by PID when dropped.
 #[derive(Debug)]

@@ -6,7 +6,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 /// A free TCP port on 127.0.0.1.
@@ -157,15 +157,23 @@ impl Drop for Guard {
     }
 }
 
-/// The system D-Bus and Avahi, on loopback only; ippeveprinter will not start without DNS-SD.
+/// The system D-Bus and Avahi, on loopback only; ippeveprinter will not
+/// start without DNS-SD. Tests running at the same time share one: the
+/// last to let go stops it.
 #[derive(Debug)]
-pub struct Avahi {
+pub struct Avahi(Option<Arc<AvahiProcesses>>);
+
+static SHARED_AVAHI: Mutex<Weak<AvahiProcesses>> = Mutex::new(Weak::new());
+
+/// The processes behind [`Avahi`].
+#[derive(Debug)]
+pub struct AvahiProcesses {
     _avahi: Guard,
     dbus_pid: Option<i32>,
     _dir: tempfile::TempDir,
 }
 
-impl Drop for Avahi {
+impl Drop for AvahiProcesses {
     fn drop(&mut self) {
         if let Some(pid) = self.dbus_pid {
             let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
@@ -173,9 +181,30 @@ impl Drop for Avahi {
     }
 }
 
+impl Drop for Avahi {
+    fn drop(&mut self) {
+        // Stopped (if this is the last user) under the lock that starting takes.
+        let _g = SHARED_AVAHI.lock().unwrap_or_else(|p| p.into_inner());
+        self.0.take();
+    }
+}
+
 impl Avahi {
-    /// Start D-Bus (unless the system bus already runs) and avahi-daemon on `lo`.
+    /// Start D-Bus (unless the system bus already runs) and avahi-daemon on
+    /// `lo`, or share the ones another test started.
     pub fn start() -> Avahi {
+        let mut g = SHARED_AVAHI.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(a) = g.upgrade() {
+            return Avahi(Some(a));
+        }
+        let a = Arc::new(AvahiProcesses::start());
+        *g = Arc::downgrade(&a);
+        Avahi(Some(a))
+    }
+}
+
+impl AvahiProcesses {
+    fn start() -> AvahiProcesses {
         let mut dbus_pid = None;
         let bus = Path::new("/run/dbus/system_bus_socket");
         if std::os::unix::net::UnixStream::connect(bus).is_err() {
@@ -209,14 +238,14 @@ impl Avahi {
             assert!(Instant::now() < deadline, "avahi-daemon did not come up");
             std::thread::sleep(Duration::from_millis(100));
         }
-        Avahi { _avahi: Guard { what: "avahi-daemon", child }, dbus_pid, _dir: dir }
+        AvahiProcesses { _avahi: Guard { what: "avahi-daemon", child }, dbus_pid, _dir: dir }
     }
 }
 
 /// ippeveprinter serving IPP and IPPS on `port`, keeping documents in its spool.
 #[derive(Debug)]
 pub struct EvePrinter {
-    _guard: Guard,
+    guard: Guard,
     /// Its port on 127.0.0.1.
     pub port: u16,
     /// Where it keeps received documents.
@@ -224,22 +253,48 @@ pub struct EvePrinter {
     _dir: tempfile::TempDir,
 }
 
+/// How to start an [`EvePrinter`].
+#[derive(Debug, Default, Clone)]
+pub struct EveOptions {
+    /// This port (a restarted printer keeps its address); a free one by default.
+    pub port: Option<u16>,
+    /// Certificate and key (PEM) it serves IPPS with, for the name `localhost`;
+    /// by default it makes its own, which has no subjectAltName.
+    pub cert: Option<(PathBuf, PathBuf)>,
+    /// "Print" each job for 5 to 15 s, one at a time, as ippeveprinter does
+    /// without a print command, instead of finishing it at once.
+    pub slow: bool,
+}
+
 impl EvePrinter {
     /// Start one; Avahi must be running.
     pub fn start(name: &str) -> EvePrinter {
+        EvePrinter::start_with(name, &EveOptions::default())
+    }
+
+    /// Start one as `o` says; Avahi must be running.
+    pub fn start_with(name: &str, o: &EveOptions) -> EvePrinter {
         let dir = tempfile::tempdir().expect("tempdir");
         let spool = dir.path().join("spool");
         let keys = dir.path().join("keys");
         std::fs::create_dir_all(&spool).expect("spool");
         std::fs::create_dir_all(&keys).expect("keys");
-        let port = free_port();
-        let child = Command::new("ippeveprinter")
-            .args(["-r", "off", "-n", "localhost", "-p", &port.to_string(), "-d"])
+        if let Some((crt, key)) = &o.cert {
+            std::fs::copy(crt, keys.join("localhost.crt")).expect("certificate");
+            std::fs::copy(key, keys.join("localhost.key")).expect("key");
+        }
+        let port = o.port.unwrap_or_else(free_port);
+        let mut cmd = Command::new("ippeveprinter");
+        cmd.args(["-r", "off", "-n", "localhost", "-p", &port.to_string(), "-d"])
             .arg(&spool)
             .arg("-k")
             .arg("-K")
-            .arg(&keys)
-            .args(["-c", "/bin/true", "-f", "application/pdf,image/pwg-raster,image/urf,image/jpeg,text/plain", name])
+            .arg(&keys);
+        if !o.slow {
+            cmd.args(["-c", "/bin/true"]);
+        }
+        let child = cmd
+            .args(["-f", "application/pdf,image/pwg-raster,image/urf,image/jpeg,text/plain", name])
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.path().join("log")).expect("log"))
             .spawn()
@@ -254,8 +309,96 @@ impl EvePrinter {
             assert!(Instant::now() < deadline, "ippeveprinter did not start on port {port}: {}", log());
             std::thread::sleep(Duration::from_millis(100));
         }
-        EvePrinter { _guard: guard, port, spool, _dir: dir }
+        EvePrinter { guard, port, spool, _dir: dir }
     }
+
+    /// Its process id.
+    pub fn pid(&self) -> i32 {
+        i32::try_from(self.guard.child.id()).expect("pid")
+    }
+
+    /// The documents in its spool: (file name, bytes), by job id.
+    pub fn documents(&self) -> Vec<(String, Vec<u8>)> {
+        let mut out: Vec<(u64, String, Vec<u8>)> = std::fs::read_dir(&self.spool)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter_map(|e| {
+                        let name = e.file_name().to_string_lossy().into_owned();
+                        // `.prn` files are what the print command made of a document.
+                        if name.ends_with(".prn") {
+                            return None;
+                        }
+                        let id = name.split('-').next()?.parse::<u64>().ok()?;
+                        Some((id, name, std::fs::read(e.path()).ok()?))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort_by_key(|d| d.0);
+        out.into_iter().map(|(_, n, b)| (n, b)).collect()
+    }
+}
+
+/// A certificate and key for `localhost` (and 127.0.0.1), signed by the
+/// CA whose certificate and key are `ca` (PEM files), or self-signed when
+/// `ca` is `None`; written into `dir`. (certificate, key, SHA-256 hex).
+pub fn localhost_certificate(dir: &Path, ca: Option<(&Path, &Path)>) -> (PathBuf, PathBuf, String) {
+    let crt = dir.join("localhost.crt");
+    let key = dir.join("localhost.key");
+    let ext = dir.join("san.ext");
+    std::fs::write(&ext, "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n").expect("ext");
+    let run = |args: &[&str]| {
+        let o = Command::new("openssl").args(args).output().expect("openssl");
+        assert!(o.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    let (k, c, e) = (key.to_str().expect("utf8"), crt.to_str().expect("utf8"), ext.to_str().expect("utf8"));
+    match ca {
+        None => run(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            k,
+            "-out",
+            c,
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ]),
+        Some((ca_crt, ca_key)) => {
+            let csr = dir.join("localhost.csr");
+            let r = csr.to_str().expect("utf8");
+            run(&["req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", k, "-out", r]);
+            run(&[
+                "x509",
+                "-req",
+                "-in",
+                r,
+                "-CA",
+                ca_crt.to_str().expect("utf8"),
+                "-CAkey",
+                ca_key.to_str().expect("utf8"),
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                e,
+                "-out",
+                c,
+            ]);
+        }
+    }
+    let o = Command::new("sh")
+        .args(["-c", &format!("openssl x509 -in '{c}' -outform der | openssl dgst -sha256 -hex")])
+        .output()
+        .expect("openssl");
+    let sha = String::from_utf8_lossy(&o.stdout).split_whitespace().last().expect("digest").to_owned();
+    (crt, key, sha)
 }
 
 /// The outcome of an ipptool run.

@@ -6,4 +6,5 @@ mod identity;
 mod ipp;
 mod lifecycle;
 mod panel;
+mod release;
 mod store_disk;

@@ -4,101 +4,17 @@
 //! embedded browser.
 
 use pullprint_tests::browser::Browser;
+use pullprint_tests::site::{Site, api, api_as, badge_login};
 use pullprint_tests::*;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-
-struct Site {
-    _t: tempfile::TempDir,
-    data: PathBuf,
-    cfg: PathBuf,
-}
-
-impl Site {
-    fn new(extra: &str) -> Site {
-        let t = world_traversable_tempdir();
-        let data = t.path().join("data");
-        let service = if is_root() { "[service]\nuser = \"nobody\"\n" } else { "" };
-        let cfg = write_config(t.path(), &data, &format!("{extra}{service}"));
-        let o = pullprint(&["--config", cfg.to_str().expect("utf8"), "init"]);
-        assert!(o.status.success(), "{}", text(&o));
-        Site { _t: t, data, cfg }
-    }
-
-    fn cli(&self, args: &[&str]) -> String {
-        let mut a = vec!["--config", self.cfg.to_str().expect("utf8")];
-        a.extend_from_slice(args);
-        let o = pullprint(&a);
-        assert!(o.status.success(), "{args:?}: {}", text(&o));
-        text(&o)
-    }
-
-    /// A local user with a badge, e-mail and password.
-    fn user(&self, name: &str, badge: &str) {
-        let pw = self.data.with_extension("pw");
-        std::fs::write(&pw, format!("{name}-Passw0rd-1\n")).expect("pw");
-        self.cli(&[
-            "user",
-            "add",
-            name,
-            "--display-name",
-            &format!("{name} Example"),
-            "--email",
-            &format!("{name}@example.test"),
-            "--password-file",
-            pw.to_str().expect("utf8"),
-        ]);
-        self.cli(&["badge", "bind", name, badge]);
-    }
-
-    /// Register a printer; its credential.
-    fn printer(&self, name: &str, vendor: &str, address: &str) -> String {
-        let out = self.cli(&["device", "add", name, "--vendor", vendor, "--address", address]);
-        out.split_whitespace().find(|w| w.starts_with("ppd-")).expect("credential shown").to_owned()
-    }
-
-    fn serve(&self) -> Daemon {
-        Daemon::start(&["--config", self.cfg.to_str().expect("utf8"), "serve"], &self.data, &[]).expect("serve")
-    }
-}
-
-/// One panel API call: (status, JSON).
-fn api(d: &Daemon, method: &str, path: &str, device: &str, session: Option<&str>, body: Option<Value>) -> (u16, Value) {
-    api_as(d, None, method, path, device, session, body)
-}
-
-/// [`api`] over a connection that presents the client certificate and key `client`.
-fn api_as(
-    d: &Daemon,
-    client: Option<(&Path, &Path)>,
-    method: &str,
-    path: &str,
-    device: &str,
-    session: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let auth = format!("Bearer {device}");
-    let mut h = vec![("Authorization", auth.as_str()), ("Content-Type", "application/json")];
-    if let Some(s) = session {
-        h.push(("X-Pullprint-Session", s));
-    }
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let (code, _, resp) =
-        https_request_as(d.panel, &d.data.join("tls/ca.crt"), client, method, path, &h, body.as_bytes())
-            .expect("panel request");
-    (code, serde_json::from_slice(&resp).unwrap_or(Value::Null))
-}
-
-fn badge_login(d: &Daemon, device: &str, card: &str) -> (u16, Value) {
-    api(d, "POST", "/panel/v1/sessions", device, None, Some(json!({"method": "badge", "card": card})))
-}
+use std::path::Path;
 
 #[test]
 fn sessions_are_bound_to_their_printer_and_rights_come_from_the_policy() {
     let site = Site::new("[panel]\nsession_idle = \"10s\"\n");
     site.user("alice", "04:A1:B2:C3");
-    let a = site.printer("2nd floor", "km", "10.0.0.5");
-    let b = site.printer("3rd floor", "xerox", "10.0.0.6");
+    let a = site.printer("2nd floor", "km", "127.0.0.5");
+    let b = site.printer("3rd floor", "xerox", "127.0.0.6");
     let d = site.serve();
     let pw = "alice-Passw0rd-1";
     let (ok, _) = d.print_as("alice", pw, b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 3/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n");
@@ -125,9 +41,9 @@ fn sessions_are_bound_to_their_printer_and_rights_come_from_the_policy() {
         )
         .expect("preflight")
     };
-    let (code, head, _) = preflight("https://10.0.0.5");
+    let (code, head, _) = preflight("https://127.0.0.5");
     assert_eq!(code, 204, "{head}");
-    assert!(head.to_ascii_lowercase().contains("access-control-allow-origin: https://10.0.0.5"), "{head}");
+    assert!(head.to_ascii_lowercase().contains("access-control-allow-origin: https://127.0.0.5"), "{head}");
     let (code, head, _) = preflight("https://evil.example");
     assert_eq!(code, 403, "{head}");
     assert!(!head.to_ascii_lowercase().contains("access-control-allow-origin"), "{head}");
@@ -233,7 +149,7 @@ fn sessions_are_bound_to_their_printer_and_rights_come_from_the_policy() {
 fn a_badge_swipe_on_a_simulated_konica_minolta_panel_shows_the_queue_and_prints_all() {
     let site = Site::new("");
     site.user("alice", "12345678");
-    let km = site.printer("KM C450i", "km", "10.0.0.7");
+    let km = site.printer("KM C450i", "km", "127.0.0.7");
     let d = site.serve();
     for name in ["Quarterly report", "Boarding pass"] {
         let pdf = format!(
@@ -279,7 +195,7 @@ fn email_and_pin_on_a_simulated_xerox_panel() {
     let pin = site.data.with_extension("pin");
     std::fs::write(&pin, "5829\n").expect("pin file");
     site.cli(&["pin", "set", "erin", "--pin-file", pin.to_str().expect("utf8")]);
-    let xerox = site.printer("Xerox C8170", "xerox", "10.0.0.8");
+    let xerox = site.printer("Xerox C8170", "xerox", "127.0.0.8");
     let d = site.serve();
     let pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 3/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
     assert_eq!(d.print_as("erin", "erin-Passw0rd-1", pdf).0, 200);
@@ -329,7 +245,7 @@ fn keypad_login_with_an_active_directory_password_on_a_simulated_hp_panel() {
         pw.display()
     );
     let site = Site::new(&ad);
-    let hp = site.printer("HP E78630", "hp", "10.0.0.9");
+    let hp = site.printer("HP E78630", "hp", "127.0.0.9");
     let d = site.serve();
     assert_eq!(d.print_as("PULLPRINT\\alice", samba::ALICE_PASSWORD, b"%PDF-1.4\n%%EOF\n").0, 200);
     // The OXPd authentication agent flow [documented]: the device announces a
@@ -380,7 +296,7 @@ fn deploy_secures_a_ricoh_whose_logs_reach_the_store_and_unsecures_it_cleanly() 
     site.user("rita", "5A5A5A5A");
     let d = site.serve();
     assert_eq!(d.print_as("rita", "rita-Passw0rd-1", b"%PDF-1.4\n%%EOF\n").0, 200);
-    let out = site.cli(&["deploy", "10.0.0.11", "--secure", "--vendor", "ricoh", "--name", "Ricoh IM C3000"]);
+    let out = site.cli(&["deploy", "127.0.0.11", "--secure", "--vendor", "ricoh", "--name", "Ricoh IM C3000"]);
     let inbound = format!("printer   -> appliance TCP {}", d.panel.port());
     for expected in [
         inbound.as_str(),
@@ -451,7 +367,7 @@ fn a_lexmark_esf_client_over_mutual_tls_validates_a_card_lists_releases_and_repo
     let out_dir = certs.path().to_str().expect("utf8");
     let out = site.cli(&[
         "deploy",
-        "10.0.0.12",
+        "127.0.0.12",
         "--secure",
         "--vendor",
         "lexmark",
@@ -470,9 +386,9 @@ fn a_lexmark_esf_client_over_mutual_tls_validates_a_card_lists_releases_and_repo
     assert_eq!(std::fs::metadata(&key).expect("key").permissions().mode() & 0o077, 0, "the key is private");
     assert!(site.cli(&["device", "list"]).contains("secured+mTLS"));
     // Another printer's certificate from the same CA.
-    site.cli(&["deploy", "10.0.0.13", "--secure", "--vendor", "lexmark", "--mutual-tls", "--cert-out", out_dir]);
-    let other_crt = certs.path().join("10-0-0-13-client.crt");
-    let other_key = certs.path().join("10-0-0-13-client.key");
+    site.cli(&["deploy", "127.0.0.13", "--secure", "--vendor", "lexmark", "--mutual-tls", "--cert-out", out_dir]);
+    let other_crt = certs.path().join("127-0-0-13-client.crt");
+    let other_key = certs.path().join("127-0-0-13-client.key");
 
     let ca = d.data.join("tls/ca.crt");
     let call =

@@ -223,13 +223,7 @@ mod tests {
     #[test]
     fn mutated_messages_never_panic() {
         let base = minimal();
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::testing::xorshift(0x2545_f491_4f6c_dd1du64);
         for _ in 0..20_000 {
             let mut m = base.clone();
             for _ in 0..=(next() % 4) {

@@ -110,6 +110,28 @@ impl StoredReader {
     }
 }
 
+/// The dangerous release settings that are on, printer by printer, in
+/// words for an admin.
+pub fn dangerous_settings(devices: &[Device]) -> Vec<String> {
+    let mut out = Vec::new();
+    for d in devices {
+        if !d.release.dangerous_allow.is_empty() {
+            out.push(format!(
+                "printer {:?}: dangerous_allow {}: released documents may cross the network unencrypted",
+                d.name,
+                d.release.dangerous_allow.join(", ")
+            ));
+        }
+        if d.release.dangerous_trust_first_use && d.release.tls_pin.is_none() {
+            out.push(format!(
+                "printer {:?}: dangerous_trust_first_use: the next certificate it presents will be trusted unchecked",
+                d.name
+            ));
+        }
+    }
+    out
+}
+
 /// One secured printer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -136,6 +158,47 @@ pub struct Device {
     /// `pullprint deploy --mutual-tls`. `None`: the credential alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_cert: Option<String>,
+    /// Release: how jobs reach this printer.
+    #[serde(default)]
+    pub release: PrinterRelease,
+}
+
+/// How released jobs reach a printer, and what it said it can do.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrinterRelease {
+    /// Its printer URI; `None`: `ipps://ADDRESS:631/ipp/print`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// Plaintext transports it may use (dangerous): `ipp` (also as a
+    /// fallback when IPPS fails), `socket` (RAW 9100).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dangerous_allow: Vec<String>,
+    /// SHA-256 (hex) of its TLS certificate, when pinned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_pin: Option<String>,
+    /// Trust the first TLS certificate seen, then pin it (dangerous).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dangerous_trust_first_use: bool,
+    /// What it declared at its last release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<Capabilities>,
+}
+
+/// What a printer declared about itself (IPP Get-Printer-Attributes).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capabilities {
+    /// `document-format-supported`.
+    pub formats: Vec<String>,
+    /// `color-supported`.
+    pub color: Option<bool>,
+    /// `sides-supported`.
+    pub sides: Vec<String>,
+    /// `printer-make-and-model`.
+    pub make_and_model: Option<String>,
+    /// When it said so, ms since the epoch.
+    pub learned_ms: u64,
 }
 
 impl Device {
@@ -241,6 +304,7 @@ impl Devices {
             secured_at: now_s(),
             last_seen: 0,
             client_cert: None,
+            release: PrinterRelease::default(),
         };
         self.file.update(|f| {
             if f.devices.values().any(|x| x.name.eq_ignore_ascii_case(name) || x.address.eq_ignore_ascii_case(address))
@@ -301,6 +365,16 @@ impl Devices {
         self.file.update(|f| {
             let x = f.devices.get_mut(&d.id).ok_or_else(|| DeviceError::NoSuchDevice(key.into()))?;
             x.client_cert = sha256_hex;
+            Ok(x.clone())
+        })
+    }
+
+    /// Change how jobs reach a device.
+    pub fn update_release(&self, key: &str, change: impl FnOnce(&mut PrinterRelease)) -> Result<Device, DeviceError> {
+        let d = self.find(key).ok_or_else(|| DeviceError::NoSuchDevice(key.into()))?;
+        self.file.update(|f| {
+            let x = f.devices.get_mut(&d.id).ok_or_else(|| DeviceError::NoSuchDevice(key.into()))?;
+            change(&mut x.release);
             Ok(x.clone())
         })
     }

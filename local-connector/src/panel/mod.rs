@@ -140,6 +140,36 @@ pub struct JobView {
     pub expires_at_ms: u64,
     /// The device it is queued to print at, if a release was asked for.
     pub releasing_at: Option<String>,
+    /// How its release is going, if one was asked for.
+    pub release: Option<ReleaseView>,
+    /// When it printed, for a job kept for reprint, ms since the epoch.
+    pub printed_at_ms: Option<u64>,
+}
+
+/// How a job's release is going, as the panel shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseView {
+    /// `queued`, `sending`, `printing`, `stopped` (the printer stopped:
+    /// see `message`) or `failed` (the job stays held: see `message`).
+    pub state: String,
+    /// The printer (device id).
+    pub printer: String,
+    /// What went wrong, or what the printer says.
+    pub message: Option<String>,
+}
+
+impl ReleaseView {
+    fn of(r: crate::store::ReleaseRequest) -> ReleaseView {
+        use crate::store::ReleaseState as S;
+        let (state, message) = match r.state {
+            S::Queued => ("queued", None::<String>),
+            S::Sending { .. } => ("sending", None),
+            S::Submitted { note: None, .. } => ("printing", None),
+            S::Submitted { note: Some(n), .. } => ("stopped", Some(n)),
+            S::Failed { reason, .. } => ("failed", Some(reason)),
+        };
+        ReleaseView { state: state.into(), printer: r.device, message }
+    }
 }
 
 /// Why a panel request was refused.
@@ -192,6 +222,7 @@ pub struct Panel {
     sessions: Sessions,
     store: JobStore,
     prompts: prompts::Prompts,
+    engine: Option<Arc<crate::release::Engine>>,
 }
 
 /// A device's card reader and sign-in settings, as the accessories service gives them.
@@ -208,7 +239,27 @@ pub struct ReaderConfig {
 impl Panel {
     /// The services over these parts; sessions end after `idle` without use.
     pub fn new(auth: Arc<Auth>, devices: Arc<Devices>, store: JobStore, idle: std::time::Duration) -> Panel {
-        Panel { auth, devices, sessions: Sessions::new(idle), store, prompts: prompts::Prompts::default() }
+        Panel {
+            auth,
+            devices,
+            sessions: Sessions::new(idle),
+            store,
+            prompts: prompts::Prompts::default(),
+            engine: None,
+        }
+    }
+
+    /// Take up releases cut short by a stop or a crash. Call within the runtime.
+    pub fn resume_releases(&self) {
+        if let Some(e) = &self.engine {
+            e.resume();
+        }
+    }
+
+    /// Hand releases to `engine` as they are asked for.
+    pub fn with_engine(mut self, engine: Arc<crate::release::Engine>) -> Panel {
+        self.engine = Some(engine);
+        self
     }
 
     /// The device registry.
@@ -292,6 +343,8 @@ impl Panel {
             .map(|j| JobView {
                 id: j.id.to_string(),
                 releasing_at: self.store.release_of(j.id).map(|r| r.device),
+                release: self.store.release_of(j.id).map(ReleaseView::of),
+                printed_at_ms: self.store.printed_at(j.id),
                 name: j.document_name,
                 submitted_at_ms: j.submitted_at_ms,
                 pages: j.pages,
@@ -319,14 +372,27 @@ impl Panel {
         if !s.rights.release {
             return Err(PanelError::NotAllowed("release jobs"));
         }
-        let chosen: Vec<JobId> = match ids {
+        let mut chosen: Vec<JobId> = match ids {
             Some(ids) => ids.iter().map(|i| self.own_job(s, i)).collect::<Result<_, _>>()?,
-            None => self.store.jobs_of(&s.identity.login)?.into_iter().map(|j| j.id).collect(),
+            // Print All: what is parked, not what already printed and is kept for reprint.
+            None => self
+                .store
+                .jobs_of(&s.identity.login)?
+                .into_iter()
+                .map(|j| j.id)
+                .filter(|id| self.store.printed_at(*id).is_none())
+                .collect(),
         };
+        // Ids sort in submission order, which is the order they print in.
+        chosen.sort();
+        chosen.dedup();
         let mut queued = Vec::with_capacity(chosen.len());
         for id in chosen {
             self.store.request_release(id, &device.id, &s.identity.login)?;
             queued.push(id.to_string());
+        }
+        if let Some(e) = &self.engine {
+            e.wake(&device.id);
         }
         log::info!(
             "panel: {} asked to print {} job(s) at {} ({})",
@@ -341,6 +407,9 @@ impl Panel {
     /// Delete (shred) one of the user's jobs.
     pub fn delete(&self, s: &Session, id: &str) -> Result<(), PanelError> {
         let id = self.own_job(s, id)?;
+        if self.store.release_of(id).is_some_and(|r| r.state.in_flight()) {
+            return Err(PanelError::NotAllowed("delete a job while it prints"));
+        }
         self.store.delete(id)?;
         log::info!("panel: {} deleted job {id}", s.identity.login);
         Ok(())

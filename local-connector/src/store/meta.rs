@@ -175,7 +175,7 @@ pub struct JobMeta {
 
 /// A request, made at a printer's panel, to print a parked job there. The
 /// release engine takes requests in order and removes each once the printer
-/// has the job.
+/// has printed the job; until then its state says how far it got.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseRequest {
@@ -185,6 +185,96 @@ pub struct ReleaseRequest {
     pub by: String,
     /// When, ms since the epoch.
     pub requested_at_ms: u64,
+    /// How far delivery got.
+    #[serde(default)]
+    pub state: ReleaseState,
+    /// Delivery attempts begun so far. From the second on, the engine first
+    /// looks for the job on the printer, so that a retry never prints twice.
+    #[serde(default)]
+    pub attempts: u32,
+}
+
+/// Where a release has got to, as kept on disk (the release engine's
+/// `release::state` types are the legal moves between these).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "step", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ReleaseState {
+    /// Waiting its turn at the printer.
+    #[default]
+    Queued,
+    /// Bytes may have left for the printer at `uri`; whether it made a job
+    /// of them is not known yet.
+    Sending {
+        /// The printer URI used.
+        uri: String,
+        /// When sending began, ms since the epoch.
+        since_ms: u64,
+    },
+    /// The printer took it as its job `printer_job`; being followed to the end.
+    Submitted {
+        /// The printer URI used.
+        uri: String,
+        /// The printer's `job-id`.
+        printer_job: i32,
+        /// When the printer took it, ms since the epoch.
+        since_ms: u64,
+        /// What the printer says while it is stopped (a jam, no paper), for people.
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// It did not print; the job stays held, and a new request retries.
+    Failed {
+        /// Why, for the person at the printer and the admin.
+        reason: String,
+        /// When, ms since the epoch.
+        at_ms: u64,
+    },
+}
+
+impl ReleaseState {
+    /// Whether bytes of the job may be at the printer now.
+    pub fn in_flight(&self) -> bool {
+        matches!(self, ReleaseState::Sending { .. } | ReleaseState::Submitted { .. })
+    }
+}
+
+/// One release, as it ended: for statistics, reports and the cloud outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseRecord {
+    /// The job.
+    pub job: JobId,
+    /// Its owner.
+    pub owner: String,
+    /// Who released it.
+    pub by: String,
+    /// Its document name.
+    pub document_name: String,
+    /// The device (printer) id.
+    pub device: String,
+    /// Pages, as analysed.
+    pub pages: Option<u32>,
+    /// Copies asked for.
+    pub copies: u32,
+    /// Colour use, as analysed.
+    pub color: ColorMode,
+    /// The transport's URI scheme: `ipps`, `ipp` or `socket`; empty when
+    /// nothing was sent.
+    pub transport: String,
+    /// The printer URI.
+    pub uri: String,
+    /// The printer's `job-id`, for IPP.
+    pub printer_job: Option<i32>,
+    /// `printed` (confirmed by the printer), `sent-unverified` (RAW, no
+    /// confirmation) or `failed`.
+    pub outcome: String,
+    /// Why it failed, or what else is worth knowing.
+    pub detail: Option<String>,
+    /// When it ended, ms since the epoch.
+    pub at_ms: u64,
+    /// Sent to the cloud tenant already.
+    #[serde(default)]
+    pub synced: bool,
 }
 
 /// One copy, scan, fax or print a printer reported (panel statistics).

@@ -19,8 +19,11 @@ mod commit;
 pub(crate) mod file;
 mod meta;
 
-pub(crate) use meta::unix_ms;
-pub use meta::{ColorMode, JobId, JobMeta, JobSubmission, ReleaseRequest, Sides, Transaction};
+pub use meta::{
+    ColorMode, JobId, JobMeta, JobSubmission, ReleaseRecord, ReleaseRequest, ReleaseState, Sides, Transaction,
+};
+pub(crate) use meta::{duration_ms, unix_ms};
+pub use releases::Requested;
 
 use crate::crypto::stream::{BodyDecryptor, BodyEncryptor, NONCE_PREFIX, sealed_len};
 use crate::crypto::{SealKey, SiteKey, hmac_sha256, random_bytes};
@@ -130,6 +133,10 @@ struct Inner {
     releases: sled::Tree,
     /// Recorded-at ms and 8 random bytes → [`Transaction`] (JSON).
     transactions: sled::Tree,
+    /// Recorded-at ms and 8 random bytes → [`ReleaseRecord`] (JSON).
+    release_records: sled::Tree,
+    /// Job id → when it printed (ms, 8 bytes), for jobs kept for reprint.
+    printed: sled::Tree,
     committer: GroupCommitter,
     /// Parked jobs and bytes per owner tag, filled on first use and kept in
     /// step with the index (under this lock) so that limits cost O(1).
@@ -195,6 +202,8 @@ impl JobStore {
             by_number: db.open_tree("by_number")?,
             releases: db.open_tree("releases")?,
             transactions: db.open_tree("transactions")?,
+            release_records: db.open_tree("release_records")?,
+            printed: db.open_tree("printed")?,
             db,
             committer: GroupCommitter::start(jobs_dir.clone()).map_err(|e| StoreError::io("start committer", e))?,
             usage: Mutex::new(HashMap::new()),
@@ -475,37 +484,8 @@ impl JobStore {
         self.shred_file(id)?;
         durable::sync_dir(&self.inner.jobs_dir).map_err(|e| StoreError::io("fsync jobs directory", e))?;
         self.inner.releases.remove(id.0)?;
+        self.inner.printed.remove(id.0)?;
         self.index_remove(&meta)
-    }
-
-    /// Queue job `id` for printing at `device`, on its owner's request. The
-    /// request is on disk when this returns; asking again moves it to the
-    /// new device.
-    pub fn request_release(&self, id: JobId, device: &str, by: &str) -> Result<ReleaseRequest, StoreError> {
-        self.get(id)?;
-        let r = ReleaseRequest { device: device.into(), by: by.into(), requested_at_ms: now_ms() };
-        let v = serde_json::to_vec(&r).map_err(|e| StoreError::io("encode release", io::Error::other(e)))?;
-        self.inner.releases.insert(id.0, v)?;
-        self.inner.db.flush()?;
-        Ok(r)
-    }
-
-    /// The release requested for job `id`, if any.
-    pub fn release_of(&self, id: JobId) -> Option<ReleaseRequest> {
-        let v = self.inner.releases.get(id.0).ok()??;
-        serde_json::from_slice(&v).ok()
-    }
-
-    /// Every release waiting, oldest job first.
-    pub fn pending_releases(&self) -> Result<Vec<(JobId, ReleaseRequest)>, StoreError> {
-        let mut out = Vec::new();
-        for kv in self.inner.releases.iter() {
-            let (k, v) = kv?;
-            if let (Some(id), Ok(r)) = (JobId::from_slice(&k), serde_json::from_slice::<ReleaseRequest>(&v)) {
-                out.push((id, r));
-            }
-        }
-        Ok(out)
     }
 
     /// Record transactions a printer reported; they are on disk when this
@@ -534,11 +514,6 @@ impl JobStore {
             }
         }
         Ok(out)
-    }
-
-    /// Withdraw the release request of job `id`; true when there was one.
-    pub fn cancel_release(&self, id: JobId) -> Result<bool, StoreError> {
-        Ok(self.inner.releases.remove(id.0)?.is_some())
     }
 
     fn shred_file(&self, id: JobId) -> Result<(), StoreError> {
@@ -585,6 +560,10 @@ impl JobStore {
         }
         let mut n = 0;
         for id in doomed {
+            // A job on its way to a printer ends with its release, not here.
+            if self.release_of(id).is_some_and(|r| r.state.in_flight()) {
+                continue;
+            }
             match self.delete(id) {
                 Ok(()) => n += 1,
                 Err(StoreError::NotFound(_)) => {}
@@ -815,6 +794,8 @@ impl Read for JobReader {
         self.dec.read(buf)
     }
 }
+
+mod releases;
 
 #[cfg(test)]
 mod tests;

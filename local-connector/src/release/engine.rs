@@ -1,0 +1,647 @@
+//! The release engine: one queue per printer, worked in the submission
+//! order of its jobs, each job delivered and then followed until the
+//! printer says how it ended.
+//!
+//! Exactly once:
+//! - a step is on disk ([`crate::store::ReleaseState`]) before the engine acts on it;
+//! - a job whose printer `job-id` is known is followed, never sent again;
+//! - a job interrupted while being sent, or tried again after a failure,
+//!   is first looked for on the printer (`Get-Jobs`, by a job name that
+//!   carries the job's id), and sent only if the printer does not have it;
+//! - `server-error-busy` is retried with back-off on the same attempt.
+//!
+//! A failure leaves the job held, with the reason in its release state, for
+//! the panel and the admin to see; asking again retries.
+
+use super::client::{self, Connection};
+use super::message::{self, JobState, Response};
+use super::state::{Failed, Printed, Queued, Resumed, Sending, Submitted};
+use super::tls::{PrinterVerifier, Trust};
+use super::uri::{PrinterUri, Scheme};
+use super::{ReleaseError, raw};
+use crate::panel::devices::{Capabilities, Device, Devices};
+use crate::store::{JobId, JobMeta, JobStore, ReleaseRecord, ReleaseRequest, StoreError, unix_ms};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How the engine behaves; defaults are the appliance configuration's.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// CAs that may vouch for printers' certificates (the internal CA and
+    /// `release.ca_file`).
+    pub roots: Arc<rustls::RootCertStore>,
+    /// Connecting (TCP and TLS) gives up after this.
+    pub connect_timeout: Duration,
+    /// A busy printer is retried for this long.
+    pub busy_retry_for: Duration,
+    /// A printer silent for this long while printing fails the release.
+    pub lost_contact_after: Duration,
+    /// How often a printing job is asked about (at most).
+    pub poll_interval: Duration,
+    /// Printed jobs are kept this long for a reprint; zero shreds at once.
+    pub keep_printed_for: Duration,
+}
+
+/// The release engine.
+#[derive(Debug)]
+pub struct Engine {
+    store: JobStore,
+    devices: Arc<Devices>,
+    settings: Settings,
+    /// Printers whose queue has a worker now.
+    working: Mutex<HashSet<String>>,
+}
+
+/// How one attempt ended.
+enum Ended {
+    Printed(Printed, PrinterUri),
+    Failed(Failed, Option<PrinterUri>, ReleaseError),
+}
+
+fn failed_at(f: Failed, uri: Option<&PrinterUri>, e: ReleaseError) -> Ended {
+    Ended::Failed(f, uri.cloned(), e)
+}
+
+/// The job name sent with a job: its document name, then a tag with the
+/// start of its id, by which a retry recognises it on the printer.
+pub fn job_name(meta: &JobMeta) -> String {
+    let tag = format!(" [pp-{}]", &meta.id.to_string()[..16]);
+    let mut name: String = meta.document_name.chars().filter(|c| !c.is_control()).collect();
+    if name.trim().is_empty() {
+        name = "Document".into();
+    }
+    while name.len() + tag.len() > 255 {
+        name.pop();
+    }
+    name + &tag
+}
+
+fn state_of(g: &message::Group) -> Option<JobState> {
+    g.integer("job-state").and_then(JobState::from_enum)
+}
+
+fn reasons_of(g: &message::Group) -> Option<String> {
+    let r: Vec<String> = g.strings("job-state-reasons").into_iter().filter(|r| r != "none").collect();
+    let msg = g.string("job-state-message").filter(|m| !m.trim().is_empty());
+    match (r.is_empty(), msg) {
+        (true, None) => None,
+        (true, Some(m)) => Some(m),
+        (false, None) => Some(r.join(", ")),
+        (false, Some(m)) => Some(format!("{}: {m}", r.join(", "))),
+    }
+}
+
+impl Engine {
+    /// An engine over the job store and the printer registry.
+    pub fn new(store: JobStore, devices: Arc<Devices>, settings: Settings) -> Arc<Engine> {
+        Arc::new(Engine { store, devices, settings, working: Mutex::new(HashSet::new()) })
+    }
+
+    /// Take up every unfinished release, as after a restart. Call within
+    /// the tokio runtime.
+    pub fn resume(self: &Arc<Self>) {
+        match self.store.pending_releases() {
+            Ok(all) => {
+                let devices: HashSet<String> = all
+                    .into_iter()
+                    .filter(|(_, r)| !matches!(r.state, crate::store::ReleaseState::Failed { .. }))
+                    .map(|(_, r)| r.device)
+                    .collect();
+                for d in devices {
+                    self.wake(&d);
+                }
+            }
+            Err(e) => log::error!("release: cannot read the release queue: {e}"),
+        }
+    }
+
+    /// Work the queue of printer `device` (after a release was asked for
+    /// there). Call within the tokio runtime.
+    pub fn wake(self: &Arc<Self>, device: &str) {
+        let mut w = self.working.lock().unwrap_or_else(|p| p.into_inner());
+        if w.insert(device.to_owned()) {
+            let me = self.clone();
+            let device = device.to_owned();
+            tokio::spawn(async move { me.work(device).await });
+        }
+    }
+
+    /// One printer's queue, until it is empty.
+    async fn work(self: Arc<Self>, device: String) {
+        loop {
+            let next = {
+                let mut w = self.working.lock().unwrap_or_else(|p| p.into_inner());
+                match self.store.next_release_at(&device) {
+                    Ok(Some(n)) => n,
+                    Ok(None) => {
+                        // Checked under the lock `wake` takes, so a release
+                        // asked for now finds this worker gone and starts one.
+                        w.remove(&device);
+                        return;
+                    }
+                    Err(e) => {
+                        log::error!("release: cannot read the queue of {device}: {e}");
+                        w.remove(&device);
+                        return;
+                    }
+                }
+            };
+            self.run(&device, next.0, next.1).await;
+        }
+    }
+
+    async fn run(&self, device_id: &str, id: JobId, req: ReleaseRequest) {
+        let Some(resumed) = Resumed::from_disk(id, &req.state, req.attempts) else { return };
+        let meta = match self.store.get(id) {
+            Ok(m) => m,
+            Err(StoreError::NotFound(_)) => {
+                log::info!("release: job {id} is gone (expired or deleted); its release is dropped");
+                let _ = self.store.drop_release(id);
+                return;
+            }
+            Err(e) => {
+                log::error!("release: job {id}: {e}");
+                self.persist_failure(id, &Failed { id, reason: ReleaseError::Store(e).to_string() });
+                return;
+            }
+        };
+        let ended = match self.devices.find(device_id).filter(|d| !d.credential.is_empty()) {
+            Some(dev) => self.attempt(&dev, &meta, resumed).await,
+            None => {
+                let f = match resumed {
+                    Resumed::Queued(q) => q.failed(ReleaseError::NoSuchPrinter.to_string()),
+                    Resumed::Sending(s) => s.failed(ReleaseError::NoSuchPrinter.to_string()),
+                    Resumed::Submitted(s) => s.failed(ReleaseError::NoSuchPrinter.to_string()),
+                };
+                Ended::Failed(f, None, ReleaseError::NoSuchPrinter)
+            }
+        };
+        self.conclude(device_id, &meta, &req, ended);
+    }
+
+    fn conclude(&self, device_id: &str, meta: &JobMeta, req: &ReleaseRequest, ended: Ended) {
+        let (outcome, uri, printer_job, detail) = match &ended {
+            Ended::Printed(p, uri) => {
+                let outcome = if p.verified { "printed" } else { "sent-unverified" };
+                (outcome, Some(uri), p.printer_job, None)
+            }
+            Ended::Failed(f, uri, _) => ("failed", uri.as_ref(), None, Some(f.reason.clone())),
+        };
+        let rec = ReleaseRecord {
+            job: meta.id,
+            owner: meta.owner.clone(),
+            by: req.by.clone(),
+            document_name: meta.document_name.clone(),
+            device: device_id.to_owned(),
+            pages: meta.pages,
+            copies: meta.copies,
+            color: meta.color,
+            transport: uri.map(|u| u.scheme.name().to_owned()).unwrap_or_default(),
+            uri: uri.map(ToString::to_string).unwrap_or_default(),
+            printer_job,
+            outcome: outcome.into(),
+            detail,
+            at_ms: unix_ms(),
+            synced: false,
+        };
+        match ended {
+            Ended::Printed(p, uri) => {
+                let keep = self.settings.keep_printed_for;
+                let keep_until = (!keep.is_zero()).then(|| rec.at_ms + crate::store::duration_ms(keep));
+                match self.store.finish_release(&rec, keep_until) {
+                    Ok(()) => log::info!(
+                        "release: job {} of {} printed at {device_id} over {} ({}){}",
+                        meta.id,
+                        meta.owner,
+                        uri.scheme.name(),
+                        if p.verified { "confirmed by the printer" } else { "sent, unverified" },
+                        if keep_until.is_some() { "; kept for reprint" } else { "; shredded" }
+                    ),
+                    Err(e) => log::error!("release: job {} printed, but recording it failed: {e}", meta.id),
+                }
+            }
+            Ended::Failed(f, _, e) => {
+                log::warn!("release: job {} of {} did not print at {device_id}: {e}", meta.id, meta.owner);
+                self.persist_failure(meta.id, &f);
+                if let Err(e) = self.store.finish_release(&rec, None) {
+                    log::error!("release: recording the failure of job {}: {e}", meta.id);
+                }
+            }
+        }
+    }
+
+    fn persist_failure(&self, id: JobId, f: &Failed) {
+        if let Err(e) = self.store.set_release_state(id, f.persisted(), false) {
+            log::error!("release: job {id}: recording its failure: {e}");
+        }
+    }
+
+    /// The transports to try for `dev`, in order: its URI, then (from
+    /// IPPS) the plaintext fallbacks its dangerous setting allows.
+    fn chain(&self, dev: &Device) -> Result<Vec<PrinterUri>, ReleaseError> {
+        let primary = match &dev.release.uri {
+            Some(u) => PrinterUri::parse(u)?,
+            None => PrinterUri::default_for(&dev.address)?,
+        };
+        let allowed = |s: Scheme| dev.release.dangerous_allow.iter().any(|a| a.eq_ignore_ascii_case(s.name()));
+        if primary.scheme.is_plaintext() && !allowed(primary.scheme) {
+            return Err(ReleaseError::PlaintextNotAllowed {
+                uri: primary.to_string(),
+                scheme: primary.scheme.name().into(),
+            });
+        }
+        let mut chain = vec![primary.clone()];
+        if primary.scheme == Scheme::Ipps {
+            for s in [Scheme::Ipp, Scheme::Socket] {
+                if allowed(s) {
+                    chain.push(primary.with_scheme(s));
+                }
+            }
+        }
+        Ok(chain)
+    }
+
+    fn verifier(&self, dev: &Device) -> Result<Arc<PrinterVerifier>, ReleaseError> {
+        let trust = match (&dev.release.tls_pin, dev.release.dangerous_trust_first_use) {
+            (Some(pin), _) => Trust::Pinned(pin.to_ascii_lowercase()),
+            (None, true) => Trust::FirstUse,
+            (None, false) => Trust::Ca,
+        };
+        PrinterVerifier::new(trust, self.settings.roots.clone()).map_err(|e| ReleaseError::Misconfigured(e.to_string()))
+    }
+
+    async fn connect(&self, dev: &Device, uri: &PrinterUri) -> Result<Connection, ReleaseError> {
+        if uri.scheme == Scheme::Ipps {
+            let v = self.verifier(dev)?;
+            let c = client::connect(uri, Some(&v), self.settings.connect_timeout).await?;
+            if dev.release.tls_pin.is_none()
+                && dev.release.dangerous_trust_first_use
+                && let Some(seen) = v.seen()
+            {
+                log::warn!("release: pinning the certificate {seen} that {} presented (trust on first use)", dev.name);
+                let _ = self.devices.update_release(&dev.id, |r| r.tls_pin = Some(seen));
+            }
+            Ok(c)
+        } else {
+            log::warn!(
+                "release: DOWNGRADE: sending to {} over {} in plaintext (dangerous_allow)",
+                dev.name,
+                uri.scheme.name()
+            );
+            client::connect(uri, None, self.settings.connect_timeout).await
+        }
+    }
+
+    async fn attempt(&self, dev: &Device, meta: &JobMeta, resumed: Resumed) -> Ended {
+        match resumed {
+            Resumed::Submitted(s) => {
+                let uri = match PrinterUri::parse(&s.uri) {
+                    Ok(u) => u,
+                    Err(e) => return failed_at(s.failed(e.to_string()), None, e),
+                };
+                let conn = self.connect(dev, &uri).await.ok();
+                self.follow(dev, conn, s, &uri).await
+            }
+            Resumed::Sending(s) => self.resume_sending(dev, meta, s).await,
+            Resumed::Queued(q) => self.first_send(dev, meta, q).await,
+        }
+    }
+
+    /// A release interrupted while sending: if the printer has the job,
+    /// follow it; if not, send it again.
+    async fn resume_sending(&self, dev: &Device, meta: &JobMeta, s: Sending) -> Ended {
+        let uri = match PrinterUri::parse(&s.uri) {
+            Ok(u) => u,
+            Err(e) => return failed_at(s.failed(e.to_string()), None, e),
+        };
+        if uri.scheme == Scheme::Socket {
+            let e = ReleaseError::Broken("while it was being sent over RAW; it may have printed in part".into());
+            return failed_at(s.failed(e.to_string()), Some(&uri), e);
+        }
+        let mut conn = match self.connect(dev, &uri).await {
+            Ok(c) => c,
+            Err(e) => return failed_at(s.failed(e.to_string()), Some(&uri), e),
+        };
+        match self.find_on_printer(&mut conn, meta).await {
+            Some((job, JobState::Completed)) => Ended::Printed(s.accepted(job).completed(), uri),
+            Some((job, st)) if !st.is_terminal() => {
+                let sub = s.accepted(job);
+                self.persist(meta.id, sub.persisted(None));
+                self.follow(dev, Some(conn), sub, &uri).await
+            }
+            _ => match self.formats(dev, &mut conn, meta).await {
+                Ok(format) => self.send_and_follow(dev, meta, conn, s, &uri, &format).await,
+                Err(e) => failed_at(s.failed(e.to_string()), Some(&uri), e),
+            },
+        }
+    }
+
+    async fn first_send(&self, dev: &Device, meta: &JobMeta, q: Queued) -> Ended {
+        let chain = match self.chain(dev) {
+            Ok(c) => c,
+            Err(e) => return failed_at(q.failed(e.to_string()), None, e),
+        };
+        let mut last: Option<(ReleaseError, PrinterUri)> = None;
+        for (i, uri) in chain.iter().enumerate() {
+            let more = i + 1 < chain.len();
+            if uri.scheme == Scheme::Socket {
+                if i > 0 {
+                    log::warn!("release: DOWNGRADE: {} falls back to RAW for job {}", dev.name, meta.id);
+                }
+                let s = q.begin(&uri.to_string());
+                self.persist_attempt(meta.id, s.persisted());
+                let reader = match self.store.read(meta.id) {
+                    Ok(r) => r,
+                    Err(e) => return failed_at(s.failed(e.to_string()), Some(uri), e.into()),
+                };
+                return match raw::send(uri, reader, self.settings.connect_timeout).await {
+                    Ok(_) => Ended::Printed(s.sent(), uri.clone()),
+                    Err(e) => failed_at(s.failed(e.to_string()), Some(uri), e),
+                };
+            }
+            let mut conn = match self.connect(dev, uri).await {
+                Ok(c) => c,
+                // Only a failure to connect moves on to a fallback.
+                Err(e @ (ReleaseError::Unreachable { .. } | ReleaseError::Tls { .. })) if more => {
+                    log::warn!(
+                        "release: {} over {}: {e}; trying the next allowed transport",
+                        dev.name,
+                        uri.scheme.name()
+                    );
+                    last = Some((e, uri.clone()));
+                    continue;
+                }
+                Err(e) => return failed_at(q.failed(e.to_string()), Some(uri), e),
+            };
+            let format = match self.formats(dev, &mut conn, meta).await {
+                Ok(f) => f,
+                Err(e) => return failed_at(q.failed(e.to_string()), Some(uri), e),
+            };
+            if q.attempt > 1 {
+                // A retry: the printer may have the job from an earlier try.
+                match self.find_on_printer(&mut conn, meta).await {
+                    Some((job, JobState::Completed)) => {
+                        log::info!("release: job {} was already printed by {} (its job {job})", meta.id, dev.name);
+                        return Ended::Printed(q.begin(&uri.to_string()).accepted(job).completed(), uri.clone());
+                    }
+                    Some((job, st)) if !st.is_terminal() => {
+                        let sub = q.begin(&uri.to_string()).accepted(job);
+                        self.persist(meta.id, sub.persisted(None));
+                        return self.follow(dev, Some(conn), sub, uri).await;
+                    }
+                    _ => {}
+                }
+            }
+            let s = q.begin(&uri.to_string());
+            self.persist_attempt(meta.id, s.persisted());
+            return self.send_and_follow(dev, meta, conn, s, uri, &format).await;
+        }
+        let (e, uri) = last.unwrap_or_else(|| (ReleaseError::Misconfigured("no transport".into()), chain[0].clone()));
+        failed_at(q.failed(e.to_string()), Some(&uri), e)
+    }
+
+    fn persist(&self, id: JobId, state: crate::store::ReleaseState) {
+        if let Err(e) = self.store.set_release_state(id, state, false) {
+            log::error!("release: job {id}: {e}");
+        }
+    }
+
+    fn persist_attempt(&self, id: JobId, state: crate::store::ReleaseState) {
+        if let Err(e) = self.store.set_release_state(id, state, true) {
+            log::error!("release: job {id}: {e}");
+        }
+    }
+
+    /// Ask the printer what it accepts (and note it in its record); the
+    /// `document-format` to send the job as.
+    async fn formats(&self, dev: &Device, conn: &mut Connection, meta: &JobMeta) -> Result<String, ReleaseError> {
+        let mut r = conn.request(message::GET_PRINTER_ATTRIBUTES);
+        r.keywords(
+            "requested-attributes",
+            &[
+                "document-format-supported",
+                "color-supported",
+                "sides-supported",
+                "printer-make-and-model",
+                "printer-is-accepting-jobs",
+                "printer-state",
+                "printer-state-reasons",
+            ],
+        );
+        let resp = conn.call(r.finish()).await?;
+        if !resp.is_success() {
+            return Err(refused(&resp));
+        }
+        let p = resp.printer().ok_or_else(|| ReleaseError::PeerMisbehaved("no printer attributes".into()))?;
+        let formats = p.strings("document-format-supported");
+        let caps = Capabilities {
+            formats: formats.clone(),
+            color: p.boolean("color-supported"),
+            sides: p.strings("sides-supported"),
+            make_and_model: p.string("printer-make-and-model"),
+            learned_ms: unix_ms(),
+        };
+        if dev.release.capabilities.as_ref().map(|c| (&c.formats, c.color, &c.sides))
+            != Some((&caps.formats, caps.color, &caps.sides))
+        {
+            let _ = self.devices.update_release(&dev.id, |r| r.capabilities = Some(caps));
+        }
+        if p.boolean("printer-is-accepting-jobs") == Some(false) {
+            return Err(ReleaseError::Refused("the printer is not accepting jobs".into()));
+        }
+        let has = |f: &str| formats.iter().any(|x| x.eq_ignore_ascii_case(f));
+        if has(&meta.format) {
+            Ok(meta.format.clone())
+        } else if has("application/octet-stream") && meta.format != "application/octet-stream" {
+            // The printer says it recognises formats by itself.
+            Ok("application/octet-stream".into())
+        } else {
+            Err(ReleaseError::FormatUnsupported {
+                format: meta.format.clone(),
+                accepts: if formats.is_empty() { "nothing it would name".into() } else { formats.join(", ") },
+            })
+        }
+    }
+
+    /// Look for this job on the printer by its job name: its printer job id
+    /// and state. `None` when it is not there, or the printer cannot say.
+    async fn find_on_printer(&self, conn: &mut Connection, meta: &JobMeta) -> Option<(i32, JobState)> {
+        let name = job_name(meta);
+        let mut best: Option<(i32, JobState)> = None;
+        for which in ["not-completed", "completed"] {
+            let mut r = conn.request(message::GET_JOBS);
+            r.name("requesting-user-name", &meta.owner)
+                .keyword("which-jobs", which)
+                .boolean("my-jobs", false)
+                .keywords("requested-attributes", &["job-id", "job-name", "job-state"]);
+            let resp = match conn.call(r.finish()).await {
+                Ok(r) if r.is_success() => r,
+                Ok(r) => {
+                    log::warn!(
+                        "release: the printer would not list its jobs ({:#06x}); a retry cannot check it",
+                        r.status
+                    );
+                    continue;
+                }
+                Err(e) => {
+                    log::warn!("release: the printer would not list its jobs: {e}");
+                    continue;
+                }
+            };
+            for j in resp.jobs() {
+                if j.string("job-name").as_deref() != Some(name.as_str()) {
+                    continue;
+                }
+                if let (Some(id), Some(st)) = (j.integer("job-id"), state_of(j)) {
+                    // A completed or live copy wins over an aborted one.
+                    let rank = |s: JobState| match s {
+                        JobState::Completed => 2,
+                        s if !s.is_terminal() => 1,
+                        _ => 0,
+                    };
+                    if best.is_none_or(|(_, b)| rank(st) > rank(b)) {
+                        best = Some((id, st));
+                    }
+                }
+            }
+        }
+        best
+    }
+
+    /// Print-Job, with back-off while the printer is busy; then follow.
+    async fn send_and_follow(
+        &self,
+        dev: &Device,
+        meta: &JobMeta,
+        mut conn: Connection,
+        s: Sending,
+        uri: &PrinterUri,
+        format: &str,
+    ) -> Ended {
+        let began = Instant::now();
+        let mut pause = Duration::from_millis(500);
+        loop {
+            let reader = match self.store.read(meta.id) {
+                Ok(r) => r,
+                Err(e) => return failed_at(s.failed(e.to_string()), Some(uri), e.into()),
+            };
+            let mut r = conn.request(message::PRINT_JOB);
+            r.name("requesting-user-name", &meta.owner)
+                .name("job-name", &job_name(meta))
+                .boolean("ipp-attribute-fidelity", false)
+                .mime("document-format", format);
+            if !meta.document_name.is_empty() {
+                r.name("document-name", &meta.document_name);
+            }
+            if meta.copies > 1 {
+                r.job_group().integer("copies", i32::try_from(meta.copies).unwrap_or(1));
+            }
+            let answer = conn.print(r.finish(), reader, meta.size, self.settings.lost_contact_after).await;
+            match answer {
+                Ok(resp) if resp.is_success() => {
+                    let Some(job) = resp.jobs().next().and_then(|j| j.integer("job-id")) else {
+                        let e = ReleaseError::PeerMisbehaved("the printer took the job but gave no job-id".into());
+                        return failed_at(s.failed(e.to_string()), Some(uri), e);
+                    };
+                    let sub = s.accepted(job);
+                    self.persist(meta.id, sub.persisted(None));
+                    return self.follow(dev, Some(conn), sub, uri).await;
+                }
+                Ok(resp) if resp.status == message::STATUS_BUSY && began.elapsed() < self.settings.busy_retry_for => {
+                    log::info!("release: {} is busy; job {} waits {} ms", dev.name, meta.id, pause.as_millis());
+                }
+                Ok(resp) if resp.status == message::STATUS_BUSY => {
+                    return failed_at(s.failed(ReleaseError::Busy.to_string()), Some(uri), ReleaseError::Busy);
+                }
+                Ok(resp) if resp.status == 0x040a => {
+                    let e = ReleaseError::FormatUnsupported { format: format.into(), accepts: "other formats".into() };
+                    return failed_at(s.failed(e.to_string()), Some(uri), e);
+                }
+                Ok(resp) => {
+                    let e = refused(&resp);
+                    return failed_at(s.failed(e.to_string()), Some(uri), e);
+                }
+                Err(e) => return failed_at(s.failed(e.to_string()), Some(uri), e),
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(8));
+            conn = match self.connect(dev, uri).await {
+                Ok(c) => c,
+                Err(e) => return failed_at(s.failed(e.to_string()), Some(uri), e),
+            };
+        }
+    }
+
+    /// Follow the printer's job until it ends; a stop (a jam, no paper) is
+    /// noted in the release state for people to see.
+    async fn follow(&self, dev: &Device, mut conn: Option<Connection>, s: Submitted, uri: &PrinterUri) -> Ended {
+        let mut heard = Instant::now();
+        let mut wait = Duration::from_millis(50);
+        let mut note: Option<String> = None;
+        loop {
+            if conn.is_none() {
+                conn = self.connect(dev, uri).await.ok();
+            }
+            if let Some(c) = conn.as_mut() {
+                let mut r = c.request(message::GET_JOB_ATTRIBUTES);
+                r.integer("job-id", s.printer_job)
+                    .name("requesting-user-name", "pullprint")
+                    .keywords("requested-attributes", &["job-state", "job-state-reasons", "job-state-message"]);
+                match c.call(r.finish()).await {
+                    Ok(resp) if resp.is_success() => {
+                        heard = Instant::now();
+                        let j =
+                            resp.jobs().next().cloned().unwrap_or(message::Group { tag: 2, attributes: Vec::new() });
+                        let j = &j;
+                        match state_of(j) {
+                            Some(JobState::Completed) => return Ended::Printed(s.completed(), uri.clone()),
+                            Some(st @ (JobState::Aborted | JobState::Canceled)) => {
+                                let e = ReleaseError::JobEnded { state: st.keyword(), reasons: reasons_of(j) };
+                                return failed_at(s.failed(e.to_string()), Some(uri), e);
+                            }
+                            st => {
+                                let now = match st {
+                                    Some(JobState::Stopped) | Some(JobState::Held) => {
+                                        Some(reasons_of(j).unwrap_or_else(|| "the printer stopped".into()))
+                                    }
+                                    _ => None,
+                                };
+                                if now != note {
+                                    if let Some(n) = &now {
+                                        log::warn!("release: {} stopped printing job {}: {n}", dev.name, s.id);
+                                    }
+                                    note = now;
+                                    self.persist(s.id, s.persisted(note.clone()));
+                                }
+                            }
+                        }
+                    }
+                    Ok(resp) if resp.status == message::STATUS_NOT_FOUND => {
+                        let e =
+                            ReleaseError::Refused("the printer no longer knows the job (it may have restarted)".into());
+                        return failed_at(s.failed(e.to_string()), Some(uri), e);
+                    }
+                    Ok(resp) => {
+                        log::debug!("release: Get-Job-Attributes: {:#06x}", resp.status);
+                        heard = Instant::now();
+                    }
+                    Err(e) => {
+                        log::debug!("release: following job {}: {e}", s.id);
+                        conn = None;
+                    }
+                }
+            }
+            if heard.elapsed() > self.settings.lost_contact_after {
+                let e = ReleaseError::LostContact;
+                return failed_at(s.failed(e.to_string()), Some(uri), e);
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(self.settings.poll_interval);
+        }
+    }
+}
+
+fn refused(resp: &Response) -> ReleaseError {
+    ReleaseError::Refused(resp.message().unwrap_or_else(|| format!("IPP status {:#06x}", resp.status)))
+}

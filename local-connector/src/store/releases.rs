@@ -1,0 +1,151 @@
+//! The store's side of releasing: the per-job release requests the panel
+//! queues and the release engine moves along, the records of releases that
+//! ended, and jobs kept for reprint after they printed.
+//!
+//! Every change here is flushed to disk before it returns: a release the
+//! panel acknowledged, or a step the engine took towards the printer,
+//! survives a crash.
+
+use super::{JobId, JobStore, ReleaseRecord, ReleaseRequest, ReleaseState, StoreError, now_ms};
+use std::io;
+
+fn encode<T: serde::Serialize>(what: &'static str, v: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(v).map_err(|e| StoreError::io(what, io::Error::other(e)))
+}
+
+/// What [`JobStore::request_release`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requested {
+    /// Queued (or queued again after a failure, or moved to this printer).
+    Queued(ReleaseRequest),
+    /// Already on its way to a printer; left alone, so it is not sent twice.
+    InFlight(ReleaseRequest),
+}
+
+impl JobStore {
+    /// Queue job `id` for printing at `device`, on its owner's request. The
+    /// request is on disk when this returns. Asking again after a failure
+    /// queues a retry; asking again while the job is in flight changes
+    /// nothing, so that it cannot be printed twice.
+    pub fn request_release(&self, id: JobId, device: &str, by: &str) -> Result<Requested, StoreError> {
+        self.get(id)?;
+        let old = self.release_of(id);
+        if let Some(r) = old.as_ref().filter(|r| r.state.in_flight()) {
+            return Ok(Requested::InFlight(r.clone()));
+        }
+        let r = ReleaseRequest {
+            device: device.into(),
+            by: by.into(),
+            requested_at_ms: now_ms(),
+            state: ReleaseState::Queued,
+            attempts: old.map_or(0, |o| o.attempts),
+        };
+        self.inner.releases.insert(id.0, encode("encode release", &r)?)?;
+        self.inner.db.flush()?;
+        Ok(Requested::Queued(r))
+    }
+
+    /// The release requested for job `id`, if any.
+    pub fn release_of(&self, id: JobId) -> Option<ReleaseRequest> {
+        let v = self.inner.releases.get(id.0).ok()??;
+        serde_json::from_slice(&v).ok()
+    }
+
+    /// Every release request, in submission order of their jobs.
+    pub fn pending_releases(&self) -> Result<Vec<(JobId, ReleaseRequest)>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.inner.releases.iter() {
+            let (k, v) = kv?;
+            if let (Some(id), Ok(r)) = (JobId::from_slice(&k), serde_json::from_slice::<ReleaseRequest>(&v)) {
+                out.push((id, r));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The oldest release at `device` that is not failed: the next one
+    /// its queue works on.
+    pub fn next_release_at(&self, device: &str) -> Result<Option<(JobId, ReleaseRequest)>, StoreError> {
+        Ok(self
+            .pending_releases()?
+            .into_iter()
+            .find(|(_, r)| r.device == device && !matches!(r.state, ReleaseState::Failed { .. })))
+    }
+
+    /// Move the release of job `id` to `state`, counting an attempt when
+    /// `new_attempt`. On disk when this returns.
+    pub fn set_release_state(&self, id: JobId, state: ReleaseState, new_attempt: bool) -> Result<(), StoreError> {
+        let Some(mut r) = self.release_of(id) else { return Err(StoreError::NotFound(id)) };
+        r.state = state;
+        if new_attempt {
+            r.attempts += 1;
+        }
+        self.inner.releases.insert(id.0, encode("encode release", &r)?)?;
+        self.inner.db.flush()?;
+        Ok(())
+    }
+
+    /// Forget the release request of job `id`, whatever its state (its job is gone).
+    pub fn drop_release(&self, id: JobId) -> Result<(), StoreError> {
+        self.inner.releases.remove(id.0)?;
+        self.inner.db.flush()?;
+        Ok(())
+    }
+
+    /// Withdraw the release request of job `id` unless it is in flight;
+    /// true when one was withdrawn.
+    pub fn cancel_release(&self, id: JobId) -> Result<bool, StoreError> {
+        match self.release_of(id) {
+            Some(r) if r.state.in_flight() => Ok(false),
+            Some(_) => Ok(self.inner.releases.remove(id.0)?.is_some()),
+            None => Ok(false),
+        }
+    }
+
+    /// Record how a release ended, and when it printed, end the request:
+    /// the job is shredded, or, with `keep_until_ms`, kept (marked printed)
+    /// until then for a reprint. On disk when this returns.
+    pub fn finish_release(&self, rec: &ReleaseRecord, keep_until_ms: Option<u64>) -> Result<(), StoreError> {
+        let mut k = rec.at_ms.to_be_bytes().to_vec();
+        k.extend_from_slice(&crate::crypto::random_bytes::<8>());
+        self.inner.release_records.insert(k, encode("encode release record", rec)?)?;
+        if rec.outcome == "failed" {
+            self.inner.db.flush()?;
+            return Ok(());
+        }
+        self.inner.releases.remove(rec.job.0)?;
+        match keep_until_ms {
+            Some(until) => {
+                let mut meta = self.get(rec.job)?;
+                self.index_remove(&meta)?;
+                meta.expires_at_ms = until;
+                self.index_insert(&meta)?;
+                self.inner.printed.insert(rec.job.0, &rec.at_ms.to_be_bytes())?;
+                self.inner.db.flush()?;
+            }
+            None => {
+                self.inner.db.flush()?;
+                self.delete(rec.job)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// When job `id` printed, for a job kept for reprint.
+    pub fn printed_at(&self, id: JobId) -> Option<u64> {
+        let v = self.inner.printed.get(id.0).ok()??;
+        Some(u64::from_be_bytes(v.as_ref().try_into().ok()?))
+    }
+
+    /// Release records since `since_ms`, oldest first (at most `limit`).
+    pub fn release_records_since(&self, since_ms: u64, limit: usize) -> Result<Vec<ReleaseRecord>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.inner.release_records.range(since_ms.to_be_bytes().to_vec()..).take(limit) {
+            let (_, v) = kv?;
+            if let Ok(t) = serde_json::from_slice(&v) {
+                out.push(t);
+            }
+        }
+        Ok(out)
+    }
+}

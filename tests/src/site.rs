@@ -1,0 +1,106 @@
+//! A site for end-to-end tests: a data folder initialised by `pullprint init`,
+//! its configuration, and the commands admins use on it.
+
+use crate::{Daemon, https_request_as, is_root, pullprint, text, world_traversable_tempdir, write_config};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+/// A site initialised in a fresh folder, with its configuration file.
+#[derive(Debug)]
+pub struct Site {
+    _t: tempfile::TempDir,
+    /// Its data folder.
+    pub data: PathBuf,
+    /// Its configuration file.
+    pub cfg: PathBuf,
+}
+
+impl Site {
+    /// Initialise a site whose configuration has `extra` in it.
+    pub fn new(extra: &str) -> Site {
+        let t = world_traversable_tempdir();
+        let data = t.path().join("data");
+        let service = if is_root() { "[service]\nuser = \"nobody\"\n" } else { "" };
+        let cfg = write_config(t.path(), &data, &format!("{extra}{service}"));
+        let o = pullprint(&["--config", cfg.to_str().expect("utf8"), "init"]);
+        assert!(o.status.success(), "{}", text(&o));
+        Site { _t: t, data, cfg }
+    }
+
+    /// Run a `pullprint` command on it; its output, which must say success.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let mut a = vec!["--config", self.cfg.to_str().expect("utf8")];
+        a.extend_from_slice(args);
+        let o = pullprint(&a);
+        assert!(o.status.success(), "{args:?}: {}", text(&o));
+        text(&o)
+    }
+
+    /// A local user with a badge, e-mail and password.
+    pub fn user(&self, name: &str, badge: &str) {
+        let pw = self.data.with_extension("pw");
+        std::fs::write(&pw, format!("{name}-Passw0rd-1\n")).expect("pw");
+        self.cli(&[
+            "user",
+            "add",
+            name,
+            "--display-name",
+            &format!("{name} Example"),
+            "--email",
+            &format!("{name}@example.test"),
+            "--password-file",
+            pw.to_str().expect("utf8"),
+        ]);
+        self.cli(&["badge", "bind", name, badge]);
+    }
+
+    /// Register a printer; its credential.
+    pub fn printer(&self, name: &str, vendor: &str, address: &str) -> String {
+        let out = self.cli(&["device", "add", name, "--vendor", vendor, "--address", address]);
+        out.split_whitespace().find(|w| w.starts_with("ppd-")).expect("credential shown").to_owned()
+    }
+
+    /// Start `pullprint serve` on it.
+    pub fn serve(&self) -> Daemon {
+        Daemon::start(&["--config", self.cfg.to_str().expect("utf8"), "serve"], &self.data, &[]).expect("serve")
+    }
+}
+
+/// One panel API call: (status, JSON).
+pub fn api(
+    d: &Daemon,
+    method: &str,
+    path: &str,
+    device: &str,
+    session: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    api_as(d, None, method, path, device, session, body)
+}
+
+/// [`api`] over a connection that presents the client certificate and key `client`.
+pub fn api_as(
+    d: &Daemon,
+    client: Option<(&Path, &Path)>,
+    method: &str,
+    path: &str,
+    device: &str,
+    session: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let auth = format!("Bearer {device}");
+    let mut h = vec![("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+    if let Some(s) = session {
+        h.push(("X-Pullprint-Session", s));
+    }
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let (code, _, resp) =
+        https_request_as(d.panel, &d.data.join("tls/ca.crt"), client, method, path, &h, body.as_bytes())
+            .expect("panel request");
+    (code, serde_json::from_slice(&resp).unwrap_or(Value::Null))
+}
+
+/// Sign in at printer `device` with badge `card`.
+pub fn badge_login(d: &Daemon, device: &str, card: &str) -> (u16, Value) {
+    api(d, "POST", "/panel/v1/sessions", device, None, Some(json!({"method": "badge", "card": card})))
+}

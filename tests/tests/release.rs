@@ -1,0 +1,405 @@
+//! Verified release to real printers: ippeveprinter over IPPS (and IPP or
+//! RAW only where a printer's dangerous setting allows), a printer killed
+//! mid-release, the appliance killed mid-release, and many printers at once.
+//! Releases are asked for as a person does: a badge at the printer's panel.
+
+use pullprint_tests::peers::{Avahi, EveOptions, EvePrinter, localhost_certificate};
+use pullprint_tests::site::{Site, api, badge_login};
+use pullprint_tests::*;
+use serde_json::{Value, json};
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A PDF with `title` whose one stream is `noise` pseudo-random bytes.
+fn pdf(title: &str, seed: u64, noise: usize) -> Vec<u8> {
+    let mut d = format!(
+        "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 1/Kids[]>>endobj\n\
+         3 0 obj<</Title({title})>>endobj\n4 0 obj<</Length {noise}>>stream\n"
+    )
+    .into_bytes();
+    d.extend_from_slice(&body_for(seed, noise));
+    d.extend_from_slice(b"\nendstream\nendobj\ntrailer<</Root 1 0 R/Info 3 0 R>>\n%%EOF\n");
+    d
+}
+
+/// Sign in with `card` at printer `cred` and ask for `ids` (all when `None`) to print there.
+fn release(d: &Daemon, cred: &str, card: &str, ids: Option<&[String]>) {
+    let (code, v) = badge_login(d, cred, card);
+    assert_eq!(code, 201, "{v}");
+    let s = v["session"].as_str().expect("session");
+    let body = match ids {
+        Some(ids) => json!({ "ids": ids }),
+        None => json!({}),
+    };
+    let (code, v) = api(d, "POST", "/panel/v1/jobs/release", cred, Some(s), Some(body));
+    assert_eq!(code, 202, "{v}");
+}
+
+/// The user's job list as the panel of `cred` shows it.
+fn jobs(d: &Daemon, cred: &str, card: &str) -> Vec<Value> {
+    let (_, v) = badge_login(d, cred, card);
+    let s = v["session"].as_str().expect("session").to_owned();
+    let (code, v) = api(d, "GET", "/panel/v1/jobs", cred, Some(&s), None);
+    assert_eq!(code, 200, "{v}");
+    api(d, "DELETE", "/panel/v1/sessions/current", cred, Some(&s), None);
+    v["jobs"].as_array().cloned().unwrap_or_default()
+}
+
+/// Wait up to `secs` for `cond`; panic with `what` and the daemon's log otherwise.
+fn wait(d: &Daemon, secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !cond() {
+        assert!(Instant::now() < deadline, "{what} did not happen within {secs} s:\n{}", d.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The release state of the user's only job, and its message.
+fn only_release(d: &Daemon, cred: &str, card: &str) -> (String, String) {
+    let j = jobs(d, cred, card);
+    assert_eq!(j.len(), 1, "{j:?}");
+    let r = &j[0]["release"];
+    (r["state"].as_str().unwrap_or("").to_owned(), r["message"].as_str().unwrap_or("").to_owned())
+}
+
+/// A TCP listener on loopback that keeps every byte it is sent.
+struct Sink {
+    port: u16,
+    got: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Sink {
+    fn start() -> Sink {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let keep = got.clone();
+        std::thread::spawn(move || {
+            for s in l.incoming() {
+                let Ok(mut s) = s else { return };
+                let mut buf = Vec::new();
+                let _ = s.read_to_end(&mut buf);
+                keep.lock().expect("lock").extend_from_slice(&buf);
+            }
+        });
+        Sink { port, got }
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        self.got.lock().expect("lock").clone()
+    }
+}
+
+fn site_ca(site: &Site) -> (std::path::PathBuf, std::path::PathBuf) {
+    (site.data.join("tls/ca.crt"), site.data.join("tls/ca.key"))
+}
+
+/// A site with `user` (badge `card`) and one ippeveprinter, "Eve", serving
+/// a certificate from the site's CA, registered and pointed at.
+struct WithPrinter {
+    site: Site,
+    eve: EvePrinter,
+    /// Eve's panel credential.
+    cred: String,
+    /// How Eve was started, to start it again.
+    opts: EveOptions,
+    /// The SHA-256 of Eve's certificate.
+    cert_sha: String,
+    _certs: tempfile::TempDir,
+}
+
+fn with_printer(extra: &str, user: &str, card: &str, vendor: &str, slow: bool) -> WithPrinter {
+    let site = Site::new(extra);
+    site.user(user, card);
+    let certs = world_traversable_tempdir();
+    let (ca_crt, ca_key) = site_ca(&site);
+    let (crt, key, cert_sha) = localhost_certificate(certs.path(), Some((&ca_crt, &ca_key)));
+    let opts = EveOptions { cert: Some((crt, key)), slow, ..EveOptions::default() };
+    let eve = EvePrinter::start_with("Eve", &opts);
+    let cred = site.printer("Eve", vendor, "localhost");
+    site.cli(&["device", "set", "Eve", "--uri", &format!("ipps://localhost:{}/ipp/print", eve.port)]);
+    WithPrinter { site, eve, cred, opts, cert_sha, _certs: certs }
+}
+
+#[test]
+fn ipps_to_ippeveprinter_delivers_the_very_bytes_and_checks_the_printers_certificate() {
+    let _avahi = Avahi::start();
+    let WithPrinter { site, eve, cred, cert_sha: sha, _certs, .. } = with_printer("", "alice", "12345678", "hp", false);
+    let d = site.serve();
+
+    // The certificate chains to the internal CA: it prints, and the job is shredded.
+    let doc = pdf("Quarterly report", 1, 300_000);
+    assert_eq!(d.print_as("alice", "alice-Passw0rd-1", &doc).0, 200);
+    release(&d, &cred, "12345678", None);
+    wait(&d, 30, "the release", || jobs(&d, &cred, "12345678").is_empty());
+    let printed = eve.documents();
+    assert_eq!(printed.len(), 1, "{:?}", printed.iter().map(|p| &p.0).collect::<Vec<_>>());
+    assert!(printed[0].1 == doc, "the printer got other bytes than were submitted");
+    assert!(printed[0].0.contains("quarterly_report"), "the job name: {}", printed[0].0);
+    let shown = site.cli(&["device", "show", "Eve"]);
+    assert!(shown.contains("application/pdf") && shown.contains("internal CA"), "{shown}");
+
+    // A pin that does not match: refused, nothing sent, the job stays.
+    site.cli(&["device", "set", "Eve", "--tls-pin", &"ab".repeat(32)]);
+    let doc2 = pdf("Boarding pass", 2, 50_000);
+    assert_eq!(d.print_as("alice", "alice-Passw0rd-1", &doc2).0, 200);
+    release(&d, &cred, "12345678", None);
+    wait(&d, 10, "the refusal", || only_release(&d, &cred, "12345678").0 == "failed");
+    let (_, why) = only_release(&d, &cred, "12345678");
+    assert!(why.contains("does not match the one pinned"), "{why}");
+    assert_eq!(eve.documents().len(), 1, "nothing reached the printer");
+
+    // The right pin: it prints, once.
+    site.cli(&["device", "set", "Eve", "--tls-pin", &sha]);
+    release(&d, &cred, "12345678", None);
+    wait(&d, 30, "the release", || jobs(&d, &cred, "12345678").is_empty());
+    let printed = eve.documents();
+    assert_eq!(printed.len(), 2);
+    assert!(printed[1].1 == doc2);
+
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    let recs = open_store(&site.data).release_records_since(0, 10).expect("records");
+    let outcomes: Vec<(&str, &str, bool)> =
+        recs.iter().map(|r| (r.outcome.as_str(), r.transport.as_str(), r.printer_job.is_some())).collect();
+    assert_eq!(outcomes, [("printed", "ipps", true), ("failed", "ipps", false), ("printed", "ipps", true)]);
+    assert!(recs.iter().all(|r| r.owner == "alice" && r.by == "alice" && r.pages == Some(1)));
+}
+
+#[test]
+fn plaintext_ipp_and_raw_are_used_only_where_allowed() {
+    let _avahi = Avahi::start();
+    let site = Site::new("");
+    site.user("bob", "87654321");
+    // ippeveprinter with the certificate it makes itself, which has no
+    // subjectAltName: IPPS to it fails, as it does to many office printers.
+    let eve = EvePrinter::start("Eve plain");
+    let sink = Sink::start();
+    let raw = Sink::start();
+    let plain = site.printer("Plain only", "xerox", "127.0.0.1");
+    site.cli(&["device", "set", "Plain only", "--uri", &format!("ipp://127.0.0.1:{}/ipp/print", sink.port)]);
+    let eve_cred = site.printer("Eve", "km", "localhost");
+    site.cli(&["device", "set", "Eve", "--uri", &format!("ipps://localhost:{}/ipp/print", eve.port)]);
+    let raw_cred = site.printer("Raw", "ricoh", "127.0.0.2");
+    site.cli(&["device", "set", "Raw", "--uri", &format!("socket://127.0.0.1:{}", raw.port)]);
+    let d = site.serve();
+    let doc = pdf("Payslip", 3, 20_000);
+    assert_eq!(d.print_as("bob", "bob-Passw0rd-1", &doc).0, 200);
+
+    // Plain IPP not allowed: refused with the reason; not one byte left.
+    release(&d, &plain, "87654321", None);
+    wait(&d, 10, "the refusal", || only_release(&d, &plain, "87654321").0 == "failed");
+    let (_, why) = only_release(&d, &plain, "87654321");
+    assert!(why.contains("unencrypted") && why.contains("not allowed"), "{why}");
+    // IPPS that fails without a fallback: refused too.
+    release(&d, &eve_cred, "87654321", None);
+    wait(&d, 10, "the refusal", || only_release(&d, &eve_cred, "87654321").0 == "failed");
+    assert!(only_release(&d, &eve_cred, "87654321").1.contains("secure connection"));
+    // RAW not allowed.
+    release(&d, &raw_cred, "87654321", None);
+    wait(&d, 10, "the refusal", || only_release(&d, &raw_cred, "87654321").0 == "failed");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(sink.bytes().is_empty() && raw.bytes().is_empty(), "plaintext left the appliance");
+    assert!(eve.documents().is_empty());
+
+    // With the fallback allowed, IPPS fails and IPP prints it.
+    site.cli(&["device", "set", "Eve", "--dangerous-allow", "ipp"]);
+    let (_, health) = d.get("/healthz").expect("health");
+    assert!(health.contains("dangerous_allow ipp"), "{health}");
+    release(&d, &eve_cred, "87654321", None);
+    wait(&d, 30, "the release over IPP", || jobs(&d, &eve_cred, "87654321").is_empty());
+    assert!(eve.documents().len() == 1 && eve.documents()[0].1 == doc);
+
+    // RAW, allowed: the very bytes, recorded as unverified.
+    let doc2 = pdf("Label", 4, 10_000);
+    assert_eq!(d.print_as("bob", "bob-Passw0rd-1", &doc2).0, 200);
+    site.cli(&["device", "set", "Raw", "--dangerous-allow", "socket"]);
+    release(&d, &raw_cred, "87654321", None);
+    wait(&d, 30, "the release over RAW", || jobs(&d, &raw_cred, "87654321").is_empty());
+    assert!(raw.bytes() == doc2, "RAW got {} bytes", raw.bytes().len());
+
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    assert!(log.contains("DOWNGRADE"), "downgrades are logged:\n{log}");
+    let recs = open_store(&site.data).release_records_since(0, 10).expect("records");
+    let ends: Vec<(&str, &str)> = recs.iter().map(|r| (r.outcome.as_str(), r.transport.as_str())).collect();
+    assert_eq!(
+        ends,
+        [("failed", ""), ("failed", "ipps"), ("failed", ""), ("printed", "ipp"), ("sent-unverified", "socket")]
+    );
+}
+
+#[test]
+fn a_printer_killed_mid_release_keeps_the_job_and_a_retry_prints_it_once() {
+    let _avahi = Avahi::start();
+    let WithPrinter { site, eve, cred, opts, _certs, .. } = with_printer("", "alice", "12345678", "lexmark", false);
+    let port = eve.port;
+    let mut d = site.serve();
+    let doc = pdf("Large scan", 5, 192 << 20);
+    assert_eq!(d.print_as("alice", "alice-Passw0rd-1", &doc).0, 200);
+    release(&d, &cred, "12345678", None);
+    // Freeze the printer as soon as the document starts to arrive, then kill it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let arrived = |eve: &EvePrinter| std::fs::read_dir(&eve.spool).map(|d| d.count()).unwrap_or(0);
+    while arrived(&eve) == 0 {
+        assert!(Instant::now() < deadline, "nothing reached the printer:\n{}", d.log());
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let pid = nix::unistd::Pid::from_raw(eve.pid());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).expect("SIGSTOP");
+    std::thread::sleep(Duration::from_millis(200));
+    let partial = eve.documents().len();
+    drop(eve);
+    let killed = Instant::now();
+    wait(&d, 10, "the failure to show", || only_release(&d, &cred, "12345678").0 == "failed");
+    assert!(killed.elapsed() < Duration::from_secs(10));
+    let (_, why) = only_release(&d, &cred, "12345678");
+    assert!(why.contains("broke") || why.contains("cannot be reached"), "{why}");
+    assert_eq!(partial, 1);
+
+    // The job is still held and still decrypts whole.
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    {
+        let store = open_store(&site.data);
+        let held = store.jobs_of("alice").expect("jobs");
+        assert_eq!(held.len(), 1);
+        store.verify(held[0].id).expect("the held job decrypts");
+    }
+    d = site.serve();
+
+    // The printer comes back (on its address, with a fresh spool); a retry prints once.
+    let eve = EvePrinter::start_with("Eve", &EveOptions { port: Some(port), ..opts });
+    release(&d, &cred, "12345678", None);
+    wait(&d, 60, "the retry", || jobs(&d, &cred, "12345678").is_empty());
+    let printed = eve.documents();
+    assert_eq!(printed.len(), 1);
+    assert!(printed[0].1 == doc, "the retry delivered other bytes");
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+}
+
+#[test]
+fn neither_a_killed_appliance_nor_a_lost_printer_makes_a_job_print_twice() {
+    let _avahi = Avahi::start();
+    // A printer that takes 5 to 15 s to print each job.
+    let extra = "[release]\nlost_contact_after = \"2s\"\npoll_interval = \"200ms\"\n";
+    let WithPrinter { site, eve, cred, _certs, .. } = with_printer(extra, "alice", "12345678", "xerox", true);
+    let mut d = site.serve();
+
+    // kill -9 of the appliance while the printer prints: after the restart
+    // it follows the same printer job to its end.
+    let doc = pdf("Contract", 6, 40_000);
+    assert_eq!(d.print_as("alice", "alice-Passw0rd-1", &doc).0, 200);
+    release(&d, &cred, "12345678", None);
+    wait(&d, 20, "printing", || only_release(&d, &cred, "12345678").0 == "printing");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(d.pid()), nix::sys::signal::Signal::SIGKILL).expect("kill");
+    let _ = d.child.wait();
+    d = site.serve();
+    wait(&d, 40, "the resumed release", || jobs(&d, &cred, "12345678").is_empty());
+    assert_eq!(eve.documents().len(), 1, "printed once");
+
+    // The printer falls silent while it prints: the release fails (the job
+    // stays held). It then finishes after all; the retry finds the job on
+    // the printer and does not send it again.
+    let doc2 = pdf("Invoice", 7, 40_000);
+    assert_eq!(d.print_as("alice", "alice-Passw0rd-1", &doc2).0, 200);
+    release(&d, &cred, "12345678", None);
+    wait(&d, 20, "printing", || only_release(&d, &cred, "12345678").0 == "printing");
+    let pid = nix::unistd::Pid::from_raw(eve.pid());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).expect("SIGSTOP");
+    wait(&d, 20, "lost contact", || only_release(&d, &cred, "12345678").0 == "failed");
+    assert!(only_release(&d, &cred, "12345678").1.contains("lost contact"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT).expect("SIGCONT");
+    release(&d, &cred, "12345678", None);
+    wait(&d, 40, "the retry", || jobs(&d, &cred, "12345678").is_empty());
+    let printed = eve.documents();
+    assert_eq!(printed.len(), 2, "{:?}", printed.iter().map(|p| &p.0).collect::<Vec<_>>());
+    assert!(printed[0].1 == doc && printed[1].1 == doc2);
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+}
+
+#[test]
+fn twenty_jobs_released_at_once_to_five_printers_arrive_once_each_in_order() {
+    let _avahi = Avahi::start();
+    let site = Site::new("");
+    site.user("alice", "12345678");
+    let certs = world_traversable_tempdir();
+    let (ca_crt, ca_key) = site_ca(&site);
+    let (crt, key, _) = localhost_certificate(certs.path(), Some((&ca_crt, &ca_key)));
+    let mut printers = Vec::new();
+    for i in 0..5 {
+        let eve = EvePrinter::start_with(
+            &format!("Eve {i}"),
+            &EveOptions { cert: Some((crt.clone(), key.clone())), ..EveOptions::default() },
+        );
+        let name = format!("Floor {i}");
+        let cred = site.printer(&name, "hp", &format!("127.0.1.{}", i + 1));
+        site.cli(&["device", "set", &name, "--uri", &format!("ipps://localhost:{}/ipp/print", eve.port)]);
+        printers.push((eve, cred));
+    }
+    let d = site.serve();
+    let docs: Vec<Vec<u8>> = (0..20).map(|i| pdf(&format!("Doc {i:02}"), 100 + i, 30_000)).collect();
+    for doc in &docs {
+        assert_eq!(d.print_as("alice", "alice-Passw0rd-1", doc).0, 200);
+    }
+    let mut listed = jobs(&d, &printers[0].1, "12345678");
+    listed.sort_by_key(|j| j["submitted_at_ms"].as_u64());
+    let ids: Vec<String> = listed.iter().map(|j| j["id"].as_str().expect("id").to_owned()).collect();
+    assert_eq!(ids.len(), 20);
+    std::thread::scope(|s| {
+        for (p, (_, cred)) in printers.iter().enumerate() {
+            let mine: Vec<String> = ids.iter().skip(p).step_by(5).cloned().collect();
+            let d = &d;
+            s.spawn(move || release(d, cred, "12345678", Some(&mine)));
+        }
+    });
+    wait(&d, 90, "all releases", || jobs(&d, &printers[0].1, "12345678").is_empty());
+    for (p, (eve, _)) in printers.iter().enumerate() {
+        let got = eve.documents();
+        let want: Vec<&Vec<u8>> = docs.iter().skip(p).step_by(5).collect();
+        assert_eq!(got.len(), 4, "printer {p}: {:?}", got.iter().map(|g| &g.0).collect::<Vec<_>>());
+        for (g, w) in got.iter().zip(want) {
+            assert!(&g.1 == w, "printer {p} got {} out of order or altered", g.0);
+        }
+    }
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+}
+
+#[test]
+fn the_demo_releases_to_the_printer_its_banner_names() {
+    // As the README says: `pullprint demo`, an ippeveprinter on
+    // localhost:8631 with the keys the demo made, print as alice, badge in
+    // at the demo printer's panel.
+    let _avahi = Avahi::start();
+    let t = world_traversable_tempdir();
+    let data = t.path().join("demo");
+    let d = Daemon::start(&demo_args(&data).iter().map(String::as_str).collect::<Vec<_>>(), &data, &[])
+        .expect("demo starts");
+    let log = d.log();
+    let cred = log
+        .split(|c: char| c.is_whitespace() || c == '=')
+        .find(|w| w.starts_with("ppd-"))
+        .expect("the demo printer's credential in the banner")
+        .to_owned();
+    assert!(log.contains("ipps://localhost:8631/ipp/print"), "{log}");
+    let keys = data.join("demo-printer");
+    let eve = EvePrinter::start_with(
+        "Demo printer",
+        &EveOptions {
+            port: Some(8631),
+            cert: Some((keys.join("localhost.crt"), keys.join("localhost.key"))),
+            ..EveOptions::default()
+        },
+    );
+    let doc = pdf("Demo page", 9, 10_000);
+    assert_eq!(d.print_as("alice", "pullprint-demo", &doc).0, 200);
+    release(&d, &cred, "12345678", None);
+    wait(&d, 30, "the demo release", || jobs(&d, &cred, "12345678").is_empty());
+    assert!(eve.documents().len() == 1 && eve.documents()[0].1 == doc);
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+}
