@@ -152,7 +152,7 @@ fn main() {
     std::fs::write(&pw, "bench-password-1\n").expect("pw");
     cli(&["user", "add", "alice", "--email", "alice@example.test", "--password-file", pw.to_str().expect("utf8")]);
     cli(&["badge", "bind", "alice", "04:A1:B2:C3"]);
-    let out = cli(&["device", "add", "bench", "--vendor", "km", "--address", "10.9.9.9"]);
+    let out = cli(&["device", "add", "bench", "--vendor", "km", "--address", "127.9.9.9"]);
     let device = out.split_whitespace().find(|w| w.starts_with("ppd-")).expect("credential").to_owned();
     let d = Daemon::start(&["--config", cfg.to_str().expect("utf8"), "serve"], &data, &[]).expect("serve");
     let ca = data.join("tls/ca.crt");

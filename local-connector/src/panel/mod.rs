@@ -340,10 +340,14 @@ impl Panel {
         jobs.sort_by_key(|j| std::cmp::Reverse(j.submitted_at_ms));
         Ok(jobs
             .into_iter()
-            .map(|j| JobView {
+            .map(|j| {
+                let release = self.store.release_of(j.id);
+                (j, release)
+            })
+            .map(|(j, release)| JobView {
                 id: j.id.to_string(),
-                releasing_at: self.store.release_of(j.id).map(|r| r.device),
-                release: self.store.release_of(j.id).map(ReleaseView::of),
+                releasing_at: release.as_ref().map(|r| r.device.clone()),
+                release: release.map(ReleaseView::of),
                 printed_at_ms: self.store.printed_at(j.id),
                 name: j.document_name,
                 submitted_at_ms: j.submitted_at_ms,

@@ -157,6 +157,11 @@ impl Connection {
         self.request_id
     }
 
+    /// Whether the printer has not closed the connection.
+    pub(super) fn is_open(&self) -> bool {
+        !self.sender.is_closed()
+    }
+
     /// A new request for `operation` to this printer.
     pub(super) fn request(&mut self, operation: u16) -> message::Request {
         let id = self.next_id();

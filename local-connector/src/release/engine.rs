@@ -21,7 +21,7 @@ use super::uri::{PrinterUri, Scheme};
 use super::{ReleaseError, raw};
 use crate::panel::devices::{Capabilities, Device, Devices};
 use crate::store::{JobId, JobMeta, JobStore, ReleaseRecord, ReleaseRequest, StoreError, unix_ms};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -51,6 +51,9 @@ pub struct Engine {
     settings: Settings,
     /// Printers whose queue has a worker now.
     working: Mutex<HashSet<String>>,
+    /// The connection each printer's last job ended on, kept open for the
+    /// next (printers keep IPP connections alive): device id → (URI, connection).
+    idle: Mutex<HashMap<String, (String, Connection)>>,
 }
 
 /// How one attempt ended.
@@ -95,7 +98,13 @@ fn reasons_of(g: &message::Group) -> Option<String> {
 impl Engine {
     /// An engine over the job store and the printer registry.
     pub fn new(store: JobStore, devices: Arc<Devices>, settings: Settings) -> Arc<Engine> {
-        Arc::new(Engine { store, devices, settings, working: Mutex::new(HashSet::new()) })
+        Arc::new(Engine {
+            store,
+            devices,
+            settings,
+            working: Mutex::new(HashSet::new()),
+            idle: Mutex::new(HashMap::new()),
+        })
     }
 
     /// Take up every unfinished release, as after a restart. Call within
@@ -129,6 +138,7 @@ impl Engine {
 
     /// One printer's queue, until it is empty.
     async fn work(self: Arc<Self>, device: String) {
+        let mut last: Option<JobId> = None;
         loop {
             let next = {
                 let mut w = self.working.lock().unwrap_or_else(|p| p.into_inner());
@@ -147,6 +157,12 @@ impl Engine {
                     }
                 }
             };
+            // The same job again means its state could not be moved on (a
+            // store that fails to write): pause rather than spin.
+            if last == Some(next.0) {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            last = Some(next.0);
             self.run(&device, next.0, next.1).await;
         }
     }
@@ -272,6 +288,13 @@ impl Engine {
     }
 
     async fn connect(&self, dev: &Device, uri: &PrinterUri) -> Result<Connection, ReleaseError> {
+        let kept = self.idle.lock().unwrap_or_else(|p| p.into_inner()).remove(&dev.id);
+        if let Some((k, c)) = kept
+            && k == conn_key(dev, uri)
+            && c.is_open()
+        {
+            return Ok(c);
+        }
         if uri.scheme == Scheme::Ipps {
             let v = self.verifier(dev)?;
             let c = client::connect(uri, Some(&v), self.settings.connect_timeout).await?;
@@ -577,7 +600,9 @@ impl Engine {
     /// noted in the release state for people to see.
     async fn follow(&self, dev: &Device, mut conn: Option<Connection>, s: Submitted, uri: &PrinterUri) -> Ended {
         let mut heard = Instant::now();
-        let mut wait = Duration::from_millis(50);
+        // Ask at once, then after 5 ms, doubling up to poll_interval: a
+        // short job is confirmed as soon as the printer is done with it.
+        let mut wait = Duration::from_millis(5);
         let mut note: Option<String> = None;
         loop {
             if conn.is_none() {
@@ -595,7 +620,15 @@ impl Engine {
                             resp.jobs().next().cloned().unwrap_or(message::Group { tag: 2, attributes: Vec::new() });
                         let j = &j;
                         match state_of(j) {
-                            Some(JobState::Completed) => return Ended::Printed(s.completed(), uri.clone()),
+                            Some(JobState::Completed) => {
+                                if let Some(c) = conn.take() {
+                                    self.idle
+                                        .lock()
+                                        .unwrap_or_else(|p| p.into_inner())
+                                        .insert(dev.id.clone(), (conn_key(dev, uri), c));
+                                }
+                                return Ended::Printed(s.completed(), uri.clone());
+                            }
                             Some(st @ (JobState::Aborted | JobState::Canceled)) => {
                                 let e = ReleaseError::JobEnded { state: st.keyword(), reasons: reasons_of(j) };
                                 return failed_at(s.failed(e.to_string()), Some(uri), e);
@@ -640,6 +673,12 @@ impl Engine {
             wait = (wait * 2).min(self.settings.poll_interval);
         }
     }
+}
+
+/// What a kept connection was made under: the same URI and the same trust
+/// rule, or it is not reused (a pin changed since must be checked anew).
+fn conn_key(dev: &Device, uri: &PrinterUri) -> String {
+    format!("{uri} {:?} {}", dev.release.tls_pin, dev.release.dangerous_trust_first_use)
 }
 
 fn refused(resp: &Response) -> ReleaseError {
