@@ -11,6 +11,7 @@ mod accounts;
 mod backup;
 mod certs;
 mod config;
+mod control;
 mod credentials_cli;
 mod datadir;
 mod devices_cli;
@@ -168,6 +169,15 @@ enum Command {
         #[command(subcommand)]
         command: devices_cli::DeviceCommand,
     },
+    /// Print a parked job at a printer, list releases and why any failed, or withdraw one.
+    /// Talks to the running daemon.
+    Release {
+        /// Data folder (overrides paths.data_dir).
+        #[arg(long, value_name = "DIR", global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: control::ReleaseCommand,
+    },
     /// Restore a backup into a new, empty data folder; then run `init --recover`.
     Restore {
         /// Archive made by `pullprint backup`.
@@ -217,6 +227,7 @@ fn main() -> ExitCode {
         | Command::Passcode { data_dir, .. }
         | Command::Policy { data_dir, .. }
         | Command::Device { data_dir, .. }
+        | Command::Release { data_dir, .. }
         | Command::Deploy { data_dir, .. }
         | Command::Restore { data_dir, .. } => (data_dir.clone(), None),
         Command::Directory { .. } => (None, None),
@@ -280,6 +291,7 @@ fn main() -> ExitCode {
         Command::Policy { command, .. } => credentials_cli::policy(&cfg, command),
         Command::Device { command, .. } => devices_cli::device(&cfg, command),
         Command::Deploy { args, .. } => devices_cli::deploy(&cfg, args),
+        Command::Release { command, .. } => control::release(&cfg.data_dir, command),
         Command::Restore { archive, .. } => backup::restore(&archive, &cfg.data_dir).map(|s| {
             println!(
                 "Restored {} files ({} jobs) into {}.\nNext: pullprint init --recover --data-dir {}",

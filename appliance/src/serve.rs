@@ -534,6 +534,17 @@ async fn run(
     }
     // Releases cut short by a stop or a crash are taken up again.
     panel.resume_releases();
+    if let Some(engine) = panel.engine() {
+        let control =
+            crate::control::Control { store: app.store.clone(), devices: app.devices.clone(), engine: engine.clone() };
+        let path = crate::control::socket_path(&cfg.data_dir);
+        let stop = stop_rx.clone();
+        tokio::spawn(async move {
+            if let Err(e) = crate::control::serve(path, control, stop).await {
+                log::error!("control socket: {e:#}");
+            }
+        });
+    }
     let panel_router = crate::panel_listener::router(panel.clone());
     for l in panel_listeners {
         let l = tokio::net::TcpListener::from_std(l)?;

@@ -123,32 +123,43 @@ impl Browser {
             assert!(Instant::now() < deadline, "chromedriver did not answer within 20 s");
             std::thread::sleep(Duration::from_millis(100));
         }
-        let profile = tempfile::tempdir().expect("profile");
-        let mut args = vec![
-            "--headless=new".to_owned(),
-            "--no-sandbox".into(),
-            "--disable-gpu".into(),
-            "--disable-dev-shm-usage".into(),
-            "--disable-background-networking".into(),
-            "--disable-component-update".into(),
-            "--disable-sync".into(),
-            "--disable-extensions".into(),
-            "--no-first-run".into(),
-            "--no-default-browser-check".into(),
-            "--no-pings".into(),
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1".into(),
-            format!("--user-data-dir={}", profile.path().display()),
-            format!("--window-size={width},{height}"),
-        ];
-        if let Some(cert) = server_cert {
-            args.push(format!("--ignore-certificate-errors-spki-list={}", spki_sha256(cert)));
-        }
-        let caps = serde_json::json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}
-        }}});
-        let v = call(driver, "POST", "/session", Some(&caps)).expect("new browser session");
-        let session = v["sessionId"].as_str().expect("session id").to_owned();
+        // Chromium now and then exits while it starts on a loaded machine
+        // ("Chrome instance exited"); a fresh profile and another try do.
+        let mut tries = 0;
+        let (session, profile) = loop {
+            let profile = tempfile::tempdir().expect("profile");
+            let mut args = vec![
+                "--headless=new".to_owned(),
+                "--no-sandbox".into(),
+                "--disable-gpu".into(),
+                "--disable-dev-shm-usage".into(),
+                "--disable-background-networking".into(),
+                "--disable-component-update".into(),
+                "--disable-sync".into(),
+                "--disable-extensions".into(),
+                "--no-first-run".into(),
+                "--no-default-browser-check".into(),
+                "--no-pings".into(),
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1".into(),
+                format!("--user-data-dir={}", profile.path().display()),
+                format!("--window-size={width},{height}"),
+            ];
+            if let Some(cert) = server_cert {
+                args.push(format!("--ignore-certificate-errors-spki-list={}", spki_sha256(cert)));
+            }
+            let caps = serde_json::json!({"capabilities": {"alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}
+            }}});
+            match call(driver, "POST", "/session", Some(&caps)) {
+                Ok(v) => break (v["sessionId"].as_str().expect("session id").to_owned(), profile),
+                Err(e) if tries < 2 && e.contains("exited") => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+                Err(e) => panic!("new browser session: {e}"),
+            }
+        };
         let b = Browser { driver, session, _chromedriver: guard, _profile: profile };
         b.fit_viewport(width, height);
         b

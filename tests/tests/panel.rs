@@ -178,6 +178,22 @@ fn a_badge_swipe_on_a_simulated_konica_minolta_panel_shows_the_queue_and_prints_
     b.click("#print-all");
     assert!(b.text("#released").contains("2 document(s) sent"), "{}", b.source());
     b.screenshot("km-panel-printed");
+    // No printer answers at this one's address (nothing listens on
+    // 127.0.0.7:631): within seconds Review Documents says why, and the
+    // jobs are still there.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        b.click("#review");
+        if b.text("#documents").matches("Not printed").count() == 2 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no reason shown: {}", b.source());
+        b.click("#back");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    assert!(b.text("#documents").contains("cannot be reached"), "{}", b.source());
+    b.screenshot("km-panel-not-printed");
+    b.click("#back");
     b.click("#logout");
     b.wait_for("#card");
     drop(b);
@@ -185,7 +201,8 @@ fn a_badge_swipe_on_a_simulated_konica_minolta_panel_shows_the_queue_and_prints_
     assert!(st.success(), "{log}");
     let store = open_store(&site.data);
     let releases = store.pending_releases().expect("releases");
-    assert_eq!(releases.len(), 2, "Print All queued both jobs");
+    assert_eq!(releases.len(), 2, "Print All asked for both jobs");
+    assert_eq!(store.jobs_of("alice").expect("jobs").len(), 2, "jobs that did not print stay parked");
 }
 
 #[test]

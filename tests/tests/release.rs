@@ -403,3 +403,33 @@ fn the_demo_releases_to_the_printer_its_banner_names() {
     let (st, log) = d.terminate();
     assert!(st.success(), "{log}");
 }
+
+#[test]
+fn admins_release_list_and_withdraw_from_the_command_line() {
+    let _avahi = Avahi::start();
+    let WithPrinter { site, eve, cred, _certs, .. } = with_printer("", "alice", "12345678", "ricoh", false);
+    let d = site.serve();
+    for (i, title) in ["Minutes", "Agenda"].iter().enumerate() {
+        assert_eq!(d.print_as("alice", "alice-Passw0rd-1", &pdf(title, 20 + i as u64, 5_000)).0, 200);
+    }
+    let mut listed = jobs(&d, &cred, "12345678");
+    listed.sort_by_key(|j| j["submitted_at_ms"].as_u64());
+    let ids: Vec<String> = listed.iter().map(|j| j["id"].as_str().expect("id").to_owned()).collect();
+    assert!(site.cli(&["release", "list"]).contains("No releases"));
+    let out = site.cli(&["release", "print", &ids[0], "--at", "Eve"]);
+    assert!(out.contains("queued at Eve"), "{out}");
+    wait(&d, 30, "the admin's release", || eve.documents().len() == 1);
+    // A printer that cannot be reached: the failure is listed with its reason.
+    site.cli(&["device", "set", "Eve", "--uri", "ipps://127.0.0.1:9/ipp/print"]);
+    site.cli(&["release", "print", &ids[1], "--at", "Eve"]);
+    wait(&d, 15, "the failure to be listed", || site.cli(&["release", "list"]).contains("failed"));
+    let list = site.cli(&["release", "list"]);
+    assert!(list.contains("Agenda") && list.contains("cannot be reached"), "{list}");
+    assert!(site.cli(&["release", "cancel", &ids[1]]).contains("withdrawn"));
+    assert!(site.cli(&["release", "list"]).contains("No releases"));
+    let o = pullprint(&["--config", site.cfg.to_str().expect("utf8"), "release", "print", &ids[1], "--at", "Nowhere"]);
+    assert!(!o.status.success() && text(&o).contains("no printer \"Nowhere\""), "{}", text(&o));
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    assert!(log.contains("control: uid"), "admin releases are logged:\n{log}");
+}

@@ -256,6 +256,11 @@ impl Panel {
         }
     }
 
+    /// The release engine, when there is one.
+    pub fn engine(&self) -> Option<&Arc<crate::release::Engine>> {
+        self.engine.as_ref()
+    }
+
     /// Hand releases to `engine` as they are asked for.
     pub fn with_engine(mut self, engine: Arc<crate::release::Engine>) -> Panel {
         self.engine = Some(engine);
