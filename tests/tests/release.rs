@@ -433,3 +433,36 @@ fn admins_release_list_and_withdraw_from_the_command_line() {
     assert!(st.success(), "{log}");
     assert!(log.contains("control: uid"), "admin releases are logged:\n{log}");
 }
+
+#[test]
+fn jobs_sent_ahead_while_the_printer_prints_survive_a_kill_and_print_once_in_order() {
+    let _avahi = Avahi::start();
+    // A printer that takes 5 to 15 s a job, one at a time, answering
+    // server-error-busy meanwhile: Print All of three jobs offers the next
+    // while the printer prints the one before, and backs off while busy.
+    let WithPrinter { site, eve, cred, _certs, .. } = with_printer("", "alice", "12345678", "hp", true);
+    let mut d = site.serve();
+    let docs: Vec<Vec<u8>> = (0..3).map(|i| pdf(&format!("Chapter {i}"), 40 + i, 20_000)).collect();
+    for doc in &docs {
+        assert_eq!(d.print_as("alice", "alice-Passw0rd-1", doc).0, 200);
+    }
+    release(&d, &cred, "12345678", None);
+    let states = |d: &Daemon| -> Vec<String> {
+        jobs(d, &cred, "12345678").iter().map(|j| j["release"]["state"].as_str().unwrap_or("").to_owned()).collect()
+    };
+    wait(&d, 20, "one job printing and the next offered", || {
+        let s = states(&d);
+        s.iter().any(|x| x == "printing") && s.iter().any(|x| x == "sending")
+    });
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(d.pid()), nix::sys::signal::Signal::SIGKILL).expect("kill");
+    let _ = d.child.wait();
+    d = site.serve();
+    wait(&d, 90, "all three to print", || jobs(&d, &cred, "12345678").is_empty());
+    let got = eve.documents();
+    assert_eq!(got.len(), 3, "{:?}", got.iter().map(|g| &g.0).collect::<Vec<_>>());
+    for (g, want) in got.iter().zip(&docs) {
+        assert!(&g.1 == want, "{} out of order or altered", g.0);
+    }
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+}

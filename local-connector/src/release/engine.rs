@@ -51,15 +51,50 @@ pub struct Engine {
     settings: Settings,
     /// Printers whose queue has a worker now.
     working: Mutex<HashSet<String>>,
-    /// The connection each printer's last job ended on, kept open for the
-    /// next (printers keep IPP connections alive): device id → (URI, connection).
-    idle: Mutex<HashMap<String, (String, Connection)>>,
+    /// Each printer's connections between jobs, kept open (printers keep
+    /// IPP connections alive): (device id, role) → (what it was made under, connection).
+    idle: Mutex<HashMap<(String, Role), (String, Connection)>>,
+    /// Jobs each printer took and its follower is following: device id → them.
+    following: Mutex<HashMap<String, Following>>,
 }
 
 /// How one attempt ended.
 enum Ended {
     Printed(Printed, PrinterUri),
     Failed(Failed, Option<PrinterUri>, ReleaseError),
+    /// The printer took it; its follower follows it to the end.
+    Handed(Submitted, PrinterUri),
+}
+
+/// Jobs a printer may hold, taken but not yet confirmed, before its queue
+/// waits: the next job is sent while the printer prints the one before, so
+/// a Print All of many jobs prints without a gap between them.
+const WINDOW: usize = 4;
+
+/// Which of a printer's connections: the one jobs are sent on, or the one
+/// they are followed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Role {
+    Send,
+    Follow,
+}
+
+/// A job the printer took, handed from its queue to its follower.
+#[derive(Debug)]
+struct Handoff {
+    dev: Device,
+    meta: JobMeta,
+    req: ReleaseRequest,
+    sub: Submitted,
+    uri: PrinterUri,
+}
+
+/// A printer's jobs being followed, oldest first.
+#[derive(Debug, Default)]
+struct Following {
+    jobs: std::collections::VecDeque<Handoff>,
+    /// Every job handed over and not yet concluded (the queue and the one in hand).
+    ids: HashSet<JobId>,
 }
 
 fn failed_at(f: Failed, uri: Option<&PrinterUri>, e: ReleaseError) -> Ended {
@@ -104,6 +139,7 @@ impl Engine {
             settings,
             working: Mutex::new(HashSet::new()),
             idle: Mutex::new(HashMap::new()),
+            following: Mutex::new(HashMap::new()),
         })
     }
 
@@ -140,9 +176,14 @@ impl Engine {
     async fn work(self: Arc<Self>, device: String) {
         let mut last: Option<JobId> = None;
         loop {
+            // Wait while the printer holds a window's worth of jobs not yet confirmed.
+            while self.in_follow(&device).len() >= WINDOW {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
             let next = {
                 let mut w = self.working.lock().unwrap_or_else(|p| p.into_inner());
-                match self.store.next_release_at(&device) {
+                let followed = self.in_follow(&device);
+                match self.store.next_release_at_skipping(&device, &followed) {
                     Ok(Some(n)) => n,
                     Ok(None) => {
                         // Checked under the lock `wake` takes, so a release
@@ -167,7 +208,51 @@ impl Engine {
         }
     }
 
-    async fn run(&self, device_id: &str, id: JobId, req: ReleaseRequest) {
+    /// The jobs of `device` its follower has.
+    fn in_follow(&self, device: &str) -> HashSet<JobId> {
+        self.following.lock().unwrap_or_else(|p| p.into_inner()).get(device).map(|f| f.ids.clone()).unwrap_or_default()
+    }
+
+    /// Give a job the printer took to the printer's follower, starting it if
+    /// it is not running.
+    fn hand_off(self: &Arc<Self>, h: Handoff) {
+        let device = h.dev.id.clone();
+        let mut all = self.following.lock().unwrap_or_else(|p| p.into_inner());
+        let start = !all.contains_key(&device);
+        let f = all.entry(device.clone()).or_default();
+        f.ids.insert(h.meta.id);
+        f.jobs.push_back(h);
+        if start {
+            let me = self.clone();
+            tokio::spawn(async move { me.follow_all(device).await });
+        }
+    }
+
+    /// A printer's follower: its jobs in the order the printer took them,
+    /// each to its end.
+    async fn follow_all(self: Arc<Self>, device: String) {
+        loop {
+            let next = {
+                let mut all = self.following.lock().unwrap_or_else(|p| p.into_inner());
+                let Some(f) = all.get_mut(&device) else { return };
+                match f.jobs.pop_front() {
+                    Some(h) => h,
+                    None => {
+                        all.remove(&device);
+                        return;
+                    }
+                }
+            };
+            let Handoff { dev, meta, req, sub, uri } = next;
+            let ended = self.follow(&dev, None, sub, &uri).await;
+            self.conclude(&device, &meta, &req, ended);
+            if let Some(f) = self.following.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&device) {
+                f.ids.remove(&meta.id);
+            }
+        }
+    }
+
+    async fn run(self: &Arc<Self>, device_id: &str, id: JobId, req: ReleaseRequest) {
         let Some(resumed) = Resumed::from_disk(id, &req.state, req.attempts) else { return };
         let meta = match self.store.get(id) {
             Ok(m) => m,
@@ -183,7 +268,10 @@ impl Engine {
             }
         };
         let ended = match self.devices.find(device_id).filter(|d| !d.credential.is_empty()) {
-            Some(dev) => self.attempt(&dev, &meta, resumed).await,
+            Some(dev) => match self.attempt(&dev, &meta, resumed).await {
+                Ended::Handed(sub, uri) => return self.hand_off(Handoff { dev, meta, req, sub, uri }),
+                other => other,
+            },
             None => {
                 let f = match resumed {
                     Resumed::Queued(q) => q.failed(ReleaseError::NoSuchPrinter.to_string()),
@@ -203,6 +291,7 @@ impl Engine {
                 (outcome, Some(uri), p.printer_job, None)
             }
             Ended::Failed(f, uri, _) => ("failed", uri.as_ref(), None, Some(f.reason.clone())),
+            Ended::Handed(..) => return log::error!("release: job {} concluded before it was followed", meta.id),
         };
         let rec = ReleaseRecord {
             job: meta.id,
@@ -237,6 +326,7 @@ impl Engine {
                     Err(e) => log::error!("release: job {} printed, but recording it failed: {e}", meta.id),
                 }
             }
+            Ended::Handed(..) => {}
             Ended::Failed(f, _, e) => {
                 log::warn!("release: job {} of {} did not print at {device_id}: {e}", meta.id, meta.owner);
                 self.persist_failure(meta.id, &f);
@@ -287,8 +377,8 @@ impl Engine {
         PrinterVerifier::new(trust, self.settings.roots.clone()).map_err(|e| ReleaseError::Misconfigured(e.to_string()))
     }
 
-    async fn connect(&self, dev: &Device, uri: &PrinterUri) -> Result<Connection, ReleaseError> {
-        let kept = self.idle.lock().unwrap_or_else(|p| p.into_inner()).remove(&dev.id);
+    async fn connect(&self, dev: &Device, uri: &PrinterUri, role: Role) -> Result<Connection, ReleaseError> {
+        let kept = self.idle.lock().unwrap_or_else(|p| p.into_inner()).remove(&(dev.id.clone(), role));
         if let Some((k, c)) = kept
             && k == conn_key(dev, uri)
             && c.is_open()
@@ -323,7 +413,7 @@ impl Engine {
                     Ok(u) => u,
                     Err(e) => return failed_at(s.failed(e.to_string()), None, e),
                 };
-                let conn = self.connect(dev, &uri).await.ok();
+                let conn = self.connect(dev, &uri, Role::Follow).await.ok();
                 self.follow(dev, conn, s, &uri).await
             }
             Resumed::Sending(s) => self.resume_sending(dev, meta, s).await,
@@ -342,7 +432,7 @@ impl Engine {
             let e = ReleaseError::Broken("while it was being sent over RAW; it may have printed in part".into());
             return failed_at(s.failed(e.to_string()), Some(&uri), e);
         }
-        let mut conn = match self.connect(dev, &uri).await {
+        let mut conn = match self.connect(dev, &uri, Role::Send).await {
             Ok(c) => c,
             Err(e) => return failed_at(s.failed(e.to_string()), Some(&uri), e),
         };
@@ -383,7 +473,7 @@ impl Engine {
                     Err(e) => failed_at(s.failed(e.to_string()), Some(uri), e),
                 };
             }
-            let mut conn = match self.connect(dev, uri).await {
+            let mut conn = match self.connect(dev, uri, Role::Send).await {
                 Ok(c) => c,
                 // Only a failure to connect moves on to a fallback.
                 Err(e @ (ReleaseError::Unreachable { .. } | ReleaseError::Tls { .. })) if more => {
@@ -422,6 +512,11 @@ impl Engine {
         }
         let (e, uri) = last.unwrap_or_else(|| (ReleaseError::Misconfigured("no transport".into()), chain[0].clone()));
         failed_at(q.failed(e.to_string()), Some(&uri), e)
+    }
+
+    /// Keep `conn` open for the printer's next job.
+    fn keep(&self, dev: &Device, uri: &PrinterUri, conn: Connection, role: Role) {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).insert((dev.id.clone(), role), (conn_key(dev, uri), conn));
     }
 
     fn persist(&self, id: JobId, state: crate::store::ReleaseState) {
@@ -543,7 +638,7 @@ impl Engine {
         format: &str,
     ) -> Ended {
         let began = Instant::now();
-        let mut pause = Duration::from_millis(500);
+        let mut pause = Duration::from_millis(100);
         loop {
             let reader = match self.store.read(meta.id) {
                 Ok(r) => r,
@@ -569,7 +664,8 @@ impl Engine {
                     };
                     let sub = s.accepted(job);
                     self.persist(meta.id, sub.persisted(None));
-                    return self.follow(dev, Some(conn), sub, uri).await;
+                    self.keep(dev, uri, conn, Role::Send);
+                    return Ended::Handed(sub, uri.clone());
                 }
                 Ok(resp) if resp.status == message::STATUS_BUSY && began.elapsed() < self.settings.busy_retry_for => {
                     log::info!("release: {} is busy; job {} waits {} ms", dev.name, meta.id, pause.as_millis());
@@ -587,9 +683,20 @@ impl Engine {
                 }
                 Err(e) => return failed_at(s.failed(e.to_string()), Some(uri), e),
             }
-            tokio::time::sleep(pause).await;
+            // A printer that prints one job at a time says busy while it
+            // prints the one sent before: offer this one again as soon as
+            // that one is confirmed. Otherwise back off.
+            let ahead = self.in_follow(&dev.id).len();
+            let until = Instant::now() + pause;
+            if ahead > 0 {
+                while self.in_follow(&dev.id).len() >= ahead && Instant::now() < until {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+            } else {
+                tokio::time::sleep(pause).await;
+            }
             pause = (pause * 2).min(Duration::from_secs(8));
-            conn = match self.connect(dev, uri).await {
+            conn = match self.connect(dev, uri, Role::Send).await {
                 Ok(c) => c,
                 Err(e) => return failed_at(s.failed(e.to_string()), Some(uri), e),
             };
@@ -606,7 +713,7 @@ impl Engine {
         let mut note: Option<String> = None;
         loop {
             if conn.is_none() {
-                conn = self.connect(dev, uri).await.ok();
+                conn = self.connect(dev, uri, Role::Follow).await.ok();
             }
             if let Some(c) = conn.as_mut() {
                 let mut r = c.request(message::GET_JOB_ATTRIBUTES);
@@ -622,10 +729,7 @@ impl Engine {
                         match state_of(j) {
                             Some(JobState::Completed) => {
                                 if let Some(c) = conn.take() {
-                                    self.idle
-                                        .lock()
-                                        .unwrap_or_else(|p| p.into_inner())
-                                        .insert(dev.id.clone(), (conn_key(dev, uri), c));
+                                    self.keep(dev, uri, c, Role::Follow);
                                 }
                                 return Ended::Printed(s.completed(), uri.clone());
                             }

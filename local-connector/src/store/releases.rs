@@ -72,6 +72,18 @@ impl JobStore {
             .find(|(_, r)| r.device == device && !matches!(r.state, ReleaseState::Failed { .. })))
     }
 
+    /// [`JobStore::next_release_at`], passing over the jobs in `skip` (the
+    /// ones the printer took and that are being followed).
+    pub fn next_release_at_skipping(
+        &self,
+        device: &str,
+        skip: &std::collections::HashSet<JobId>,
+    ) -> Result<Option<(JobId, ReleaseRequest)>, StoreError> {
+        Ok(self.pending_releases()?.into_iter().find(|(id, r)| {
+            r.device == device && !matches!(r.state, ReleaseState::Failed { .. }) && !skip.contains(id)
+        }))
+    }
+
     /// Move the release of job `id` to `state`, counting an attempt when
     /// `new_attempt`. On disk when this returns.
     pub fn set_release_state(&self, id: JobId, state: ReleaseState, new_attempt: bool) -> Result<(), StoreError> {
