@@ -64,12 +64,23 @@ struct Round {
     took: Duration,
 }
 
-/// `PANELS` threads doing connect, badge login, job list for `window`.
-fn run(addr: SocketAddr, ca: &std::path::Path, device: &str, window: Duration, resume: bool) -> Round {
+/// `PANELS` threads doing connect, badge login, job list for `window`:
+/// each starts its next round at once (closed loop), or, with `pace`, every
+/// `pace` (open loop: panels that come when people do, not when the last
+/// round ended). Paced latencies count from when a round was due, so a
+/// server that falls behind is not flattered by the rounds it delayed.
+fn run(
+    addr: SocketAddr,
+    ca: &std::path::Path,
+    device: &str,
+    window: Duration,
+    resume: bool,
+    pace: Option<Duration>,
+) -> Round {
     let all = Arc::new(Mutex::new(Vec::new()));
     let start = Instant::now();
     let threads: Vec<_> = (0..PANELS)
-        .map(|_| {
+        .map(|i| {
             let (all, device) = (all.clone(), device.to_owned());
             // Each panel is its own printer, with its own TLS session cache.
             let cfg = client_config(ca).expect("client config");
@@ -78,8 +89,19 @@ fn run(addr: SocketAddr, ca: &std::path::Path, device: &str, window: Duration, r
                 let mut mine = Vec::new();
                 let auth = format!("Bearer {device}");
                 let body = br#"{"method":"badge","card":"04A1B2C3"}"#;
+                // Spread the panels' first rounds over one period.
+                let mut due = start
+                    + pace.map_or(Duration::ZERO, |p| {
+                        p * u32::try_from(i).unwrap_or(0) / u32::try_from(PANELS).unwrap_or(1)
+                    });
                 while start.elapsed() < window {
-                    let t = Instant::now();
+                    if pace.is_some()
+                        && let Some(wait) = due.checked_duration_since(Instant::now())
+                    {
+                        std::thread::sleep(wait);
+                    }
+                    let t = if pace.is_some() { due } else { Instant::now() };
+                    due += pace.unwrap_or(Duration::ZERO);
                     // Without resumption every connection gets a fresh client configuration (no session cache).
                     let cfg = if resume { cfg.clone() } else { client_config(&ca).expect("config") };
                     let mut c = Conn::tls_with(addr, cfg).expect("connect");
@@ -178,8 +200,15 @@ fn main() {
     println!("{PANELS} concurrent panels, {} s each way, {JOBS} jobs listed per round:", window.as_secs());
     for (name, resume) in [("with TLS resumption", true), ("full handshake", false)] {
         let cpu = cpu_of(d.pid());
-        let r = run(d.panel, &ca, &device, window, resume);
+        let r = run(d.panel, &ca, &device, window, resume, None);
         report(name, r, cpu_of(d.pid()) - cpu);
+    }
+    println!("The same {PANELS} panels in an open loop, with TLS resumption, each due every {PANELS}/RATE s:");
+    for offered in [500u32, 1000, 2000] {
+        let pace = Duration::from_secs(PANELS as u64) / offered;
+        let cpu = cpu_of(d.pid());
+        let r = run(d.panel, &ca, &device, window, true, Some(pace));
+        report(&format!("{offered} rounds/s offered"), r, cpu_of(d.pid()) - cpu);
     }
 
     // Memory with 1,000 open sessions (on one keep-alive connection).

@@ -343,17 +343,21 @@ impl Panel {
     pub fn jobs(&self, s: &Session) -> Result<Vec<JobView>, PanelError> {
         let mut jobs = self.store.jobs_of(&s.identity.login)?;
         jobs.sort_by_key(|j| std::cmp::Reverse(j.submitted_at_ms));
+        // The release queue is small beside the job store: read it once.
+        let mut releases: std::collections::HashMap<JobId, crate::store::ReleaseRequest> =
+            self.store.pending_releases()?.into_iter().collect();
+        let any_printed = self.store.any_printed();
         Ok(jobs
             .into_iter()
             .map(|j| {
-                let release = self.store.release_of(j.id);
+                let release = releases.remove(&j.id);
                 (j, release)
             })
             .map(|(j, release)| JobView {
                 id: j.id.to_string(),
                 releasing_at: release.as_ref().map(|r| r.device.clone()),
                 release: release.map(ReleaseView::of),
-                printed_at_ms: self.store.printed_at(j.id),
+                printed_at_ms: if any_printed { self.store.printed_at(j.id) } else { None },
                 name: j.document_name,
                 submitted_at_ms: j.submitted_at_ms,
                 pages: j.pages,

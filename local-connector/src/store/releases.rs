@@ -143,6 +143,11 @@ impl JobStore {
         Ok(())
     }
 
+    /// Whether any job is kept for reprint.
+    pub fn any_printed(&self) -> bool {
+        !self.inner.printed.is_empty()
+    }
+
     /// When job `id` printed, for a job kept for reprint.
     pub fn printed_at(&self, id: JobId) -> Option<u64> {
         let v = self.inner.printed.get(id.0).ok()??;
