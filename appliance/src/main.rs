@@ -399,7 +399,8 @@ fn demo(cfg: &Config) -> Result<()> {
          \x20 Panel app       https://{{panel}}/panel/app/start?device={printer}\n\
          \x20                 (a demo printer's panel in your browser: type badge 12345678)\n\
          \x20 Demo printer    {DEMO_PRINTER_URI}   (released jobs go there; to receive them run:\n\
-         \x20                 ippeveprinter -p 8631 -K {keys} -c /bin/true -k -d DIR 'Demo printer')\n\
+         \x20                 ippeveprinter -n localhost -p 8631 -f application/pdf,image/jpeg -K {keys} \\\n\
+         \x20                   -c /bin/true -k -d DIR 'Demo printer')\n\
          \x20 Health          https://{{web}}/healthz\n\
          \x20 Your PIN        https://{{web}}/me   (set a PIN or get a passcode)\n\
          \x20 Internal CA     https://{{web}}/ca.crt   (also {data}/tls/ca.crt)\n\

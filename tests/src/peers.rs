@@ -346,7 +346,11 @@ pub fn localhost_certificate(dir: &Path, ca: Option<(&Path, &Path)>) -> (PathBuf
     let crt = dir.join("localhost.crt");
     let key = dir.join("localhost.key");
     let ext = dir.join("san.ext");
-    std::fs::write(&ext, "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n").expect("ext");
+    std::fs::write(
+        &ext,
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
+    )
+    .expect("ext");
     let run = |args: &[&str]| {
         let o = Command::new("openssl").args(args).output().expect("openssl");
         assert!(o.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr));

@@ -79,35 +79,9 @@ fn make_certs(dir: &Path, name: &str) {
             "keyUsage=critical,keyCertSign,cRLSign",
         ],
     );
-    openssl(
-        dir,
-        &["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "key.pem", "-out", "req.pem"],
-    );
-    std::fs::write(
-        dir.join("ext.cnf"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
-    )
-    .expect("ext.cnf");
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "req.pem",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "ext.cnf",
-            "-out",
-            "cert.pem",
-        ],
-    );
+    let (crt, key, _) = crate::peers::localhost_certificate(dir, Some((&dir.join("ca.pem"), &dir.join("ca.key"))));
+    std::fs::rename(crt, dir.join("cert.pem")).expect("cert.pem");
+    std::fs::rename(key, dir.join("key.pem")).expect("key.pem");
     // Samba refuses a private key others can read.
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(dir.join("key.pem"), std::fs::Permissions::from_mode(0o600)).expect("chmod key");
