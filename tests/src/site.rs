@@ -27,19 +27,30 @@ impl Site {
         Site { _t: t, data, cfg }
     }
 
-    /// Run a `pullprint` command on it; its output, which must say success.
-    pub fn cli(&self, args: &[&str]) -> String {
+    /// Run a `pullprint` command on it, whatever its outcome.
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
         let mut a = vec!["--config", self.cfg.to_str().expect("utf8")];
         a.extend_from_slice(args);
-        let o = pullprint(&a);
+        pullprint(&a)
+    }
+
+    /// Run a `pullprint` command on it; its output, which must say success.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let o = self.run(args);
         assert!(o.status.success(), "{args:?}: {}", text(&o));
         text(&o)
     }
 
+    /// A file holding `pw`, for `--password-file`.
+    pub fn password_file(&self, pw: &str) -> PathBuf {
+        let p = self.data.with_extension("pw");
+        std::fs::write(&p, format!("{pw}\n")).expect("password file");
+        p
+    }
+
     /// A local user with a badge, e-mail and password.
     pub fn user(&self, name: &str, badge: &str) {
-        let pw = self.data.with_extension("pw");
-        std::fs::write(&pw, format!("{name}-Passw0rd-1\n")).expect("pw");
+        let pw = self.password_file(&format!("{name}-Passw0rd-1"));
         self.cli(&[
             "user",
             "add",

@@ -4,44 +4,9 @@
 
 use pullprint_tests::browser;
 use pullprint_tests::ipp::{Request, basic, status, tag};
+use pullprint_tests::site::Site;
 use pullprint_tests::*;
-use std::path::{Path, PathBuf};
-
-struct Site {
-    _t: tempfile::TempDir,
-    data: PathBuf,
-    cfg: PathBuf,
-}
-
-impl Site {
-    /// A fresh site run as `serve`: as root, it drops to `nobody`. `extra`
-    /// continues the configuration's `[store]` table.
-    fn new(extra: &str) -> Site {
-        let t = world_traversable_tempdir();
-        let data = t.path().join("data");
-        let service = if is_root() { "[service]\nuser = \"nobody\"\n" } else { "" };
-        let cfg = write_config(t.path(), &data, &format!("{extra}{service}"));
-        let o = pullprint(&["--config", cfg.to_str().expect("utf8"), "init"]);
-        assert!(o.status.success(), "{}", text(&o));
-        Site { _t: t, data, cfg }
-    }
-
-    fn cli(&self, args: &[&str]) -> std::process::Output {
-        let mut a = vec!["--config", self.cfg.to_str().expect("utf8")];
-        a.extend_from_slice(args);
-        pullprint(&a)
-    }
-
-    fn serve(&self) -> Daemon {
-        Daemon::start(&["--config", self.cfg.to_str().expect("utf8"), "serve"], &self.data, &[]).expect("serve")
-    }
-
-    fn password_file(&self, pw: &str) -> PathBuf {
-        let p = self.data.with_extension("pw");
-        std::fs::write(&p, format!("{pw}\n")).expect("password file");
-        p
-    }
-}
+use std::path::Path;
 
 fn print(d: &Daemon, user: &str, password: &str, doc: &[u8]) -> (u16, Option<u16>) {
     d.print_as(user, password, doc)
@@ -62,7 +27,7 @@ fn token_in(out: &str) -> String {
 fn local_users_and_print_tokens_from_the_command_line_take_effect_at_once() {
     let site = Site::new("");
     let pw = site.password_file("carol-password-1");
-    let o = site.cli(&[
+    let o = site.run(&[
         "user",
         "add",
         "carol",
@@ -77,9 +42,9 @@ fn local_users_and_print_tokens_from_the_command_line_take_effect_at_once() {
     ]);
     assert!(o.status.success(), "{}", text(&o));
     let short = site.password_file("short");
-    let o = site.cli(&["user", "add", "dave", "--password-file", short.to_str().expect("utf8")]);
+    let o = site.run(&["user", "add", "dave", "--password-file", short.to_str().expect("utf8")]);
     assert!(!o.status.success() && text(&o).contains("too short"), "{}", text(&o));
-    let list = text(&site.cli(&["user", "list"]));
+    let list = text(&site.run(&["user", "list"]));
     assert!(list.contains("carol") && list.contains("Carol Example") && list.contains("PrintUsers"), "{list}");
 
     let d = site.serve();
@@ -120,30 +85,30 @@ fn local_users_and_print_tokens_from_the_command_line_take_effect_at_once() {
     assert_eq!(print(&d, "carol", &phone, pdf).0, 401, "revoked by its owner, refused at once");
 
     // A token made while the daemon runs works at once, for carol only.
-    let o = site.cli(&["token", "create", "carol", "--label", "Carol's laptop"]);
+    let o = site.run(&["token", "create", "carol", "--label", "Carol's laptop"]);
     assert!(o.status.success(), "{}", text(&o));
     let token = token_in(&text(&o));
     assert_eq!(print(&d, "carol", &token, pdf), (200, Some(0)));
     assert_eq!(print(&d, "alice", &token, pdf).0, 401, "a token is bound to its user");
     let stored = std::fs::read_to_string(site.data.join("directory/tokens.json")).expect("tokens file");
     assert!(!stored.contains(&token[4..]), "the token is not stored");
-    let list = text(&site.cli(&["token", "list", "carol"]));
+    let list = text(&site.run(&["token", "list", "carol"]));
     assert!(list.contains("Carol's laptop") && !list.contains(&token[4..]), "{list}");
     let id = list.lines().nth(1).and_then(|l| l.split_whitespace().next()).expect("token id").to_owned();
 
     // Revoked: refused on the next request.
-    let o = site.cli(&["token", "revoke", &id]);
+    let o = site.run(&["token", "revoke", &id]);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(print(&d, "carol", &token, pdf).0, 401, "a revoked token is refused at once");
 
     // A new password, then removal, take effect at once too, despite the
     // daemon's cache of verified passwords.
     let pw2 = site.password_file("carol-password-2");
-    let o = site.cli(&["user", "passwd", "carol", "--password-file", pw2.to_str().expect("utf8")]);
+    let o = site.run(&["user", "passwd", "carol", "--password-file", pw2.to_str().expect("utf8")]);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(print(&d, "carol", "carol-password-1", pdf).0, 401, "the old password is refused");
     assert_eq!(print(&d, "carol", "carol-password-2", pdf), (200, Some(0)));
-    let o = site.cli(&["user", "remove", "carol"]);
+    let o = site.run(&["user", "remove", "carol"]);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(print(&d, "carol", "carol-password-2", pdf).0, 401, "a removed user is refused");
 
@@ -158,7 +123,7 @@ fn local_users_and_print_tokens_from_the_command_line_take_effect_at_once() {
 fn job_size_and_per_user_limits_answer_with_clear_statuses() {
     let site = Site::new("max_job_bytes = 1048576\n[ipp]\nmax_jobs_per_user = 2\n");
     let pw = site.password_file("erin-password-1");
-    let o = site.cli(&["user", "add", "erin", "--password-file", pw.to_str().expect("utf8")]);
+    let o = site.run(&["user", "add", "erin", "--password-file", pw.to_str().expect("utf8")]);
     assert!(o.status.success(), "{}", text(&o));
     let d = site.serve();
 
@@ -201,7 +166,7 @@ fn dangerous_settings_are_off_by_default_and_flagged_when_on() {
     let h: serde_json::Value = serde_json::from_str(&body).expect("json");
     let flagged = h["dangerous_settings"].as_array().expect("list").clone();
     assert_eq!(flagged.len(), 2, "{h}");
-    let report = text(&site.cli(&["status"]));
+    let report = text(&site.run(&["status"]));
     assert!(
         report.contains("dangerous.plain_ipp_listen") && report.contains("dangerous.trust_user_name_from"),
         "{report}"
@@ -242,7 +207,7 @@ fn credentials_of(data: &Path) -> local_connector::auth::credentials::Credential
 fn people_set_their_pin_and_get_a_passcode_on_the_self_service_page() {
     let site = Site::new("");
     let pw = site.password_file("Dave-Passw0rd-1");
-    let o = site.cli(&[
+    let o = site.run(&[
         "user",
         "add",
         "dave",
@@ -252,7 +217,7 @@ fn people_set_their_pin_and_get_a_passcode_on_the_self_service_page() {
         pw.to_str().expect("utf8"),
     ]);
     assert!(o.status.success(), "{}", text(&o));
-    let o = site.cli(&["user", "add", "erin", "--password-file", pw.to_str().expect("utf8")]);
+    let o = site.run(&["user", "add", "erin", "--password-file", pw.to_str().expect("utf8")]);
     assert!(o.status.success(), "{}", text(&o));
     let d = site.serve();
 
@@ -309,7 +274,7 @@ fn people_set_their_pin_and_get_a_passcode_on_the_self_service_page() {
 fn repeated_wrong_passwords_lock_the_user_and_the_lock_survives_a_restart() {
     let site = Site::new("[auth]\nbackoff_after = 5\nlockout_after = 6\nlockout_duration = \"10m\"\n");
     let pw = site.password_file("Gina-Passw0rd-1");
-    let o = site.cli(&["user", "add", "gina", "--password-file", pw.to_str().expect("utf8")]);
+    let o = site.run(&["user", "add", "gina", "--password-file", pw.to_str().expect("utf8")]);
     assert!(o.status.success(), "{}", text(&o));
     let d = site.serve();
     assert_eq!(print(&d, "gina", "Gina-Passw0rd-1", b"%PDF-1.4\n%%EOF\n"), (200, Some(0)));
@@ -338,7 +303,7 @@ fn repeated_wrong_passwords_lock_the_user_and_the_lock_survives_a_restart() {
 fn helpdesk_manages_badges_pins_passcodes_and_policy_from_the_command_line() {
     let site = Site::new("");
     let pw = site.password_file("Hana-Passw0rd-1");
-    let o = site.cli(&[
+    let o = site.run(&[
         "user",
         "add",
         "hana",
@@ -349,12 +314,12 @@ fn helpdesk_manages_badges_pins_passcodes_and_policy_from_the_command_line() {
     ]);
     assert!(o.status.success(), "{}", text(&o));
     let ok = |args: &[&str]| {
-        let o = site.cli(args);
+        let o = site.run(args);
         assert!(o.status.success(), "{args:?}: {}", text(&o));
         text(&o)
     };
     let fails = |args: &[&str]| {
-        let o = site.cli(args);
+        let o = site.run(args);
         assert!(!o.status.success(), "{args:?} should fail: {}", text(&o));
         text(&o)
     };
@@ -399,7 +364,7 @@ fn helpdesk_manages_badges_pins_passcodes_and_policy_from_the_command_line() {
 fn the_self_service_page_works_in_a_browser() {
     let site = Site::new("");
     let pw = site.password_file("Ivan-Passw0rd-1");
-    let o = site.cli(&[
+    let o = site.run(&[
         "user",
         "add",
         "ivan",

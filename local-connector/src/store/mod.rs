@@ -170,6 +170,23 @@ impl std::fmt::Debug for JobStore {
     }
 }
 
+/// The JSON records of `tree` (keyed by recorded-at ms, then random bytes)
+/// since `since_ms`, oldest first, at most `limit`; unreadable ones skipped.
+fn records_since<T: serde::de::DeserializeOwned>(
+    tree: &sled::Tree,
+    since_ms: u64,
+    limit: usize,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    for kv in tree.range(since_ms.to_be_bytes().to_vec()..).take(limit) {
+        let (_, v) = kv?;
+        if let Ok(t) = serde_json::from_slice(&v) {
+            out.push(t);
+        }
+    }
+    Ok(out)
+}
+
 fn now_ms() -> u64 {
     meta::unix_ms()
 }
@@ -506,14 +523,7 @@ impl JobStore {
 
     /// Transactions recorded since `since_ms`, oldest first (at most `limit`).
     pub fn transactions_since(&self, since_ms: u64, limit: usize) -> Result<Vec<Transaction>, StoreError> {
-        let mut out = Vec::new();
-        for kv in self.inner.transactions.range(since_ms.to_be_bytes().to_vec()..).take(limit) {
-            let (_, v) = kv?;
-            if let Ok(t) = serde_json::from_slice(&v) {
-                out.push(t);
-            }
-        }
-        Ok(out)
+        records_since(&self.inner.transactions, since_ms, limit)
     }
 
     fn shred_file(&self, id: JobId) -> Result<(), StoreError> {

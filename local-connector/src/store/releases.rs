@@ -156,13 +156,6 @@ impl JobStore {
 
     /// Release records since `since_ms`, oldest first (at most `limit`).
     pub fn release_records_since(&self, since_ms: u64, limit: usize) -> Result<Vec<ReleaseRecord>, StoreError> {
-        let mut out = Vec::new();
-        for kv in self.inner.release_records.range(since_ms.to_be_bytes().to_vec()..).take(limit) {
-            let (_, v) = kv?;
-            if let Ok(t) = serde_json::from_slice(&v) {
-                out.push(t);
-            }
-        }
-        Ok(out)
+        super::records_since(&self.inner.release_records, since_ms, limit)
     }
 }
