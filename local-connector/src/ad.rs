@@ -423,7 +423,7 @@ impl ActiveDirectory {
 /// Now as a Windows FILETIME (100 ns ticks since 1601).
 fn filetime_now() -> i64 {
     const EPOCH_DIFF_S: i64 = 11_644_473_600;
-    let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let unix = crate::clock::since_epoch();
     (i64::try_from(unix.as_secs()).unwrap_or(i64::MAX / 2) + EPOCH_DIFF_S).saturating_mul(10_000_000)
 }
 

@@ -1,27 +1,36 @@
-//! The Pullprint domain.
+//! The Pullprint domain, organised by its nouns. Each noun keeps a sans-IO
+//! core (bytes in, typed values out) and, beside it, the server or client
+//! shell that puts it on a socket. It reads no configuration file: the
+//! `pullprint` binary reads the configuration and wires these together.
 //!
-//! This crate holds what the appliance does, organised by the nouns of the
-//! domain. It owns no sockets, threads of its own aside from the store's
-//! commit thread, or configuration files: the `pullprint` binary wires it up.
+//! Dependencies point one way (`docs/ARCHITECTURE.md` has the map):
+//! - ground floor: [`clock`], [`crypto`], [`durable`], [`html`], [`net`]
+//!   (the shared TLS accept loop), [`badge`];
+//! - state: [`store`] (the encrypted, durable job store, its release queue
+//!   and records), [`printers`] (the printer registry), [`directory`],
+//!   [`tokens`], [`ad`];
+//! - services: [`auth`] (every way of signing in, lockout, policy),
+//!   [`analyse`] (print-stream inspection), [`ipp`] (the IPP Everywhere
+//!   queue and its server), [`panel`] (panel services and app),
+//!   [`release`] (verified delivery to printers), [`vendors`].
 //!
-//! - [`crypto`]: the site key and its sub-keys, sealing, chunked body encryption.
-//! - [`store`]: the encrypted, durable job store.
-//! - [`directory`]: the local user directory (the embedded default).
-//! - [`auth`]: every way of signing in (password, badge, e-mail and PIN,
-//!   passcode), lockout, remembered directory users and authorization policy.
-//! - [`release`]: verified delivery of released jobs to printers (IPPS, and
-//!   IPP or RAW where a printer's dangerous setting allows).
-//! - [`durable`]: fsync discipline shared by everything that writes state.
+//! `panel` and `release` both depend on `printers` and `store`, never on
+//! each other: the panel queues a release in the store and tells the engine
+//! through a [`store::ReleaseWake`] handle.
 
 pub mod ad;
 pub mod analyse;
 pub mod auth;
 pub mod badge;
+pub mod clock;
 pub mod crypto;
 pub mod directory;
 pub mod durable;
+pub mod html;
 pub mod ipp;
+pub mod net;
 pub mod panel;
+pub mod printers;
 pub mod release;
 pub mod shared;
 pub mod store;

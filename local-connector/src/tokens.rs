@@ -143,7 +143,7 @@ impl TokenStore {
             id: id.clone(),
             user: user.to_owned(),
             label: label.clone(),
-            created_ms: crate::store::unix_ms(),
+            created_ms: crate::clock::now_ms(),
             tag: self.tag(&symbols),
         };
         self.file.update(|f| {

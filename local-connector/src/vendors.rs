@@ -7,7 +7,7 @@
 //! [`Fidelity`] tag saying how sure it is, and `pullprint deploy` prints the
 //! tag with each step so an admin knows what is documented and what is not.
 
-use crate::panel::devices::Vendor;
+use crate::printers::Vendor;
 
 /// How a fact is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

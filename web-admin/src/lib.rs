@@ -3,8 +3,9 @@
 //! `pullprint demo`).
 //!
 //! Each HTTP request is turned into a typed [`Action`] before anything runs;
-//! the appliance, which implements [`Appliance`], carries it out. This crate
-//! owns no state, keys or sockets.
+//! a [`Site`] (or any other [`Appliance`]) carries it out against the
+//! domain. This crate owns every page and route on the web port; it owns
+//! no socket (the shared accept loop serves its router) and no state.
 //!
 //! Served so far, without a session (the design allows health and setup to
 //! be reached before login):
@@ -24,7 +25,9 @@
 //! `Origin` header, when sent, must be this site.
 
 pub mod me;
+pub mod site;
 pub use me::{esc as html_escape, same_origin};
+pub use site::Site;
 
 use axum::Router;
 use axum::extract::State;

@@ -20,21 +20,7 @@ button{margin-top:1rem;padding:.6rem 1.2rem;font-size:1rem}\
 .err{background:#fce8e6;border-left:4px solid #d93025;padding:.8rem}\
 .code{font-size:1.8rem;letter-spacing:.2rem;font-family:monospace}small{color:#5f6b7a}";
 
-/// Escape text for HTML.
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
+pub use local_connector::html::{escape as esc, same_origin};
 
 fn html(status: StatusCode, body: &str) -> Response {
     let page = format!(
@@ -87,17 +73,6 @@ fn forms(notice: &str, login: &str) -> String {
 /// `GET /me`
 pub async fn page() -> Response {
     html(StatusCode::OK, &forms("", ""))
-}
-
-/// Refuse a post whose `Origin` is another site (or opaque, `null`). The
-/// page's Referrer-Policy is `same-origin`: with `no-referrer` browsers send
-/// `Origin: null` on the page's own forms.
-pub fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    origin.strip_prefix("https://").is_some_and(|o| !host.is_empty() && o.eq_ignore_ascii_case(host))
 }
 
 /// The PIN form.

@@ -16,6 +16,7 @@
 //! One JSON file, `directory/credentials.json`, shared with the command line
 //! ([`SharedJson`]).
 
+use crate::clock::now_s;
 use crate::crypto::{hmac_sha256, random_bytes};
 use crate::directory::SlowHash;
 use crate::shared::{SharedFileError, SharedJson};
@@ -121,10 +122,6 @@ pub struct Credentials {
     /// A hash of nothing anyone knows, checked when there is no real one so
     /// that a miss costs what a wrong guess costs.
     decoy: SlowHash,
-}
-
-fn now_s() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 /// Whether a PIN may be chosen: 4 to 8 digits, not one digit repeated, and

@@ -19,6 +19,7 @@
 //! so that it can be tested without waiting; [`super::state`] keeps the
 //! counts on disk so a restart does not reset them.
 
+use crate::clock::duration_ms as ms;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -79,10 +80,6 @@ pub enum Throttled {
     Wait(Duration),
     /// Locked; until then.
     Locked(Duration),
-}
-
-fn ms(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 impl LockoutPolicy {

@@ -25,6 +25,7 @@
 //! password logins always ask the directory (a recent success is remembered
 //! for five minutes, keyed in memory only).
 
+pub mod basic;
 pub mod credentials;
 pub mod lockout;
 pub mod policy;
@@ -32,6 +33,7 @@ pub mod state;
 
 use crate::ad::{ActiveDirectory, AdError, AdUser, account_name};
 use crate::badge::{BadgeError, ReaderProfile};
+use crate::clock::{duration_ms as ms, now_ms};
 use crate::crypto::{hmac_sha256, random_bytes};
 use crate::directory::{LocalDirectory, LocalUser, SlowHash};
 use credentials::{CredentialError, Credentials, NewPasscode};
@@ -214,18 +216,10 @@ pub struct Auth {
     enrolments: Mutex<HashMap<String, Enrolment>>,
     /// Serialises read-modify-write of failure counts.
     counting: Mutex<()>,
-    directory_down: Arc<AtomicBool>,
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
-
-fn ms(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+    /// Set while Active Directory fails its health check.
+    directory_down: AtomicBool,
+    /// Why it failed its last check, for health reports.
+    directory_outage: Mutex<Option<String>>,
 }
 
 /// Keys one attempt counts against.
@@ -263,15 +257,37 @@ impl Auth {
             passwords: Mutex::new(HashMap::new()),
             enrolments: Mutex::new(HashMap::new()),
             counting: Mutex::new(()),
-            directory_down: Arc::new(AtomicBool::new(false)),
+            directory_down: AtomicBool::new(false),
+            directory_outage: Mutex::new(None),
         };
         auth.prune_lockout();
         auth
     }
 
-    /// The flag the directory watcher sets while Active Directory is unreachable.
-    pub fn directory_down_flag(&self) -> Arc<AtomicBool> {
-        self.directory_down.clone()
+    /// Check Active Directory every `every`, so that health reports an
+    /// outage (and its end) without waiting for someone to fail a login,
+    /// and so that sign-ins stop waiting on a directory known to be down.
+    /// Returns at once when no directory is configured. Call within the runtime.
+    pub async fn watch_directory(self: Arc<Self>, every: std::time::Duration) {
+        let Some(ad) = self.ad.clone() else { return };
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            let now = ad.probe().await.err().map(|e| e.to_string());
+            self.directory_down.store(now.is_some(), Ordering::Relaxed);
+            let mut d = self.directory_outage.lock().unwrap_or_else(|p| p.into_inner());
+            match (&*d, &now) {
+                (None, Some(why)) => log::error!("Active Directory is unreachable: {why}"),
+                (Some(_), None) => log::info!("Active Directory is reachable again"),
+                _ => {}
+            }
+            *d = now;
+        }
+    }
+
+    /// Why Active Directory failed its last health check, while it does.
+    pub fn directory_outage(&self) -> Option<String> {
+        self.directory_outage.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The settings.

@@ -8,6 +8,7 @@
 
 pub mod printer;
 pub mod queue;
+pub mod server;
 mod values;
 pub mod wire;
 

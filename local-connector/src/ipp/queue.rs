@@ -10,6 +10,7 @@
 use super::printer::{self, FORMATS, PrinterFacts, Requested};
 use super::values::Attrs;
 use super::wire;
+use crate::clock::now_s;
 use crate::store::{JobMeta, JobStore, JobSubmission, JobWriter, Sides, StoreError};
 use ipp::model::{DelimiterTag, IppVersion, Operation, StatusCode};
 use ipp::prelude::*;
@@ -17,7 +18,7 @@ use std::collections::{HashMap, VecDeque};
 use std::io::Cursor;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// Completed and canceled jobs remembered for Get-Jobs (which-jobs=completed).
 const HISTORY: usize = 1000;
@@ -173,10 +174,6 @@ impl Numbers {
         self.next = self.next.checked_add(1).unwrap_or(1);
         Ok(n)
     }
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 fn first_string(v: &IppValue) -> Option<String> {
@@ -510,8 +507,8 @@ impl Queue {
                     number: n,
                     owner: o.owner,
                     name: o.ticket.job_name,
-                    created_unix: unix_now(),
-                    finished_unix: unix_now(),
+                    created_unix: now_s(),
+                    finished_unix: now_s(),
                     state: 7,
                     reason: "job-canceled-by-user",
                 });
@@ -540,7 +537,7 @@ impl Queue {
                 owner: m.owner,
                 name: m.document_name,
                 created_unix: m.submitted_at_ms / 1000,
-                finished_unix: unix_now(),
+                finished_unix: now_s(),
                 state: 7,
                 reason: "job-canceled-by-user",
             });

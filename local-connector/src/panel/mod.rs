@@ -22,14 +22,15 @@
 //! And the user's queue: their parked jobs, release of some or all (queued
 //! for the release engine), and deletion (shredding).
 
-pub mod devices;
+pub mod app;
 pub mod prompts;
+pub mod server;
 pub mod sessions;
 
 use crate::auth::policy::Rights;
 use crate::auth::{Auth, Identity, Refusal};
-use crate::store::{ColorMode, JobId, JobStore, StoreError, Transaction};
-use devices::{Device, Devices};
+use crate::printers::{Device, Devices, StoredReader};
+use crate::store::{ColorMode, JobId, JobStore, ReleaseWake, StoreError, Transaction};
 use serde::{Deserialize, Serialize};
 use sessions::{Session, SessionError, Sessions};
 use std::net::IpAddr;
@@ -222,14 +223,15 @@ pub struct Panel {
     sessions: Sessions,
     store: JobStore,
     prompts: prompts::Prompts,
-    engine: Option<Arc<crate::release::Engine>>,
+    /// Told when a release is queued (the release engine, when it runs).
+    wake: Option<Arc<dyn ReleaseWake>>,
 }
 
 /// A device's card reader and sign-in settings, as the accessories service gives them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReaderConfig {
     /// The reader profile.
-    pub reader: devices::StoredReader,
+    pub reader: StoredReader,
     /// A PIN is asked for after each badge.
     pub badge_needs_pin: bool,
     /// Unknown badges may be enrolled at the panel.
@@ -239,31 +241,12 @@ pub struct ReaderConfig {
 impl Panel {
     /// The services over these parts; sessions end after `idle` without use.
     pub fn new(auth: Arc<Auth>, devices: Arc<Devices>, store: JobStore, idle: std::time::Duration) -> Panel {
-        Panel {
-            auth,
-            devices,
-            sessions: Sessions::new(idle),
-            store,
-            prompts: prompts::Prompts::default(),
-            engine: None,
-        }
+        Panel { auth, devices, sessions: Sessions::new(idle), store, prompts: prompts::Prompts::default(), wake: None }
     }
 
-    /// Take up releases cut short by a stop or a crash. Call within the runtime.
-    pub fn resume_releases(&self) {
-        if let Some(e) = &self.engine {
-            e.resume();
-        }
-    }
-
-    /// The release engine, when there is one.
-    pub fn engine(&self) -> Option<&Arc<crate::release::Engine>> {
-        self.engine.as_ref()
-    }
-
-    /// Hand releases to `engine` as they are asked for.
-    pub fn with_engine(mut self, engine: Arc<crate::release::Engine>) -> Panel {
-        self.engine = Some(engine);
+    /// Tell `wake` of each release queued, so that it is worked at once.
+    pub fn with_release_wake(mut self, wake: Arc<dyn ReleaseWake>) -> Panel {
+        self.wake = Some(wake);
         self
     }
 
@@ -333,7 +316,7 @@ impl Panel {
     }
 
     /// Revoke a device: its credential and its open sessions.
-    pub fn revoke(&self, key: &str) -> Result<Device, devices::DeviceError> {
+    pub fn revoke(&self, key: &str) -> Result<Device, crate::printers::DeviceError> {
         let d = self.devices.revoke(key)?;
         self.sessions.close_device(&d.id);
         Ok(d)
@@ -404,8 +387,8 @@ impl Panel {
             self.store.request_release(id, &device.id, &s.identity.login)?;
             queued.push(id.to_string());
         }
-        if let Some(e) = &self.engine {
-            e.wake(&device.id);
+        if let Some(w) = &self.wake {
+            w.wake(&device.id);
         }
         log::info!(
             "panel: {} asked to print {} job(s) at {} ({})",
@@ -446,7 +429,7 @@ impl Panel {
     /// The statistics service: record what the device did. A transaction
     /// names a user only if that user has a session at this device.
     pub fn record(&self, device: &Device, reported: Vec<Reported>) -> Result<usize, PanelError> {
-        let now = crate::store::unix_ms();
+        let now = crate::clock::now_ms();
         let mut out = Vec::with_capacity(reported.len());
         for r in reported {
             if !matches!(r.kind.as_str(), "copy" | "scan" | "email" | "fax" | "print") {

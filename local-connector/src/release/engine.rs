@@ -19,8 +19,9 @@ use super::state::{Failed, Printed, Queued, Resumed, Sending, Submitted};
 use super::tls::{PrinterVerifier, Trust};
 use super::uri::{PrinterUri, Scheme};
 use super::{ReleaseError, raw};
-use crate::panel::devices::{Capabilities, Device, Devices};
-use crate::store::{JobId, JobMeta, JobStore, ReleaseRecord, ReleaseRequest, StoreError, unix_ms};
+use crate::clock::{duration_ms, now_ms};
+use crate::printers::{Capabilities, Device, Devices};
+use crate::store::{JobId, JobMeta, JobStore, ReleaseRecord, ReleaseRequest, StoreError};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -46,6 +47,8 @@ pub struct Settings {
 /// The release engine.
 #[derive(Debug)]
 pub struct Engine {
+    /// The engine itself, for the tasks it spawns.
+    me: std::sync::Weak<Engine>,
     store: JobStore,
     devices: Arc<Devices>,
     settings: Settings,
@@ -56,6 +59,9 @@ pub struct Engine {
     idle: Mutex<HashMap<(String, Role), (String, Connection)>>,
     /// Jobs each printer took and its follower is following: device id → them.
     following: Mutex<HashMap<String, Following>>,
+    /// Signalled whenever a followed job ends, for the senders waiting on
+    /// a printer's window.
+    concluded: tokio::sync::Notify,
 }
 
 /// How one attempt ended.
@@ -133,13 +139,15 @@ fn reasons_of(g: &message::Group) -> Option<String> {
 impl Engine {
     /// An engine over the job store and the printer registry.
     pub fn new(store: JobStore, devices: Arc<Devices>, settings: Settings) -> Arc<Engine> {
-        Arc::new(Engine {
+        Arc::new_cyclic(|me| Engine {
+            me: me.clone(),
             store,
             devices,
             settings,
             working: Mutex::new(HashSet::new()),
             idle: Mutex::new(HashMap::new()),
             following: Mutex::new(HashMap::new()),
+            concluded: tokio::sync::Notify::new(),
         })
     }
 
@@ -163,10 +171,10 @@ impl Engine {
 
     /// Work the queue of printer `device` (after a release was asked for
     /// there). Call within the tokio runtime.
-    pub fn wake(self: &Arc<Self>, device: &str) {
+    pub fn wake(&self, device: &str) {
+        let Some(me) = self.me.upgrade() else { return };
         let mut w = self.working.lock().unwrap_or_else(|p| p.into_inner());
         if w.insert(device.to_owned()) {
-            let me = self.clone();
             let device = device.to_owned();
             tokio::spawn(async move { me.work(device).await });
         }
@@ -177,9 +185,7 @@ impl Engine {
         let mut last: Option<JobId> = None;
         loop {
             // Wait while the printer holds a window's worth of jobs not yet confirmed.
-            while self.in_follow(&device).len() >= WINDOW {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
+            self.until_following_fewer(&device, WINDOW, None).await;
             let next = {
                 let mut w = self.working.lock().unwrap_or_else(|p| p.into_inner());
                 let followed = self.in_follow(&device);
@@ -205,6 +211,29 @@ impl Engine {
             }
             last = Some(next.0);
             self.run(&device, next.0, next.1).await;
+        }
+    }
+
+    /// Wait until the follower of `device` has fewer than `n` jobs, or
+    /// until `deadline`.
+    async fn until_following_fewer(&self, device: &str, n: usize, deadline: Option<Instant>) {
+        loop {
+            // Registered before the check, so an end signalled between the
+            // check and the wait is not missed.
+            let ended = self.concluded.notified();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            if self.in_follow(device).len() < n {
+                return;
+            }
+            match deadline {
+                None => ended.await,
+                Some(d) => {
+                    if tokio::time::timeout_at(d.into(), ended).await.is_err() {
+                        return;
+                    }
+                }
+            }
         }
     }
 
@@ -249,6 +278,7 @@ impl Engine {
             if let Some(f) = self.following.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&device) {
                 f.ids.remove(&meta.id);
             }
+            self.concluded.notify_waiters();
         }
     }
 
@@ -307,13 +337,13 @@ impl Engine {
             printer_job,
             outcome: outcome.into(),
             detail,
-            at_ms: unix_ms(),
+            at_ms: now_ms(),
             synced: false,
         };
         match ended {
             Ended::Printed(p, uri) => {
                 let keep = self.settings.keep_printed_for;
-                let keep_until = (!keep.is_zero()).then(|| rec.at_ms + crate::store::duration_ms(keep));
+                let keep_until = (!keep.is_zero()).then(|| rec.at_ms + duration_ms(keep));
                 match self.store.finish_release(&rec, keep_until) {
                     Ok(()) => log::info!(
                         "release: job {} of {} printed at {device_id} over {} ({}){}",
@@ -558,7 +588,7 @@ impl Engine {
             color: p.boolean("color-supported"),
             sides: p.strings("sides-supported"),
             make_and_model: p.string("printer-make-and-model"),
-            learned_ms: unix_ms(),
+            learned_ms: now_ms(),
         };
         if dev.release.capabilities.as_ref().map(|c| (&c.formats, c.color, &c.sides))
             != Some((&caps.formats, caps.color, &caps.sides))
@@ -689,9 +719,7 @@ impl Engine {
             let ahead = self.in_follow(&dev.id).len();
             let until = Instant::now() + pause;
             if ahead > 0 {
-                while self.in_follow(&dev.id).len() >= ahead && Instant::now() < until {
-                    tokio::time::sleep(Duration::from_millis(2)).await;
-                }
+                self.until_following_fewer(&dev.id, ahead, Some(until)).await;
             } else {
                 tokio::time::sleep(pause).await;
             }
@@ -781,6 +809,12 @@ impl Engine {
 
 /// What a kept connection was made under: the same URI and the same trust
 /// rule, or it is not reused (a pin changed since must be checked anew).
+impl crate::store::ReleaseWake for Engine {
+    fn wake(&self, device: &str) {
+        Engine::wake(self, device);
+    }
+}
+
 fn conn_key(dev: &Device, uri: &PrinterUri) -> String {
     format!("{uri} {:?} {}", dev.release.tls_pin, dev.release.dangerous_trust_first_use)
 }

@@ -15,6 +15,7 @@
 //! dangerous setting allows; every such use is logged as a downgrade.
 
 mod client;
+pub mod control;
 pub mod engine;
 pub mod message;
 mod raw;

@@ -11,7 +11,8 @@
 //! what goes on disk ([`ReleaseState`]) before the engine acts on it, and a
 //! release read back after a restart resumes as the state it was in.
 
-use crate::store::{JobId, ReleaseState, unix_ms};
+use crate::clock::now_ms;
+use crate::store::{JobId, ReleaseState};
 
 /// Waiting its turn; `attempt` is the number the next try will have.
 #[derive(Debug)]
@@ -67,7 +68,7 @@ pub struct Failed {
 impl Queued {
     /// Start sending to `uri`.
     pub fn begin(self, uri: &str) -> Sending {
-        Sending { id: self.id, uri: uri.to_owned(), since_ms: unix_ms() }
+        Sending { id: self.id, uri: uri.to_owned(), since_ms: now_ms() }
     }
 
     /// Give up before anything was sent.
@@ -79,7 +80,7 @@ impl Queued {
 impl Sending {
     /// The printer answered with its job id.
     pub fn accepted(self, printer_job: i32) -> Submitted {
-        Submitted { id: self.id, uri: self.uri, printer_job, since_ms: unix_ms() }
+        Submitted { id: self.id, uri: self.uri, printer_job, since_ms: now_ms() }
     }
 
     /// All bytes went where nothing can confirm printing (RAW).
@@ -118,7 +119,7 @@ impl Submitted {
 impl Failed {
     /// What goes on disk.
     pub fn persisted(&self) -> ReleaseState {
-        ReleaseState::Failed { reason: self.reason.clone(), at_ms: unix_ms() }
+        ReleaseState::Failed { reason: self.reason.clone(), at_ms: now_ms() }
     }
 }
 

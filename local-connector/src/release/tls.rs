@@ -21,6 +21,37 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 use std::sync::{Arc, Mutex};
 
+/// Why the CAs for printers' certificates could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RootsError {
+    /// The file named by `release.ca_file` could not be read.
+    #[error("reading release.ca_file {0}: {1}")]
+    Read(std::path::PathBuf, #[source] std::io::Error),
+    /// A certificate in it (or in the internal CA's) is not usable.
+    #[error("{0}: {1}")]
+    Certificate(String, String),
+}
+
+/// The CAs that may vouch for printers' certificates: the internal CA
+/// (`ca_pem`), and those in `extra` (`release.ca_file`).
+pub fn roots(ca_pem: &str, extra: Option<&std::path::Path>) -> Result<Arc<RootCertStore>, RootsError> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = RootCertStore::empty();
+    let mut add = |pem: &[u8], from: &str| -> Result<(), RootsError> {
+        for c in CertificateDer::pem_slice_iter(pem) {
+            let c = c.map_err(|e| RootsError::Certificate(from.into(), e.to_string()))?;
+            roots.add(c).map_err(|e| RootsError::Certificate(from.into(), e.to_string()))?;
+        }
+        Ok(())
+    };
+    add(ca_pem.as_bytes(), "tls/ca.crt")?;
+    if let Some(p) = extra {
+        let pem = std::fs::read(p).map_err(|e| RootsError::Read(p.to_owned(), e))?;
+        add(&pem, &p.display().to_string())?;
+    }
+    Ok(Arc::new(roots))
+}
+
 /// How a printer's certificate is trusted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trust {

@@ -1,18 +1,9 @@
 //! Job identity and metadata.
 
+use crate::clock::now_ms;
 use crate::crypto::random_bytes;
 use serde::{Deserialize, Serialize};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// Milliseconds since the Unix epoch, now.
-pub(crate) fn unix_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(duration_ms).unwrap_or(0)
-}
-
-/// A duration in whole milliseconds, saturating.
-pub(crate) fn duration_ms(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
+use std::time::Duration;
 
 /// A job's identifier: 48 bits of milliseconds since the epoch then 80 random
 /// bits, so that ids sort in submission order and never collide.
@@ -22,7 +13,7 @@ pub struct JobId(pub [u8; 16]);
 impl JobId {
     /// A fresh id for now.
     pub fn new() -> JobId {
-        let ms = unix_ms();
+        let ms = now_ms();
         let mut b = random_bytes::<16>();
         b[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
         JobId(b)

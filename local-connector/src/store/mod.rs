@@ -22,9 +22,9 @@ mod meta;
 pub use meta::{
     ColorMode, JobId, JobMeta, JobSubmission, ReleaseRecord, ReleaseRequest, ReleaseState, Sides, Transaction,
 };
-pub(crate) use meta::{duration_ms, unix_ms};
-pub use releases::Requested;
+pub use releases::{ReleaseWake, Requested};
 
+use crate::clock::now_ms;
 use crate::crypto::stream::{BodyDecryptor, BodyEncryptor, NONCE_PREFIX, sealed_len};
 use crate::crypto::{SealKey, SiteKey, hmac_sha256, random_bytes};
 use crate::durable;
@@ -185,10 +185,6 @@ fn records_since<T: serde::de::DeserializeOwned>(
         }
     }
     Ok(out)
-}
-
-fn now_ms() -> u64 {
-    meta::unix_ms()
 }
 
 impl JobStore {
@@ -740,8 +736,13 @@ impl JobWriter {
         let (mut out, size) = enc.finish().map_err(|e| self.store.map_write_err("seal body", e))?;
         let now = now_ms();
         let retention = self.sub.retention.unwrap_or(self.store.inner.opts.retention);
-        let meta =
-            JobMeta::from_submission(self.id, &self.sub, now, now.saturating_add(meta::duration_ms(retention)), size);
+        let meta = JobMeta::from_submission(
+            self.id,
+            &self.sub,
+            now,
+            now.saturating_add(crate::clock::duration_ms(retention)),
+            size,
+        );
         let mut env = Envelope { meta, data_key: hex::encode(*self.data_key), sealed_len: sealed_len(size) };
         let env_json = serde_json::to_vec(&env).map(Zeroizing::new);
         env.wipe();

@@ -6,11 +6,22 @@
 //! panel acknowledged, or a step the engine took towards the printer,
 //! survives a crash.
 
-use super::{JobId, JobStore, ReleaseRecord, ReleaseRequest, ReleaseState, StoreError, now_ms};
+use super::{JobId, JobStore, ReleaseRecord, ReleaseRequest, ReleaseState, StoreError};
+use crate::clock::now_ms;
 use std::io;
 
 fn encode<T: serde::Serialize>(what: &'static str, v: &T) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(v).map_err(|e| StoreError::io(what, io::Error::other(e)))
+}
+
+/// Tells whoever works the release queue that a printer's queue has new
+/// work. Whoever queues a release ([`JobStore::request_release`]) calls it
+/// once the request is on disk; the release engine implements it. It sits
+/// here, beside the queue it speaks of, so that the panel and the engine
+/// need nothing of each other.
+pub trait ReleaseWake: Send + Sync + std::fmt::Debug {
+    /// The queue of printer `device` has work. Call within the runtime.
+    fn wake(&self, device: &str);
 }
 
 /// What [`JobStore::request_release`] did.

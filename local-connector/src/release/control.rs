@@ -1,15 +1,13 @@
 //! The daemon's local control socket, `DATA/run/control.sock`: how an
-//! admin's `pullprint release` reaches the running daemon, whose job store
+//! admin's `pullprint release` reaches the running daemon's release queue, whose job store
 //! no other process may open while it runs.
 //!
 //! The socket is the service user's, mode 0600, in a folder only it can
 //! enter, so only that user and root can connect; each request is logged
 //! with the caller's uid. One JSON request per connection, one JSON answer.
 
-use anyhow::{Context, Result, bail};
-use local_connector::panel::devices::Devices;
-use local_connector::release::Engine;
-use local_connector::store::{JobId, JobStore, ReleaseState, Requested};
+use crate::printers::Devices;
+use crate::store::{JobId, JobStore, ReleaseState, ReleaseWake, Requested};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -84,8 +82,8 @@ pub struct Control {
     pub store: JobStore,
     /// The printers.
     pub devices: Arc<Devices>,
-    /// The release engine.
-    pub engine: Arc<Engine>,
+    /// Told of each release queued (the release engine).
+    pub wake: Arc<dyn ReleaseWake>,
 }
 
 impl Control {
@@ -126,7 +124,7 @@ impl Control {
                 );
                 match self.store.request_release(id, &dev.id, &by) {
                     Ok(Requested::Queued(_)) => {
-                        self.engine.wake(&dev.id);
+                        self.wake.wake(&dev.id);
                         answer(
                             true,
                             format!("job {id} ({}) of {} is queued at {}", meta.document_name, meta.owner, dev.name),
@@ -182,11 +180,35 @@ impl Control {
 }
 
 /// Serve the control socket until `stop` changes.
-pub async fn serve(path: PathBuf, control: Control, mut stop: tokio::sync::watch::Receiver<bool>) -> Result<()> {
+/// The socket is bound before this returns; the serving runs in a task.
+/// Call within the runtime.
+pub fn serve(path: PathBuf, control: Control, stop: tokio::sync::watch::Receiver<bool>) -> Result<(), ControlError> {
     let _ = std::fs::remove_file(&path);
-    let listener = tokio::net::UnixListener::bind(&path).with_context(|| format!("binding {}", path.display()))?;
+    let listener = tokio::net::UnixListener::bind(&path).map_err(|e| ControlError::Bind(path.clone(), e))?;
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| ControlError::Restrict(path.clone(), e))?;
+    tokio::spawn(accept(listener, path, control, stop));
+    Ok(())
+}
+
+/// Why the control socket could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    /// Binding the socket failed.
+    #[error("control socket: binding {0}: {1}")]
+    Bind(PathBuf, #[source] std::io::Error),
+    /// Making it private (0600) failed.
+    #[error("control socket: making {0} private: {1}")]
+    Restrict(PathBuf, #[source] std::io::Error),
+}
+
+async fn accept(
+    listener: tokio::net::UnixListener,
+    path: PathBuf,
+    control: Control,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     loop {
         let (s, _) = tokio::select! {
             r = listener.accept() => match r { Ok(x) => x, Err(e) => { log::warn!("control: {e}"); continue } },
@@ -216,80 +238,4 @@ pub async fn serve(path: PathBuf, control: Control, mut stop: tokio::sync::watch
         });
     }
     let _ = std::fs::remove_file(&path);
-    Ok(())
-}
-
-/// Ask the daemon serving `data_dir`.
-pub fn call(data_dir: &Path, req: &Request) -> Result<Answer> {
-    use std::io::{BufRead, Write};
-    let path = socket_path(data_dir);
-    let mut s = std::os::unix::net::UnixStream::connect(&path).with_context(|| {
-        format!(
-            "cannot reach the daemon at {} (is `pullprint serve` running, and are you root or its user?)",
-            path.display()
-        )
-    })?;
-    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))?;
-    let mut line = serde_json::to_vec(req)?;
-    line.push(b'\n');
-    s.write_all(&line)?;
-    let mut back = String::new();
-    std::io::BufReader::new(s).read_line(&mut back)?;
-    if back.is_empty() {
-        bail!("the daemon closed the connection without an answer");
-    }
-    Ok(serde_json::from_str(&back)?)
-}
-
-/// `pullprint release ...`.
-#[derive(clap::Subcommand, Debug)]
-pub enum ReleaseCommand {
-    /// Print a parked job at a printer now (as its owner would at the panel).
-    Print {
-        /// Job id or number (see `pullprint release list`, `pullprint status`).
-        job: String,
-        /// The printer: name, id or address.
-        #[arg(long)]
-        at: String,
-    },
-    /// Releases waiting, under way, or failed (with why).
-    List,
-    /// Withdraw a release that has not started; the job stays parked.
-    Cancel {
-        /// Job id or number.
-        job: String,
-    },
-}
-
-/// Run `pullprint release`.
-pub fn release(data_dir: &Path, cmd: ReleaseCommand) -> Result<()> {
-    let who = std::env::var("SUDO_USER")
-        .ok()
-        .or_else(|| nix::unistd::User::from_uid(nix::unistd::getuid()).ok().flatten().map(|u| u.name))
-        .unwrap_or_else(|| "admin".into());
-    let req = match cmd {
-        ReleaseCommand::Print { job, at } => Request::Release { job, printer: at, by: format!("admin:{who}") },
-        ReleaseCommand::List => Request::List,
-        ReleaseCommand::Cancel { job } => Request::Cancel { job },
-    };
-    let listing = matches!(req, Request::List);
-    let a = call(data_dir, &req)?;
-    if !a.ok {
-        bail!("{}", a.message);
-    }
-    if listing {
-        if a.releases.is_empty() {
-            println!("No releases waiting, under way or failed.");
-        }
-        for r in &a.releases {
-            let n = r.number.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
-            println!("{n:>6}  {:<10} {:<20} {:<12} {}", r.state, r.printer, r.owner, r.document);
-            if let Some(m) = &r.message {
-                println!("        {m}");
-            }
-        }
-    } else {
-        println!("{}", a.message);
-    }
-    Ok(())
 }

@@ -1,4 +1,6 @@
-//! The printers whose panels may call the appliance, and their credentials.
+//! The printer registry: every printer the appliance knows, below the
+//! panel services, the release engine and the Device Scout, which all read
+//! and write it here and depend on nothing of each other.
 //!
 //! A printer is secured by registering it: it gets a record and a device
 //! credential (`ppd-` and 25 Crockford symbols, 125 bits), shown once and
@@ -6,212 +8,26 @@
 //! request carries the credential; a revoked credential or an unsecured
 //! device is refused at once. `directory/devices.json` is shared with the
 //! command line ([`SharedJson`]) like the other directory files.
+//!
+//! - [`vendor`]: the makers; [`reader`]: card reader profiles;
+//!   [`record`]: the device record, its release settings and capabilities.
 
-use crate::badge::{Encoding, ReaderProfile};
+pub mod reader;
+pub mod record;
+pub mod vendor;
+
+pub use reader::StoredReader;
+pub use record::{Capabilities, Device, PrinterRelease, dangerous_settings};
+pub use vendor::Vendor;
+
+use crate::badge::ReaderProfile;
+use crate::clock::now_s;
 use crate::crypto::{ct_eq, hmac_sha256, random_symbols};
 use crate::shared::{SharedFileError, SharedJson};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
-
-/// The printer makers whose panels Pullprint knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Vendor {
-    /// HP (FutureSmart, OXPd).
-    Hp,
-    /// Konica Minolta (OpenAPI, i-Option).
-    Km,
-    /// Lexmark (eSF).
-    Lexmark,
-    /// Ricoh (SmartSDK).
-    Ricoh,
-    /// Xerox (EIP).
-    Xerox,
-}
-
-impl Vendor {
-    /// Parse `hp`, `km` (or `konica`), `lexmark`, `ricoh`, `xerox`.
-    pub fn parse(s: &str) -> Option<Vendor> {
-        Some(match s.to_ascii_lowercase().as_str() {
-            "hp" => Vendor::Hp,
-            "km" | "konica" | "konica-minolta" | "konicaminolta" => Vendor::Km,
-            "lexmark" => Vendor::Lexmark,
-            "ricoh" => Vendor::Ricoh,
-            "xerox" => Vendor::Xerox,
-            _ => return None,
-        })
-    }
-
-    /// The name people use.
-    pub fn name(self) -> &'static str {
-        match self {
-            Vendor::Hp => "HP",
-            Vendor::Km => "Konica Minolta",
-            Vendor::Lexmark => "Lexmark",
-            Vendor::Ricoh => "Ricoh",
-            Vendor::Xerox => "Xerox",
-        }
-    }
-}
-
-/// A reader profile as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StoredReader {
-    /// `hex`, `decimal` or `wiegand26`.
-    pub encoding: String,
-    /// Least significant byte first.
-    pub reversed: bool,
-    /// UID length for decimal readers.
-    pub uid_bytes: usize,
-    /// Wiegand: card number only.
-    pub ignore_facility: bool,
-}
-
-impl Default for StoredReader {
-    fn default() -> Self {
-        StoredReader::from(ReaderProfile::default())
-    }
-}
-
-impl From<ReaderProfile> for StoredReader {
-    fn from(p: ReaderProfile) -> Self {
-        StoredReader {
-            encoding: match p.encoding {
-                Encoding::Hex => "hex",
-                Encoding::Decimal => "decimal",
-                Encoding::Wiegand26 => "wiegand26",
-            }
-            .into(),
-            reversed: p.reversed,
-            uid_bytes: p.uid_bytes,
-            ignore_facility: p.ignore_facility,
-        }
-    }
-}
-
-impl StoredReader {
-    /// The profile, or `None` for an unknown encoding name.
-    pub fn profile(&self) -> Option<ReaderProfile> {
-        let encoding = match self.encoding.as_str() {
-            "hex" => Encoding::Hex,
-            "decimal" => Encoding::Decimal,
-            "wiegand26" => Encoding::Wiegand26,
-            _ => return None,
-        };
-        Some(ReaderProfile {
-            encoding,
-            reversed: self.reversed,
-            uid_bytes: self.uid_bytes,
-            ignore_facility: self.ignore_facility,
-        })
-    }
-}
-
-/// The dangerous release settings that are on, printer by printer, in
-/// words for an admin.
-pub fn dangerous_settings(devices: &[Device]) -> Vec<String> {
-    let mut out = Vec::new();
-    for d in devices {
-        if !d.release.dangerous_allow.is_empty() {
-            out.push(format!(
-                "printer {:?}: dangerous_allow {}: released documents may cross the network unencrypted",
-                d.name,
-                d.release.dangerous_allow.join(", ")
-            ));
-        }
-        if d.release.dangerous_trust_first_use && d.release.tls_pin.is_none() {
-            out.push(format!(
-                "printer {:?}: dangerous_trust_first_use: the next certificate it presents will be trusted unchecked",
-                d.name
-            ));
-        }
-    }
-    out
-}
-
-/// One secured printer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Device {
-    /// Short id, public (`d-` and 8 symbols).
-    pub id: String,
-    /// Name people use ("3rd floor east").
-    pub name: String,
-    /// Maker.
-    pub vendor: Vendor,
-    /// Address (host name or IP) of the printer.
-    pub address: String,
-    /// Its card reader.
-    pub reader: StoredReader,
-    /// HMAC of the device credential (hex); empty once revoked.
-    pub credential: String,
-    /// When it was secured, seconds since the epoch.
-    pub secured_at: u64,
-    /// Last heartbeat, seconds since the epoch (0: never).
-    #[serde(default)]
-    pub last_seen: u64,
-    /// Mutual TLS: the SHA-256 (hex) of the client certificate this
-    /// printer must present on every panel connection, as issued by
-    /// `pullprint deploy --mutual-tls`. `None`: the credential alone.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_cert: Option<String>,
-    /// Release: how jobs reach this printer.
-    #[serde(default)]
-    pub release: PrinterRelease,
-}
-
-/// How released jobs reach a printer, and what it said it can do.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PrinterRelease {
-    /// Its printer URI; `None`: `ipps://ADDRESS:631/ipp/print`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uri: Option<String>,
-    /// Plaintext transports it may use (dangerous): `ipp` (also as a
-    /// fallback when IPPS fails), `socket` (RAW 9100).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub dangerous_allow: Vec<String>,
-    /// SHA-256 (hex) of its TLS certificate, when pinned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls_pin: Option<String>,
-    /// Trust the first TLS certificate seen, then pin it (dangerous).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub dangerous_trust_first_use: bool,
-    /// What it declared at its last release.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub capabilities: Option<Capabilities>,
-}
-
-/// What a printer declared about itself (IPP Get-Printer-Attributes).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Capabilities {
-    /// `document-format-supported`.
-    pub formats: Vec<String>,
-    /// `color-supported`.
-    pub color: Option<bool>,
-    /// `sides-supported`.
-    pub sides: Vec<String>,
-    /// `printer-make-and-model`.
-    pub make_and_model: Option<String>,
-    /// When it said so, ms since the epoch.
-    pub learned_ms: u64,
-}
-
-impl Device {
-    /// Whether a connection that presented `presented` (the SHA-256 hex of
-    /// its client certificate, if any) may act for this printer.
-    pub fn accepts_connection(&self, presented: Option<&str>) -> bool {
-        match (&self.client_cert, presented) {
-            (None, _) => true,
-            (Some(pin), Some(p)) => ct_eq(pin.as_bytes(), p.as_bytes()),
-            (Some(_), None) => false,
-        }
-    }
-}
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -256,10 +72,6 @@ impl std::fmt::Debug for NewCredential {
 pub struct Devices {
     file: SharedJson<File>,
     key: [u8; 32],
-}
-
-fn now_s() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 impl Devices {

@@ -11,59 +11,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Default values, in one place.
-pub mod defaults {
-    use std::time::Duration;
+pub use local_connector::net::Subnet;
 
-    /// Default configuration file.
-    pub const CONFIG_PATH: &str = "/etc/pullprint/pullprint.toml";
-    /// Default data folder.
-    pub const DATA_DIR: &str = "/var/lib/pullprint";
-    /// Console, health and mobile pages (HTTPS).
-    pub const WEB_LISTEN: &str = "0.0.0.0:443";
-    /// Under `pullprint demo`.
-    pub const DEMO_WEB_LISTEN: &str = "127.0.0.1:18443";
-    /// The IPP Everywhere queue (IPPS).
-    pub const IPP_LISTEN: &str = "0.0.0.0:631";
-    /// Under `pullprint demo`.
-    pub const DEMO_IPP_LISTEN: &str = "127.0.0.1:10631";
-    /// `listen.panel`: the printer panel services.
-    pub const PANEL_LISTEN: &str = "0.0.0.0:4321";
-    /// Panel services under `pullprint demo`.
-    pub const DEMO_PANEL_LISTEN: &str = "127.0.0.1:14321";
-    /// `panel.session_idle`: a panel session ends after this long unused.
-    pub const PANEL_SESSION_IDLE: std::time::Duration = std::time::Duration::from_secs(180);
-    /// Parked jobs one user may have.
-    pub const MAX_JOBS_PER_USER: u64 = 500;
-    /// Parked bytes one user may have.
-    pub const MAX_BYTES_PER_USER: u64 = 10 << 30;
-    /// The service account the daemon runs as.
-    pub const SERVICE_USER: &str = "pullprint";
-    /// Parked jobs are shredded after this long.
-    pub const RETENTION: Duration = Duration::from_secs(24 * 3600);
-    /// How often the retention sweeper runs.
-    pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
-    /// Largest job accepted.
-    pub const MAX_JOB_BYTES: u64 = 2 << 30;
-    /// Free space kept in reserve on the data disk.
-    pub const MIN_FREE_BYTES: u64 = 512 << 20;
-    /// sled's page cache.
-    pub const INDEX_CACHE_BYTES: u64 = 64 << 20;
-    /// How long in-flight requests may run on at shutdown.
-    pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
-    /// Server certificate key.
-    pub const KEY_TYPE: super::KeyType = super::KeyType::Rsa2048;
-    /// `release.connect_timeout`: connecting to a printer gives up after this.
-    pub const RELEASE_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-    /// `release.busy_retry_for`: a busy printer is retried for this long.
-    pub const RELEASE_BUSY_RETRY_FOR: Duration = Duration::from_secs(120);
-    /// `release.lost_contact_after`: a printer silent this long while printing fails the release.
-    pub const RELEASE_LOST_CONTACT_AFTER: Duration = Duration::from_secs(60);
-    /// `release.poll_interval`: a printing job is asked about at most this often.
-    pub const RELEASE_POLL_INTERVAL: Duration = Duration::from_secs(1);
-    /// `release.keep_printed_for`: printed jobs are shredded at once.
-    pub const RELEASE_KEEP_PRINTED_FOR: Duration = Duration::ZERO;
-}
+pub mod defaults;
+mod demo;
+pub use demo::DemoError;
 
 /// Key algorithm of the internal CA and server certificates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,72 +141,7 @@ pub struct AdSettings {
     pub check_interval: Duration,
 }
 
-/// An IP network in CIDR notation (`10.20.0.0/16`, `fd00::/8`, or one address).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Subnet {
-    addr: IpAddr,
-    prefix: u8,
-}
-
-impl Subnet {
-    /// True when `ip` is in this network (IPv4-mapped IPv6 addresses count as IPv4).
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-            v4 => v4,
-        };
-        match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
-    }
-}
-
-impl std::str::FromStr for Subnet {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Subnet, ()> {
-        let (a, p) = s.split_once('/').map_or((s, None), |(a, p)| (a, Some(p)));
-        let addr: IpAddr = a.trim().parse().map_err(|_| ())?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = match p {
-            None => max,
-            Some(p) => p.trim().parse::<u8>().map_err(|_| ())?,
-        };
-        if prefix > max {
-            return Err(());
-        }
-        Ok(Subnet { addr, prefix })
-    }
-}
-
-impl fmt::Display for Subnet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.addr, self.prefix)
-    }
-}
-
 impl Config {
-    /// The configuration `pullprint demo` runs with.
-    pub fn demo(data_dir: PathBuf) -> Config {
-        let mut c = Config::from_toml_str("").unwrap_or_else(|_| unreachable!("the empty config is valid"));
-        c.site_name = "Pullprint demo".into();
-        c.hostnames = vec!["localhost".into()];
-        c.addresses = vec![IpAddr::from([127, 0, 0, 1]), "::1".parse().unwrap_or(IpAddr::from([127, 0, 0, 1]))];
-        c.data_dir = data_dir;
-        c.web_listen = vec![defaults::DEMO_WEB_LISTEN.parse().unwrap_or_else(|_| unreachable!())];
-        c.ipp_listen = vec![defaults::DEMO_IPP_LISTEN.parse().unwrap_or_else(|_| unreachable!())];
-        c.panel_listen = vec![defaults::DEMO_PANEL_LISTEN.parse().unwrap_or_else(|_| unreachable!())];
-        c.min_free_bytes = 64 << 20;
-        c
-    }
-
     /// Read and validate a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
         let text = std::fs::read_to_string(path).map_err(|e| {
@@ -268,11 +155,14 @@ impl Config {
 
     /// Validate configuration text.
     pub fn from_toml_str(text: &str) -> Result<Config, ConfigErrors> {
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            ConfigErrors(vec![ConfigError { key: String::new(), message: format!("not valid TOML: {}", e.message()) }])
-        })?;
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigErrors::toml(&e))?;
+        Config::from_table(&table)
+    }
+
+    /// Validate parsed configuration.
+    fn from_table(table: &toml::Table) -> Result<Config, ConfigErrors> {
         let mut errs = Vec::new();
-        let mut root = Section::root(&table);
+        let mut root = Section::root(table);
 
         let mut site = root.section("site");
         let site_name = site.string("name").unwrap_or_else(|| "Pullprint".into());
@@ -589,6 +479,13 @@ pub struct ConfigError {
 #[derive(Debug, Clone)]
 pub struct ConfigErrors(pub Vec<ConfigError>);
 
+impl ConfigErrors {
+    /// The text is not TOML at all.
+    fn toml(e: &toml::de::Error) -> ConfigErrors {
+        ConfigErrors(vec![ConfigError { key: String::new(), message: format!("not valid TOML: {}", e.message()) }])
+    }
+}
+
 impl fmt::Display for ConfigErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "the configuration has {} error(s):", self.0.len())?;
@@ -762,7 +659,7 @@ mod tests {
 
     #[test]
     fn the_documented_example_is_valid_and_safe() {
-        let c = Config::from_toml_str(include_str!("../../docs/pullprint.toml.example"))
+        let c = Config::from_toml_str(include_str!("../../../docs/pullprint.toml.example"))
             .unwrap_or_else(|e| panic!("docs/pullprint.toml.example: {e}"));
         assert!(c.dangerous_settings().is_empty());
     }

@@ -1,6 +1,6 @@
 //! The panel listener (4321; 14321 under `demo`): the versioned JSON API
 //! printer panels call, described in `docs/panel-api.yaml`, and the panel
-//! app served to their embedded browsers (`crate::panel_app`).
+//! app served to their embedded browsers ([`super::app`]).
 //!
 //! Every API request names its printer with `Authorization: Bearer
 //! ppd-...` (the device credential) and, after sign-in, its session with
@@ -8,15 +8,16 @@
 //! "message": TEXT}` with a status that says what to do; see the OpenAPI
 //! document for each code.
 
+use super::sessions::Session;
+use super::{Login, Panel, PanelError, Reported};
+use crate::auth::Refusal;
+use crate::net::ClientCert;
+use crate::printers::Device;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use local_connector::auth::Refusal;
-use local_connector::panel::devices::Device;
-use local_connector::panel::sessions::Session;
-use local_connector::panel::{Login, Panel, PanelError, Reported};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,18 +29,6 @@ pub const SESSION_HEADER: &str = "x-pullprint-session";
 /// presented. Set by [`client_cert_layer`] from the connection itself; any
 /// value a client sends under this name is removed first.
 const CLIENT_CERT_HEADER: &str = "x-pullprint-tls-client-cert";
-
-/// What the TLS handshake of a connection established about its client.
-#[derive(Debug, Clone, Default)]
-pub struct ClientCert(pub Option<String>);
-
-impl ClientCert {
-    /// The SHA-256 (hex) of the end-entity certificate a connection presented.
-    pub fn of(certs: Option<&[rustls::pki_types::CertificateDer<'_>]>) -> ClientCert {
-        use sha2::Digest;
-        ClientCert(certs.and_then(|c| c.first()).map(|c| hex::encode(sha2::Sha256::digest(c.as_ref()))))
-    }
-}
 
 /// Replace any client-sent [`CLIENT_CERT_HEADER`] by what the connection's
 /// handshake established, so that handlers read one trustworthy header.
@@ -77,7 +66,7 @@ pub fn router(panel: PanelState) -> Router {
         .route("/panel/v1/vendors/hp/postPromptResult", post(hp_post_prompt))
         .route("/panel/v1/vendors/hp/signoutNotification", post(hp_signout))
         .layer(axum::middleware::from_fn_with_state(panel.clone(), cors));
-    api.merge(crate::panel_app::router())
+    api.merge(super::app::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(client_cert_layer))
         .with_state(panel)
@@ -238,7 +227,7 @@ async fn sign_out(State(p): State<PanelState>, h: HeaderMap) -> Response {
     };
     match session_token(&h) {
         Some(t) if p.sign_out(&d, t) => harden(StatusCode::NO_CONTENT.into_response()),
-        _ => panel_error(&PanelError::Session(local_connector::panel::sessions::SessionError::Unknown)),
+        _ => panel_error(&PanelError::Session(super::sessions::SessionError::Unknown)),
     }
 }
 
@@ -246,7 +235,7 @@ async fn authorization(State(p): State<PanelState>, h: HeaderMap) -> Response {
     match caller_session(&p, &h) {
         Ok((_, s)) => harden(
             Json(serde_json::json!({
-                "user": local_connector::panel::UserView::from(&s.identity),
+                "user": super::UserView::from(&s.identity),
                 "rights": s.rights,
             }))
             .into_response(),
@@ -382,7 +371,7 @@ async fn hp_pre_prompt(State(p): State<PanelState>, h: HeaderMap, body: axum::bo
 /// ended: `succeeded` (with the user and a session for this device),
 /// `canceled`, `pending`, or `failed` (no such prompt, or it expired).
 async fn hp_post_prompt(State(p): State<PanelState>, h: HeaderMap, body: axum::body::Bytes) -> Response {
-    use local_connector::panel::prompts::PromptState;
+    use super::prompts::PromptState;
     let (d, c): (_, HpContext) = match caller_with(&p, &h, &body) {
         Ok(x) => x,
         Err(e) => return panel_error(&e),

@@ -7,7 +7,7 @@
 //! trades the device credential for an HttpOnly, `__Host-`, SameSite=Strict
 //! cookie and redirects to a URL without it; after sign-in a second such
 //! cookie carries the session. Every page checks both, exactly as the JSON
-//! API does ([`local_connector::panel`]).
+//! API does ([`crate::panel`]).
 //!
 //! Screens: sign in (badge, which the reader types into the focused field;
 //! keypad user name and password; e-mail and PIN; passcode; badge
@@ -15,19 +15,19 @@
 //! print or delete), **More Device Functions**, **Log out**. Every failure
 //! is shown in words on the screen.
 
-use crate::panel_listener::PanelState;
+use super::prompts::PromptState;
+use super::server::{PanelState, client_cert};
+use super::sessions::Session;
+use super::{JobView, Login, Panel, PanelError};
+use crate::auth::Refusal;
+use crate::html::{escape as esc, same_origin};
+use crate::printers::Device;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use local_connector::auth::Refusal;
-use local_connector::panel::devices::Device;
-use local_connector::panel::prompts::PromptState;
-use local_connector::panel::sessions::Session;
-use local_connector::panel::{JobView, Login, Panel, PanelError};
 use std::net::SocketAddr;
-use web_admin::html_escape as esc;
 
 const DEVICE_COOKIE: &str = "__Host-pp-device";
 const SESSION_COOKIE: &str = "__Host-pp-session";
@@ -121,7 +121,7 @@ fn not_secured() -> Response {
 }
 
 fn device(p: &Panel, h: &HeaderMap) -> Option<Device> {
-    p.device(cookie(h, DEVICE_COOKIE).as_deref(), crate::panel_listener::client_cert(h)).ok()
+    p.device(cookie(h, DEVICE_COOKIE).as_deref(), client_cert(h)).ok()
 }
 
 fn session(p: &Panel, d: &Device, h: &HeaderMap) -> Option<Session> {
@@ -178,7 +178,7 @@ async fn start(
     q: Result<Query<StartQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(q)) = q else { return not_secured() };
-    match p.device(Some(&q.device), crate::panel_listener::client_cert(&h)) {
+    match p.device(Some(&q.device), client_cert(&h)) {
         Ok(d) => {
             log::info!("panel app: {} ({}) started", d.name, d.id);
             let mut r = redirect("/panel/app/");
@@ -402,9 +402,7 @@ fn refusal_text(e: &PanelError) -> String {
 /// device still secured.
 fn prompt_device(p: &Panel, id: &str, h: &HeaderMap) -> Option<Device> {
     let dev = p.prompts().device_of(id)?;
-    p.devices()
-        .find(&dev)
-        .filter(|d| !d.credential.is_empty() && d.accepts_connection(crate::panel_listener::client_cert(h)))
+    p.devices().find(&dev).filter(|d| !d.credential.is_empty() && d.accepts_connection(client_cert(h)))
 }
 
 fn prompt_expired() -> Response {
@@ -435,7 +433,7 @@ async fn sign_in(
         },
     };
     let retry = |status: StatusCode, notice: &str, tab: &str| sign_in_form(status, &d, notice, tab, prompt.as_deref());
-    if !web_admin::same_origin(&h) {
+    if !same_origin(&h) {
         return retry(StatusCode::FORBIDDEN, &err("This form must be sent from the printer's panel."), "badge");
     }
     let method = field(&f, "method");
@@ -516,7 +514,7 @@ async fn hp_cancel(State(p): State<PanelState>, body: axum::body::Bytes) -> Resp
 async fn release(State(p): State<PanelState>, h: HeaderMap, body: axum::body::Bytes) -> Response {
     let Some(d) = device(&p, &h) else { return not_secured() };
     let Some(s) = session(&p, &d, &h) else { return redirect("/panel/app/") };
-    if !web_admin::same_origin(&h) {
+    if !same_origin(&h) {
         return menu(&s, &err("This form must be sent from the printer's panel."));
     }
     let f = form(&body);
@@ -547,7 +545,7 @@ async fn release(State(p): State<PanelState>, h: HeaderMap, body: axum::body::By
 async fn delete(State(p): State<PanelState>, h: HeaderMap, body: axum::body::Bytes) -> Response {
     let Some(d) = device(&p, &h) else { return not_secured() };
     let Some(s) = session(&p, &d, &h) else { return redirect("/panel/app/") };
-    if !web_admin::same_origin(&h) {
+    if !same_origin(&h) {
         return menu(&s, &err("This form must be sent from the printer's panel."));
     }
     let ids: Vec<String> = form(&body).into_iter().filter(|(k, _)| k == "id").map(|(_, v)| v).collect();

@@ -1,4 +1,4 @@
-//! The IPPS listener: HTTP/1.1 over TLS 1.2+, `POST /ipp/print` with
+//! The IPP queue's server shell (631; 10631 under `demo`): HTTP/1.1 over TLS 1.2+, `POST /ipp/print` with
 //! `application/ipp` bodies (RFC 8010 §4, RFC 7472).
 //!
 //! The body is read until the attribute section is complete (checked by the
@@ -7,70 +7,21 @@
 //! stays constant whatever the job's size.
 //!
 //! Identity is HTTP Basic over TLS: a print token, or a directory password
-//! checked by the authentication service ([`local_connector::auth`]), which
+//! checked by the authentication service ([`crate::auth`]), which
 //! throttles guesses per user and source.
 
-use anyhow::Result;
+use crate::auth::basic::Authenticator;
+use crate::ipp::{Caller, Queue, Step, wire};
+use crate::net::Subnet;
 use axum::body::Body;
-use base64::Engine;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::{Request, Response, StatusCode};
-use local_connector::auth::Auth;
-use local_connector::ipp::{Caller, Queue, Step, wire};
-use local_connector::tokens::{TokenStore, looks_like_token};
-
-use crate::config::Subnet;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Document bytes buffered between the socket and the store.
 const PIPE_DEPTH: usize = 16;
-
-/// Who may print: checks Basic credentials against print tokens and the directory.
-#[derive(Debug)]
-pub struct Authenticator {
-    auth: Arc<Auth>,
-    tokens: Arc<TokenStore>,
-}
-
-impl Authenticator {
-    /// Print tokens first (by their shape), then the authentication service.
-    pub fn new(auth: Arc<Auth>, tokens: Arc<TokenStore>) -> Authenticator {
-        Authenticator { auth, tokens }
-    }
-
-    /// The user named by an `Authorization: Basic` header, if the password
-    /// (or print token) is right.
-    pub async fn basic(&self, header: &str, source: IpAddr) -> Option<String> {
-        let encoded = header.strip_prefix("Basic ").or_else(|| header.strip_prefix("basic "))?.trim();
-        let decoded = zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.decode(encoded).ok()?);
-        let text = std::str::from_utf8(&decoded).ok()?;
-        let (user, password) = text.split_once(':')?;
-        // A print token is checked every time (it is a fast keyed hash), so
-        // that revoking one takes effect at once.
-        if looks_like_token(password) {
-            return self.tokens.verify(user, password);
-        }
-        match self.auth.password(user, password, source).await {
-            Ok(id) => Some(id.login),
-            Err(why) => {
-                log::info!("IPP: sign-in as {user:?} from {source} refused: {why}");
-                None
-            }
-        }
-    }
-
-    /// The authentication service.
-    pub fn auth(&self) -> &Arc<Auth> {
-        &self.auth
-    }
-
-    /// The print tokens.
-    pub fn tokens(&self) -> &TokenStore {
-        &self.tokens
-    }
-}
 
 fn plain(status: StatusCode, msg: &str) -> Response<Body> {
     let mut r = Response::new(Body::from(format!("{msg}\n")));
@@ -283,12 +234,7 @@ fn bad_request(buf: &[u8], why: &str) -> Response<Body> {
 }
 
 /// Stream the document into the store on a blocking thread.
-async fn receive(
-    mut receiver: local_connector::ipp::Receiver,
-    first: Vec<u8>,
-    mut body: Body,
-    peer: SocketAddr,
-) -> Vec<u8> {
+async fn receive(mut receiver: crate::ipp::Receiver, first: Vec<u8>, mut body: Body, peer: SocketAddr) -> Vec<u8> {
     enum Piece {
         Data(Bytes),
         End,

@@ -4,13 +4,13 @@
 //! each change at once; revoking a device ends its panel sessions on their
 //! next request.
 
+use super::credentials::CardEncoding;
 use crate::config::Config;
-use crate::credentials_cli::CardEncoding;
 use crate::datadir::DataDir;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use local_connector::badge::{Encoding, ReaderProfile};
-use local_connector::panel::devices::{Device, Devices, NewCredential, Vendor};
+use local_connector::printers::{Device, Devices, NewCredential, Vendor};
 use std::path::PathBuf;
 
 #[derive(Subcommand, Debug)]
@@ -289,7 +289,7 @@ fn panel_port(cfg: &Config) -> u16 {
     match cfg.panel_listen.first().map(|a| a.port()) {
         Some(0) => std::fs::read(DataDir::new(&cfg.data_dir).root.join("run/endpoints.json"))
             .ok()
-            .and_then(|b| serde_json::from_slice::<crate::serve::Endpoints>(&b).ok())
+            .and_then(|b| serde_json::from_slice::<crate::startup::Endpoints>(&b).ok())
             .and_then(|e| e.panel.first().map(|a| a.port()))
             .unwrap_or(0),
         Some(p) => p,
@@ -439,7 +439,7 @@ pub fn device(cfg: &Config, cmd: DeviceCommand) -> Result<()> {
                 }
             })?;
             show(&d);
-            for w in local_connector::panel::devices::dangerous_settings(std::slice::from_ref(&d)) {
+            for w in local_connector::printers::dangerous_settings(std::slice::from_ref(&d)) {
                 println!("\nWARNING: {w}.");
             }
         }

@@ -17,7 +17,7 @@ pub fn fetch_health(cfg: &Config) -> Result<web_admin::Health> {
     // The running daemon says where it bound; fall back to the configuration.
     let bound = std::fs::read(dd.root.join("run/endpoints.json"))
         .ok()
-        .and_then(|b| serde_json::from_slice::<crate::serve::Endpoints>(&b).ok())
+        .and_then(|b| serde_json::from_slice::<crate::startup::Endpoints>(&b).ok())
         .and_then(|e| e.web.first().copied());
     let mut addr = match bound {
         Some(a) => a,

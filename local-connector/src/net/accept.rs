@@ -1,0 +1,124 @@
+//! The one accept loop every listener runs: a cap on connections, a TLS
+//! handshake deadline, `TCP_NODELAY`, HTTP/1.1 with an idle deadline, and
+//! a graceful stop.
+
+use super::ClientCert;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio_rustls::TlsAcceptor;
+
+/// Most connections served at once on one listener.
+const MAX_CONNECTIONS: usize = 4096;
+/// A TLS handshake that takes longer than this is dropped.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a connection may wait for (the headers of) its next request.
+/// hyper applies this to idle keep-alive connections too. CUPS clients keep a
+/// connection idle while they work on another one (ipptool does so for every
+/// included test file) and spin instead of reconnecting when it was closed,
+/// so this must be long: cupsd itself allows 900 s. Connections are capped
+/// per listener, which bounds what idle clients can hold.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// A bound socket and what it serves.
+pub struct Listener {
+    /// The socket, bound (and non-blocking) before privileges were dropped.
+    pub socket: std::net::TcpListener,
+    /// TLS for every connection; `None` only for a plaintext listener that
+    /// a dangerous setting asked for.
+    pub tls: Option<TlsAcceptor>,
+    /// The routes. Each request carries its peer's [`SocketAddr`] and the
+    /// [`ClientCert`] its handshake established as extensions.
+    pub router: axum::Router,
+}
+
+impl std::fmt::Debug for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listener").field("socket", &self.socket).field("tls", &self.tls.is_some()).finish()
+    }
+}
+
+/// Accept connections on `l` until `stop` changes. Every connection holds
+/// a clone of `alive`, so that the caller learns when the last one ended.
+/// Call within the runtime.
+pub fn serve(l: Listener, stop: watch::Receiver<bool>, alive: mpsc::Sender<()>) -> std::io::Result<()> {
+    let socket = tokio::net::TcpListener::from_std(l.socket)?;
+    tokio::spawn(accept_loop(socket, l.tls, l.router, stop, alive));
+    Ok(())
+}
+
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    tls: Option<TlsAcceptor>,
+    router: axum::Router,
+    mut stop: watch::Receiver<bool>,
+    alive: mpsc::Sender<()>,
+) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+            _ = stop.changed() => return,
+        };
+        let (tcp, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    log::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => return,
+        };
+        // Answers go out as soon as they are written: with Nagle's algorithm
+        // a response split over two segments waits for the client's delayed
+        // ACK (40 ms on Linux) between them.
+        let _ = tcp.set_nodelay(true);
+        let (tls, router, stop, alive) = (tls.clone(), router.clone(), stop.clone(), alive.clone());
+        tokio::spawn(async move {
+            let _permit = permit;
+            let _alive = alive;
+            let Some(tls) = tls else {
+                return serve_connection(tcp, router, peer, ClientCert::default(), stop).await;
+            };
+            match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(tcp)).await {
+                Ok(Ok(s)) => {
+                    let client = ClientCert::of(s.get_ref().1.peer_certificates());
+                    serve_connection(s, router, peer, client, stop).await
+                }
+                Ok(Err(e)) => log::debug!("TLS handshake with {peer} failed: {e}"),
+                Err(_) => log::debug!("TLS handshake with {peer} timed out"),
+            }
+        });
+    }
+}
+
+/// Serve HTTP/1.1 on one connection until the client is done or shutdown.
+async fn serve_connection<S>(
+    io: S,
+    router: axum::Router,
+    peer: SocketAddr,
+    client: ClientCert,
+    mut stop: watch::Receiver<bool>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = hyper_util::service::TowerToHyperService::new(
+        router.layer(axum::Extension(peer)).layer(axum::Extension(client)),
+    );
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(IDLE_TIMEOUT)
+        .serve_connection(TokioIo::new(io), svc);
+    tokio::pin!(conn);
+    tokio::select! {
+        r = conn.as_mut() => if let Err(e) = r { log::debug!("connection from {peer}: {e}") },
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! The web front's actions carried out against the domain: health, the CA
+//! certificate, and what each person does for themselves (print tokens,
+//! PIN, passcode), each after checking their directory password.
+
+use crate::Appliance;
+use local_connector::auth::basic::Authenticator;
+use local_connector::crypto::KeyParams;
+use local_connector::printers::Devices;
+use local_connector::store::JobStore;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What the web front acts on: the domain's services it reaches.
+#[derive(Debug)]
+pub struct Site {
+    /// The job store.
+    pub store: JobStore,
+    /// The site's public key parameters (its id).
+    pub params: KeyParams,
+    /// When the daemon started.
+    pub started: Instant,
+    /// The internal CA certificate, PEM.
+    pub ca_pem: String,
+    /// `store.min_free_bytes`: below this, new jobs are refused.
+    pub min_free: u64,
+    /// The appliance's dangerous settings that are on, in words.
+    pub dangerous: Vec<String>,
+    /// The printers, for their dangerous release settings.
+    pub devices: Arc<Devices>,
+    /// Sign-in and print tokens.
+    pub auth: Arc<Authenticator>,
+}
+
+impl Appliance for Site {
+    fn perform(&self, action: crate::Action) -> crate::Outcome {
+        match action {
+            crate::Action::Health => crate::Outcome::Health(Box::new(self.health())),
+            crate::Action::CaCertificate => crate::Outcome::Pem(self.ca_pem.clone()),
+            crate::Action::MyTokens { who, op } => self.my_tokens(&who, op),
+            crate::Action::SetMyPin { who, pin } => self.set_my_pin(&who, &zeroize::Zeroizing::new(pin)),
+            crate::Action::NewMyPasscode { who } => self.new_my_passcode(&who),
+        }
+    }
+}
+
+impl Site {
+    /// Sign in with a directory password (called on a blocking thread).
+    fn sign_in(&self, who: &crate::Credentials) -> Result<local_connector::auth::Identity, crate::Outcome> {
+        use local_connector::auth::Refusal;
+        let attempt = self.auth.auth().password(&who.user, &who.password, who.source);
+        match tokio::runtime::Handle::current().block_on(attempt) {
+            Ok(id) => Ok(id),
+            Err(Refusal::NotRecognised) => {
+                log::info!("web: failed sign-in as {:?} from {}", who.user, who.source);
+                Err(crate::Outcome::Unauthenticated)
+            }
+            Err(why) => Err(crate::Outcome::Refused(why.to_string())),
+        }
+    }
+
+    /// A user sets their own PIN.
+    fn set_my_pin(&self, who: &crate::Credentials, pin: &str) -> crate::Outcome {
+        use local_connector::auth::credentials::CredentialError;
+        let id = match self.sign_in(who) {
+            Ok(id) => id,
+            Err(o) => return o,
+        };
+        if id.email.is_none() {
+            return crate::Outcome::Refused(
+                "Your account has no e-mail address, which e-mail and PIN sign-in needs; ask IT to add one.".into(),
+            );
+        }
+        match self.auth.auth().set_pin(&id, pin) {
+            Ok(()) => crate::Outcome::Done,
+            Err(e @ (CredentialError::WeakPin(_) | CredentialError::EmailTaken)) => {
+                crate::Outcome::Refused(e.to_string())
+            }
+            Err(e) => {
+                log::error!("{e}");
+                crate::Outcome::Failed
+            }
+        }
+    }
+
+    /// A user gets a new passcode.
+    fn new_my_passcode(&self, who: &crate::Credentials) -> crate::Outcome {
+        let id = match self.sign_in(who) {
+            Ok(id) => id,
+            Err(o) => return o,
+        };
+        match self.auth.auth().issue_passcode(&id) {
+            Ok(code) => crate::Outcome::Passcode(zeroize::Zeroizing::new(code.reveal().to_owned())),
+            Err(e) => {
+                log::error!("{e}");
+                crate::Outcome::Failed
+            }
+        }
+    }
+
+    /// A user's own print tokens, with their directory password.
+    fn my_tokens(&self, who: &crate::Credentials, op: crate::TokenOp) -> crate::Outcome {
+        use crate::{Outcome, TokenOp};
+        let user = match self.sign_in(who) {
+            Ok(id) => id.login,
+            Err(o) => return o,
+        };
+        let tokens = self.auth.tokens();
+        let result = match op {
+            TokenOp::List => tokens.list(Some(&user)).map(|l| {
+                Outcome::Tokens(
+                    l.into_iter()
+                        .map(|t| crate::TokenView { id: t.id, label: t.label, created_ms: t.created_ms })
+                        .collect(),
+                )
+            }),
+            TokenOp::Create { label } => tokens.create(&user, &label).map(|t| {
+                log::info!("print token {} created by {user}", t.id);
+                Outcome::NewToken(crate::NewTokenView {
+                    id: t.id.clone(),
+                    label: t.label.clone(),
+                    token: t.secret.to_string(),
+                })
+            }),
+            TokenOp::Revoke { id } => tokens.revoke(&id, Some(&user)).map(|gone| {
+                if gone {
+                    log::info!("print token {id} revoked by {user}");
+                    Outcome::Done
+                } else {
+                    Outcome::NotFound
+                }
+            }),
+        };
+        match result {
+            Ok(o) => o,
+            Err(e @ local_connector::tokens::TokenError::TooMany { .. }) => Outcome::Refused(e.to_string()),
+            Err(e) => {
+                log::error!("{e}");
+                Outcome::Failed
+            }
+        }
+    }
+}
+
+impl Site {
+    fn health(&self) -> crate::Health {
+        let mut problems = Vec::new();
+        let free = local_connector::durable::free_bytes(&self.store.options().dir).unwrap_or(0);
+        if free < self.min_free {
+            problems.push(format!(
+                "the data disk has {} MiB free, below the {} MiB reserve: new jobs are refused",
+                free >> 20,
+                self.min_free >> 20
+            ));
+        }
+        if let Some(why) = self.auth.auth().directory_outage() {
+            problems.push(format!(
+                "Active Directory is unreachable ({why}): directory password logins fail; badge, PIN and passcode logins of users seen recently, print tokens and local users still work"
+            ));
+        }
+        crate::Health {
+            status: if problems.is_empty() { "ok".into() } else { "degraded".into() },
+            version: env!("CARGO_PKG_VERSION").into(),
+            uptime_s: self.started.elapsed().as_secs(),
+            site_id: self.params.site_id.clone(),
+            parked_jobs: self.store.len() as u64,
+            data_free_bytes: free,
+            problems,
+            dangerous_settings: self
+                .dangerous
+                .iter()
+                .cloned()
+                .chain(local_connector::printers::dangerous_settings(&self.devices.list()))
+                .collect(),
+            locked_sign_ins: self.auth.auth().locked_count() as u64,
+        }
+    }
+}
