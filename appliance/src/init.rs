@@ -34,7 +34,10 @@ pub fn init(cfg: &Config, owner: Owner) -> Result<Zeroizing<String>> {
             dd.root.display()
         );
     }
-    durable::create_dir_durable(&dd.root, 0o700).with_context(|| format!("creating {}", dd.root.display()))?;
+    // Everything that could refuse the folder is checked before a key or
+    // a password exists, so a refusal never leaves a half-made site or a
+    // recovery password shown for nothing.
+    prepare_root(&dd.root)?;
     durable::create_dir_durable(&dd.keys(), 0o700).context("creating keys folder")?;
     durable::create_dir_durable(&dd.store(), 0o700).context("creating store folder")?;
     durable::create_dir_durable(&dd.root.join("directory"), 0o700).context("creating directory folder")?;
@@ -103,6 +106,46 @@ pub fn recover(cfg: &Config, password: &str) -> Result<()> {
 }
 
 /// When root prepares a folder for the daemon, hand it to the service user.
+/// What may already be in a folder a site is made in: the leftovers of an
+/// init cut short, and what `mkfs` puts on a fresh data disk.
+const MAY_HOLD: &[&str] = &["keys", "store", "directory", "tls", "lost+found"];
+
+/// Make (or take) the data folder for a new site: create it private, or
+/// take an existing empty folder of the invoker's (as `mkdir` made it) and
+/// make it private. Refuse, with nothing changed, a link, a file, a folder
+/// of someone else's (unless root, who hands it to the service user
+/// afterwards), or one that holds anything else.
+fn prepare_root(root: &Path) -> Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let meta = match std::fs::symlink_metadata(root) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return durable::create_dir_durable(root, 0o700).with_context(|| format!("creating {}", root.display()));
+        }
+        Err(e) => bail!("cannot use {}: {e}", root.display()),
+        Ok(m) => m,
+    };
+    if !meta.is_dir() {
+        bail!("{} is not a folder (a file or a symbolic link); name a folder for the site", root.display());
+    }
+    let me = nix::unistd::getuid();
+    if meta.uid() != me.as_raw() && !me.is_root() {
+        bail!("{} belongs to uid {}, not to you (uid {me}); use a folder of your own", root.display(), meta.uid());
+    }
+    let entries = std::fs::read_dir(root).with_context(|| format!("reading {}", root.display()))?;
+    for e in entries {
+        let name = e?.file_name();
+        if !MAY_HOLD.iter().any(|m| name == std::ffi::OsStr::new(m)) {
+            bail!("{} is not empty (it holds {:?}); a site is made in a new or empty folder", root.display(), name);
+        }
+    }
+    if meta.mode() & 0o077 != 0 {
+        std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("making {} private", root.display()))?;
+        log::info!("made {} private (mode 700): it will hold the site's keys", root.display());
+    }
+    Ok(())
+}
+
 fn give_to_service_user(dd: &DataDir, cfg: &Config) -> Result<()> {
     if !nix::unistd::getuid().is_root() {
         return Ok(());

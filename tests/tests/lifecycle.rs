@@ -336,3 +336,72 @@ fn backup_restore_and_recover_on_a_second_appliance() {
     let o = pullprint(&["restore", archive.to_str().expect("utf8"), "--data-dir", data.to_str().expect("utf8")]);
     assert!(text(&o).contains("not empty"), "{}", text(&o));
 }
+
+#[test]
+fn demo_comes_up_in_a_folder_the_newcomer_just_made_with_mkdir() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let data = t.path().join("d");
+    // What `mkdir` gives under the usual umask: readable by everyone.
+    std::fs::create_dir(&data).expect("mkdir");
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let args = demo_args(&data);
+    let d = Daemon::start(&args.iter().map(String::as_str).collect::<Vec<_>>(), &data, &[]).expect("demo starts");
+    let mode = std::fs::metadata(&data).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "the demo makes the folder private itself");
+    assert!(d.log().contains("Pullprint demo is running"), "{}", d.log());
+    let (status, _) = d.terminate();
+    assert!(status.success());
+}
+
+#[test]
+fn init_refuses_an_unusable_folder_before_it_makes_a_key_or_shows_a_password() {
+    let t = tempfile::tempdir().expect("tempdir");
+    // A folder that holds something else.
+    let data = t.path().join("data");
+    std::fs::create_dir(&data).expect("mkdir");
+    std::fs::write(data.join("notes.txt"), b"mine").expect("write");
+    let cfg = write_config(t.path(), &data, "");
+    let o = pullprint(&["--config", cfg.to_str().expect("utf8"), "init"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("is not empty"), "{}", text(&o));
+    assert!(!text(&o).to_lowercase().contains("recovery password"), "no password is shown for nothing:\n{}", text(&o));
+    let left: Vec<_> = walk(&data).into_iter().map(|p| p.strip_prefix(&data).expect("inside").to_owned()).collect();
+    assert_eq!(left, vec![Path::new("notes.txt").to_owned()], "nothing was made");
+    assert!(!data.join("keys").exists() && !data.join("tls").exists(), "no key or certificate folder was made");
+    // A file where the folder should be.
+    let file = t.path().join("file");
+    std::fs::write(&file, b"x").expect("write");
+    let cfg = write_config(t.path(), &file, "");
+    let o = pullprint(&["--config", cfg.to_str().expect("utf8"), "init"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("is not a folder"), "{}", text(&o));
+    assert_eq!(std::fs::read(&file).expect("read"), b"x");
+}
+
+#[test]
+fn demo_takes_its_settings_from_a_config_file_and_says_so() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let data = t.path().join("d");
+    let cfg = t.path().join("trial.toml");
+    std::fs::write(&cfg, "[ipp]\nmax_jobs_per_user = 1\n").expect("write");
+    let mut args = vec!["--config".to_owned(), cfg.to_str().expect("utf8").to_owned()];
+    args.extend(demo_args(&data));
+    let d = Daemon::start(&args.iter().map(String::as_str).collect::<Vec<_>>(), &data, &[]).expect("demo starts");
+    assert!(d.log().contains(&format!("Configuration   {}", cfg.display())), "the banner names the file:\n{}", d.log());
+    let pdf = b"%PDF-1.4\n%%EOF\n";
+    assert_eq!(d.print_as("alice", "pullprint-demo", pdf), (200, Some(0)), "the first job is parked");
+    assert_eq!(
+        d.print_as("alice", "pullprint-demo", pdf),
+        (200, Some(0x0404)),
+        "the file's max_jobs_per_user = 1 holds: client-error-not-possible"
+    );
+    let (status, _) = d.terminate();
+    assert!(status.success());
+    // A file with a mistake is refused with its key path, as for `serve`.
+    std::fs::write(&cfg, "[ipp]\nmax_jobs = 1\n").expect("write");
+    let mut args = vec!["--config".to_owned(), cfg.to_str().expect("utf8").to_owned()];
+    args.extend(demo_args(&data));
+    let o = pullprint(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("ipp.max_jobs"), "{}", text(&o));
+}
