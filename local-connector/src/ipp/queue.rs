@@ -7,23 +7,25 @@
 //! it gets, or streams the document into the [`Receiver`] it gets and then
 //! sends back what [`Receiver::finish`] returns.
 
+use super::ingest::{Compression, Receiver, compression};
+use super::job_attrs::{finished_attrs, held_attrs, job_uri};
 use super::printer::{self, FORMATS, PrinterFacts, Requested};
+use super::request::{
+    Ctx, Fail, Parsed, check_operation_group, error_reply, fail, first_string, internal, job_number, ok_reply, parse,
+    response, store_fail, strings,
+};
 use super::values::Attrs;
 use super::wire;
 use crate::clock::now_s;
-use crate::store::{JobMeta, JobStore, JobSubmission, JobWriter, Sides, StoreError};
-use ipp::model::{DelimiterTag, IppVersion, Operation, StatusCode};
+use crate::store::{JobMeta, JobNumbers, JobStore, JobSubmission, Sides, StoreError};
+use ipp::model::{DelimiterTag, Operation, StatusCode};
 use ipp::prelude::*;
 use std::collections::{HashMap, VecDeque};
-use std::io::Cursor;
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Completed and canceled jobs remembered for Get-Jobs (which-jobs=completed).
 const HISTORY: usize = 1000;
-/// Job numbers reserved per durable write of the allocator.
-const NUMBER_BLOCK: i32 = 1000;
 
 /// Who is asking, as established by the listener.
 #[derive(Debug, Clone)]
@@ -67,21 +69,6 @@ pub enum Step {
     Receive(Box<Receiver>),
 }
 
-/// A request's identity for its response.
-#[derive(Debug, Clone, Copy)]
-struct Ctx {
-    version: IppVersion,
-    request_id: i32,
-}
-
-/// An IPP error: status and a message for `status-message`.
-#[derive(Debug)]
-struct Fail(StatusCode, String);
-
-fn fail<T>(s: StatusCode, m: impl Into<String>) -> Result<T, Fail> {
-    Err(Fail(s, m.into()))
-}
-
 /// A job made by Create-Job that has no document yet.
 #[derive(Debug, Clone)]
 struct OpenJob {
@@ -92,14 +79,14 @@ struct OpenJob {
 
 /// A finished (canceled) job, for history.
 #[derive(Debug, Clone)]
-struct Finished {
-    number: i32,
-    owner: String,
-    name: String,
-    created_unix: u64,
-    finished_unix: u64,
-    state: i32,
-    reason: &'static str,
+pub(super) struct Finished {
+    pub(super) number: i32,
+    pub(super) owner: String,
+    pub(super) name: String,
+    pub(super) created_unix: u64,
+    pub(super) finished_unix: u64,
+    pub(super) state: i32,
+    pub(super) reason: &'static str,
 }
 
 /// What the client asked for the job (job template and document description).
@@ -116,16 +103,6 @@ struct Ticket {
     application: Option<String>,
 }
 
-/// The request's `compression` operation attribute.
-fn compression(p: &Parsed) -> Result<Compression, Fail> {
-    match p.string("compression").as_deref() {
-        None | Some("none") => Ok(Compression::None),
-        Some("deflate") => Ok(Compression::Deflate),
-        Some("gzip") => Ok(Compression::Gzip),
-        Some(c) => fail(StatusCode::ClientErrorCompressionNotSupported, format!("compression {c:?} is not supported")),
-    }
-}
-
 /// The queue.
 #[derive(Debug)]
 pub struct Queue {
@@ -134,110 +111,15 @@ pub struct Queue {
     limits: QueueLimits,
     started: Instant,
     started_unix: u64,
-    numbers: Mutex<Numbers>,
+    numbers: Mutex<JobNumbers>,
     open: Mutex<HashMap<i32, OpenJob>>,
     history: Mutex<VecDeque<Finished>>,
-}
-
-#[derive(Debug)]
-struct Numbers {
-    next: i32,
-    reserved_to: i32,
-    file: PathBuf,
-}
-
-impl Numbers {
-    fn open(store: &JobStore) -> Result<Numbers, StoreError> {
-        let file = store.options().dir.join("job-numbers");
-        let saved = std::fs::read_to_string(&file).ok().and_then(|s| s.trim().parse::<i32>().ok()).unwrap_or(0);
-        let used = store.max_number()?.unwrap_or(0);
-        let next = saved.max(used).saturating_add(1);
-        let mut n = Numbers { next, reserved_to: next, file };
-        n.reserve()?;
-        Ok(n)
-    }
-
-    /// Durably reserve the next block, so that numbers never repeat after a crash.
-    fn reserve(&mut self) -> Result<(), StoreError> {
-        let to = self.next.saturating_add(NUMBER_BLOCK);
-        crate::durable::write_atomic(&self.file, to.to_string().as_bytes(), 0o600)
-            .map_err(|e| StoreError::io("reserve job numbers", e))?;
-        self.reserved_to = to;
-        Ok(())
-    }
-
-    fn take(&mut self) -> Result<i32, StoreError> {
-        if self.next >= self.reserved_to {
-            self.reserve()?;
-        }
-        let n = self.next;
-        self.next = self.next.checked_add(1).unwrap_or(1);
-        Ok(n)
-    }
-}
-
-fn first_string(v: &IppValue) -> Option<String> {
-    let v = match v {
-        IppValue::Array(a) => a.first()?,
-        other => other,
-    };
-    Some(match v {
-        IppValue::Keyword(s) => s.to_string(),
-        IppValue::NameWithoutLanguage(s) => s.to_string(),
-        IppValue::NameWithLanguage { name, .. } => name.to_string(),
-        IppValue::TextWithoutLanguage(s) => s.to_string(),
-        IppValue::TextWithLanguage { text, .. } => text.to_string(),
-        IppValue::MimeMediaType(s) => s.to_string(),
-        IppValue::Uri(s) => s.to_string(),
-        IppValue::Charset(s) => s.to_string(),
-        IppValue::NaturalLanguage(s) => s.to_string(),
-        _ => return None,
-    })
-}
-
-fn strings(v: &IppValue) -> Vec<String> {
-    match v {
-        IppValue::Array(a) => a.iter().filter_map(first_string).collect(),
-        other => first_string(other).into_iter().collect(),
-    }
-}
-
-/// The operation group and the job group of a parsed request.
-struct Parsed {
-    op: Vec<IppAttribute>,
-    job: Vec<IppAttribute>,
-}
-
-impl Parsed {
-    fn get(&self, name: &str) -> Option<&IppValue> {
-        self.op.iter().find(|a| a.name().as_str() == name).map(|a| a.value())
-    }
-    fn string(&self, name: &str) -> Option<String> {
-        self.get(name).and_then(first_string)
-    }
-    fn integer(&self, name: &str) -> Result<Option<i32>, Fail> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(IppValue::Integer(i)) => Ok(Some(*i)),
-            Some(_) => fail(StatusCode::ClientErrorBadRequest, format!("{name} must be an integer")),
-        }
-    }
-    fn boolean(&self, name: &str) -> Result<Option<bool>, Fail> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(IppValue::Boolean(b)) => Ok(Some(*b)),
-            Some(_) => fail(StatusCode::ClientErrorBadRequest, format!("{name} must be a boolean")),
-        }
-    }
-    fn job_value(&self, name: &str) -> Option<&IppValue> {
-        self.job.iter().find(|a| a.name().as_str() == name).map(|a| a.value())
-    }
 }
 
 impl Queue {
     /// A queue parking into `store`.
     pub fn new(store: JobStore, facts: PrinterFacts, limits: QueueLimits) -> Result<Queue, StoreError> {
-        let numbers = Numbers::open(&store)?;
+        let numbers = JobNumbers::open(&store)?;
         Ok(Queue {
             store,
             started_unix: facts.started_unix,
@@ -438,20 +320,13 @@ impl Queue {
             ..Default::default()
         };
         let writer = self.store.create(sub).map_err(store_fail)?;
-        let sink = Sink { writer, inspector: crate::analyse::Inspector::new(), error: None };
-        let decoder = match ticket.compression {
-            Compression::None => Decoder::Plain(sink),
-            Compression::Deflate => Decoder::Deflate(flate2::write::DeflateDecoder::new(sink)),
-            Compression::Gzip => Decoder::Gzip(flate2::write::GzDecoder::new(sink)),
-        };
-        Ok(Step::Receive(Box::new(Receiver {
+        Ok(Step::Receive(Box::new(Receiver::new(
             ctx,
-            decoder: Some(decoder),
-            named: ticket.document_name.is_some() || ticket.job_name != "Untitled",
-            facts: self.facts.lock().unwrap_or_else(|p| p.into_inner()).clone(),
-            started_unix: self.started_unix,
-            up_time: self.up_time(),
-        })))
+            writer,
+            ticket.compression,
+            ticket.document_name.is_some() || ticket.job_name != "Untitled",
+            (self.facts.lock().unwrap_or_else(|p| p.into_inner()).clone(), self.started_unix, self.up_time()),
+        ))))
     }
 
     fn send_document(&self, ctx: Ctx, caller: &Caller, user: &str, p: &Parsed) -> Result<Step, Fail> {
@@ -647,363 +522,5 @@ impl Queue {
             resp.attributes_mut().groups_mut().push(g);
         }
         Ok(resp.to_bytes().to_vec())
-    }
-}
-
-fn job_uri(f: &PrinterFacts, n: i32) -> String {
-    format!("{}/{n}", f.uris.first().map(String::as_str).unwrap_or("ipps://localhost/ipp/print"))
-}
-
-fn rel_time(started_unix: u64, at_unix: u64) -> i32 {
-    i32::try_from(at_unix.saturating_sub(started_unix)).unwrap_or(i32::MAX)
-}
-
-/// The queue's clock, for job times (RFC 8011 §5.3.14: seconds of printer up-time).
-#[derive(Debug, Clone, Copy)]
-struct Clock {
-    started_unix: u64,
-    up: i32,
-}
-
-fn common_job_attrs(a: &mut Attrs, f: &PrinterFacts, n: i32, name: &str, owner: &str, created: u64, clock: Clock) {
-    let Clock { started_unix, up } = clock;
-    a.integer("job-id", n);
-    a.uri("job-uri", &job_uri(f, n));
-    a.uri("job-printer-uri", f.uris.first().map(String::as_str).unwrap_or(""));
-    a.name("job-name", name);
-    a.name("job-originating-user-name", owner);
-    a.integer("time-at-creation", rel_time(started_unix, created));
-    a.date_time("date-time-at-creation", created);
-    a.integer("job-printer-up-time", up);
-}
-
-fn held_attrs(f: &PrinterFacts, m: &JobMeta, started_unix: u64, up: i32) -> Vec<IppAttribute> {
-    let mut a = Attrs::default();
-    let n = m.number.unwrap_or(0);
-    common_job_attrs(&mut a, f, n, &m.document_name, &m.owner, m.submitted_at_ms / 1000, Clock { started_unix, up });
-    a.enumeration("job-state", 4);
-    a.keywords("job-state-reasons", &["job-hold-until-specified"]);
-    a.text("job-state-message", "Held: sign in at any printer to release it");
-    a.keyword("job-hold-until", "indefinite");
-    a.no_value("time-at-processing");
-    a.no_value("time-at-completed");
-    a.integer("job-k-octets", i32::try_from(m.size.div_ceil(1024)).unwrap_or(i32::MAX));
-    if let Some(p) = m.pages {
-        a.integer("job-impressions", i32::try_from(p).unwrap_or(i32::MAX));
-    }
-    a.integer("copies", i32::try_from(m.copies).unwrap_or(1));
-    a.keyword(
-        "sides",
-        match m.sides {
-            Sides::OneSided => "one-sided",
-            Sides::TwoSidedLongEdge => "two-sided-long-edge",
-            Sides::TwoSidedShortEdge => "two-sided-short-edge",
-        },
-    );
-    a.mime("document-format", &m.format);
-    a.0
-}
-
-fn finished_attrs(f: &PrinterFacts, j: &Finished, started_unix: u64, up: i32) -> Vec<IppAttribute> {
-    let mut a = Attrs::default();
-    common_job_attrs(&mut a, f, j.number, &j.name, &j.owner, j.created_unix, Clock { started_unix, up });
-    a.enumeration("job-state", j.state);
-    a.keywords("job-state-reasons", &[j.reason]);
-    a.no_value("time-at-processing");
-    a.integer("time-at-completed", rel_time(started_unix, j.finished_unix));
-    a.date_time("date-time-at-completed", j.finished_unix);
-    a.0
-}
-
-fn job_number(p: &Parsed) -> Result<i32, Fail> {
-    if let Some(n) = p.integer("job-id")? {
-        return Ok(n);
-    }
-    if let Some(u) = p.string("job-uri")
-        && let Some(n) = u.rsplit('/').next().and_then(|s| s.parse().ok())
-    {
-        return Ok(n);
-    }
-    fail(StatusCode::ClientErrorBadRequest, "job-id (or job-uri) is missing")
-}
-
-fn internal(e: StoreError) -> Fail {
-    log::error!("IPP queue: {e}");
-    Fail(StatusCode::ServerErrorInternalError, "internal error; see the appliance log".into())
-}
-
-fn store_fail(e: StoreError) -> Fail {
-    match e {
-        StoreError::TooLarge { max } => Fail(
-            StatusCode::ClientErrorRequestEntityTooLong,
-            format!("the job is larger than the {} MiB limit", max >> 20),
-        ),
-        StoreError::DiskFull { .. } => {
-            Fail(StatusCode::ServerErrorNotAcceptingJobs, "the appliance's job store is full; try again later".into())
-        }
-        other => internal(other),
-    }
-}
-
-/// Parse a framed attribute section (already checked by [`wire::scan`]).
-fn parse(attrs: &[u8]) -> Result<Parsed, Fail> {
-    if !matches!(wire::scan(attrs), Ok(wire::Scan::Complete { .. })) {
-        return fail(StatusCode::ClientErrorBadRequest, "malformed IPP message");
-    }
-    let parser = ipp::parser::IppParser::new(Cursor::new(attrs.to_vec()));
-    let (_, parsed, _) = parser
-        .parse_parts()
-        .map_err(|e| Fail(StatusCode::ClientErrorBadRequest, format!("malformed IPP message: {e}")))?;
-    let mut op = Vec::new();
-    let mut job = Vec::new();
-    for g in parsed.into_groups() {
-        match g.tag() {
-            DelimiterTag::OperationAttributes if op.is_empty() => op = g.attributes().to_vec(),
-            DelimiterTag::JobAttributes => job.extend(g.attributes().iter().cloned()),
-            _ => {}
-        }
-    }
-    Ok(Parsed { op, job })
-}
-
-/// RFC 8011 §4.1.4: attributes-charset then attributes-natural-language, first.
-fn check_operation_group(p: &Parsed) -> Result<(), Fail> {
-    let first = p.op.first().map(|a| (a.name().as_str(), a.value()));
-    let second = p.op.get(1).map(|a| (a.name().as_str(), a.value()));
-    match (first, second) {
-        (
-            Some(("attributes-charset", IppValue::Charset(c))),
-            Some(("attributes-natural-language", IppValue::NaturalLanguage(_))),
-        ) => {
-            let c = c.to_ascii_lowercase();
-            if c == "utf-8" || c == "us-ascii" {
-                Ok(())
-            } else {
-                fail(StatusCode::ClientErrorCharsetNotSupported, format!("charset {c} is not supported"))
-            }
-        }
-        _ => fail(
-            StatusCode::ClientErrorBadRequest,
-            "attributes-charset and attributes-natural-language must come first",
-        ),
-    }
-}
-
-fn response(ctx: Ctx, status: StatusCode) -> IppRequestResponse {
-    let version = if matches!(ctx.version.0 >> 8, 1 | 2) { ctx.version } else { IppVersion::v1_1() };
-    IppRequestResponse::new_response(version, status, ctx.request_id)
-        .unwrap_or_else(|_| unreachable!("a response with fixed charset and language is always valid"))
-}
-
-fn ok_reply(ctx: Ctx, status: StatusCode, job: Vec<IppAttribute>) -> Vec<u8> {
-    let mut r = response(ctx, status);
-    for a in job {
-        r.attributes_mut().add(DelimiterTag::JobAttributes, a);
-    }
-    r.to_bytes().to_vec()
-}
-
-fn error_reply(ctx: Ctx, f: Fail) -> Vec<u8> {
-    let mut r = response(ctx, f.0);
-    let mut a = Attrs::default();
-    a.text("status-message", &f.1.chars().take(255).collect::<String>());
-    for attr in a.0 {
-        r.attributes_mut().add(DelimiterTag::OperationAttributes, attr);
-    }
-    r.to_bytes().to_vec()
-}
-
-/// How the client compressed the document data (`compression`, RFC 8011
-/// §4.2.1.1): the attributes travel plain, the document after them is
-/// compressed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-enum Compression {
-    #[default]
-    None,
-    /// Raw deflate (RFC 1951).
-    Deflate,
-    /// gzip (RFC 1952).
-    Gzip,
-}
-
-/// Where decompressed document bytes go: sanitised and analysed, then into
-/// the store.
-#[derive(Debug)]
-struct Sink {
-    writer: JobWriter,
-    inspector: crate::analyse::Inspector,
-    /// The store's error, kept because `std::io::Write` can only carry a message.
-    error: Option<StoreError>,
-}
-
-impl std::io::Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let Sink { writer, inspector, error } = self;
-        match inspector.push(buf, &mut |kept| writer.write_body(kept)) {
-            Ok(()) => Ok(buf.len()),
-            Err(e) => {
-                let msg = e.to_string();
-                *error = Some(e);
-                Err(std::io::Error::other(msg))
-            }
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[derive(Debug)]
-enum Decoder {
-    Plain(Sink),
-    Deflate(flate2::write::DeflateDecoder<Sink>),
-    Gzip(flate2::write::GzDecoder<Sink>),
-}
-
-impl Decoder {
-    fn sink_mut(&mut self) -> &mut Sink {
-        match self {
-            Decoder::Plain(s) => s,
-            Decoder::Deflate(d) => d.get_mut(),
-            Decoder::Gzip(d) => d.get_mut(),
-        }
-    }
-
-    fn write_all(&mut self, data: &[u8]) -> std::io::Result<()> {
-        use std::io::Write;
-        match self {
-            Decoder::Plain(s) => s.write_all(data),
-            Decoder::Deflate(d) => d.write_all(data),
-            Decoder::Gzip(d) => d.write_all(data),
-        }
-    }
-
-    /// End of the compressed data: the sink, with everything decoded.
-    fn finish(self) -> std::io::Result<Sink> {
-        match self {
-            Decoder::Plain(s) => Ok(s),
-            Decoder::Deflate(d) => d.finish(),
-            Decoder::Gzip(d) => d.finish(),
-        }
-    }
-}
-
-/// Why a document was refused while it streamed in; nothing is stored.
-#[derive(Debug)]
-pub struct Rejected(Fail);
-
-impl std::fmt::Display for Rejected {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0.1)
-    }
-}
-
-/// A decoding or store error, as the client should see it.
-fn rejected(sink: &mut Sink, e: &std::io::Error) -> Rejected {
-    match sink.error.take() {
-        Some(store) => Rejected(store_fail(store)),
-        None => Rejected(Fail(StatusCode::ClientErrorBadRequest, format!("the compressed document is corrupt: {e}"))),
-    }
-}
-
-/// Receives one document into the store.
-#[derive(Debug)]
-pub struct Receiver {
-    ctx: Ctx,
-    decoder: Option<Decoder>,
-    /// The client named the job; otherwise the document's own title is used.
-    named: bool,
-    facts: PrinterFacts,
-    started_unix: u64,
-    up_time: i32,
-}
-
-impl Receiver {
-    /// Append document bytes. An error abandons the job (nothing is left behind);
-    /// the listener then sends [`Receiver::fail`]'s reply.
-    pub fn write(&mut self, data: &[u8]) -> Result<(), Rejected> {
-        let Some(d) = self.decoder.as_mut() else {
-            return Err(Rejected(Fail(StatusCode::ServerErrorInternalError, "job abandoned".into())));
-        };
-        match d.write_all(data) {
-            Ok(()) => Ok(()),
-            Err(e) => Err(rejected(d.sink_mut(), &e)),
-        }
-    }
-
-    /// The document is complete: park the job durably and build the reply.
-    pub fn finish(mut self) -> Vec<u8> {
-        let Some(decoder) = self.decoder.take() else {
-            return error_reply(self.ctx, Fail(StatusCode::ServerErrorInternalError, "job abandoned".into()));
-        };
-        let Sink { mut writer, inspector, .. } = match decoder.finish() {
-            Ok(sink) => sink,
-            Err(e) => {
-                // The decoder (and the unfinished job with it) is dropped: nothing is stored.
-                return error_reply(
-                    self.ctx,
-                    Fail(StatusCode::ClientErrorBadRequest, format!("the compressed document is corrupt: {e}")),
-                );
-            }
-        };
-        let w = &mut writer;
-        let found = match inspector.finish(&mut |kept| w.write_body(kept)) {
-            Ok(found) => found,
-            Err(e) => return error_reply(self.ctx, store_fail(e)),
-        };
-        if !found.notes.is_empty() {
-            log::info!("job from {}: {}", w.submission_mut().owner, found.notes.join("; "));
-        }
-        let sub = w.submission_mut();
-        sub.notes.extend(found.notes);
-        sub.pages = found.pages;
-        sub.pages_estimated = found.estimated;
-        sub.color = found.color;
-        // The client's word (IPP) first, then the document's (PJL, PDF Info, DSC).
-        if sub.application.is_none() {
-            sub.application = found.application;
-        }
-        if !self.named
-            && let Some(t) = found.title
-        {
-            sub.document_name = t;
-        }
-        if let Some(f) = found.format
-            && sub.format == "application/octet-stream"
-        {
-            sub.format = f.to_owned();
-        }
-        match writer.commit() {
-            Ok(meta) => {
-                log::info!(
-                    "job {} parked for {} ({} bytes, {})",
-                    meta.number.unwrap_or(0),
-                    meta.owner,
-                    meta.size,
-                    meta.format
-                );
-                let attrs = held_attrs(&self.facts, &meta, self.started_unix, self.up_time);
-                let keep = ["job-id", "job-uri", "job-state", "job-state-reasons", "job-state-message"];
-                ok_reply(
-                    self.ctx,
-                    StatusCode::SuccessfulOk,
-                    attrs.into_iter().filter(|a| keep.contains(&a.name().as_str())).collect(),
-                )
-            }
-            Err(e) => error_reply(self.ctx, store_fail(e)),
-        }
-    }
-
-    /// The document could not be received; nothing is stored. Build the reply.
-    pub fn fail(mut self, e: Rejected) -> Vec<u8> {
-        self.decoder.take();
-        error_reply(self.ctx, e.0)
-    }
-
-    /// A reply for a body that broke off or was malformed; nothing is stored.
-    pub fn abort(mut self, why: &str) -> Vec<u8> {
-        self.decoder.take();
-        error_reply(self.ctx, Fail(StatusCode::ClientErrorBadRequest, why.to_owned()))
     }
 }

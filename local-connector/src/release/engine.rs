@@ -14,7 +14,7 @@
 //! the panel and the admin to see; asking again retries.
 
 use super::client::{self, Connection};
-use super::message::{self, JobState, Response};
+use super::message::{self, JobState, job_name, reasons_of, refused, state_of};
 use super::state::{Failed, Printed, Queued, Resumed, Sending, Submitted};
 use super::tls::{PrinterVerifier, Trust};
 use super::uri::{PrinterUri, Scheme};
@@ -105,35 +105,6 @@ struct Following {
 
 fn failed_at(f: Failed, uri: Option<&PrinterUri>, e: ReleaseError) -> Ended {
     Ended::Failed(f, uri.cloned(), e)
-}
-
-/// The job name sent with a job: its document name, then a tag with the
-/// start of its id, by which a retry recognises it on the printer.
-pub fn job_name(meta: &JobMeta) -> String {
-    let tag = format!(" [pp-{}]", &meta.id.to_string()[..16]);
-    let mut name: String = meta.document_name.chars().filter(|c| !c.is_control()).collect();
-    if name.trim().is_empty() {
-        name = "Document".into();
-    }
-    while name.len() + tag.len() > 255 {
-        name.pop();
-    }
-    name + &tag
-}
-
-fn state_of(g: &message::Group) -> Option<JobState> {
-    g.integer("job-state").and_then(JobState::from_enum)
-}
-
-fn reasons_of(g: &message::Group) -> Option<String> {
-    let r: Vec<String> = g.strings("job-state-reasons").into_iter().filter(|r| r != "none").collect();
-    let msg = g.string("job-state-message").filter(|m| !m.trim().is_empty());
-    match (r.is_empty(), msg) {
-        (true, None) => None,
-        (true, Some(m)) => Some(m),
-        (false, None) => Some(r.join(", ")),
-        (false, Some(m)) => Some(format!("{}: {m}", r.join(", "))),
-    }
 }
 
 impl Engine {
@@ -807,18 +778,14 @@ impl Engine {
     }
 }
 
-/// What a kept connection was made under: the same URI and the same trust
-/// rule, or it is not reused (a pin changed since must be checked anew).
 impl crate::store::ReleaseWake for Engine {
     fn wake(&self, device: &str) {
         Engine::wake(self, device);
     }
 }
 
+/// What a kept connection was made under: the same URI and the same trust
+/// rule, or it is not reused (a pin changed since must be checked anew).
 fn conn_key(dev: &Device, uri: &PrinterUri) -> String {
     format!("{uri} {:?} {}", dev.release.tls_pin, dev.release.dangerous_trust_first_use)
-}
-
-fn refused(resp: &Response) -> ReleaseError {
-    ReleaseError::Refused(resp.message().unwrap_or_else(|| format!("IPP status {:#06x}", resp.status)))
 }

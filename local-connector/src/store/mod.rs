@@ -22,6 +22,7 @@ mod meta;
 pub use meta::{
     ColorMode, JobId, JobMeta, JobSubmission, ReleaseRecord, ReleaseRequest, ReleaseState, Sides, Transaction,
 };
+pub use numbers::JobNumbers;
 pub use releases::{ReleaseWake, Requested};
 
 use crate::clock::now_ms;
@@ -555,120 +556,10 @@ impl JobStore {
         fs::remove_file(&path).map_err(|e| StoreError::io("unlink job file", e))
     }
 
-    /// Shred every job whose retention ended at or before `now_ms`; returns how many.
-    pub fn sweep_expired(&self, now_ms: u64) -> Result<usize, StoreError> {
-        let mut doomed = Vec::new();
-        for kv in self.inner.by_expiry.range(..(now_ms.saturating_add(1)).to_be_bytes().to_vec()) {
-            let (k, _) = kv?;
-            if let Some(id) = JobId::from_slice(&k[8..]) {
-                doomed.push(id);
-            }
-        }
-        let mut n = 0;
-        for id in doomed {
-            // A job on its way to a printer ends with its release, not here.
-            if self.release_of(id).is_some_and(|r| r.state.in_flight()) {
-                continue;
-            }
-            match self.delete(id) {
-                Ok(()) => n += 1,
-                Err(StoreError::NotFound(_)) => {}
-                Err(e) => log::error!("retention: could not shred job {id}: {e}"),
-            }
-        }
-        Ok(n)
-    }
-
-    /// Shred expired jobs as of now.
-    pub fn sweep_expired_now(&self) -> Result<usize, StoreError> {
-        self.sweep_expired(now_ms())
-    }
-
     /// Write the index to disk (not durable on its own; see the module docs).
     pub fn flush_index(&self) -> Result<(), StoreError> {
         self.inner.db.flush()?;
         Ok(())
-    }
-
-    fn reconcile(&self) -> Result<Reconciled, StoreError> {
-        let mut rec = Reconciled::default();
-        let mut on_disk = HashSet::new();
-        let entries = fs::read_dir(&self.inner.jobs_dir).map_err(|e| StoreError::io("list jobs", e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| StoreError::io("list jobs", e))?;
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            let path = entry.path();
-            if let Some(stem) = name.strip_suffix(".job") {
-                match JobId::parse(stem) {
-                    Some(id) => {
-                        on_disk.insert(id);
-                    }
-                    None => self.quarantine(&path, &mut rec),
-                }
-            } else if name.ends_with(".part") || (name.starts_with('.') && name.ends_with(".tmp")) {
-                fs::remove_file(&path).map_err(|e| StoreError::io("remove partial job", e))?;
-                rec.partial_removed += 1;
-            } else {
-                self.quarantine(&path, &mut rec);
-            }
-        }
-        // Index entries without a file: the file was shredded, or lost.
-        let mut stale = Vec::new();
-        for kv in self.inner.by_id.iter() {
-            let (k, v) = kv?;
-            let Some(id) = JobId::from_slice(&k) else { continue };
-            if !on_disk.remove(&id) {
-                stale.push((id, self.unseal_meta(id, &v).ok()));
-            }
-        }
-        for (id, meta) in stale {
-            match meta {
-                Some(m) => self.index_remove(&m)?,
-                None => {
-                    self.inner.by_id.remove(id.0)?;
-                }
-            }
-            rec.stale_index_dropped += 1;
-        }
-        // Whatever is left on disk is missing from the index.
-        for id in on_disk {
-            let path = self.job_path(id);
-            let f = File::open(&path).map_err(|e| StoreError::io("open job file", e))?;
-            match file::open(f, id, &self.inner.kek) {
-                Ok(Trailer::Intact(o)) => {
-                    self.index_insert(&o.meta)?;
-                    rec.reindexed += 1;
-                }
-                Ok(Trailer::Shredded) => {
-                    fs::remove_file(&path).map_err(|e| StoreError::io("remove shredded job", e))?;
-                    rec.shred_finished += 1;
-                }
-                Err(StoreError::Corrupt { why, .. }) => {
-                    log::error!("job {id} is unreadable ({why}); moved to quarantine");
-                    self.quarantine(&path, &mut rec);
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        if rec != Reconciled::default() {
-            durable::sync_dir(&self.inner.jobs_dir).map_err(|e| StoreError::io("fsync jobs directory", e))?;
-            log::info!("job store reconciled: {rec:?}");
-        }
-        self.inner.db.flush()?;
-        Ok(rec)
-    }
-
-    fn quarantine(&self, path: &Path, rec: &mut Reconciled) {
-        let Some(name) = path.file_name() else { return };
-        let to = self.inner.quarantine_dir.join(name);
-        match fs::rename(path, &to) {
-            Ok(()) => {
-                rec.quarantined += 1;
-                log::warn!("moved unexpected file {} to quarantine", name.to_string_lossy());
-            }
-            Err(e) => log::error!("could not quarantine {}: {e}", path.display()),
-        }
     }
 }
 
@@ -806,7 +697,10 @@ impl Read for JobReader {
     }
 }
 
+mod numbers;
+mod reconcile;
 mod releases;
+mod retention;
 
 #[cfg(test)]
 mod tests;

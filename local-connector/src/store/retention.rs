@@ -1,0 +1,35 @@
+//! Retention: every job expires `store.retention` after it was submitted,
+//! and the sweeper shreds what has expired. Unclaimed jobs are never printed.
+
+use super::*;
+
+impl JobStore {
+    /// Shred every job whose retention ended at or before `now_ms`; returns how many.
+    pub fn sweep_expired(&self, now_ms: u64) -> Result<usize, StoreError> {
+        let mut doomed = Vec::new();
+        for kv in self.inner.by_expiry.range(..(now_ms.saturating_add(1)).to_be_bytes().to_vec()) {
+            let (k, _) = kv?;
+            if let Some(id) = JobId::from_slice(&k[8..]) {
+                doomed.push(id);
+            }
+        }
+        let mut n = 0;
+        for id in doomed {
+            // A job on its way to a printer ends with its release, not here.
+            if self.release_of(id).is_some_and(|r| r.state.in_flight()) {
+                continue;
+            }
+            match self.delete(id) {
+                Ok(()) => n += 1,
+                Err(StoreError::NotFound(_)) => {}
+                Err(e) => log::error!("retention: could not shred job {id}: {e}"),
+            }
+        }
+        Ok(n)
+    }
+
+    /// Shred expired jobs as of now.
+    pub fn sweep_expired_now(&self) -> Result<usize, StoreError> {
+        self.sweep_expired(now_ms())
+    }
+}
