@@ -1,95 +1,69 @@
-//! A minimal IPP request builder and response reader for tests, written from
-//! RFC 8010 independently of the appliance's codec, so that the two check
-//! each other.
+//! IPP for tests, on the appliance's own codec
+//! ([`local_connector::ipp::codec`]): requests built value by value (raw
+//! tags included, to send what a broken or hostile client would) and the
+//! bits of answers tests look at. The codec itself is checked against
+//! messages captured from CUPS, ipptool and ippeveprinter.
 
-/// Value tags used by tests.
-pub mod tag {
-    /// integer
-    pub const INTEGER: u8 = 0x21;
-    /// boolean
-    pub const BOOLEAN: u8 = 0x22;
-    /// keyword
-    pub const KEYWORD: u8 = 0x44;
-    /// uri
-    pub const URI: u8 = 0x45;
-    /// charset
-    pub const CHARSET: u8 = 0x47;
-    /// naturalLanguage
-    pub const LANGUAGE: u8 = 0x48;
-    /// mimeMediaType
-    pub const MIME: u8 = 0x49;
-    /// nameWithoutLanguage
-    pub const NAME: u8 = 0x42;
-}
+use local_connector::ipp::codec::{self, Message, Scan, Writer};
+
+/// Value tags.
+pub use codec::tag;
 
 /// Builds one request.
-#[derive(Debug)]
-pub struct Request(Vec<u8>);
+#[derive(Debug, Clone)]
+pub struct Request(Writer);
 
 impl Request {
     /// Version 2.0, `op`, `request_id`, with the operation group opened and
-    /// charset, language and printer-uri in place.
+    /// the charset, natural language and `printer-uri` in it.
     pub fn new(op: u16, request_id: i32, printer_uri: &str) -> Request {
-        let mut r = Request(Vec::new());
-        r.0.extend([2, 0]);
-        r.0.extend(op.to_be_bytes());
-        r.0.extend(request_id.to_be_bytes());
-        r.0.push(0x01);
-        r.attr(tag::CHARSET, "attributes-charset", b"utf-8");
-        r.attr(tag::LANGUAGE, "attributes-natural-language", b"en");
-        r.attr(tag::URI, "printer-uri", printer_uri.as_bytes());
-        r
+        Request(Writer::request(op, request_id, printer_uri))
     }
 
-    /// Version 2.0, `op`, `request_id`, with an empty operation group.
+    /// Version 2.0, `op`, `request_id`, the operation group opened and
+    /// empty: the caller writes every attribute.
     pub fn bare(op: u16, request_id: i32) -> Request {
-        let mut r = Request(Vec::new());
-        r.0.extend([2, 0]);
-        r.0.extend(op.to_be_bytes());
-        r.0.extend(request_id.to_be_bytes());
-        r.0.push(0x01);
-        r
+        let mut w = Writer::bare(0x0200, op, request_id);
+        w.group(codec::group::OPERATION);
+        Request(w)
     }
 
-    /// Add an attribute to the current group.
+    /// One value as it goes on the wire, unchecked.
     pub fn attr(&mut self, tag: u8, name: &str, value: &[u8]) -> &mut Request {
-        self.0.push(tag);
-        self.0.extend(u16::try_from(name.len()).expect("name length").to_be_bytes());
-        self.0.extend(name.as_bytes());
-        self.0.extend(u16::try_from(value.len()).expect("value length").to_be_bytes());
-        self.0.extend(value);
+        self.0.raw(tag, name, value);
         self
     }
 
     /// Open the job attributes group.
     pub fn job_group(&mut self) -> &mut Request {
-        self.0.push(0x02);
+        self.0.job_group();
         self
     }
 
-    /// End the attributes and append document data.
+    /// The message so far, ended, with `data` after it.
     pub fn finish(&mut self, data: &[u8]) -> Vec<u8> {
-        let mut out = self.0.clone();
-        out.push(0x03);
-        out.extend(data);
+        let mut out = self.0.clone().finish();
+        out.extend_from_slice(data);
         out
     }
 }
 
-/// The status-code of an IPP response.
+/// An answer's `status-code`.
 pub fn status(resp: &[u8]) -> Option<u16> {
-    Some(u16::from_be_bytes([*resp.get(2)?, *resp.get(3)?]))
+    codec::wire::header(resp).map(|h| u16::from_be_bytes(h.code.to_be_bytes()))
 }
 
-/// The first integer value of attribute `name` in a response (e.g. job-id).
-pub fn integer(resp: &[u8], name: &str) -> Option<i32> {
-    let needle = [&u16::try_from(name.len()).ok()?.to_be_bytes()[..], name.as_bytes()].concat();
-    let at = resp.windows(needle.len()).position(|w| w == needle.as_slice())?;
-    let v = at + needle.len();
-    if resp.get(v..v + 2)? != [0, 4] {
-        return None;
+/// An answer, read.
+pub fn read(resp: &[u8]) -> Option<Message> {
+    match codec::scan(resp) {
+        Ok(Scan::Complete(f)) => Message::read(&f, resp).ok(),
+        _ => None,
     }
-    Some(i32::from_be_bytes(resp.get(v + 2..v + 6)?.try_into().ok()?))
+}
+
+/// The first integer (or enum) value of `name` in any group of an answer.
+pub fn integer(resp: &[u8], name: &str) -> Option<i32> {
+    read(resp)?.groups.iter().find_map(|g| g.integer(name))
 }
 
 /// `Authorization` header value for Basic credentials.

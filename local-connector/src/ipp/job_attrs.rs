@@ -1,9 +1,9 @@
 //! The job attributes the queue renders (RFC 8011 §5.3): for held jobs
 //! from their sealed metadata, and for finished ones from history.
 
+use super::codec::{Attrs, JobState};
 use super::printer::PrinterFacts;
 use super::queue::Finished;
-use super::values::Attrs;
 use crate::store::{JobMeta, Sides};
 use ipp::prelude::*;
 
@@ -46,7 +46,7 @@ pub(super) fn held_attrs(f: &PrinterFacts, m: &JobMeta, started_unix: u64, up: i
     let mut a = Attrs::default();
     let n = m.number.unwrap_or(0);
     common_job_attrs(&mut a, f, n, &m.document_name, &m.owner, m.submitted_at_ms / 1000, Clock { started_unix, up });
-    a.enumeration("job-state", 4);
+    a.enumeration("job-state", JobState::Held.to_enum());
     a.keywords("job-state-reasons", &["job-hold-until-specified"]);
     a.text("job-state-message", "Held: sign in at any printer to release it");
     a.keyword("job-hold-until", "indefinite");
@@ -72,7 +72,7 @@ pub(super) fn held_attrs(f: &PrinterFacts, m: &JobMeta, started_unix: u64, up: i
 pub(super) fn finished_attrs(f: &PrinterFacts, j: &Finished, started_unix: u64, up: i32) -> Vec<IppAttribute> {
     let mut a = Attrs::default();
     common_job_attrs(&mut a, f, j.number, &j.name, &j.owner, j.created_unix, Clock { started_unix, up });
-    a.enumeration("job-state", j.state);
+    a.enumeration("job-state", j.state.to_enum());
     a.keywords("job-state-reasons", &[j.reason]);
     a.no_value("time-at-processing");
     a.integer("time-at-completed", rel_time(started_unix, j.finished_unix));

@@ -3,7 +3,7 @@
 //! not a device, so it describes the union of what release printers take,
 //! and reports its real state: accepting jobs, and how full its store is.
 
-use super::values::{Attrs, collection, kw};
+use super::codec::{Attrs, collection, kw};
 use ipp::prelude::*;
 use std::collections::HashSet;
 

@@ -7,18 +7,17 @@
 //! it gets, or streams the document into the [`Receiver`] it gets and then
 //! sends back what [`Receiver::finish`] returns.
 
+use super::codec::{Attrs, Framed, JobState, first_string, group, strings};
 use super::ingest::{Compression, Receiver, compression};
 use super::job_attrs::{finished_attrs, held_attrs, job_uri};
 use super::printer::{self, FORMATS, PrinterFacts, Requested};
 use super::request::{
-    Ctx, Fail, Parsed, check_operation_group, error_reply, fail, first_string, internal, job_number, ok_reply, parse,
-    response, store_fail, strings,
+    Ctx, Fail, Parsed, check_operation_group, error_reply, fail, internal, job_number, ok_reply, parse, response,
+    store_fail,
 };
-use super::values::Attrs;
-use super::wire;
 use crate::clock::now_s;
 use crate::store::{JobMeta, JobNumbers, JobStore, JobSubmission, Sides, StoreError};
-use ipp::model::{DelimiterTag, Operation, StatusCode};
+use ipp::model::{Operation, StatusCode};
 use ipp::prelude::*;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -85,7 +84,7 @@ pub(super) struct Finished {
     pub(super) name: String,
     pub(super) created_unix: u64,
     pub(super) finished_unix: u64,
-    pub(super) state: i32,
+    pub(super) state: JobState,
     pub(super) reason: &'static str,
 }
 
@@ -139,29 +138,26 @@ impl Queue {
     }
 
     /// Handle one request whose attribute section is `attrs` (from the first
-    /// byte of the message through the end-of-attributes tag).
-    pub fn handle(&self, caller: &Caller, attrs: &[u8]) -> Step {
-        let Some(h) = wire::header(attrs) else {
-            return Step::Reply(error_reply(
-                Ctx { version: IppVersion::v1_1(), request_id: 0 },
-                Fail(StatusCode::ClientErrorBadRequest, "short message".into()),
-            ));
-        };
-        let ctx = Ctx { version: IppVersion(h.version), request_id: h.request_id };
-        match self.dispatch(caller, ctx, h, attrs) {
+    /// byte of the message through the end-of-attributes tag), framed as
+    /// `framed` says.
+    pub fn handle(&self, caller: &Caller, framed: &Framed, attrs: &[u8]) -> Step {
+        let h = framed.header();
+        let ctx = Ctx { version: h.version, request_id: h.request_id };
+        match self.dispatch(caller, ctx, framed, attrs) {
             Ok(step) => step,
             Err(f) => Step::Reply(error_reply(ctx, f)),
         }
     }
 
-    fn dispatch(&self, caller: &Caller, ctx: Ctx, h: wire::Header, attrs: &[u8]) -> Result<Step, Fail> {
+    fn dispatch(&self, caller: &Caller, ctx: Ctx, framed: &Framed, attrs: &[u8]) -> Result<Step, Fail> {
+        let h = framed.header();
         if !matches!(h.version >> 8, 1 | 2) {
             return fail(StatusCode::ServerErrorVersionNotSupported, "IPP version not supported (use 1.1 or 2.0)");
         }
         if h.request_id <= 0 {
             return fail(StatusCode::ClientErrorBadRequest, "request-id must be positive");
         }
-        let parsed = parse(attrs)?;
+        let parsed = parse(framed, attrs)?;
         check_operation_group(&parsed)?;
         let Some(op) = Operation::from_i16(h.code) else {
             return fail(
@@ -384,7 +380,7 @@ impl Queue {
                     name: o.ticket.job_name,
                     created_unix: now_s(),
                     finished_unix: now_s(),
-                    state: 7,
+                    state: JobState::Canceled,
                     reason: "job-canceled-by-user",
                 });
                 return Ok(ok_reply(ctx, StatusCode::SuccessfulOk, Vec::new()));
@@ -413,7 +409,7 @@ impl Queue {
                 name: m.document_name,
                 created_unix: m.submitted_at_ms / 1000,
                 finished_unix: now_s(),
-                state: 7,
+                state: JobState::Canceled,
                 reason: "job-canceled-by-user",
             });
         }
@@ -446,11 +442,12 @@ impl Queue {
         facts.up_time = self.up_time();
         facts.queued = i32::try_from(self.store.len()).unwrap_or(i32::MAX);
         let attrs = printer::attributes(&facts, &requested);
-        let mut resp = response(ctx, StatusCode::SuccessfulOk);
-        for a in attrs {
-            resp.attributes_mut().add(DelimiterTag::PrinterAttributes, a);
+        let mut w = response(ctx, StatusCode::SuccessfulOk);
+        w.group(group::PRINTER);
+        for a in &attrs {
+            w.attr(a);
         }
-        Ok(resp.to_bytes().to_vec())
+        Ok(w.finish())
     }
 
     fn open_job_attrs(&self, n: i32, name: &str, owner: &str) -> Vec<IppAttribute> {
@@ -458,7 +455,7 @@ impl Queue {
         let mut a = Attrs::default();
         a.integer("job-id", n);
         a.uri("job-uri", &job_uri(&facts, n));
-        a.enumeration("job-state", 3);
+        a.enumeration("job-state", JobState::Pending.to_enum());
         a.keywords("job-state-reasons", &["job-incoming"]);
         a.text("job-state-message", "Waiting for the document");
         a.name("job-name", name);
@@ -481,11 +478,12 @@ impl Queue {
         } else {
             held_attrs(&facts, &self.find_owned(user, n)?, self.started_unix, self.up_time())
         };
-        let mut resp = response(ctx, StatusCode::SuccessfulOk);
-        for a in attrs.into_iter().filter(|a| requested.wants(a.name())) {
-            resp.attributes_mut().add(DelimiterTag::JobAttributes, a);
+        let mut w = response(ctx, StatusCode::SuccessfulOk);
+        w.group(group::JOB);
+        for a in attrs.iter().filter(|a| requested.wants(a.name())) {
+            w.attr(a);
         }
-        Ok(resp.to_bytes().to_vec())
+        Ok(w.finish())
     }
 
     fn get_jobs(&self, ctx: Ctx, user: &str, p: &Parsed) -> Result<Vec<u8>, Fail> {
@@ -515,12 +513,13 @@ impl Queue {
                 jobs.push(finished_attrs(&facts, f, self.started_unix, up));
             }
         }
-        let mut resp = response(ctx, StatusCode::SuccessfulOk);
-        for job in jobs.into_iter().take(limit) {
-            let mut g = ipp::attribute::IppAttributeGroup::new(DelimiterTag::JobAttributes);
-            g.attributes_mut().extend(job.into_iter().filter(|a| requested.wants(a.name())));
-            resp.attributes_mut().groups_mut().push(g);
+        let mut w = response(ctx, StatusCode::SuccessfulOk);
+        for job in jobs.iter().take(limit) {
+            w.group(group::JOB);
+            for a in job.iter().filter(|a| requested.wants(a.name())) {
+                w.attr(a);
+            }
         }
-        Ok(resp.to_bytes().to_vec())
+        Ok(w.finish())
     }
 }

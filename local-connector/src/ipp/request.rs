@@ -3,17 +3,16 @@
 //! §4.1.4, and the success and error replies, with the store's errors
 //! mapped to IPP statuses in one place.
 
-use super::values::Attrs;
-use super::wire;
+use super::codec::{Framed, Message, Writer, first_string, group};
 use crate::store::StoreError;
-use ipp::model::{DelimiterTag, IppVersion, StatusCode};
+use ipp::model::StatusCode;
 use ipp::prelude::*;
-use std::io::Cursor;
 
 /// A request's identity for its response.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Ctx {
-    pub(super) version: IppVersion,
+    /// `version-number` of the request, echoed.
+    pub(super) version: u16,
     pub(super) request_id: i32,
 }
 
@@ -23,32 +22,6 @@ pub(super) struct Fail(pub(super) StatusCode, pub(super) String);
 
 pub(super) fn fail<T>(s: StatusCode, m: impl Into<String>) -> Result<T, Fail> {
     Err(Fail(s, m.into()))
-}
-
-pub(super) fn first_string(v: &IppValue) -> Option<String> {
-    let v = match v {
-        IppValue::Array(a) => a.first()?,
-        other => other,
-    };
-    Some(match v {
-        IppValue::Keyword(s) => s.to_string(),
-        IppValue::NameWithoutLanguage(s) => s.to_string(),
-        IppValue::NameWithLanguage { name, .. } => name.to_string(),
-        IppValue::TextWithoutLanguage(s) => s.to_string(),
-        IppValue::TextWithLanguage { text, .. } => text.to_string(),
-        IppValue::MimeMediaType(s) => s.to_string(),
-        IppValue::Uri(s) => s.to_string(),
-        IppValue::Charset(s) => s.to_string(),
-        IppValue::NaturalLanguage(s) => s.to_string(),
-        _ => return None,
-    })
-}
-
-pub(super) fn strings(v: &IppValue) -> Vec<String> {
-    match v {
-        IppValue::Array(a) => a.iter().filter_map(first_string).collect(),
-        other => first_string(other).into_iter().collect(),
-    }
 }
 
 /// The operation group and the job group of a parsed request.
@@ -113,21 +86,17 @@ pub(super) fn store_fail(e: StoreError) -> Fail {
     }
 }
 
-/// Parse a framed attribute section (already checked by [`wire::scan`]).
-pub(super) fn parse(attrs: &[u8]) -> Result<Parsed, Fail> {
-    if !matches!(wire::scan(attrs), Ok(wire::Scan::Complete { .. })) {
-        return fail(StatusCode::ClientErrorBadRequest, "malformed IPP message");
-    }
-    let parser = ipp::parser::IppParser::new(Cursor::new(attrs.to_vec()));
-    let (_, parsed, _) = parser
-        .parse_parts()
+/// Read a request's operation group and its job groups (merged), from
+/// bytes whose framing `framed` checked.
+pub(super) fn parse(framed: &Framed, attrs: &[u8]) -> Result<Parsed, Fail> {
+    let m = Message::read(framed, attrs)
         .map_err(|e| Fail(StatusCode::ClientErrorBadRequest, format!("malformed IPP message: {e}")))?;
     let mut op = Vec::new();
     let mut job = Vec::new();
-    for g in parsed.into_groups() {
-        match g.tag() {
-            DelimiterTag::OperationAttributes if op.is_empty() => op = g.attributes().to_vec(),
-            DelimiterTag::JobAttributes => job.extend(g.attributes().iter().cloned()),
+    for g in m.groups {
+        match g.tag {
+            group::OPERATION if op.is_empty() => op = g.attributes,
+            group::JOB => job.extend(g.attributes),
             _ => {}
         }
     }
@@ -157,26 +126,25 @@ pub(super) fn check_operation_group(p: &Parsed) -> Result<(), Fail> {
     }
 }
 
-pub(super) fn response(ctx: Ctx, status: StatusCode) -> IppRequestResponse {
-    let version = if matches!(ctx.version.0 >> 8, 1 | 2) { ctx.version } else { IppVersion::v1_1() };
-    IppRequestResponse::new_response(version, status, ctx.request_id)
-        .unwrap_or_else(|_| unreachable!("a response with fixed charset and language is always valid"))
+/// An answer to the request `ctx` with `status`, its operation group
+/// begun (charset and natural language).
+pub(super) fn response(ctx: Ctx, status: StatusCode) -> Writer {
+    Writer::response(ctx.version, status as u16, ctx.request_id)
 }
 
+/// An answer with `status` and, when there are any, `job` attributes.
 pub(super) fn ok_reply(ctx: Ctx, status: StatusCode, job: Vec<IppAttribute>) -> Vec<u8> {
-    let mut r = response(ctx, status);
-    for a in job {
-        r.attributes_mut().add(DelimiterTag::JobAttributes, a);
+    let mut w = response(ctx, status);
+    if !job.is_empty() {
+        w.group(group::JOB);
+        for a in &job {
+            w.attr(a);
+        }
     }
-    r.to_bytes().to_vec()
+    w.finish()
 }
 
+/// An error answer, its message in `status-message`.
 pub(super) fn error_reply(ctx: Ctx, f: Fail) -> Vec<u8> {
-    let mut r = response(ctx, f.0);
-    let mut a = Attrs::default();
-    a.text("status-message", &f.1.chars().take(255).collect::<String>());
-    for attr in a.0 {
-        r.attributes_mut().add(DelimiterTag::OperationAttributes, attr);
-    }
-    r.to_bytes().to_vec()
+    response(ctx, f.0).text("status-message", &f.1).finish()
 }

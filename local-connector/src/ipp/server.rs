@@ -11,7 +11,7 @@
 //! throttles guesses per user and source.
 
 use crate::auth::basic::Authenticator;
-use crate::ipp::{Caller, Queue, Step, wire};
+use crate::ipp::{Caller, Queue, Step, codec};
 use crate::net::Subnet;
 use axum::body::Body;
 use bytes::Bytes;
@@ -110,10 +110,10 @@ pub async fn handle(
 
     // 1. Read until the attribute section is complete.
     let mut buf: Vec<u8> = Vec::with_capacity(4096);
-    let data_at = loop {
-        match wire::scan(&buf) {
-            Ok(wire::Scan::Complete { data_at }) => break data_at,
-            Ok(wire::Scan::NeedMore) => {}
+    let framed = loop {
+        match codec::scan(&buf) {
+            Ok(codec::Scan::Complete(f)) => break f,
+            Ok(codec::Scan::NeedMore) => {}
             Err(e) => {
                 log::debug!("IPP request from {peer} refused: {e}");
                 drain(body).await;
@@ -133,10 +133,10 @@ pub async fn handle(
             None => return Ok(bad_request(&buf, "the IPP message ends before its end-of-attributes tag")),
         }
     };
-    let rest = buf.split_off(data_at);
+    let rest = buf.split_off(framed.data_at());
 
     // 2. Who is asking. A wrong password is treated like none: ask again.
-    let op = wire::header(&buf).map(|h| h.code).unwrap_or(0);
+    let op = framed.header().code;
     let trust_stated_name = trusted.iter().any(|n| n.contains(peer.ip()));
     let user = match authz {
         // A password is never taken over plain text, even a right one.
@@ -171,7 +171,7 @@ pub async fn handle(
     }
     let caller = Caller { user, addr: peer.ip().to_string(), trust_stated_name };
     let q = queue.clone();
-    let step = match tokio::task::spawn_blocking(move || q.handle(&caller, &buf)).await {
+    let step = match tokio::task::spawn_blocking(move || q.handle(&caller, &framed, &buf)).await {
         Ok(s) => s,
         Err(e) => {
             log::error!("IPP handler panicked: {e}");
@@ -214,21 +214,12 @@ async fn drain(mut body: Body) {
 
 fn bad_request(buf: &[u8], why: &str) -> Response<Body> {
     // Answer in IPP when at least the header arrived, so the client sees the status.
-    match wire::header(buf) {
-        Some(h) => {
-            let mut r = ipp::prelude::IppRequestResponse::new_response(
-                ipp::model::IppVersion(if matches!(h.version >> 8, 1 | 2) { h.version } else { 0x0101 }),
-                ipp::model::StatusCode::ClientErrorBadRequest,
-                h.request_id,
-            )
-            .unwrap_or_else(|_| unreachable!("fixed charset and language"));
-            if let Ok(m) = ipp::prelude::IppValue::new_text_without_language(why.chars().take(255).collect::<String>())
-                && let Ok(a) = ipp::prelude::IppAttribute::with_name("status-message", m)
-            {
-                r.attributes_mut().add(ipp::model::DelimiterTag::OperationAttributes, a);
-            }
-            ipp_reply(r.to_bytes().to_vec())
-        }
+    match codec::wire::header(buf) {
+        Some(h) => ipp_reply(
+            codec::Writer::response(h.version, codec::status::BAD_REQUEST, h.request_id)
+                .text("status-message", why)
+                .finish(),
+        ),
         None => plain(StatusCode::BAD_REQUEST, why),
     }
 }

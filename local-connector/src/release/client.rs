@@ -4,9 +4,9 @@
 //! constant memory.
 
 use super::ReleaseError;
-use super::message::{self, Response};
 use super::tls::PrinterVerifier;
 use super::uri::PrinterUri;
+use crate::ipp::codec::{self, Message as Response, Writer};
 use crate::store::JobReader;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited, combinators::BoxBody};
@@ -47,13 +47,18 @@ impl std::fmt::Debug for Connection {
 
 /// Open a TCP connection to `uri`'s host and port, within `timeout`.
 pub(super) async fn tcp(uri: &PrinterUri, timeout: Duration) -> Result<TcpStream, ReleaseError> {
-    let unreachable = |why: String| ReleaseError::Unreachable { uri: uri.to_string(), why };
+    let unreachable = |source| ReleaseError::Unreachable { uri: uri.to_string(), source };
     let tcp = tokio::time::timeout(timeout, TcpStream::connect((uri.host.as_str(), uri.port)))
         .await
-        .map_err(|_| unreachable(format!("no answer within {} s", timeout.as_secs())))?
-        .map_err(|e| unreachable(e.to_string()))?;
+        .map_err(|_| unreachable(timed_out(format!("no answer within {} s", timeout.as_secs()))))?
+        .map_err(unreachable)?;
     let _ = tcp.set_nodelay(true);
     Ok(tcp)
+}
+
+/// An I/O error that says a step ran out of time.
+fn timed_out(what: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::TimedOut, what)
 }
 
 /// Connect to `uri`: over TLS, verified by `tls`, for `ipps`; in plaintext for `ipp`.
@@ -66,14 +71,14 @@ pub(super) async fn connect(
     let sender = match tls {
         None => handshake(tcp).await?,
         Some(v) => {
-            let bad = |why: String| ReleaseError::Tls { uri: uri.to_string(), why };
-            let cfg = v.client_config().map_err(|e| bad(e.to_string()))?;
+            let bad = |source| ReleaseError::Tls { uri: uri.to_string(), source };
+            let cfg = v.client_config().map_err(|e| bad(std::io::Error::other(e)))?;
             let name = rustls::pki_types::ServerName::try_from(uri.host.clone())
                 .map_err(|e| ReleaseError::Misconfigured(format!("{}: {e}", uri.host)))?;
             let s = tokio::time::timeout(timeout, tokio_rustls::TlsConnector::from(cfg).connect(name, tcp))
                 .await
-                .map_err(|_| bad("no TLS answer in time".into()))?
-                .map_err(|e| bad(e.to_string()))?;
+                .map_err(|_| bad(timed_out("no TLS answer in time".into())))?
+                .map_err(bad)?;
             handshake(s).await?
         }
     };
@@ -163,9 +168,9 @@ impl Connection {
     }
 
     /// A new request for `operation` to this printer.
-    pub(super) fn request(&mut self, operation: u16) -> message::Request {
+    pub(super) fn request(&mut self, operation: u16) -> Writer {
         let id = self.next_id();
-        message::Request::new(operation, id, &self.uri.to_string())
+        Writer::request(operation, id, &self.uri.to_string())
     }
 
     /// Send a small request and read the answer, within the connection's timeout.
@@ -249,6 +254,13 @@ impl Connection {
             .await
             .map_err(|e| ReleaseError::Broken(format!("while reading the answer: {e}")))?
             .to_bytes();
-        message::parse(&bytes).map_err(|e| ReleaseError::PeerMisbehaved(e.to_string()))
+        let framed = match codec::scan(&bytes) {
+            Ok(codec::Scan::Complete(f)) => f,
+            Ok(codec::Scan::NeedMore) => {
+                return Err(ReleaseError::PeerMisbehaved("the answer ends inside its attributes".into()));
+            }
+            Err(e) => return Err(ReleaseError::PeerMisbehaved(e.to_string())),
+        };
+        Response::read(&framed, &bytes).map_err(|e| ReleaseError::PeerMisbehaved(e.to_string()))
     }
 }

@@ -14,12 +14,13 @@
 //! the panel and the admin to see; asking again retries.
 
 use super::client::{self, Connection};
-use super::message::{self, JobState, job_name, reasons_of, refused, state_of};
+use super::message::{job_name, reasons_of, refused, state_of};
 use super::state::{Failed, Printed, Queued, Resumed, Sending, Submitted};
 use super::tls::{PrinterVerifier, Trust};
 use super::uri::{PrinterUri, Scheme};
 use super::{ReleaseError, raw};
 use crate::clock::{duration_ms, now_ms};
+use crate::ipp::codec::{Group, JobState, group, op, status};
 use crate::printers::{Capabilities, Device, Devices};
 use crate::store::{JobId, JobMeta, JobStore, ReleaseRecord, ReleaseRequest, StoreError};
 use std::collections::{HashMap, HashSet};
@@ -535,7 +536,7 @@ impl Engine {
     /// Ask the printer what it accepts (and note it in its record); the
     /// `document-format` to send the job as.
     async fn formats(&self, dev: &Device, conn: &mut Connection, meta: &JobMeta) -> Result<String, ReleaseError> {
-        let mut r = conn.request(message::GET_PRINTER_ATTRIBUTES);
+        let mut r = conn.request(op::GET_PRINTER_ATTRIBUTES);
         r.keywords(
             "requested-attributes",
             &[
@@ -589,7 +590,7 @@ impl Engine {
         let name = job_name(meta);
         let mut best: Option<(i32, JobState)> = None;
         for which in ["not-completed", "completed"] {
-            let mut r = conn.request(message::GET_JOBS);
+            let mut r = conn.request(op::GET_JOBS);
             r.name("requesting-user-name", &meta.owner)
                 .keyword("which-jobs", which)
                 .boolean("my-jobs", false)
@@ -599,7 +600,7 @@ impl Engine {
                 Ok(r) => {
                     log::warn!(
                         "release: the printer would not list its jobs ({:#06x}); a retry cannot check it",
-                        r.status
+                        r.code()
                     );
                     continue;
                 }
@@ -645,7 +646,7 @@ impl Engine {
                 Ok(r) => r,
                 Err(e) => return failed_at(s.failed(e.to_string()), Some(uri), e.into()),
             };
-            let mut r = conn.request(message::PRINT_JOB);
+            let mut r = conn.request(op::PRINT_JOB);
             r.name("requesting-user-name", &meta.owner)
                 .name("job-name", &job_name(meta))
                 .boolean("ipp-attribute-fidelity", false)
@@ -668,13 +669,13 @@ impl Engine {
                     self.keep(dev, uri, conn, Role::Send);
                     return Ended::Handed(sub, uri.clone());
                 }
-                Ok(resp) if resp.status == message::STATUS_BUSY && began.elapsed() < self.settings.busy_retry_for => {
+                Ok(resp) if resp.code() == status::BUSY && began.elapsed() < self.settings.busy_retry_for => {
                     log::info!("release: {} is busy; job {} waits {} ms", dev.name, meta.id, pause.as_millis());
                 }
-                Ok(resp) if resp.status == message::STATUS_BUSY => {
+                Ok(resp) if resp.code() == status::BUSY => {
                     return failed_at(s.failed(ReleaseError::Busy.to_string()), Some(uri), ReleaseError::Busy);
                 }
-                Ok(resp) if resp.status == 0x040a => {
+                Ok(resp) if resp.code() == status::DOCUMENT_FORMAT_NOT_SUPPORTED => {
                     let e = ReleaseError::FormatUnsupported { format: format.into(), accepts: "other formats".into() };
                     return failed_at(s.failed(e.to_string()), Some(uri), e);
                 }
@@ -715,7 +716,7 @@ impl Engine {
                 conn = self.connect(dev, uri, Role::Follow).await.ok();
             }
             if let Some(c) = conn.as_mut() {
-                let mut r = c.request(message::GET_JOB_ATTRIBUTES);
+                let mut r = c.request(op::GET_JOB_ATTRIBUTES);
                 r.integer("job-id", s.printer_job)
                     .name("requesting-user-name", "pullprint")
                     .keywords("requested-attributes", &["job-state", "job-state-reasons", "job-state-message"]);
@@ -723,7 +724,7 @@ impl Engine {
                     Ok(resp) if resp.is_success() => {
                         heard = Instant::now();
                         let j =
-                            resp.jobs().next().cloned().unwrap_or(message::Group { tag: 2, attributes: Vec::new() });
+                            resp.jobs().next().cloned().unwrap_or(Group { tag: group::JOB, attributes: Vec::new() });
                         let j = &j;
                         match state_of(j) {
                             Some(JobState::Completed) => {
@@ -753,13 +754,13 @@ impl Engine {
                             }
                         }
                     }
-                    Ok(resp) if resp.status == message::STATUS_NOT_FOUND => {
+                    Ok(resp) if resp.code() == status::NOT_FOUND => {
                         let e =
                             ReleaseError::Refused("the printer no longer knows the job (it may have restarted)".into());
                         return failed_at(s.failed(e.to_string()), Some(uri), e);
                     }
                     Ok(resp) => {
-                        log::debug!("release: Get-Job-Attributes: {:#06x}", resp.status);
+                        log::debug!("release: Get-Job-Attributes: {:#06x}", resp.code());
                         heard = Instant::now();
                     }
                     Err(e) => {

@@ -33,20 +33,20 @@ use crate::store::StoreError;
 #[derive(Debug, thiserror::Error)]
 pub enum ReleaseError {
     /// The printer could not be reached.
-    #[error("the printer at {uri} cannot be reached: {why}")]
+    #[error("the printer at {uri} cannot be reached: {source}")]
     Unreachable {
         /// Its URI.
         uri: String,
-        /// What the network said.
-        why: String,
+        /// What the network said (a time-out is `TimedOut`).
+        source: std::io::Error,
     },
     /// TLS with the printer failed (wrong certificate, no TLS at all).
-    #[error("the printer at {uri} failed the secure connection: {why}")]
+    #[error("the printer at {uri} failed the secure connection: {source}")]
     Tls {
         /// Its URI.
         uri: String,
-        /// Why.
-        why: String,
+        /// What the handshake said (a time-out is `TimedOut`).
+        source: std::io::Error,
     },
     /// The printer speaks only a plaintext protocol that it may not use.
     #[error(

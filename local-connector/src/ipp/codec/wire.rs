@@ -17,11 +17,30 @@ const MAX_DEPTH: usize = 8;
 pub enum Scan {
     /// The attribute section is not complete yet.
     NeedMore,
-    /// The attribute section ends at this offset; document data follows.
-    Complete {
-        /// Offset of the first document byte.
-        data_at: usize,
-    },
+    /// The attribute section is complete and well-formed.
+    Complete(Framed),
+}
+
+/// A message whose framing [`scan`] checked: its header and where its
+/// document data begins. Only [`scan`] makes one, so holding one is proof
+/// that the bytes it describes may be read, and nothing scans them again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Framed {
+    header: Header,
+    data_at: usize,
+}
+
+impl Framed {
+    /// The 8-byte header.
+    pub fn header(&self) -> Header {
+        self.header
+    }
+
+    /// Offset of the first document byte: the attribute section is
+    /// `bytes[..data_at]`.
+    pub fn data_at(&self) -> usize {
+        self.data_at
+    }
 }
 
 /// Why a message was refused.
@@ -65,12 +84,13 @@ fn u16_at(buf: &[u8], at: usize) -> Option<usize> {
     Some(usize::from(u16::from_be_bytes([*buf.get(at)?, *buf.get(at + 1)?])))
 }
 
+use super::tag::{
+    self, BEG_COLLECTION as TAG_BEG_COLLECTION, END_COLLECTION as TAG_END_COLLECTION, MEMBER_NAME as TAG_MEMBER_NAME,
+    NAME_LANG as TAG_NAME_LANG, TEXT_LANG as TAG_TEXT_LANG,
+};
+
+/// `end-of-attributes-tag`.
 const TAG_END: u8 = 0x03;
-const TAG_BEG_COLLECTION: u8 = 0x34;
-const TAG_END_COLLECTION: u8 = 0x37;
-const TAG_MEMBER_NAME: u8 = 0x4a;
-const TAG_TEXT_LANG: u8 = 0x35;
-const TAG_NAME_LANG: u8 = 0x36;
 
 /// Scan `buf` (the message from its first byte).
 pub fn scan(buf: &[u8]) -> Result<Scan, WireError> {
@@ -92,7 +112,8 @@ pub fn scan(buf: &[u8]) -> Result<Scan, WireError> {
                 if depth != 0 {
                     return bad(at, "end-of-attributes inside a collection");
                 }
-                return Ok(Scan::Complete { data_at: at + 1 });
+                let header = header(buf).ok_or(WireError::Malformed { at: 0, what: "no header" })?;
+                return Ok(Scan::Complete(Framed { header, data_at: at + 1 }));
             }
             0x00 => return bad(at, "reserved delimiter tag 0"),
             0x01..=0x0f => {
@@ -168,12 +189,14 @@ pub fn scan(buf: &[u8]) -> Result<Scan, WireError> {
                             return bad(value_at, "inner lengths do not add up to the value length");
                         }
                     }
-                    // integer, boolean, enum: fixed sizes.
-                    0x21 | 0x23 if value_len != 4 => return bad(at, "integer or enum value is not 4 bytes"),
-                    0x22 if value_len != 1 => return bad(at, "boolean value is not 1 byte"),
-                    0x31 if value_len != 11 => return bad(at, "dateTime value is not 11 bytes"),
-                    0x32 if value_len != 9 => return bad(at, "resolution value is not 9 bytes"),
-                    0x33 if value_len != 8 => return bad(at, "rangeOfInteger value is not 8 bytes"),
+                    // Fixed sizes.
+                    tag::INTEGER | tag::ENUM if value_len != 4 => {
+                        return bad(at, "integer or enum value is not 4 bytes");
+                    }
+                    tag::BOOLEAN if value_len != 1 => return bad(at, "boolean value is not 1 byte"),
+                    tag::DATE_TIME if value_len != 11 => return bad(at, "dateTime value is not 11 bytes"),
+                    tag::RESOLUTION if value_len != 9 => return bad(at, "resolution value is not 9 bytes"),
+                    tag::RANGE if value_len != 8 => return bad(at, "rangeOfInteger value is not 8 bytes"),
                     _ => {}
                 }
                 if name_len > 0 {
@@ -213,8 +236,11 @@ mod tests {
         let mut m = minimal();
         let n = m.len();
         m.extend(b"%PDF-1.7");
-        assert_eq!(scan(&m), Ok(Scan::Complete { data_at: n }));
-        assert_eq!(header(&m).map(|h| (h.version, h.code, h.request_id)), Some((0x200, 0x0b, 1)));
+        let Ok(Scan::Complete(f)) = scan(&m) else { panic!("complete") };
+        assert_eq!(f.data_at(), n);
+        let h = f.header();
+        assert_eq!((h.version, h.code, h.request_id), (0x200, 0x0b, 1));
+        assert_eq!(header(&m), Some(h));
     }
 
     /// Random mutations of a valid message (flipped bytes, extreme lengths,
@@ -238,11 +264,11 @@ mod tests {
                     }
                 }
             }
-            if let Ok(Scan::Complete { data_at }) = scan(&m) {
-                assert!(data_at <= m.len());
+            if let Ok(Scan::Complete(f)) = scan(&m) {
+                assert!(f.data_at() <= m.len());
                 let mut longer = m.clone();
                 longer.extend_from_slice(b"document bytes");
-                assert_eq!(scan(&longer).ok(), Some(Scan::Complete { data_at }));
+                assert_eq!(scan(&longer).ok(), Some(Scan::Complete(f)));
             }
         }
     }
@@ -301,6 +327,6 @@ mod tests {
         m.extend(attr(0x37, "", b""));
         m.extend(attr(0x37, "", b""));
         m.push(3);
-        assert!(matches!(scan(&m), Ok(Scan::Complete { .. })));
+        assert!(matches!(scan(&m), Ok(Scan::Complete(_))));
     }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 /// An attribute list being built.
 #[derive(Debug, Default)]
-pub(crate) struct Attrs(pub(crate) Vec<IppAttribute>);
+pub struct Attrs(pub Vec<IppAttribute>);
 
 fn cut(s: &str, max: usize) -> String {
     if s.len() <= max {
@@ -31,100 +31,100 @@ fn one_or_many(mut v: Vec<IppValue>) -> IppValue {
 }
 
 impl Attrs {
-    pub(crate) fn put(&mut self, name: &str, value: IppValue) {
+    pub fn put(&mut self, name: &str, value: IppValue) {
         match IppAttribute::with_name(name, value) {
             Ok(a) => self.0.push(a),
             Err(e) => log::error!("IPP attribute {name} left out: {e}"),
         }
     }
-    pub(crate) fn keyword(&mut self, name: &str, v: &str) {
+    pub fn keyword(&mut self, name: &str, v: &str) {
         self.keywords(name, &[v]);
     }
-    pub(crate) fn keywords(&mut self, name: &str, vs: &[&str]) {
+    pub fn keywords(&mut self, name: &str, vs: &[&str]) {
         let vals = vs.iter().filter_map(|v| IppValue::new_keyword(cut(v, 255)).ok()).collect();
         self.put(name, one_or_many(vals));
     }
-    pub(crate) fn integer(&mut self, name: &str, v: i32) {
+    pub fn integer(&mut self, name: &str, v: i32) {
         self.put(name, IppValue::Integer(v));
     }
-    pub(crate) fn integers(&mut self, name: &str, vs: &[i32]) {
+    pub fn integers(&mut self, name: &str, vs: &[i32]) {
         self.put(name, one_or_many(vs.iter().map(|v| IppValue::Integer(*v)).collect()));
     }
-    pub(crate) fn enums(&mut self, name: &str, vs: &[i32]) {
+    pub fn enums(&mut self, name: &str, vs: &[i32]) {
         self.put(name, one_or_many(vs.iter().map(|v| IppValue::Enum(*v)).collect()));
     }
-    pub(crate) fn enumeration(&mut self, name: &str, v: i32) {
+    pub fn enumeration(&mut self, name: &str, v: i32) {
         self.put(name, IppValue::Enum(v));
     }
-    pub(crate) fn boolean(&mut self, name: &str, v: bool) {
+    pub fn boolean(&mut self, name: &str, v: bool) {
         self.put(name, IppValue::Boolean(v));
     }
-    pub(crate) fn text(&mut self, name: &str, v: &str) {
+    pub fn text(&mut self, name: &str, v: &str) {
         if let Ok(t) = IppValue::new_text_without_language(cut(v, 1023)) {
             self.put(name, t);
         }
     }
-    pub(crate) fn texts(&mut self, name: &str, vs: &[&str]) {
+    pub fn texts(&mut self, name: &str, vs: &[&str]) {
         let vals = vs.iter().filter_map(|v| IppValue::new_text_without_language(cut(v, 1023)).ok()).collect();
         self.put(name, one_or_many(vals));
     }
-    pub(crate) fn name(&mut self, name: &str, v: &str) {
+    pub fn name(&mut self, name: &str, v: &str) {
         if let Ok(t) = IppValue::new_name_without_language(cut(v, 255)) {
             self.put(name, t);
         }
     }
-    pub(crate) fn uri(&mut self, name: &str, v: &str) {
+    pub fn uri(&mut self, name: &str, v: &str) {
         self.uris(name, &[v]);
     }
-    pub(crate) fn uris(&mut self, name: &str, vs: &[&str]) {
+    pub fn uris(&mut self, name: &str, vs: &[&str]) {
         let vals = vs.iter().filter_map(|v| IppValue::new_uri(cut(v, 1023)).ok()).collect();
         self.put(name, one_or_many(vals));
     }
-    pub(crate) fn mime(&mut self, name: &str, v: &str) {
+    pub fn mime(&mut self, name: &str, v: &str) {
         self.mimes(name, &[v]);
     }
-    pub(crate) fn mimes(&mut self, name: &str, vs: &[&str]) {
+    pub fn mimes(&mut self, name: &str, vs: &[&str]) {
         let vals = vs.iter().filter_map(|v| IppValue::new_mime_media_type(*v).ok()).collect();
         self.put(name, one_or_many(vals));
     }
-    pub(crate) fn charsets(&mut self, name: &str, vs: &[&str]) {
+    pub fn charsets(&mut self, name: &str, vs: &[&str]) {
         let vals = vs.iter().filter_map(|v| IppValue::new_charset(*v).ok()).collect();
         self.put(name, one_or_many(vals));
     }
-    pub(crate) fn languages(&mut self, name: &str, vs: &[&str]) {
+    pub fn languages(&mut self, name: &str, vs: &[&str]) {
         let vals = vs.iter().filter_map(|v| IppValue::new_natural_language(*v).ok()).collect();
         self.put(name, one_or_many(vals));
     }
-    pub(crate) fn range(&mut self, name: &str, min: i32, max: i32) {
+    pub fn range(&mut self, name: &str, min: i32, max: i32) {
         self.put(name, IppValue::RangeOfInteger { min, max });
     }
-    pub(crate) fn resolutions(&mut self, name: &str, dpis: &[i32]) {
+    pub fn resolutions(&mut self, name: &str, dpis: &[i32]) {
         self.put(
             name,
             one_or_many(dpis.iter().map(|d| IppValue::Resolution { cross_feed: *d, feed: *d, units: 3 }).collect()),
         );
     }
-    pub(crate) fn no_value(&mut self, name: &str) {
+    pub fn no_value(&mut self, name: &str) {
         self.put(name, IppValue::NoValue);
     }
     /// The `unknown` out-of-band value (RFC 8010 §3.5.2).
-    pub(crate) fn unknown(&mut self, name: &str) {
+    pub fn unknown(&mut self, name: &str) {
         self.put(name, IppValue::Other { tag: 0x12, data: Default::default() });
     }
-    pub(crate) fn date_time(&mut self, name: &str, unix_secs: u64) {
+    pub fn date_time(&mut self, name: &str, unix_secs: u64) {
         self.put(name, IppValue::DateTime(date_time(unix_secs)));
     }
-    pub(crate) fn octets(&mut self, name: &str, vs: &[&[u8]]) {
+    pub fn octets(&mut self, name: &str, vs: &[&[u8]]) {
         let vals = vs.iter().map(|v| IppValue::OctetString(bytes::Bytes::copy_from_slice(v))).collect();
         self.put(name, one_or_many(vals));
     }
-    pub(crate) fn collections(&mut self, name: &str, cs: Vec<IppValue>) {
+    pub fn collections(&mut self, name: &str, cs: Vec<IppValue>) {
         self.put(name, one_or_many(cs));
     }
 }
 
 /// A collection value from (member, value) pairs.
-pub(crate) fn collection(members: Vec<(&str, IppValue)>) -> IppValue {
+pub fn collection(members: Vec<(&str, IppValue)>) -> IppValue {
     let mut m = BTreeMap::new();
     for (k, v) in members {
         if let Ok(n) = IppName::new(k) {
@@ -135,12 +135,12 @@ pub(crate) fn collection(members: Vec<(&str, IppValue)>) -> IppValue {
 }
 
 /// A keyword value, or no-value if it cannot be a keyword.
-pub(crate) fn kw(v: &str) -> IppValue {
+pub fn kw(v: &str) -> IppValue {
     IppValue::new_keyword(v).unwrap_or(IppValue::NoValue)
 }
 
 /// RFC 2579 DateAndTime in UTC for `unix_secs`.
-pub(crate) fn date_time(unix_secs: u64) -> ipp::value::IppDateTime {
+pub fn date_time(unix_secs: u64) -> ipp::value::IppDateTime {
     let days = unix_secs / 86400;
     let rem = unix_secs % 86400;
     // Civil from days (Howard Hinnant's algorithm), valid for the whole u64 range we use.
