@@ -478,7 +478,9 @@ async fn sign_in(
             &err("This site asks for your PIN with your badge: use E-mail + PIN, or ask IT."),
             "pin",
         ),
-        Err(e) => retry(StatusCode::UNAUTHORIZED, &err(&refusal_text(&e)), &tab),
+        Err(e) => {
+            retry(StatusCode::from_u16(e.reply().0).unwrap_or(StatusCode::UNAUTHORIZED), &err(&refusal_text(&e)), &tab)
+        }
     }
 }
 

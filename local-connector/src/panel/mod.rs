@@ -3,7 +3,7 @@
 //!
 //! Panels are untrusted network clients. Each request names its device by
 //! the device credential issued when the printer was secured
-//! ([`devices`]); a revoked credential is refused at once, and so are the
+//! ([`crate::printers`]); a revoked credential is refused at once, and so are the
 //! sessions opened with it. A sign-in opens a session bound to that device
 //! ([`sessions`]); every later request presents both, and a session is
 //! honoured only at the device where it was opened, only while it is alive,
@@ -20,7 +20,11 @@
 //!   the device, recorded for reports and queued for cloud sync.
 //!
 //! And the user's queue: their parked jobs, release of some or all (queued
-//! for the release engine), and deletion (shredding).
+//! in the store, and the release engine told through a
+//! [`crate::store::ReleaseWake`]), and deletion (shredding).
+//!
+//! [`server`] serves the JSON API and [`app`] the panel app's pages, on the
+//! shared accept loop ([`crate::net`]).
 
 pub mod app;
 pub mod prompts;
@@ -201,6 +205,35 @@ pub enum PanelError {
     /// The appliance failed; details in its log.
     #[error("the appliance could not do that; see its log")]
     Internal,
+}
+
+impl PanelError {
+    /// How the refusal is answered, in the one place that decides it: the
+    /// HTTP status and the API's error code (`docs/panel-api.yaml`). The
+    /// JSON API and the panel app both answer with this status.
+    pub fn reply(&self) -> (u16, &'static str) {
+        match self {
+            PanelError::Device => (401, "device"),
+            PanelError::ClientCertificate => (401, "device_certificate"),
+            PanelError::Session(_) => (401, "session"),
+            PanelError::NotAllowed(_) => (403, "not_allowed"),
+            PanelError::NoSuchJob => (404, "no_such_job"),
+            PanelError::BadRequest(_) => (400, "bad_request"),
+            PanelError::Internal => (500, "internal"),
+            PanelError::Refused(r) => match r {
+                Refusal::NotRecognised => (401, "not_recognised"),
+                Refusal::Throttled(_) => (429, "throttled"),
+                Refusal::Locked(_) => (429, "locked"),
+                Refusal::Account(_) => (403, "account"),
+                Refusal::DirectoryUnavailable => (503, "directory_unavailable"),
+                Refusal::Misread(_) => (400, "misread"),
+                Refusal::PinRequired => (401, "pin_required"),
+                Refusal::Enrol(_) => (401, "enrol"),
+                Refusal::EnrolmentExpired => (401, "enrolment_expired"),
+                Refusal::BadgeTaken => (409, "badge_taken"),
+            },
+        }
+    }
 }
 
 impl From<StoreError> for PanelError {

@@ -132,37 +132,21 @@ pub fn error(status: StatusCode, code: &str, message: &str, extra: Option<(&str,
 /// The HTTP form of a panel error.
 pub fn panel_error(e: &PanelError) -> Response {
     let msg = e.to_string();
+    let (status, code) = e.reply();
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     match e {
-        PanelError::Device => error(StatusCode::UNAUTHORIZED, "device", &msg, None),
-        PanelError::ClientCertificate => error(StatusCode::UNAUTHORIZED, "device_certificate", &msg, None),
-        PanelError::Session(_) => error(StatusCode::UNAUTHORIZED, "session", &msg, None),
-        PanelError::NotAllowed(_) => error(StatusCode::FORBIDDEN, "not_allowed", &msg, None),
-        PanelError::NoSuchJob => error(StatusCode::NOT_FOUND, "no_such_job", &msg, None),
-        PanelError::BadRequest(_) => error(StatusCode::BAD_REQUEST, "bad_request", &msg, None),
-        PanelError::Internal => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", &msg, None),
-        PanelError::Refused(r) => match r {
-            Refusal::NotRecognised => error(StatusCode::UNAUTHORIZED, "not_recognised", &msg, None),
-            Refusal::Throttled(d) | Refusal::Locked(d) => {
-                let code = if matches!(r, Refusal::Locked(_)) { "locked" } else { "throttled" };
-                let secs = d.as_secs().max(1);
-                let mut resp = error(StatusCode::TOO_MANY_REQUESTS, code, &msg, Some(("retry_after_s", secs.into())));
-                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                    resp.headers_mut().insert(header::RETRY_AFTER, v);
-                }
-                resp
+        PanelError::Refused(Refusal::Throttled(d) | Refusal::Locked(d)) => {
+            let secs = d.as_secs().max(1);
+            let mut resp = error(status, code, &msg, Some(("retry_after_s", secs.into())));
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
             }
-            Refusal::Account(_) => error(StatusCode::FORBIDDEN, "account", &msg, None),
-            Refusal::DirectoryUnavailable => {
-                error(StatusCode::SERVICE_UNAVAILABLE, "directory_unavailable", &msg, None)
-            }
-            Refusal::Misread(_) => error(StatusCode::BAD_REQUEST, "misread", &msg, None),
-            Refusal::PinRequired => error(StatusCode::UNAUTHORIZED, "pin_required", &msg, None),
-            Refusal::Enrol(ticket) => {
-                error(StatusCode::UNAUTHORIZED, "enrol", &msg, Some(("ticket", ticket.clone().into())))
-            }
-            Refusal::EnrolmentExpired => error(StatusCode::UNAUTHORIZED, "enrolment_expired", &msg, None),
-            Refusal::BadgeTaken => error(StatusCode::CONFLICT, "badge_taken", &msg, None),
-        },
+            resp
+        }
+        PanelError::Refused(Refusal::Enrol(ticket)) => {
+            error(status, code, &msg, Some(("ticket", ticket.clone().into())))
+        }
+        _ => error(status, code, &msg, None),
     }
 }
 

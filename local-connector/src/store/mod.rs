@@ -79,13 +79,38 @@ pub enum StoreError {
         why: String,
     },
     /// The sled index failed.
-    #[error("job index: {0}")]
-    Index(#[from] sled::Error),
+    #[error("job index, {step}: {source}")]
+    Index {
+        /// What the store was doing.
+        step: &'static str,
+        /// The underlying error.
+        source: sled::Error,
+    },
+    /// A record in the index could not be encoded or decoded.
+    #[error("job index, {step}: {source}")]
+    Record {
+        /// What the store was doing.
+        step: &'static str,
+        /// The underlying error.
+        source: serde_json::Error,
+    },
 }
 
 impl StoreError {
     pub(crate) fn io(step: &'static str, source: io::Error) -> StoreError {
         StoreError::Io { step, source }
+    }
+}
+
+/// Names the step a sled call was part of, for its error.
+pub(crate) trait IndexStep<T> {
+    /// The result, its error naming `step`.
+    fn at(self, step: &'static str) -> Result<T, StoreError>;
+}
+
+impl<T> IndexStep<T> for Result<T, sled::Error> {
+    fn at(self, step: &'static str) -> Result<T, StoreError> {
+        self.map_err(|source| StoreError::Index { step, source })
     }
 }
 
@@ -180,7 +205,7 @@ fn records_since<T: serde::de::DeserializeOwned>(
 ) -> Result<Vec<T>, StoreError> {
     let mut out = Vec::new();
     for kv in tree.range(since_ms.to_be_bytes().to_vec()..).take(limit) {
-        let (_, v) = kv?;
+        let (_, v) = kv.at("read records")?;
         if let Ok(t) = serde_json::from_slice(&v) {
             out.push(t);
         }
@@ -207,17 +232,17 @@ impl JobStore {
                     free: durable::free_bytes(&opts.dir).unwrap_or(0),
                     reserve: opts.min_free_bytes,
                 },
-                other => StoreError::Index(other),
+                other => StoreError::Index { step: "open the index", source: other },
             })?;
         let inner = Inner {
-            by_id: db.open_tree("jobs")?,
-            by_owner: db.open_tree("by_owner")?,
-            by_expiry: db.open_tree("by_expiry")?,
-            by_number: db.open_tree("by_number")?,
-            releases: db.open_tree("releases")?,
-            transactions: db.open_tree("transactions")?,
-            release_records: db.open_tree("release_records")?,
-            printed: db.open_tree("printed")?,
+            by_id: db.open_tree("jobs").at("open its trees")?,
+            by_owner: db.open_tree("by_owner").at("open its trees")?,
+            by_expiry: db.open_tree("by_expiry").at("open its trees")?,
+            by_number: db.open_tree("by_number").at("open its trees")?,
+            releases: db.open_tree("releases").at("open its trees")?,
+            transactions: db.open_tree("transactions").at("open its trees")?,
+            release_records: db.open_tree("release_records").at("open its trees")?,
+            printed: db.open_tree("printed").at("open its trees")?,
             db,
             committer: GroupCommitter::start(jobs_dir.clone()).map_err(|e| StoreError::io("start committer", e))?,
             usage: Mutex::new(HashMap::new()),
@@ -297,7 +322,7 @@ impl JobStore {
         let number = meta.number.map(i32::to_be_bytes);
         let size = meta.size.to_be_bytes();
         let mut usage = i.usage.lock().unwrap_or_else(|p| p.into_inner());
-        let fresh = !i.by_id.contains_key(meta.id.0)?;
+        let fresh = !i.by_id.contains_key(meta.id.0).at("look a job up")?;
         (&i.by_id, &i.by_owner, &i.by_expiry, &i.by_number)
             .transaction(|(by_id, by_owner, by_expiry, by_number)| {
                 by_id.insert(&meta.id.0[..], sealed.as_slice())?;
@@ -322,7 +347,7 @@ impl JobStore {
         let i = &self.inner;
         let number = meta.number.map(i32::to_be_bytes);
         let mut usage = i.usage.lock().unwrap_or_else(|p| p.into_inner());
-        let present = i.by_owner.contains_key(&owner_key)?;
+        let present = i.by_owner.contains_key(&owner_key).at("look an owner up")?;
         (&i.by_id, &i.by_owner, &i.by_expiry, &i.by_number)
             .transaction(|(by_id, by_owner, by_expiry, by_number)| {
                 by_owner.remove(owner_key.as_slice())?;
@@ -348,7 +373,9 @@ impl JobStore {
 
     fn tx_err(e: sled::transaction::TransactionError<()>) -> StoreError {
         match e {
-            sled::transaction::TransactionError::Storage(e) => StoreError::Index(e),
+            sled::transaction::TransactionError::Storage(e) => {
+                StoreError::Index { step: "update the index", source: e }
+            }
             sled::transaction::TransactionError::Abort(()) => {
                 StoreError::io("index transaction", io::Error::other("aborted"))
             }
@@ -357,7 +384,7 @@ impl JobStore {
 
     /// The metadata of one job, from the index.
     pub fn get(&self, id: JobId) -> Result<JobMeta, StoreError> {
-        let sealed = self.inner.by_id.get(id.0)?.ok_or(StoreError::NotFound(id))?;
+        let sealed = self.inner.by_id.get(id.0).at("read a job")?.ok_or(StoreError::NotFound(id))?;
         self.unseal_meta(id, &sealed)
     }
 
@@ -372,7 +399,7 @@ impl JobStore {
 
     /// The job with client-facing number `number` (IPP `job-id`), if parked.
     pub fn get_by_number(&self, number: i32) -> Result<Option<JobMeta>, StoreError> {
-        match self.inner.by_number.get(number.to_be_bytes())? {
+        match self.inner.by_number.get(number.to_be_bytes()).at("look a job number up")? {
             Some(id) => match JobId::from_slice(&id) {
                 Some(id) => match self.get(id) {
                     Ok(m) => Ok(Some(m)),
@@ -387,7 +414,13 @@ impl JobStore {
 
     /// The highest job number in use, for resuming numbering after a restart.
     pub fn max_number(&self) -> Result<Option<i32>, StoreError> {
-        Ok(self.inner.by_number.last()?.and_then(|(k, _)| <[u8; 4]>::try_from(&k[..]).ok()).map(i32::from_be_bytes))
+        Ok(self
+            .inner
+            .by_number
+            .last()
+            .at("read the highest job number")?
+            .and_then(|(k, _)| <[u8; 4]>::try_from(&k[..]).ok())
+            .map(i32::from_be_bytes))
     }
 
     /// Every parked job of `owner`, oldest first.
@@ -395,7 +428,7 @@ impl JobStore {
         let tag = self.owner_tag(owner);
         let mut out = Vec::new();
         for kv in self.inner.by_owner.scan_prefix(tag) {
-            let (k, _) = kv?;
+            let (k, _) = kv.at("list an owner's jobs")?;
             let id = JobId::from_slice(&k[16..])
                 .ok_or_else(|| StoreError::Corrupt { id: JobId([0; 16]), why: "owner index key".into() })?;
             // The HMAC tag is 128 bits; still, never show another owner's job.
@@ -418,7 +451,7 @@ impl JobStore {
         }
         let mut u = Usage::default();
         for kv in self.inner.by_owner.scan_prefix(tag) {
-            let (k, v) = kv?;
+            let (k, v) = kv.at("sum an owner's jobs")?;
             u.jobs += 1;
             u.bytes += match <[u8; 8]>::try_from(&v[..]) {
                 Ok(b) => u64::from_be_bytes(b),
@@ -497,8 +530,8 @@ impl JobStore {
         let meta = self.get(id)?;
         self.shred_file(id)?;
         durable::sync_dir(&self.inner.jobs_dir).map_err(|e| StoreError::io("fsync jobs directory", e))?;
-        self.inner.releases.remove(id.0)?;
-        self.inner.printed.remove(id.0)?;
+        self.inner.releases.remove(id.0).at("forget a deleted job")?;
+        self.inner.printed.remove(id.0).at("forget a deleted job")?;
         self.index_remove(&meta)
     }
 
@@ -513,8 +546,8 @@ impl JobStore {
             let v = serde_json::to_vec(x).map_err(|e| StoreError::io("encode transaction", io::Error::other(e)))?;
             batch.insert(k, v);
         }
-        self.inner.transactions.apply_batch(batch)?;
-        self.inner.db.flush()?;
+        self.inner.transactions.apply_batch(batch).at("record panel statistics")?;
+        self.inner.db.flush().at("record panel statistics")?;
         Ok(())
     }
 
@@ -558,7 +591,7 @@ impl JobStore {
 
     /// Write the index to disk (not durable on its own; see the module docs).
     pub fn flush_index(&self) -> Result<(), StoreError> {
-        self.inner.db.flush()?;
+        self.inner.db.flush().at("flush")?;
         Ok(())
     }
 }

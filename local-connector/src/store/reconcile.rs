@@ -35,7 +35,7 @@ impl JobStore {
         // Index entries without a file: the file was shredded, or lost.
         let mut stale = Vec::new();
         for kv in self.inner.by_id.iter() {
-            let (k, v) = kv?;
+            let (k, v) = kv.at("reconcile with the job files")?;
             let Some(id) = JobId::from_slice(&k) else { continue };
             if !on_disk.remove(&id) {
                 stale.push((id, self.unseal_meta(id, &v).ok()));
@@ -45,7 +45,7 @@ impl JobStore {
             match meta {
                 Some(m) => self.index_remove(&m)?,
                 None => {
-                    self.inner.by_id.remove(id.0)?;
+                    self.inner.by_id.remove(id.0).at("reconcile with the job files")?;
                 }
             }
             rec.stale_index_dropped += 1;
@@ -74,7 +74,7 @@ impl JobStore {
             durable::sync_dir(&self.inner.jobs_dir).map_err(|e| StoreError::io("fsync jobs directory", e))?;
             log::info!("job store reconciled: {rec:?}");
         }
-        self.inner.db.flush()?;
+        self.inner.db.flush().at("reconcile with the job files")?;
         Ok(rec)
     }
 

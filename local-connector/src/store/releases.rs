@@ -6,12 +6,12 @@
 //! panel acknowledged, or a step the engine took towards the printer,
 //! survives a crash.
 
+use super::IndexStep;
 use super::{JobId, JobStore, ReleaseRecord, ReleaseRequest, ReleaseState, StoreError};
 use crate::clock::now_ms;
-use std::io;
 
-fn encode<T: serde::Serialize>(what: &'static str, v: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(v).map_err(|e| StoreError::io(what, io::Error::other(e)))
+fn encode<T: serde::Serialize>(step: &'static str, v: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(v).map_err(|source| StoreError::Record { step, source })
 }
 
 /// Tells whoever works the release queue that a printer's queue has new
@@ -51,8 +51,8 @@ impl JobStore {
             state: ReleaseState::Queued,
             attempts: old.map_or(0, |o| o.attempts),
         };
-        self.inner.releases.insert(id.0, encode("encode release", &r)?)?;
-        self.inner.db.flush()?;
+        self.inner.releases.insert(id.0, encode("encode release", &r)?).at("queue a release")?;
+        self.inner.db.flush().at("queue a release")?;
         Ok(Requested::Queued(r))
     }
 
@@ -66,7 +66,7 @@ impl JobStore {
     pub fn pending_releases(&self) -> Result<Vec<(JobId, ReleaseRequest)>, StoreError> {
         let mut out = Vec::new();
         for kv in self.inner.releases.iter() {
-            let (k, v) = kv?;
+            let (k, v) = kv.at("read the release queue")?;
             if let (Some(id), Ok(r)) = (JobId::from_slice(&k), serde_json::from_slice::<ReleaseRequest>(&v)) {
                 out.push((id, r));
             }
@@ -103,15 +103,15 @@ impl JobStore {
         if new_attempt {
             r.attempts += 1;
         }
-        self.inner.releases.insert(id.0, encode("encode release", &r)?)?;
-        self.inner.db.flush()?;
+        self.inner.releases.insert(id.0, encode("encode release", &r)?).at("record a release step")?;
+        self.inner.db.flush().at("record a release step")?;
         Ok(())
     }
 
     /// Forget the release request of job `id`, whatever its state (its job is gone).
     pub fn drop_release(&self, id: JobId) -> Result<(), StoreError> {
-        self.inner.releases.remove(id.0)?;
-        self.inner.db.flush()?;
+        self.inner.releases.remove(id.0).at("drop a release")?;
+        self.inner.db.flush().at("drop a release")?;
         Ok(())
     }
 
@@ -120,7 +120,7 @@ impl JobStore {
     pub fn cancel_release(&self, id: JobId) -> Result<bool, StoreError> {
         match self.release_of(id) {
             Some(r) if r.state.in_flight() => Ok(false),
-            Some(_) => Ok(self.inner.releases.remove(id.0)?.is_some()),
+            Some(_) => Ok(self.inner.releases.remove(id.0).at("withdraw a release")?.is_some()),
             None => Ok(false),
         }
     }
@@ -131,23 +131,23 @@ impl JobStore {
     pub fn finish_release(&self, rec: &ReleaseRecord, keep_until_ms: Option<u64>) -> Result<(), StoreError> {
         let mut k = rec.at_ms.to_be_bytes().to_vec();
         k.extend_from_slice(&crate::crypto::random_bytes::<8>());
-        self.inner.release_records.insert(k, encode("encode release record", rec)?)?;
+        self.inner.release_records.insert(k, encode("encode release record", rec)?).at("record a finished release")?;
         if rec.outcome == "failed" {
-            self.inner.db.flush()?;
+            self.inner.db.flush().at("record a finished release")?;
             return Ok(());
         }
-        self.inner.releases.remove(rec.job.0)?;
+        self.inner.releases.remove(rec.job.0).at("record a finished release")?;
         match keep_until_ms {
             Some(until) => {
                 let mut meta = self.get(rec.job)?;
                 self.index_remove(&meta)?;
                 meta.expires_at_ms = until;
                 self.index_insert(&meta)?;
-                self.inner.printed.insert(rec.job.0, &rec.at_ms.to_be_bytes())?;
-                self.inner.db.flush()?;
+                self.inner.printed.insert(rec.job.0, &rec.at_ms.to_be_bytes()).at("record a finished release")?;
+                self.inner.db.flush().at("record a finished release")?;
             }
             None => {
-                self.inner.db.flush()?;
+                self.inner.db.flush().at("record a finished release")?;
                 self.delete(rec.job)?;
             }
         }

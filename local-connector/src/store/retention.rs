@@ -8,7 +8,7 @@ impl JobStore {
     pub fn sweep_expired(&self, now_ms: u64) -> Result<usize, StoreError> {
         let mut doomed = Vec::new();
         for kv in self.inner.by_expiry.range(..(now_ms.saturating_add(1)).to_be_bytes().to_vec()) {
-            let (k, _) = kv?;
+            let (k, _) = kv.at("find expired jobs")?;
             if let Some(id) = JobId::from_slice(&k[8..]) {
                 doomed.push(id);
             }
