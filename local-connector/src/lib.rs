@@ -4,8 +4,8 @@
 //! `pullprint` binary reads the configuration and wires these together.
 //!
 //! Dependencies point one way (`docs/ARCHITECTURE.md` has the map):
-//! - ground floor: [`clock`], [`crypto`], [`durable`], [`html`], [`net`]
-//!   (the shared TLS accept loop), [`badge`];
+//! - ground floor: [`job`] (ids, colour, sides), [`clock`], [`crypto`],
+//!   [`durable`], [`html`], [`net`] (the shared TLS accept loop), [`badge`];
 //! - state: [`store`] (the encrypted, durable job store, its release queue
 //!   and records), [`printers`] (the printer registry), [`directory`],
 //!   [`tokens`], [`ad`];
@@ -28,6 +28,7 @@ pub mod directory;
 pub mod durable;
 pub mod html;
 pub mod ipp;
+pub mod job;
 pub mod net;
 pub mod panel;
 pub mod printers;
@@ -37,5 +38,7 @@ pub mod store;
 pub mod tokens;
 pub mod vendors;
 
+#[cfg(test)]
+mod shape;
 #[cfg(test)]
 mod testing;

@@ -2,7 +2,7 @@
 //! (ITU T.81 §B.2.2). Markers are walked by their lengths up to the first scan.
 
 use super::Analysis;
-use crate::store::ColorMode;
+use crate::job::ColorMode;
 
 #[derive(Debug, Default)]
 pub(super) struct Jpeg {

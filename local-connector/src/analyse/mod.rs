@@ -17,7 +17,7 @@ pub mod pjl;
 mod ps;
 mod raster;
 
-use crate::store::ColorMode;
+use crate::job::ColorMode;
 
 /// What analysis found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -11,7 +11,7 @@
 //!   count is marked as an estimate.
 
 use super::Analysis;
-use crate::store::ColorMode;
+use crate::job::ColorMode;
 
 /// Longest PCL XL stream header line looked at.
 const MAX_HEADER: usize = 256;

@@ -7,7 +7,7 @@
 //!   line structure (without keeping pixels), so a truncated page is not counted.
 
 use super::Analysis;
-use crate::store::ColorMode;
+use crate::job::ColorMode;
 
 #[derive(Debug, Default)]
 pub(super) struct Urf {
