@@ -180,6 +180,15 @@ pub struct ServerIdentity {
     pub ca_pem: String,
 }
 
+/// Whether a listener sends TLS 1.3 session tickets after the handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tickets {
+    /// Two, so that returning clients resume.
+    Send,
+    /// None (see [`ServerIdentity::ipp_server_config`]).
+    None,
+}
+
 impl ServerIdentity {
     /// Read `server.crt`, `server.key` and `ca.crt`.
     pub fn load(tls_dir: &Path) -> Result<ServerIdentity> {
@@ -199,7 +208,20 @@ impl ServerIdentity {
 
     /// A rustls server configuration that speaks TLS 1.3 and 1.2 only.
     pub fn server_config(&self, alpn: &[&[u8]]) -> Result<Arc<rustls::ServerConfig>> {
-        self.build(alpn, None)
+        self.build(alpn, None, Tickets::Send)
+    }
+
+    /// The same for the IPP queue, which sends no TLS 1.3 session tickets.
+    ///
+    /// libcups (2.4, over GnuTLS) reads the tickets that follow the
+    /// handshake as "no data yet" (`GNUTLS_E_AGAIN`); a client that set a
+    /// timeout callback, as `ipptool -T` does, takes that for a timeout,
+    /// reconnects and meets the same tickets again, forever. cupsd's own
+    /// TLS sends no tickets. IPP clients keep their connection open between
+    /// requests, so they lose little by not resuming; TLS 1.2 clients still
+    /// resume through the session cache.
+    pub fn ipp_server_config(&self, alpn: &[&[u8]]) -> Result<Arc<rustls::ServerConfig>> {
+        self.build(alpn, None, Tickets::None)
     }
 
     /// The same for the panel listener, which also asks for a client
@@ -217,13 +239,14 @@ impl ServerIdentity {
             .allow_unauthenticated()
             .build()
             .map_err(|e| anyhow!("client certificate verifier: {e}"))?;
-        self.build(alpn, Some(verifier))
+        self.build(alpn, Some(verifier), Tickets::Send)
     }
 
     fn build(
         &self,
         alpn: &[&[u8]],
         clients: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
+        tickets: Tickets,
     ) -> Result<Arc<rustls::ServerConfig>> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let builder = rustls::ServerConfig::builder_with_provider(provider)
@@ -244,6 +267,9 @@ impl ServerIdentity {
         // secrecy. The stateful cache serves clients without ticket support.
         cfg.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new().map_err(|e| anyhow!("TLS tickets: {e}"))?;
         cfg.session_storage = rustls::server::ServerSessionMemoryCache::new(4096);
+        if tickets == Tickets::None {
+            cfg.send_tls13_tickets = 0;
+        }
         Ok(Arc::new(cfg))
     }
 }

@@ -107,6 +107,7 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     let params = dd.read_params()?;
     let identity = ServerIdentity::load(&dd.tls()).context("step 3, load the TLS identity")?;
     let tls = TlsAcceptor::from(identity.server_config(&[b"http/1.1"])?);
+    let ipp_tls = TlsAcceptor::from(identity.ipp_server_config(&[b"http/1.1"])?);
     // Panels may present a client certificate from the internal CA (mutual
     // TLS, for the printers secured that way); others need none.
     let panel_tls = TlsAcceptor::from(identity.panel_server_config(&[b"http/1.1"])?);
@@ -207,7 +208,7 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     let ready =
         Ready { banner, path: run_dir.join("endpoints.json"), json: serde_json::to_vec(&endpoints)?, endpoints };
     let parts = Parts { site, ipp, panel, engine, devices, store: store.clone(), service };
-    rt.block_on(run(cfg, sockets, (tls, panel_tls), parts, ready))?;
+    rt.block_on(run(cfg, sockets, Acceptors { web: tls, ipp: ipp_tls, panel: panel_tls }, parts, ready))?;
     store.flush_index()?;
     log::info!("stopped");
     Ok(())
@@ -276,6 +277,13 @@ struct Sockets {
     panel: Vec<std::net::TcpListener>,
 }
 
+/// TLS for each kind of listener.
+struct Acceptors {
+    web: TlsAcceptor,
+    ipp: TlsAcceptor,
+    panel: TlsAcceptor,
+}
+
 /// The services the listeners and background tasks run on.
 struct Parts {
     site: Arc<web_admin::Site>,
@@ -290,7 +298,7 @@ struct Parts {
 async fn run(
     cfg: &Config,
     sockets: Sockets,
-    (tls, panel_tls): (TlsAcceptor, TlsAcceptor),
+    Acceptors { web: tls, ipp: ipp_tls, panel: panel_tls }: Acceptors,
     Parts { site, ipp, panel, engine, devices, store, service }: Parts,
     Ready { banner, path: ready_path, json: ready_json, endpoints }: Ready,
 ) -> Result<()> {
@@ -308,7 +316,7 @@ async fn run(
     let ipp_router = local_connector::ipp::server::router(ipp);
     for (l, a) in sockets.ipps.into_iter().zip(&endpoints.ipp) {
         log::info!("IPP queue on ipps://{a}/ipp/print");
-        serve(l, Some(&tls), ipp_router.clone().layer(axum::Extension(Transport::Tls)))?;
+        serve(l, Some(&ipp_tls), ipp_router.clone().layer(axum::Extension(Transport::Tls)))?;
     }
     for (l, a) in sockets.plain_ipp.into_iter().zip(&endpoints.plain_ipp) {
         log::warn!("UNENCRYPTED IPP queue on ipp://{a}/ipp/print (dangerous.plain_ipp_listen)");

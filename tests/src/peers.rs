@@ -457,11 +457,18 @@ pub fn ipptool(uri: &str, suite: &str, file: &Path, timeout: Duration) -> IppToo
         }
     }
     assert!(dir.join(suite).exists(), "no ipptool suite {suite} (is cups-ipp-utils installed?)");
+    ipptool_with(&[], uri, &dir.join(suite), file, timeout)
+}
+
+/// Run `ipptool EXTRA -I -t -V 2.0 -f FILE URI TEST` for any test file,
+/// from the samples folder, stopped at `timeout`.
+pub fn ipptool_with(extra: &[&str], uri: &str, test: &Path, file: &Path, timeout: Duration) -> IppToolRun {
     let mut child = Command::new("ipptool")
+        .args(extra)
         .args(["-I", "-t", "-V", "2.0", "-f"])
         .arg(file)
         .arg(uri)
-        .arg(dir.join(suite))
+        .arg(test)
         .current_dir(samples())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

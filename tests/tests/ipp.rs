@@ -530,3 +530,43 @@ fn cupsd_prints_through_the_queue_as_a_workstation_would() {
         assert!(!m.pages_estimated, "{m:?}");
     }
 }
+
+/// Regression: libcups clients that set a timeout callback (`ipptool -T`)
+/// read the TLS 1.3 session tickets sent after the handshake as a timeout,
+/// and reconnected forever ("RECEIVED: 0 bytes in response").
+#[test]
+fn ipptool_with_a_timeout_works_against_pullprint_as_against_ippeveprinter() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = demo(t.path());
+    let _avahi = Avahi::start();
+    let eve = EvePrinter::start("Pullprint Timeout Reference");
+    let pdf = samples().join("document-a4.pdf");
+    let limit = Duration::from_secs(60);
+    for test in ["get-printer-attributes.test", "print-job.test"] {
+        let file = Path::new("/usr/share/cups/ipptool").join(test);
+        let ours = peers::ipptool_with(
+            &["-T", "10"],
+            &format!("ipps://alice:{PASSWORD}@{}/ipp/print", d.ipp),
+            &file,
+            &pdf,
+            limit,
+        );
+        let theirs = peers::ipptool_with(
+            &["-T", "10"],
+            &format!("ipps://alice:{PASSWORD}@127.0.0.1:{}/ipp/print", eve.port),
+            &file,
+            &pdf,
+            limit,
+        );
+        assert!(
+            theirs.completed() && theirs.passed > 0 && theirs.failed.is_empty(),
+            "the reference run of {test} -T 10 did not work:\n{}",
+            theirs.output
+        );
+        assert!(
+            ours.completed() && ours.passed == theirs.passed && ours.failed.is_empty(),
+            "{test} with -T 10 against Pullprint:\n{}",
+            ours.output
+        );
+    }
+}
