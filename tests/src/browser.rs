@@ -253,6 +253,15 @@ impl Browser {
     /// Type `text` into the field matching `css`. Unless the text ends with
     /// Enter (which submits), the field is read back and typed again should
     /// its value differ: a page that has just loaded may still move the focus
+    /// Fill each `(selector, value)` field in turn, then click `button`,
+    /// as a person completing a form does.
+    pub fn submit(&self, fields: &[(&str, &str)], button: &str) {
+        for (selector, value) in fields {
+            self.fill(selector, value);
+        }
+        self.click(button);
+    }
+
     /// (autofocus) while keys arrive.
     pub fn fill(&self, css: &str, text: &str) {
         for _ in 0..5 {

@@ -16,6 +16,15 @@ fn demo(dir: &Path) -> Daemon {
     Daemon::start(&demo_args(&data).iter().map(String::as_str).collect::<Vec<_>>(), &data, &[]).expect("demo starts")
 }
 
+/// The demo, and ippeveprinter named `name` as the reference beside it,
+/// with the sample document ipptool prints.
+fn beside_ippeveprinter(dir: &Path, name: &str) -> (Daemon, Avahi, EvePrinter, std::path::PathBuf) {
+    let d = demo(dir);
+    let avahi = Avahi::start();
+    let eve = EvePrinter::start(name);
+    (d, avahi, eve, samples().join("document-a4.pdf"))
+}
+
 fn uri(d: &Daemon) -> String {
     format!("ipps://{}/ipp/print", d.ipp)
 }
@@ -218,10 +227,7 @@ fn job_operations_act_only_on_the_callers_own_jobs() {
 #[test]
 fn ipptool_conformance_at_least_matches_ippeveprinter() {
     let t = tempfile::tempdir().expect("tempdir");
-    let d = demo(t.path());
-    let _avahi = Avahi::start();
-    let eve = EvePrinter::start("Pullprint Conformance Reference");
-    let pdf = samples().join("document-a4.pdf");
+    let (d, _avahi, eve, pdf) = beside_ippeveprinter(t.path(), "Pullprint Conformance Reference");
     let suites = ["ipp-1.1.test", "ipp-2.0.test", "ipp-everywhere.test"];
     let users = ["alice", "bob", "admin"];
     let timeout = Duration::from_secs(900);
@@ -537,27 +543,13 @@ fn cupsd_prints_through_the_queue_as_a_workstation_would() {
 #[test]
 fn ipptool_with_a_timeout_works_against_pullprint_as_against_ippeveprinter() {
     let t = tempfile::tempdir().expect("tempdir");
-    let d = demo(t.path());
-    let _avahi = Avahi::start();
-    let eve = EvePrinter::start("Pullprint Timeout Reference");
-    let pdf = samples().join("document-a4.pdf");
+    let (d, _avahi, eve, pdf) = beside_ippeveprinter(t.path(), "Pullprint Timeout Reference");
     let limit = Duration::from_secs(60);
     for test in ["get-printer-attributes.test", "print-job.test"] {
         let file = Path::new("/usr/share/cups/ipptool").join(test);
-        let ours = peers::ipptool_with(
-            &["-T", "10"],
-            &format!("ipps://alice:{PASSWORD}@{}/ipp/print", d.ipp),
-            &file,
-            &pdf,
-            limit,
-        );
-        let theirs = peers::ipptool_with(
-            &["-T", "10"],
-            &format!("ipps://alice:{PASSWORD}@127.0.0.1:{}/ipp/print", eve.port),
-            &file,
-            &pdf,
-            limit,
-        );
+        let with_timeout = |uri: String| peers::ipptool_with(&["-T", "10"], &uri, &file, &pdf, limit);
+        let ours = with_timeout(format!("ipps://alice:{PASSWORD}@{}/ipp/print", d.ipp));
+        let theirs = with_timeout(format!("ipps://alice:{PASSWORD}@127.0.0.1:{}/ipp/print", eve.port));
         assert!(
             theirs.completed() && theirs.passed > 0 && theirs.failed.is_empty(),
             "the reference run of {test} -T 10 did not work:\n{}",

@@ -1,7 +1,7 @@
 //! The queue, sans socket: requests written with the codec, answers read
 //! with it, jobs parked in a real store in a temporary folder.
 
-use super::codec::{self, JobState, Message, Scan, Writer, op, status};
+use super::codec::{self, JobState, Message, Operation, Scan, Writer, status};
 use super::printer::PrinterFacts;
 use super::{Caller, Queue, QueueLimits, Step};
 use crate::crypto::SiteKey;
@@ -55,7 +55,7 @@ fn call(q: &Queue, who: &Caller, request: &[u8], doc: &[u8]) -> Message {
 }
 
 fn print_job(name: &str) -> Vec<u8> {
-    let mut w = Writer::request(op::PRINT_JOB, 1, URI);
+    let mut w = Writer::request(Operation::PrintJob as u16, 1, URI);
     w.name("requesting-user-name", "ignored").name("job-name", name).mime("document-format", "application/pdf");
     w.finish()
 }
@@ -71,7 +71,7 @@ fn print_job_parks_the_job_held_for_its_owner() {
     assert_eq!(job.strings("job-state-reasons"), ["job-hold-until-specified"]);
     let id = job.integer("job-id").expect("job-id");
     // Get-Job-Attributes: the owner sees it; anyone else is told it does not exist.
-    let mut w = Writer::request(op::GET_JOB_ATTRIBUTES, 2, URI);
+    let mut w = Writer::request(Operation::GetJobAttributes as u16, 2, URI);
     w.integer("job-id", id);
     let get = w.finish();
     let mine = call(&q, &user("alice"), &get, b"");
@@ -86,7 +86,7 @@ fn get_jobs_lists_only_the_callers_own_jobs_whatever_my_jobs_says() {
     for (who, name) in [("alice", "a1"), ("bob", "b1"), ("alice", "a2")] {
         assert_eq!(call(&q, &user(who), &print_job(name), b"%PDF-1.4\n").code(), status::OK);
     }
-    let mut w = Writer::request(op::GET_JOBS, 3, URI);
+    let mut w = Writer::request(Operation::GetJobs as u16, 3, URI);
     w.boolean("my-jobs", false).keywords("requested-attributes", &["job-name"]);
     let names: Vec<String> =
         call(&q, &user("alice"), &w.finish(), b"").jobs().filter_map(|j| j.string("job-name")).collect();
@@ -98,7 +98,7 @@ fn get_jobs_lists_only_the_callers_own_jobs_whatever_my_jobs_says() {
 fn the_operation_group_must_start_with_charset_then_language() {
     let d = tempfile::tempdir().expect("tempdir");
     let q = queue(d.path(), 10);
-    let mut w = Writer::bare(0x0200, op::GET_PRINTER_ATTRIBUTES, 4);
+    let mut w = Writer::bare(0x0200, Operation::GetPrinterAttributes as u16, 4);
     w.group(codec::group::OPERATION);
     w.raw(codec::tag::LANGUAGE, "attributes-natural-language", b"en");
     w.raw(codec::tag::CHARSET, "attributes-charset", b"utf-8");
@@ -113,7 +113,7 @@ fn the_operation_group_must_start_with_charset_then_language() {
 fn an_unsupported_format_and_the_per_user_limit_get_their_statuses() {
     let d = tempfile::tempdir().expect("tempdir");
     let q = queue(d.path(), 1);
-    let mut w = Writer::request(op::PRINT_JOB, 5, URI);
+    let mut w = Writer::request(Operation::PrintJob as u16, 5, URI);
     w.mime("document-format", "application/x-unknown");
     assert_eq!(call(&q, &user("alice"), &w.finish(), b"x").code(), status::DOCUMENT_FORMAT_NOT_SUPPORTED);
     assert_eq!(call(&q, &user("alice"), &print_job("one"), b"%PDF-1.4\n").code(), status::OK);
@@ -124,14 +124,19 @@ fn an_unsupported_format_and_the_per_user_limit_get_their_statuses() {
 
 #[test]
 fn anyone_may_ask_what_the_queue_supports_but_jobs_need_a_user() {
-    assert!(!Queue::needs_user(i16::try_from(op::GET_PRINTER_ATTRIBUTES).unwrap_or(0)));
-    for o in [op::PRINT_JOB, op::CREATE_JOB, op::GET_JOBS, op::CANCEL_JOB] {
+    assert!(!Queue::needs_user(i16::try_from(Operation::GetPrinterAttributes as u16).unwrap_or(0)));
+    for o in [
+        Operation::PrintJob as u16,
+        Operation::CreateJob as u16,
+        Operation::GetJobs as u16,
+        Operation::CancelJob as u16,
+    ] {
         assert!(Queue::needs_user(i16::try_from(o).unwrap_or(0)));
     }
     let d = tempfile::tempdir().expect("tempdir");
     let q = queue(d.path(), 10);
     let nobody = Caller { user: None, addr: "127.0.0.1".into(), trust_stated_name: false };
-    let a = call(&q, &nobody, &Writer::request(op::GET_PRINTER_ATTRIBUTES, 6, URI).finish(), b"");
+    let a = call(&q, &nobody, &Writer::request(Operation::GetPrinterAttributes as u16, 6, URI).finish(), b"");
     let p = a.printer().expect("printer attributes");
     assert_eq!(p.strings("printer-uri-supported"), [URI]);
     assert!(p.strings("document-format-supported").iter().any(|f| f == "application/pdf"));
@@ -172,5 +177,5 @@ fn what_real_clients_send_is_parked() {
 
 /// How many jobs `user` has parked, by Get-Jobs.
 fn q_jobs(q: &Queue, who: &str) -> usize {
-    call(q, &user(who), &Writer::request(op::GET_JOBS, 9, URI).finish(), b"").jobs().count()
+    call(q, &user(who), &Writer::request(Operation::GetJobs as u16, 9, URI).finish(), b"").jobs().count()
 }

@@ -20,7 +20,7 @@ use super::tls::{PrinterVerifier, Trust};
 use super::uri::{PrinterUri, Scheme};
 use super::{ReleaseError, raw};
 use crate::clock::{duration_ms, now_ms};
-use crate::ipp::codec::{Group, JobState, group, op, status};
+use crate::ipp::codec::{Group, JobState, Operation, group, status};
 use crate::printers::{Capabilities, Device, Devices};
 use crate::store::{JobId, JobMeta, JobStore, ReleaseRecord, ReleaseRequest, StoreError};
 use std::collections::{HashMap, HashSet};
@@ -536,7 +536,7 @@ impl Engine {
     /// Ask the printer what it accepts (and note it in its record); the
     /// `document-format` to send the job as.
     async fn formats(&self, dev: &Device, conn: &mut Connection, meta: &JobMeta) -> Result<String, ReleaseError> {
-        let mut r = conn.request(op::GET_PRINTER_ATTRIBUTES);
+        let mut r = conn.request(Operation::GetPrinterAttributes as u16);
         r.keywords(
             "requested-attributes",
             &[
@@ -590,7 +590,7 @@ impl Engine {
         let name = job_name(meta);
         let mut best: Option<(i32, JobState)> = None;
         for which in ["not-completed", "completed"] {
-            let mut r = conn.request(op::GET_JOBS);
+            let mut r = conn.request(Operation::GetJobs as u16);
             r.name("requesting-user-name", &meta.owner)
                 .keyword("which-jobs", which)
                 .boolean("my-jobs", false)
@@ -646,7 +646,7 @@ impl Engine {
                 Ok(r) => r,
                 Err(e) => return failed_at(s.failed(e.to_string()), Some(uri), e.into()),
             };
-            let mut r = conn.request(op::PRINT_JOB);
+            let mut r = conn.request(Operation::PrintJob as u16);
             r.name("requesting-user-name", &meta.owner)
                 .name("job-name", &job_name(meta))
                 .boolean("ipp-attribute-fidelity", false)
@@ -716,7 +716,7 @@ impl Engine {
                 conn = self.connect(dev, uri, Role::Follow).await.ok();
             }
             if let Some(c) = conn.as_mut() {
-                let mut r = c.request(op::GET_JOB_ATTRIBUTES);
+                let mut r = c.request(Operation::GetJobAttributes as u16);
                 r.integer("job-id", s.printer_job)
                     .name("requesting-user-name", "pullprint")
                     .keywords("requested-attributes", &["job-state", "job-state-reasons", "job-state-message"]);

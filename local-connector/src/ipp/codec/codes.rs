@@ -1,28 +1,7 @@
-//! The numbers IPP messages carry, named once: operations (RFC 8011 §5.4.15),
-//! status codes (§B) and job states (§5.3.7).
-
-/// Operation ids (`operation-id`, RFC 8011 §5.4.15), as the unsigned
-/// numbers on the wire; the `ipp` crate's `Operation` is the one source.
-pub mod op {
-    use ipp::model::Operation;
-
-    /// `Print-Job` (RFC 8011 §4.2.1).
-    pub const PRINT_JOB: u16 = Operation::PrintJob as u16;
-    /// `Validate-Job` (§4.2.3).
-    pub const VALIDATE_JOB: u16 = Operation::ValidateJob as u16;
-    /// `Create-Job` (§4.2.4).
-    pub const CREATE_JOB: u16 = Operation::CreateJob as u16;
-    /// `Send-Document` (§4.3.1).
-    pub const SEND_DOCUMENT: u16 = Operation::SendDocument as u16;
-    /// `Cancel-Job` (§4.3.3).
-    pub const CANCEL_JOB: u16 = Operation::CancelJob as u16;
-    /// `Get-Job-Attributes` (§4.3.4).
-    pub const GET_JOB_ATTRIBUTES: u16 = Operation::GetJobAttributes as u16;
-    /// `Get-Jobs` (§4.2.6).
-    pub const GET_JOBS: u16 = Operation::GetJobs as u16;
-    /// `Get-Printer-Attributes` (§4.2.5).
-    pub const GET_PRINTER_ATTRIBUTES: u16 = Operation::GetPrinterAttributes as u16;
-}
+//! The numbers IPP messages carry, named once: status codes (RFC 8011
+//! Appendix B), value tags (RFC 8010 §3.5.2) and job states (RFC 8011
+//! §5.3.7). Operations are the `ipp` crate's `Operation`: its value `as
+//! u16` is what goes on the wire.
 
 /// Status codes (`status-code`, RFC 8011 Appendix B), as the unsigned
 /// numbers on the wire; the `ipp` crate's `StatusCode` is the one source.

@@ -7,7 +7,8 @@
 //! - [`Message`]: reading a framed message's groups and attributes, with
 //!   typed accessors. Values are the `ipp` crate's model.
 //! - [`Writer`] and [`Attrs`]: writing requests and answers.
-//! - [`op`], [`status`], [`tag`], [`JobState`]: the numbers, named once.
+//! - [`status`], [`tag`], [`JobState`]: the numbers, named once; operations
+//!   are the `ipp` crate's [`Operation`].
 //!
 //! A peer's message is hostile input: the `ipp` crate's parser panics on
 //! some lying inner lengths, so [`Message::read`] takes the [`Framed`]
@@ -20,7 +21,8 @@ pub mod wire;
 mod writer;
 
 pub use attrs::{Attrs, collection, date_time, kw};
-pub use codes::{JobState, op, status, tag};
+pub use codes::{JobState, status, tag};
+pub use ipp::model::Operation;
 pub use message::{Group, Message, ReadError, first_integer, first_string, group, strings};
 pub use wire::{Framed, Header, Scan, WireError, scan};
 pub use writer::Writer;

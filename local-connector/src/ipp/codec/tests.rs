@@ -53,14 +53,14 @@ fn a_printer_answer_is_read_with_its_collections_kept_whole() {
 #[test]
 fn requests_are_framed_as_the_strict_scanner_expects_and_read_back() {
     let long = "é".repeat(400);
-    let mut w = Writer::request(op::PRINT_JOB, 1, "ipps://printer:631/ipp/print");
+    let mut w = Writer::request(Operation::PrintJob as u16, 1, "ipps://printer:631/ipp/print");
     w.name("requesting-user-name", "alice").name("job-name", &long).mime("document-format", "application/pdf");
     w.job_group().integer("copies", 2).keywords("sides", &["two-sided-long-edge"]);
     let bytes = w.finish();
     let Ok(Scan::Complete(f)) = scan(&bytes) else { panic!("complete") };
     assert_eq!(f.data_at(), bytes.len());
     let back = read(&bytes);
-    assert_eq!(back.code(), op::PRINT_JOB);
+    assert_eq!(back.code(), Operation::PrintJob as u16);
     let o = back.operation().expect("op");
     let first: Vec<&str> = o.attributes.iter().take(3).map(|a| a.name().as_str()).collect();
     assert_eq!(first, ["attributes-charset", "attributes-natural-language", "printer-uri"], "RFC 8011 §4.1.4 order");
@@ -142,9 +142,9 @@ const JOB_FROM_IPPEVEPRINTER: &[u8] = include_bytes!("testdata/get-job-attribute
 #[test]
 fn real_clients_requests_are_read() {
     let cases = [
-        ("ipptool Print-Job", PRINT_JOB_FROM_IPPTOOL, op::PRINT_JOB),
-        ("cups Send-Document", SEND_DOCUMENT_FROM_CUPS, op::SEND_DOCUMENT),
-        ("cups IPP/1.0 Print-Job", PRINT_JOB_FROM_CUPS_IPP10, op::PRINT_JOB),
+        ("ipptool Print-Job", PRINT_JOB_FROM_IPPTOOL, Operation::PrintJob as u16),
+        ("cups Send-Document", SEND_DOCUMENT_FROM_CUPS, Operation::SendDocument as u16),
+        ("cups IPP/1.0 Print-Job", PRINT_JOB_FROM_CUPS_IPP10, Operation::PrintJob as u16),
     ];
     for (who, bytes, code) in cases {
         let m = read(bytes);
@@ -157,7 +157,7 @@ fn real_clients_requests_are_read() {
     }
     assert_eq!(read(PRINT_JOB_FROM_IPPTOOL).jobs().next().and_then(|j| j.integer("copies")), Some(1));
     let create = read(CREATE_JOB_FROM_CUPS);
-    assert_eq!(create.code(), op::CREATE_JOB);
+    assert_eq!(create.code(), Operation::CreateJob as u16);
     assert_eq!(create.operation().and_then(|o| o.string("job-name")).as_deref(), Some("doc.pdf"));
     let job = create.jobs().next().expect("job template attributes");
     assert!(job.get("print-color-mode").is_some() && job.get("multiple-document-handling").is_some());
