@@ -1,8 +1,8 @@
 //! Configuration: one TOML file, read in two stages.
 //!
-//! Stage one walks the raw TOML and checks every key and value, collecting
-//! every problem with its key path (unknown keys are errors). Stage two checks
-//! rules across values. Only when both are clean is a [`Config`] returned.
+//! Stage one walks the raw TOML, one function per section ([`sections`]), and
+//! checks every key and value, collecting every problem with its key path
+//! (unknown keys are errors). Stage two ([`check`]) checks rules across values. Only when both are clean is a [`Config`] returned.
 //! Every default is written down once, in [`defaults`].
 
 use std::collections::BTreeSet;
@@ -15,6 +15,7 @@ pub use local_connector::net::Subnet;
 
 pub mod defaults;
 mod demo;
+mod sections;
 pub use demo::DemoError;
 
 /// Key algorithm of the internal CA and server certificates.
@@ -159,257 +160,56 @@ impl Config {
         Config::from_table(&table)
     }
 
-    /// Validate parsed configuration.
+    /// Validate parsed configuration: stage one reads each section
+    /// ([`sections`]), stage two checks rules across values ([`check`]).
     fn from_table(table: &toml::Table) -> Result<Config, ConfigErrors> {
         let mut errs = Vec::new();
         let mut root = Section::root(table);
-
-        let mut site = root.section("site");
-        let site_name = site.string("name").unwrap_or_else(|| "Pullprint".into());
-        let hostnames = site.strings("hostnames").unwrap_or_default();
-        let addresses = site.parsed_list::<IpAddr>("addresses", "an IP address").unwrap_or_default();
-        site.finish(&mut errs);
-
-        let mut paths = root.section("paths");
-        let data_dir = paths.path("data_dir").unwrap_or_else(|| defaults::DATA_DIR.into());
-        paths.finish(&mut errs);
-
-        let mut listen = root.section("listen");
-        let web_listen = listen
-            .parsed_list::<SocketAddr>("web", "an address:port")
-            .unwrap_or_else(|| vec![defaults::WEB_LISTEN.parse().unwrap_or_else(|_| unreachable!())]);
-        let ipp_listen = listen
-            .parsed_list::<SocketAddr>("ipp", "an address:port")
-            .unwrap_or_else(|| vec![defaults::IPP_LISTEN.parse().unwrap_or_else(|_| unreachable!())]);
-        let panel_listen = listen
-            .parsed_list::<SocketAddr>("panel", "an address:port")
-            .unwrap_or_else(|| vec![defaults::PANEL_LISTEN.parse().unwrap_or_else(|_| unreachable!())]);
-        listen.finish(&mut errs);
-
-        let mut panel = root.section("panel");
-        let panel_session_idle = panel.duration("session_idle").unwrap_or(defaults::PANEL_SESSION_IDLE);
-        panel.finish(&mut errs);
-
-        let mut ipp = root.section("ipp");
-        let printer_name = ipp.string("printer_name").unwrap_or_else(|| "Pullprint".into());
-        let printer_location = ipp.string("location").unwrap_or_default();
-        let max_jobs_per_user = ipp.uint("max_jobs_per_user").unwrap_or(defaults::MAX_JOBS_PER_USER);
-        let max_bytes_per_user = ipp.uint("max_bytes_per_user").unwrap_or(defaults::MAX_BYTES_PER_USER);
-        ipp.finish(&mut errs);
-
-        let mut service = root.section("service");
-        let service_user = service.string("user").unwrap_or_else(|| defaults::SERVICE_USER.into());
-        let shutdown_grace = service.duration("shutdown_grace").unwrap_or(defaults::SHUTDOWN_GRACE);
-        service.finish(&mut errs);
-
-        let mut tls = root.section("tls");
-        let key_type = tls.choice("key_type", &["rsa-2048", "rsa-3072", "rsa-4096", "ecdsa-p256"]);
-        let key_type = key_type.and_then(|s| KeyType::parse(&s)).unwrap_or(defaults::KEY_TYPE);
-        tls.finish(&mut errs);
-
-        let mut store = root.section("store");
-        let retention = store.duration("retention").unwrap_or(defaults::RETENTION);
-        let sweep_interval = store.duration("sweep_interval").unwrap_or(defaults::SWEEP_INTERVAL);
-        let max_job_bytes = store.uint("max_job_bytes").unwrap_or(defaults::MAX_JOB_BYTES);
-        let min_free_bytes = store.uint("min_free_bytes").unwrap_or(defaults::MIN_FREE_BYTES);
-        let index_cache_bytes = store.uint("index_cache_bytes").unwrap_or(defaults::INDEX_CACHE_BYTES);
-        store.finish(&mut errs);
-
-        let mut rel = root.section("release");
-        let release = ReleaseSettings {
-            ca_file: rel.path("ca_file"),
-            connect_timeout: rel.duration("connect_timeout").unwrap_or(defaults::RELEASE_CONNECT_TIMEOUT),
-            busy_retry_for: rel.duration("busy_retry_for").unwrap_or(defaults::RELEASE_BUSY_RETRY_FOR),
-            lost_contact_after: rel.duration("lost_contact_after").unwrap_or(defaults::RELEASE_LOST_CONTACT_AFTER),
-            poll_interval: rel.duration("poll_interval").unwrap_or(defaults::RELEASE_POLL_INTERVAL),
-            keep_printed_for: rel.duration("keep_printed_for").unwrap_or(defaults::RELEASE_KEEP_PRINTED_FOR),
-        };
-        rel.finish(&mut errs);
-
-        let mut ad_sec = root.section("ad");
-        let ad_present = ad_sec.table.is_some();
-        let ad_urls = ad_sec.strings("urls").unwrap_or_default();
-        let ad_ca = ad_sec.path("ca_file");
-        let ad_base = ad_sec.string("base_dn");
-        let ad_realm = ad_sec.string("realm");
-        let ad_domain = ad_sec.string("domain");
-        let ad_bind = ad_sec.string("bind_dn");
-        let ad_pw = ad_sec.path("bind_password_file");
-        let ad_timeout = ad_sec.duration("timeout").unwrap_or(Duration::from_secs(5));
-        let ad_check = ad_sec.duration("check_interval").unwrap_or(Duration::from_secs(30));
-        ad_sec.finish(&mut errs);
-        let mut ad = None;
-        if ad_present {
-            let mut missing =
-                |k: &str| errs.push(ConfigError { key: format!("ad.{k}"), message: "is required".into() });
-            if ad_urls.is_empty() {
-                missing("urls");
-            }
-            for (k, v) in [("base_dn", &ad_base), ("realm", &ad_realm), ("domain", &ad_domain), ("bind_dn", &ad_bind)] {
-                if v.as_deref().is_none_or(str::is_empty) {
-                    missing(k);
-                }
-            }
-            if ad_ca.is_none() {
-                missing("ca_file");
-            }
-            if ad_pw.is_none() {
-                missing("bind_password_file");
-            }
-            for u in &ad_urls {
-                if !(u.starts_with("ldaps://") || u.starts_with("ldap://")) {
-                    errs.push(ConfigError {
-                        key: "ad.urls".into(),
-                        message: format!("{u:?} must start with ldaps:// or ldap:// (StartTLS is then required)"),
-                    });
-                }
-            }
-            if let (Some(ca_file), Some(base_dn), Some(realm), Some(domain), Some(bind_dn), Some(pw)) =
-                (ad_ca, ad_base, ad_realm, ad_domain, ad_bind, ad_pw)
-            {
-                ad = Some(AdSettings {
-                    urls: ad_urls,
-                    ca_file,
-                    base_dn,
-                    realm,
-                    domain,
-                    bind_dn,
-                    bind_password_file: pw,
-                    timeout: ad_timeout,
-                    check_interval: ad_check.max(Duration::from_secs(1)),
-                });
-            }
-        }
-
-        let mut auth_sec = root.section("auth");
-        let mut auth = local_connector::auth::AuthSettings::default();
-        if let Some(v) = auth_sec.boolean("self_enrolment") {
-            auth.self_enrolment = v;
-        }
-        if let Some(v) = auth_sec.boolean("badge_needs_pin") {
-            auth.badge_needs_pin = v;
-        }
-        if let Some(v) = auth_sec.duration("refresh_after") {
-            auth.refresh_after = v;
-        }
-        if let Some(v) = auth_sec.duration("offline_ttl") {
-            auth.offline_ttl = v;
-        }
-        if let Some(v) = auth_sec.uint("lockout_after") {
-            auth.lockout.lock_after = u32::try_from(v).unwrap_or(u32::MAX);
-        }
-        if let Some(v) = auth_sec.uint("backoff_after") {
-            auth.lockout.free = u32::try_from(v).unwrap_or(u32::MAX);
-        }
-        if let Some(v) = auth_sec.duration("lockout_duration") {
-            auth.lockout.lock_for = v;
-        }
-        auth_sec.finish(&mut errs);
-        if auth.lockout.lock_after == 0 || auth.lockout.lock_after <= auth.lockout.free {
-            errs.push(ConfigError {
-                key: "auth.lockout_after".into(),
-                message: "must be greater than auth.backoff_after (and than 0)".into(),
-            });
-        }
-        if auth.refresh_after > auth.offline_ttl {
-            errs.push(ConfigError {
-                key: "auth.refresh_after".into(),
-                message: "must not be longer than auth.offline_ttl".into(),
-            });
-        }
-
-        let mut dangerous = root.section("dangerous");
-        let dangerous_plain_ipp =
-            dangerous.parsed_list::<SocketAddr>("plain_ipp_listen", "an address:port").unwrap_or_default();
-        let dangerous_trusted_subnets =
-            dangerous.parsed_list::<Subnet>("trust_user_name_from", "a network like 10.20.0.0/16").unwrap_or_default();
-        dangerous.finish(&mut errs);
-
-        let mut logging = root.section("logging");
-        let log_level = logging
-            .choice("level", &["error", "warn", "info", "debug", "trace"])
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(log::LevelFilter::Info);
-        logging.finish(&mut errs);
+        let site = sections::site(&mut root, &mut errs);
+        let data_dir = sections::paths(&mut root, &mut errs);
+        let listen = sections::listen(&mut root, &mut errs);
+        let panel_session_idle = sections::panel(&mut root, &mut errs);
+        let ipp = sections::ipp(&mut root, &mut errs);
+        let service = sections::service(&mut root, &mut errs);
+        let key_type = sections::tls(&mut root, &mut errs);
+        let store = sections::store(&mut root, &mut errs);
+        let release = sections::release(&mut root, &mut errs);
+        let ad = sections::ad(&mut root, &mut errs);
+        let auth = sections::auth(&mut root, &mut errs);
+        let dangerous = sections::dangerous(&mut root, &mut errs);
+        let log_level = sections::logging(&mut root, &mut errs);
         root.finish(&mut errs);
 
-        // Stage two: rules across values.
-        let mut cross = |key: &str, message: String| errs.push(ConfigError { key: key.into(), message });
-        if retention < Duration::from_secs(60) {
-            cross("store.retention", "must be at least 1 minute".into());
-        }
-        if sweep_interval < Duration::from_secs(1) || sweep_interval > retention {
-            cross("store.sweep_interval", "must be between 1 s and store.retention".into());
-        }
-        if max_job_bytes == 0 {
-            cross("store.max_job_bytes", "must be greater than 0".into());
-        }
-        if web_listen.is_empty() {
-            cross("listen.web", "needs at least one address".into());
-        }
-        if ipp_listen.is_empty() {
-            cross("listen.ipp", "needs at least one address".into());
-        }
-        if panel_session_idle < Duration::from_secs(10) || panel_session_idle > Duration::from_secs(3600) {
-            cross("panel.session_idle", "must be between 10 s and 1 h".into());
-        }
-        if release.connect_timeout < Duration::from_millis(100) || release.connect_timeout > Duration::from_secs(60) {
-            cross("release.connect_timeout", "must be between 100 ms and 60 s".into());
-        }
-        if release.poll_interval < Duration::from_millis(100) || release.poll_interval > Duration::from_secs(60) {
-            cross("release.poll_interval", "must be between 100 ms and 60 s".into());
-        }
-        if release.lost_contact_after < release.poll_interval * 2 {
-            cross("release.lost_contact_after", "must be at least twice release.poll_interval".into());
-        }
-        if release.keep_printed_for > retention.max(Duration::from_secs(7 * 86400)) {
-            cross("release.keep_printed_for", "must not be longer than 7 days or store.retention".into());
-        }
-        if printer_name.is_empty() || printer_name.chars().count() > 127 {
-            cross("ipp.printer_name", "must be 1 to 127 characters".into());
-        }
-        if max_jobs_per_user == 0 {
-            cross("ipp.max_jobs_per_user", "must be greater than 0".into());
-        }
-        if !data_dir.is_absolute() {
-            cross("paths.data_dir", "must be an absolute path".into());
-        }
-        for h in &hostnames {
-            if h.is_empty() || h.len() > 253 || !h.split('.').all(valid_label) {
-                cross("site.hostnames", format!("{h:?} is not a valid DNS name"));
-            }
-        }
-        if !errs.is_empty() {
-            return Err(ConfigErrors(errs));
-        }
-        Ok(Config {
-            site_name,
-            hostnames,
-            addresses,
+        let config = Config {
+            site_name: site.name,
+            hostnames: site.hostnames,
+            addresses: site.addresses,
             data_dir,
-            web_listen,
-            ipp_listen,
-            panel_listen,
+            web_listen: listen.web,
+            ipp_listen: listen.ipp,
+            panel_listen: listen.panel,
             panel_session_idle,
-            printer_name,
-            printer_location,
-            max_jobs_per_user,
-            max_bytes_per_user,
-            service_user,
+            printer_name: ipp.printer_name,
+            printer_location: ipp.location,
+            max_jobs_per_user: ipp.max_jobs_per_user,
+            max_bytes_per_user: ipp.max_bytes_per_user,
+            service_user: service.user,
             key_type,
-            retention,
-            sweep_interval,
-            max_job_bytes,
-            min_free_bytes,
-            index_cache_bytes,
+            retention: store.retention,
+            sweep_interval: store.sweep_interval,
+            max_job_bytes: store.max_job_bytes,
+            min_free_bytes: store.min_free_bytes,
+            index_cache_bytes: store.index_cache_bytes,
             log_level,
-            shutdown_grace,
+            shutdown_grace: service.shutdown_grace,
             ad,
             auth,
             release,
-            dangerous_plain_ipp,
-            dangerous_trusted_subnets,
-        })
+            dangerous_plain_ipp: dangerous.plain_ipp_listen,
+            dangerous_trusted_subnets: dangerous.trust_user_name_from,
+        };
+        check(&config, &mut errs);
+        if errs.is_empty() { Ok(config) } else { Err(ConfigErrors(errs)) }
     }
 
     /// The Active Directory provider, when `[ad]` is configured: reads the CA
@@ -458,6 +258,58 @@ impl Config {
     }
 }
 
+/// Stage two: rules across values, on the values stage one read. The
+/// limits an admin may look up are in [`defaults`] (`MIN_`/`MAX_`).
+fn check(c: &Config, errs: &mut Vec<ConfigError>) {
+    let mut cross = |key: &str, message: String| errs.push(ConfigError { key: key.into(), message });
+    if c.retention < defaults::MIN_RETENTION {
+        cross("store.retention", "must be at least 1 minute".into());
+    }
+    if c.sweep_interval < defaults::MIN_SWEEP_INTERVAL || c.sweep_interval > c.retention {
+        cross("store.sweep_interval", "must be between 1 s and store.retention".into());
+    }
+    if c.max_job_bytes == 0 {
+        cross("store.max_job_bytes", "must be greater than 0".into());
+    }
+    if c.web_listen.is_empty() {
+        cross("listen.web", "needs at least one address".into());
+    }
+    if c.ipp_listen.is_empty() {
+        cross("listen.ipp", "needs at least one address".into());
+    }
+    if !(defaults::MIN_PANEL_SESSION_IDLE..=defaults::MAX_PANEL_SESSION_IDLE).contains(&c.panel_session_idle) {
+        cross("panel.session_idle", "must be between 10 s and 1 h".into());
+    }
+    let r = &c.release;
+    if !(defaults::MIN_RELEASE_CONNECT_TIMEOUT..=defaults::MAX_RELEASE_CONNECT_TIMEOUT).contains(&r.connect_timeout) {
+        cross("release.connect_timeout", "must be between 100 ms and 60 s".into());
+    }
+    if !(defaults::MIN_RELEASE_POLL_INTERVAL..=defaults::MAX_RELEASE_POLL_INTERVAL).contains(&r.poll_interval) {
+        cross("release.poll_interval", "must be between 100 ms and 60 s".into());
+    }
+    if r.lost_contact_after < r.poll_interval * 2 {
+        cross("release.lost_contact_after", "must be at least twice release.poll_interval".into());
+    }
+    if r.keep_printed_for > c.retention.max(defaults::MAX_RELEASE_KEEP_PRINTED_FOR) {
+        cross("release.keep_printed_for", "must not be longer than 7 days or store.retention".into());
+    }
+    if c.printer_name.is_empty() || c.printer_name.chars().count() > defaults::MAX_PRINTER_NAME_CHARS {
+        cross("ipp.printer_name", "must be 1 to 127 characters".into());
+    }
+    if c.max_jobs_per_user == 0 {
+        cross("ipp.max_jobs_per_user", "must be greater than 0".into());
+    }
+    if !c.data_dir.is_absolute() {
+        cross("paths.data_dir", "must be an absolute path".into());
+    }
+    for h in &c.hostnames {
+        if h.is_empty() || h.len() > 253 || !h.split('.').all(valid_label) {
+            cross("site.hostnames", format!("{h:?} is not a valid DNS name"));
+        }
+    }
+}
+
+/// One label of a DNS name (RFC 1035: letters, digits and inner hyphens, at most 63).
 fn valid_label(l: &str) -> bool {
     !l.is_empty()
         && l.len() <= 63
@@ -693,6 +545,12 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from(defaults::DATA_DIR));
         assert_eq!(c.retention, defaults::RETENTION);
         assert_eq!(c.key_type, KeyType::Rsa2048);
+    }
+
+    #[test]
+    fn auth_defaults_are_those_of_the_auth_service() {
+        let c = Config::from_toml_str("").expect("valid");
+        assert_eq!(c.auth, local_connector::auth::AuthSettings::default());
     }
 
     #[test]

@@ -152,7 +152,12 @@ pub enum Refusal {
 }
 
 /// Settings of the authentication service.
-#[derive(Debug, Clone)]
+///
+/// The appliance builds these from its configuration, whose defaults are
+/// written in the appliance's `config::defaults`; [`AuthSettings::default`]
+/// carries the same values (a test there keeps them equal), for callers
+/// without a configuration file, such as tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthSettings {
     /// Throttling of guesses.
     pub lockout: LockoutPolicy,
