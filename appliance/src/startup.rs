@@ -31,7 +31,7 @@ use local_connector::release::Engine;
 use local_connector::store::{JobStore, StoreOptions};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
@@ -195,16 +195,8 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     log::info!("job store open: {} parked jobs; reconciliation {reconciled:?}", store.len());
     // 6. Runtime.
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("pullprint").build()?;
-    let site = Arc::new(web_admin::Site {
-        store: store.clone(),
-        params,
-        started: Instant::now(),
-        ca_pem: identity.ca_pem.clone(),
-        min_free: cfg.min_free_bytes,
-        dangerous,
-        devices: devices.clone(),
-        auth,
-    });
+    let facts = web_admin::Facts { params, ca_pem: identity.ca_pem.clone(), min_free: cfg.min_free_bytes, dangerous };
+    let site = Arc::new(web_admin::Site::new(store.clone(), devices.clone(), auth, facts));
     let ready =
         Ready { banner, path: run_dir.join("endpoints.json"), json: serde_json::to_vec(&endpoints)?, endpoints };
     let parts = Parts { site, ipp, panel, engine, devices, store: store.clone(), service };
@@ -370,7 +362,7 @@ async fn run(
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     local_connector::durable::write_atomic(&ready_path, &ready_json, 0o600)?;
-    notify::ready(&format!("serving; {} parked jobs", site.store.len()));
+    notify::ready(&format!("serving; {} parked jobs", site.store().len()));
     if let Some(b) = banner {
         let first = |v: &[SocketAddr]| v.first().map(|a| a.to_string()).unwrap_or_default();
         println!(

@@ -339,6 +339,18 @@ impl EvePrinter {
     }
 }
 
+/// A self-signed certificate (`crt`) and its new RSA-2048 key (`key`) for
+/// `subject`, valid two days, with the `extensions` given.
+pub fn self_signed(key: &Path, crt: &Path, subject: &str, extensions: &[&str]) {
+    let mut args = vec!["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", subject];
+    args.extend(["-keyout", key.to_str().expect("utf8"), "-out", crt.to_str().expect("utf8")]);
+    for e in extensions {
+        args.extend(["-addext", e]);
+    }
+    let o = Command::new("openssl").args(&args).output().expect("openssl");
+    assert!(o.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
 /// A certificate and key for `localhost` (and 127.0.0.1), signed by the
 /// CA whose certificate and key are `ca` (PEM files), or self-signed when
 /// `ca` is `None`; written into `dir`. (certificate, key, SHA-256 hex).
@@ -357,23 +369,7 @@ pub fn localhost_certificate(dir: &Path, ca: Option<(&Path, &Path)>) -> (PathBuf
     };
     let (k, c, e) = (key.to_str().expect("utf8"), crt.to_str().expect("utf8"), ext.to_str().expect("utf8"));
     match ca {
-        None => run(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            k,
-            "-out",
-            c,
-            "-addext",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ]),
+        None => self_signed(&key, &crt, "/CN=localhost", &["subjectAltName=DNS:localhost,IP:127.0.0.1"]),
         Some((ca_crt, ca_key)) => {
             let csr = dir.join("localhost.csr");
             let r = csr.to_str().expect("utf8");

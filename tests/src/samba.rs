@@ -51,33 +51,13 @@ fn run(cmd: &mut Command) -> String {
     text
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
-    run(Command::new("openssl").args(args).current_dir(dir));
-}
-
 /// A CA and a server certificate for `localhost` / 127.0.0.1, made with openssl.
 fn make_certs(dir: &Path, name: &str) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            &format!("/O=Pullprint tests/CN={name} CA"),
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ],
+    crate::peers::self_signed(
+        &dir.join("ca.key"),
+        &dir.join("ca.pem"),
+        &format!("/O=Pullprint tests/CN={name} CA"),
+        &["basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign,cRLSign"],
     );
     let (crt, key, _) = crate::peers::localhost_certificate(dir, Some((&dir.join("ca.pem"), &dir.join("ca.key"))));
     std::fs::rename(crt, dir.join("cert.pem")).expect("cert.pem");

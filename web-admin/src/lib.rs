@@ -27,7 +27,7 @@
 pub mod me;
 pub mod site;
 pub use me::{esc as html_escape, same_origin};
-pub use site::Site;
+pub use site::{Facts, Site};
 
 use axum::Router;
 use axum::extract::State;

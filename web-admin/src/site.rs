@@ -10,32 +10,48 @@ use local_connector::store::JobStore;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// What the web front acts on: the domain's services it reaches.
+/// What the web front acts on: the domain's services it reaches, and the
+/// facts about this appliance that health reports.
 #[derive(Debug)]
 pub struct Site {
-    /// The job store.
-    pub store: JobStore,
+    store: JobStore,
+    devices: Arc<Devices>,
+    auth: Arc<Authenticator>,
+    facts: Facts,
+    started: Instant,
+}
+
+/// What the appliance knows of itself, for health and the CA download.
+#[derive(Debug, Clone)]
+pub struct Facts {
     /// The site's public key parameters (its id).
     pub params: KeyParams,
-    /// When the daemon started.
-    pub started: Instant,
     /// The internal CA certificate, PEM.
     pub ca_pem: String,
     /// `store.min_free_bytes`: below this, new jobs are refused.
     pub min_free: u64,
     /// The appliance's dangerous settings that are on, in words.
     pub dangerous: Vec<String>,
-    /// The printers, for their dangerous release settings.
-    pub devices: Arc<Devices>,
-    /// Sign-in and print tokens.
-    pub auth: Arc<Authenticator>,
+}
+
+impl Site {
+    /// The web front over the job store, the printers (for their dangerous
+    /// release settings) and sign-in; its uptime counts from now.
+    pub fn new(store: JobStore, devices: Arc<Devices>, auth: Arc<Authenticator>, facts: Facts) -> Site {
+        Site { store, devices, auth, facts, started: Instant::now() }
+    }
+
+    /// The job store.
+    pub fn store(&self) -> &JobStore {
+        &self.store
+    }
 }
 
 impl Appliance for Site {
     fn perform(&self, action: crate::Action) -> crate::Outcome {
         match action {
             crate::Action::Health => crate::Outcome::Health(Box::new(self.health())),
-            crate::Action::CaCertificate => crate::Outcome::Pem(self.ca_pem.clone()),
+            crate::Action::CaCertificate => crate::Outcome::Pem(self.facts.ca_pem.clone()),
             crate::Action::MyTokens { who, op } => self.my_tokens(&who, op),
             crate::Action::SetMyPin { who, pin } => self.set_my_pin(&who, &zeroize::Zeroizing::new(pin)),
             crate::Action::NewMyPasscode { who } => self.new_my_passcode(&who),
@@ -145,11 +161,11 @@ impl Site {
     fn health(&self) -> crate::Health {
         let mut problems = Vec::new();
         let free = local_connector::durable::free_bytes(&self.store.options().dir).unwrap_or(0);
-        if free < self.min_free {
+        if free < self.facts.min_free {
             problems.push(format!(
                 "the data disk has {} MiB free, below the {} MiB reserve: new jobs are refused",
                 free >> 20,
-                self.min_free >> 20
+                self.facts.min_free >> 20
             ));
         }
         if let Some(why) = self.auth.auth().directory_outage() {
@@ -161,11 +177,12 @@ impl Site {
             status: if problems.is_empty() { "ok".into() } else { "degraded".into() },
             version: env!("CARGO_PKG_VERSION").into(),
             uptime_s: self.started.elapsed().as_secs(),
-            site_id: self.params.site_id.clone(),
+            site_id: self.facts.params.site_id.clone(),
             parked_jobs: self.store.len() as u64,
             data_free_bytes: free,
             problems,
             dangerous_settings: self
+                .facts
                 .dangerous
                 .iter()
                 .cloned()
