@@ -96,10 +96,11 @@ impl Sanitizer {
 
     /// Take the next bytes; `out` receives what to keep, in order.
     pub fn push<E>(&mut self, data: &[u8], out: &mut impl FnMut(Part<'_>) -> Result<(), E>) -> Result<(), E> {
-        if self.held.is_empty() || self.state != State::Pdl {
+        if self.held.is_empty() {
             return self.run(data, out);
         }
-        // A UEL may straddle pushes: finish deciding about the held prefix first.
+        // A UEL or a PJL line may straddle pushes: decide about what is
+        // held (at most a line) together with what follows it.
         let mut joined = std::mem::take(&mut self.held);
         joined.extend_from_slice(data);
         self.run(&joined, out)
@@ -139,61 +140,33 @@ impl Sanitizer {
                         data = &data[at + UEL.len()..];
                     }
                 },
-                State::SkipLine => match data.iter().position(|&b| b == b'\n') {
-                    Some(i) => {
+                State::SkipLine => match line_end(data) {
+                    LineEnd::After(end) => {
                         self.state = State::Pjl;
-                        data = &data[i + 1..];
+                        data = &data[end..];
                     }
-                    None => return Ok(()),
+                    LineEnd::BeforeUel(at) => {
+                        self.state = State::Pdl;
+                        data = &data[at..];
+                    }
+                    LineEnd::NotYet => return Ok(()),
                 },
                 State::Pjl => {
-                    if self.held.is_empty() {
-                        // A UEL (or the data after PJL) is the Pdl state's to read.
-                        let lead = data.len().min(4);
-                        if !is_pjl_start(&data[..lead]) {
-                            self.state = State::Pdl;
-                            continue;
-                        }
-                    } else if self.held.len() < 4 {
-                        let mut head = self.held.clone();
-                        head.extend(data.iter().take(4 - self.held.len()));
-                        if !is_pjl_start(&head) {
-                            // What was held was the start of the data after all.
-                            let held = std::mem::take(&mut self.held);
-                            self.state = State::Pdl;
-                            out(Part::Pdl(&held))?;
-                            continue;
-                        }
+                    // Data that cannot begin a PJL line is the page
+                    // description (or a UEL): the Pdl state's to read.
+                    let lead = data.len().min(4);
+                    if !is_pjl_start(&data[..lead]) {
+                        self.state = State::Pdl;
+                        continue;
                     }
-                    // A line ends at a line feed, or just before an ESC: a
-                    // printer honours a UEL even in the middle of a line.
-                    match data.iter().position(|&b| b == b'\n' || b == 0x1b) {
-                        Some(i) => {
-                            let line_end = if data[i] == b'\n' { i + 1 } else { i };
-                            if self.held.len() + line_end > MAX_LINE {
-                                self.held.clear();
-                                self.remove("(over-long line)");
-                                data = &data[line_end..];
-                                continue;
-                            }
-                            let line: std::borrow::Cow<'_, [u8]> = if self.held.is_empty() {
-                                std::borrow::Cow::Borrowed(&data[..line_end])
-                            } else {
-                                let mut l = std::mem::take(&mut self.held);
-                                l.extend_from_slice(&data[..line_end]);
-                                std::borrow::Cow::Owned(l)
-                            };
-                            if self.keep_line(&line) {
-                                out(Part::Pjl(&line))?;
-                            }
-                            if data[i] == 0x1b {
-                                self.state = State::Pdl;
-                            }
-                            data = &data[line_end..];
-                        }
-                        None => {
-                            if self.held.len() + data.len() > MAX_LINE {
-                                self.held.clear();
+                    // A printer ends a PJL line at CR, LF or CR LF, and
+                    // leaves PJL only at a complete UEL: a bare ESC is part
+                    // of the line.
+                    let (end, next) = match line_end(data) {
+                        LineEnd::After(end) => (end, State::Pjl),
+                        LineEnd::BeforeUel(at) => (at, State::Pdl),
+                        LineEnd::NotYet => {
+                            if data.len() > MAX_LINE {
                                 self.remove("(over-long line)");
                                 self.state = State::SkipLine;
                             } else {
@@ -201,7 +174,17 @@ impl Sanitizer {
                             }
                             return Ok(());
                         }
+                    };
+                    if end > MAX_LINE {
+                        self.remove("(over-long line)");
+                    } else if self.keep_line(&data[..end]) {
+                        out(Part::Pjl(&data[..end]))?;
                     }
+                    // `ENTER` moved on to the page description already.
+                    if self.state == State::Pjl {
+                        self.state = next;
+                    }
+                    data = &data[end..];
                 }
             }
         }
@@ -287,6 +270,48 @@ fn is_pjl_start(head: &[u8]) -> bool {
         Some(b'@') => head.iter().zip(b"@PJL").all(|(a, b)| a.eq_ignore_ascii_case(b)),
         Some(_) => false,
     }
+}
+
+/// Where a PJL line ends.
+enum LineEnd {
+    /// After its CR, LF or CR LF, which end before this offset.
+    After(usize),
+    /// Just before a complete UEL, which starts here.
+    BeforeUel(usize),
+    /// Not in these bytes.
+    NotYet,
+}
+
+/// The end of the PJL line at the start of `data`. A CR at the very end
+/// waits for the next byte, so that CR LF ends one line however it is cut.
+fn line_end(data: &[u8]) -> LineEnd {
+    let mut from = 0;
+    while let Some(i) = memchr::memchr3(b'\n', b'\r', 0x1b, &data[from..]) {
+        let at = from + i;
+        match data[at] {
+            b'\n' => return LineEnd::After(at + 1),
+            b'\r' => {
+                return match data.get(at + 1) {
+                    Some(b'\n') => LineEnd::After(at + 2),
+                    Some(_) => LineEnd::After(at + 1),
+                    // An LF may follow in the next bytes: CR LF is one end.
+                    None => LineEnd::NotYet,
+                };
+            }
+            _ => {
+                let rest = &data[at..];
+                if rest.starts_with(UEL) {
+                    return LineEnd::BeforeUel(at);
+                }
+                if UEL.starts_with(rest) {
+                    // Perhaps a UEL, cut off: the line is not complete yet.
+                    return LineEnd::NotYet;
+                }
+                from = at + 1;
+            }
+        }
+    }
+    LineEnd::NotYet
 }
 
 enum Uel {
@@ -485,5 +510,41 @@ mod tests {
         let facts = s.finish(&mut out).expect("finish");
         assert_eq!(kept, b"\x1b%-12345X@PJL ENTER LANGUAGE=PCL\n\x1bE");
         assert_eq!(facts.removed, ["(over-long line)"]);
+    }
+
+    /// Regression (security review, finding 2): a bare ESC inside a PJL
+    /// line ended PJL mode, so the printer's next command passed as data.
+    #[test]
+    fn a_bare_esc_inside_a_line_does_not_end_pjl() {
+        let d = b"\x1b%-12345X@PJL COMMENT x\x1bZ\n@PJL FSDELETE NAME=\"0:\\\"\n@PJL ENTER LANGUAGE=PCL\n\x1bE";
+        for size in [1, 2, 5, 100] {
+            let (kept, pdl, facts) = run(d, size);
+            let text = String::from_utf8_lossy(&kept);
+            assert!(!text.contains("FSDELETE"), "chunks of {size}: {text:?}");
+            assert_eq!(facts.removed, ["FSDELETE"], "chunks of {size}");
+            assert_eq!(pdl, b"\x1bE", "chunks of {size}");
+        }
+    }
+
+    /// Regression (security review, finding 2): a bare CR did not end a PJL
+    /// line, so a command after it was kept inside a comment.
+    #[test]
+    fn cr_lf_and_crlf_all_end_a_pjl_line() {
+        for sep in [&b"\r"[..], b"\n", b"\r\n"] {
+            let mut d = b"\x1b%-12345X@PJL COMMENT x".to_vec();
+            d.extend_from_slice(sep);
+            d.extend_from_slice(b"@PJL FSDELETE NAME=\"0:\\\"");
+            d.extend_from_slice(sep);
+            d.extend_from_slice(b"@PJL ENTER LANGUAGE=PCL");
+            d.extend_from_slice(sep);
+            d.extend_from_slice(b"\x1bE");
+            for size in [1, 3, 64] {
+                let (kept, pdl, facts) = run(&d, size);
+                assert!(!String::from_utf8_lossy(&kept).contains("FSDELETE"), "{sep:?}, chunks of {size}");
+                assert_eq!(facts.removed, ["FSDELETE"], "{sep:?}, chunks of {size}");
+                assert_eq!(facts.language.as_deref(), Some("PCL"));
+                assert_eq!(pdl, b"\x1bE", "{sep:?}, chunks of {size}");
+            }
+        }
     }
 }
