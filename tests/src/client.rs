@@ -147,6 +147,31 @@ impl Conn {
         self.response()
     }
 
+    /// POST a chunked body, one HTTP chunk per item of `chunks`, each
+    /// written (and flushed) on its own as a trickling client would; then
+    /// read the response.
+    pub fn post_chunked<'a>(
+        &mut self,
+        path: &str,
+        headers: &[(&str, &str)],
+        chunks: impl IntoIterator<Item = &'a [u8]>,
+    ) -> std::io::Result<Response> {
+        let mut all: Vec<(&str, &str)> = vec![("Transfer-Encoding", "chunked")];
+        all.extend_from_slice(headers);
+        let head = self.head("POST", path, &all, None);
+        let w = self.io.get_mut();
+        w.write_all(head.as_bytes())?;
+        for c in chunks {
+            w.write_all(format!("{:x}\r\n", c.len()).as_bytes())?;
+            w.write_all(c)?;
+            w.write_all(b"\r\n")?;
+            w.flush()?;
+        }
+        w.write_all(b"0\r\n\r\n")?;
+        w.flush()?;
+        self.response()
+    }
+
     fn line(&mut self) -> std::io::Result<String> {
         let mut l = String::new();
         if self.io.read_line(&mut l)? == 0 {

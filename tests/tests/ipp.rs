@@ -562,3 +562,34 @@ fn ipptool_with_a_timeout_works_against_pullprint_as_against_ippeveprinter() {
         );
     }
 }
+
+/// Regression (security review, finding 1): a request whose attributes
+/// trickle in one byte per HTTP chunk made the listener rescan everything
+/// it had on every chunk (quadratic), and group tags were unlimited. Now
+/// the flood is refused by name while the queue keeps serving others.
+#[test]
+fn a_trickle_of_group_tags_is_refused_and_the_queue_keeps_serving() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = demo(t.path());
+    let ca = d.data.join("tls/ca.crt");
+    let mut flood = client::Conn::tls(d.ipp, &ca).expect("connect");
+    let header: &[u8] = &[2, 0, 0, 0x0b, 0, 0, 0, 1];
+    let group: &[u8] = &[0x01];
+    let chunks = std::iter::once(header).chain(std::iter::repeat_n(group, 20_000));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sender = std::thread::spawn(move || {
+        let auth = basic("alice", PASSWORD);
+        let headers = [("Content-Type", "application/ipp"), ("Authorization", auth.as_str())];
+        let r = flood.post_chunked("/ipp/print", &headers, chunks);
+        let _ = tx.send(());
+        r
+    });
+    // While the flood streams in, others are served.
+    let (code, _, body) = post(&d, None, &Request::new(0x000b, 2, &uri(&d)).finish(b""));
+    assert_eq!((code, status(&body)), (200, Some(0)), "Get-Printer-Attributes during the flood");
+    rx.recv_timeout(Duration::from_secs(60)).expect("the flood is answered");
+    let r = sender.join().expect("thread").expect("an answer, not a reset");
+    assert_eq!((r.status, status(&r.body)), (200, Some(0x0400)));
+    let message = pullprint_tests::ipp::read(&r.body).and_then(|m| m.message()).expect("status-message");
+    assert!(message.contains("too many attribute groups"), "{message}");
+}

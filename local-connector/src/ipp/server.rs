@@ -110,8 +110,11 @@ pub async fn handle(
 
     // 1. Read until the attribute section is complete.
     let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    // The scanner goes on where it stopped: a body trickled in byte by
+    // byte costs what it costs sent at once.
+    let mut scanner = codec::Scanner::default();
     let framed = loop {
-        match codec::scan(&buf) {
+        match scanner.scan(&buf) {
             Ok(codec::Scan::Complete(f)) => break f,
             Ok(codec::Scan::NeedMore) => {}
             Err(e) => {

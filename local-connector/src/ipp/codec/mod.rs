@@ -24,7 +24,7 @@ pub use attrs::{Attrs, collection, date_time, kw};
 pub use codes::{JobState, status, tag};
 pub use ipp::model::Operation;
 pub use message::{Group, Message, ReadError, first_integer, first_string, group, strings};
-pub use wire::{Framed, Header, Scan, WireError, scan};
+pub use wire::{Framed, Header, Scan, Scanner, WireError, scan};
 pub use writer::Writer;
 
 #[cfg(test)]

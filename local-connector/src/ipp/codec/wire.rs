@@ -92,65 +92,121 @@ use super::tag::{
 /// `end-of-attributes-tag`.
 const TAG_END: u8 = 0x03;
 
-/// Scan `buf` (the message from its first byte).
+/// Most attribute groups accepted in one message. A request has a few; a
+/// printer's Get-Jobs answer has one per job.
+pub const MAX_GROUPS: usize = 4096;
+
+/// Scan `buf` (the message from its first byte) in one go.
 pub fn scan(buf: &[u8]) -> Result<Scan, WireError> {
-    let bad = |at: usize, what: &'static str| Err(WireError::Malformed { at, what });
-    if buf.len() < 8 {
-        return Ok(Scan::NeedMore);
+    Scanner::default().scan(buf)
+}
+
+/// Scans a message as its bytes arrive: each call goes on from the end of
+/// the last complete element, so a message sent one byte at a time costs
+/// what it costs sent at once (a rescan from the start on every arrival
+/// made a trickled request quadratic).
+#[derive(Debug, Clone, Default)]
+pub struct Scanner {
+    /// Offset just past the last complete element (0: the header is not read).
+    at: usize,
+    in_group: bool,
+    depth: usize,
+    have_attr: bool,
+    groups: usize,
+    /// Bytes examined over all calls.
+    examined: usize,
+}
+
+impl Scanner {
+    /// Bytes examined so far, over every call: at most a few more than the
+    /// message's length, however it arrived.
+    pub fn examined(&self) -> usize {
+        self.examined
     }
-    let mut at = 8;
-    let mut in_group = false;
-    let mut depth = 0usize;
-    let mut have_attr = false;
+
+    /// Scan `buf`, the message from its first byte with everything that has
+    /// arrived so far (what an earlier call saw, and more).
+    pub fn scan(&mut self, buf: &[u8]) -> Result<Scan, WireError> {
+        if buf.len() < 8 {
+            return Ok(Scan::NeedMore);
+        }
+        let start = self.at.max(8);
+        let Scanner { mut in_group, mut depth, mut have_attr, mut groups, .. } = *self;
+        let result = scan_from(buf, start, &mut in_group, &mut depth, &mut have_attr, &mut groups);
+        let (r, at) = result;
+        self.examined += at.saturating_sub(start).max(1);
+        if r == Ok(Scan::NeedMore) {
+            *self = Scanner { at, in_group, depth, have_attr, groups, examined: self.examined };
+        }
+        r
+    }
+}
+
+/// The scan proper, from `at` (a boundary between elements) with the state
+/// reached there; returns the verdict and where the last complete element ends.
+fn scan_from(
+    buf: &[u8],
+    mut at: usize,
+    in_group: &mut bool,
+    depth: &mut usize,
+    have_attr: &mut bool,
+    groups: &mut usize,
+) -> (Result<Scan, WireError>, usize) {
+    let bad = |at: usize, what: &'static str| (Err(WireError::Malformed { at, what }), at);
     loop {
         if at > MAX_ATTRIBUTES_LEN {
-            return Err(WireError::TooLarge);
+            return (Err(WireError::TooLarge), at);
         }
-        let Some(&tag) = buf.get(at) else { return Ok(Scan::NeedMore) };
+        let Some(&tag) = buf.get(at) else { return (Ok(Scan::NeedMore), at) };
         match tag {
             TAG_END => {
-                if depth != 0 {
+                if *depth != 0 {
                     return bad(at, "end-of-attributes inside a collection");
                 }
-                let header = header(buf).ok_or(WireError::Malformed { at: 0, what: "no header" })?;
-                return Ok(Scan::Complete(Framed { header, data_at: at + 1 }));
+                let Some(header) = header(buf) else { return bad(0, "no header") };
+                return (Ok(Scan::Complete(Framed { header, data_at: at + 1 })), at);
             }
             0x00 => return bad(at, "reserved delimiter tag 0"),
             0x01..=0x0f => {
-                if depth != 0 {
+                if *depth != 0 {
                     return bad(at, "group delimiter inside a collection");
                 }
                 if !matches!(tag, 0x01 | 0x02 | 0x04 | 0x05 | 0x09) {
                     return bad(at, "unknown attribute group tag");
                 }
-                in_group = true;
-                have_attr = false;
+                *groups += 1;
+                if *groups > MAX_GROUPS {
+                    return bad(at, "too many attribute groups");
+                }
+                *in_group = true;
+                *have_attr = false;
                 at += 1;
             }
             0x10..=0x4a => {
-                if !in_group {
+                if !*in_group {
                     return bad(at, "attribute value before any group delimiter");
                 }
-                let Some(name_len) = u16_at(buf, at + 1) else { return Ok(Scan::NeedMore) };
+                let Some(name_len) = u16_at(buf, at + 1) else { return (Ok(Scan::NeedMore), at) };
                 let name_at = at + 3;
                 let Some(value_len) = u16_at(buf, name_at + name_len) else {
-                    return if name_at + name_len + 2 > MAX_ATTRIBUTES_LEN {
+                    let verdict = if name_at + name_len + 2 > MAX_ATTRIBUTES_LEN {
                         Err(WireError::TooLarge)
                     } else {
                         Ok(Scan::NeedMore)
                     };
+                    return (verdict, at);
                 };
                 let value_at = name_at + name_len + 2;
                 let end = value_at + value_len;
                 if end > MAX_ATTRIBUTES_LEN {
-                    return Err(WireError::TooLarge);
+                    return (Err(WireError::TooLarge), at);
                 }
                 if buf.len() < end {
-                    return Ok(Scan::NeedMore);
+                    return (Ok(Scan::NeedMore), at);
                 }
                 let name = &buf[name_at..name_at + name_len];
                 let value = &buf[value_at..end];
-                if name_len == 0 && !have_attr && depth == 0 {
+                if name_len == 0 && !*have_attr && *depth == 0 {
                     return bad(at, "additional value without an attribute");
                 }
                 if name_len > 0 && !name.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')) {
@@ -158,22 +214,22 @@ pub fn scan(buf: &[u8]) -> Result<Scan, WireError> {
                 }
                 match tag {
                     TAG_BEG_COLLECTION => {
-                        depth += 1;
-                        if depth > MAX_DEPTH {
+                        *depth += 1;
+                        if *depth > MAX_DEPTH {
                             return bad(at, "collections nested too deeply");
                         }
                     }
                     TAG_END_COLLECTION => {
-                        if depth == 0 {
+                        if *depth == 0 {
                             return bad(at, "end-collection without begin-collection");
                         }
                         if name_len != 0 || value_len != 0 {
                             return bad(at, "end-collection with a name or value");
                         }
-                        depth -= 1;
+                        *depth -= 1;
                     }
                     TAG_MEMBER_NAME => {
-                        if depth == 0 {
+                        if *depth == 0 {
                             return bad(at, "member name outside a collection");
                         }
                         if value_len == 0 {
@@ -200,7 +256,7 @@ pub fn scan(buf: &[u8]) -> Result<Scan, WireError> {
                     _ => {}
                 }
                 if name_len > 0 {
-                    have_attr = true;
+                    *have_attr = true;
                 }
                 at = end;
             }
@@ -328,5 +384,41 @@ mod tests {
         m.extend(attr(0x37, "", b""));
         m.push(3);
         assert!(matches!(scan(&m), Ok(Scan::Complete(_))));
+    }
+
+    /// Regression (security review, finding 1): every arriving body frame
+    /// rescanned the attributes from the start, so a request trickled in
+    /// one byte at a time cost the square of its length.
+    #[test]
+    fn a_trickled_message_is_scanned_in_linear_time_with_the_same_verdict() {
+        let mut m = vec![2, 0, 0, 2, 0, 0, 0, 1];
+        for i in 0..1000 {
+            m.push(0x02);
+            m.extend(attr(0x21, "copies", &i32::to_be_bytes(i)));
+        }
+        m.push(0x03);
+        let mut s = Scanner::default();
+        let mut last = Ok(Scan::NeedMore);
+        for n in 1..=m.len() {
+            last = s.scan(&m[..n]);
+            if n < m.len() {
+                assert_eq!(last, Ok(Scan::NeedMore), "at {n}");
+            }
+        }
+        assert_eq!(last, scan(&m));
+        assert!(matches!(last, Ok(Scan::Complete(_))));
+        assert!(s.examined() <= 2 * m.len(), "{} bytes examined for a {}-byte message", s.examined(), m.len());
+    }
+
+    /// Regression (security review, finding 1): group tags cost nothing to
+    /// send, so their number is capped.
+    #[test]
+    fn a_flood_of_group_tags_is_refused() {
+        let mut m = vec![2, 0, 0, 2, 0, 0, 0, 1];
+        m.extend(std::iter::repeat_n(0x01, MAX_GROUPS + 1));
+        assert!(matches!(scan(&m), Err(WireError::Malformed { what: "too many attribute groups", .. })));
+        let mut s = Scanner::default();
+        let refused = (9..=m.len()).map(|n| s.scan(&m[..n])).find(Result::is_err);
+        assert!(refused.is_some(), "trickled, too");
     }
 }
