@@ -81,9 +81,19 @@ pub fn backup(dd: &DataDir, out: &Path) -> Result<BackupSummary> {
     let site = dd.load_site_key().context("a backup seals the TLS keys under the site key")?;
     let params = dd.read_params()?;
     let tmp = out.with_extension("partial");
+    // The partial file is made anew, never opened through a link that
+    // someone left at its name (a backup often runs as root): a stale one
+    // is unlinked (a link itself, not what it points to), then the file is
+    // created exclusively without following links.
+    match fs::remove_file(&tmp) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("removing the stale {}", tmp.display()));
+        }
+        _ => {}
+    }
     let file = {
         use std::os::unix::fs::OpenOptionsExt;
-        fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)
+        fs::OpenOptions::new().write(true).create_new(true).custom_flags(libc::O_NOFOLLOW).mode(0o600).open(&tmp)
     }
     .with_context(|| format!("creating {}", tmp.display()))?;
     let mut tar = tar::Builder::new(io::BufWriter::with_capacity(1 << 20, file));

@@ -405,3 +405,20 @@ fn demo_takes_its_settings_from_a_config_file_and_says_so() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("ipp.max_jobs"), "{}", text(&o));
 }
+
+/// Regression (security review, finding 14): the backup opened
+/// `<out>.partial` with create and truncate, so a link left at that name
+/// had the (often root) backup truncate and overwrite whatever it pointed to.
+#[test]
+fn a_link_at_the_backups_partial_name_is_not_followed() {
+    let (t, data, _cfg, _) = fresh_site("");
+    let victim = t.path().join("victim.conf");
+    std::fs::write(&victim, b"precious").expect("victim");
+    let archive = t.path().join("site.backup");
+    std::os::unix::fs::symlink(&victim, t.path().join("site.partial")).expect("symlink");
+    let o =
+        pullprint(&["backup", "--data-dir", data.to_str().expect("utf8"), "--output", archive.to_str().expect("utf8")]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(std::fs::read(&victim).expect("victim"), b"precious", "the link's target was written");
+    assert!(std::fs::metadata(&archive).is_ok_and(|m| m.len() > 0), "the backup was still written");
+}
