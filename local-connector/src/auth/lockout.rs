@@ -107,6 +107,20 @@ impl LockoutPolicy {
         if ready > now_ms { Err(Throttled::Wait(Duration::from_millis(ready - now_ms))) } else { Ok(()) }
     }
 
+    /// Whether one more attempt may start while `pending` others on the
+    /// same key are still being checked. Each counts as a failure made now
+    /// until it ends, so parallel guesses cannot all pass the check before
+    /// the first of them is counted.
+    pub fn check_with_pending(&self, f: &Failures, pending: u32, kind: KeyKind, now_ms: u64) -> Result<(), Throttled> {
+        if pending == 0 || f.locked_until_ms > now_ms {
+            return self.check(f, kind, now_ms);
+        }
+        let mut p = self.current(f, now_ms);
+        p.count = p.count.saturating_add(pending);
+        p.last_ms = now_ms;
+        self.check(&p, kind, now_ms)
+    }
+
     /// Back-off after the `n`th failure past the free ones.
     fn delay(&self, n: u32) -> Duration {
         let secs = 1u64.checked_shl(n.min(30)).unwrap_or(u64::MAX);

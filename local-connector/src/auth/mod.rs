@@ -219,8 +219,10 @@ pub struct Auth {
     cache_key: [u8; 32],
     passwords: Mutex<HashMap<[u8; 32], Remembered>>,
     enrolments: Mutex<HashMap<String, Enrolment>>,
-    /// Serialises read-modify-write of failure counts.
+    /// Serialises read-modify-write of failure counts, and reservations.
     counting: Mutex<()>,
+    /// Attempts being checked now, per lockout key.
+    in_flight: Mutex<HashMap<Vec<u8>, u32>>,
     /// Set while Active Directory fails its health check.
     directory_down: AtomicBool,
     /// Why it failed its last check, for health reports.
@@ -229,6 +231,29 @@ pub struct Auth {
 
 /// Keys one attempt counts against.
 type Keys = Vec<(Vec<u8>, KeyKind, String)>;
+
+/// Most attempts checked at once on one lockout key; more are told to wait.
+const MAX_IN_FLIGHT: u32 = 4;
+
+/// An attempt reserved by [`Auth::reserve`]; dropping it ends the reservation.
+struct Reservation<'a> {
+    auth: &'a Auth,
+    keys: Vec<Vec<u8>>,
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        let mut pending = self.auth.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        for k in &self.keys {
+            if let Some(n) = pending.get_mut(k) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    pending.remove(k);
+                }
+            }
+        }
+    }
+}
 
 /// Run a slow hash off the async threads (when there are any).
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -262,6 +287,7 @@ impl Auth {
             passwords: Mutex::new(HashMap::new()),
             enrolments: Mutex::new(HashMap::new()),
             counting: Mutex::new(()),
+            in_flight: Mutex::new(HashMap::new()),
             directory_down: AtomicBool::new(false),
             directory_outage: Mutex::new(None),
         };
@@ -351,12 +377,48 @@ impl Auth {
         self.key("source", &source.to_string(), KeyKind::Source)
     }
 
-    /// Refuse at once when any key is throttled or locked.
+    /// Reserve an attempt on every key before its slow check (a hash or a
+    /// directory bind): refused at once when a key is throttled or locked,
+    /// counting the attempts still being checked as failures, or when a key
+    /// has [`MAX_IN_FLIGHT`] attempts in flight. The reservation ends when
+    /// the returned guard drops, after the outcome is recorded.
+    fn reserve(&self, keys: &Keys) -> Result<Reservation<'_>, Refusal> {
+        let _one_at_a_time = self.counting.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pending = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        self.verdict(keys, Some(&pending))?;
+        // Only credentials are reserved: a source (a printer, a NAT) is
+        // shared by people signing in at once, who are not guesses.
+        let reserved: Vec<Vec<u8>> =
+            keys.iter().filter(|(_, kind, _)| *kind == KeyKind::Credential).map(|(k, _, _)| k.clone()).collect();
+        for k in &reserved {
+            *pending.entry(k.clone()).or_insert(0) += 1;
+        }
+        Ok(Reservation { auth: self, keys: reserved })
+    }
+
+    /// Refuse at once when any key is throttled or locked (without
+    /// reserving: for the methods whose check is fast, and for a remembered
+    /// password).
     fn throttle(&self, keys: &Keys) -> Result<(), Refusal> {
+        self.verdict(keys, None)
+    }
+
+    /// Whether an attempt on `keys` may go ahead now, with the credential
+    /// attempts still being checked (`pending`) counted as failures.
+    fn verdict(&self, keys: &Keys, pending: Option<&HashMap<Vec<u8>, u32>>) -> Result<(), Refusal> {
         let now = now_ms();
         let mut worst: Option<Throttled> = None;
         for (k, kind, _) in keys {
-            if let Err(t) = self.settings.lockout.check(&self.state.failures(k), *kind, now) {
+            let n = match pending {
+                Some(p) if *kind == KeyKind::Credential => p.get(k).copied().unwrap_or(0),
+                _ => 0,
+            };
+            let verdict = if n >= MAX_IN_FLIGHT {
+                Err(Throttled::Wait(Duration::from_secs(1)))
+            } else {
+                self.settings.lockout.check_with_pending(&self.state.failures(k), n, *kind, now)
+            };
+            if let Err(t) = verdict {
                 worst = Some(match (worst, t) {
                     (Some(Throttled::Locked(a)), Throttled::Locked(b)) => Throttled::Locked(a.max(b)),
                     (Some(Throttled::Locked(a)), _) => Throttled::Locked(a),
@@ -413,7 +475,16 @@ impl Auth {
         let keys: Keys =
             vec![self.key("user", &self.user_key_name(login), KeyKind::Credential), self.source_key(source)];
         self.throttle(&keys)?;
-        let result = self.check_password(login, password).await;
+        // A password verified in the last minutes is no guess: it is not
+        // reserved, so a client's parallel requests are not held back.
+        let keyed = zeroize::Zeroizing::new(format!("{login}\0{password}"));
+        let tag = hmac_sha256(&self.cache_key, keyed.as_bytes());
+        if let Some(id) = self.remembered_password(&tag) {
+            self.succeeded(&keys);
+            return Ok(id);
+        }
+        let _reserved = self.reserve(&keys)?;
+        let result = self.check_password(login, password, tag).await;
         match &result {
             Ok(_) => self.succeeded(&keys),
             Err(Refusal::DirectoryUnavailable) => {}
@@ -422,12 +493,8 @@ impl Auth {
         result
     }
 
-    async fn check_password(&self, login: &str, password: &str) -> Result<Identity, Refusal> {
-        let keyed = zeroize::Zeroizing::new(format!("{login}\0{password}"));
-        let tag = hmac_sha256(&self.cache_key, keyed.as_bytes());
-        if let Some(id) = self.remembered_password(&tag) {
-            return Ok(id);
-        }
+    /// The slow check of a password whose cache tag is `tag`.
+    async fn check_password(&self, login: &str, password: &str, tag: [u8; 32]) -> Result<Identity, Refusal> {
         let local = self.local.user(login);
         if let Some(u) = local {
             let pw = zeroize::Zeroizing::new(password.to_owned());
@@ -562,7 +629,15 @@ impl Auth {
         let canonical = crate::badge::normalise(reading, profile).map_err(Refusal::Misread)?;
         let tag = self.credentials.badge_tag(&canonical);
         let keys: Keys = vec![self.key("badge", &tag, KeyKind::Credential), self.source_key(source)];
-        self.throttle(&keys)?;
+        // A badge alone is a fast lookup; a badge with a PIN is a slow check
+        // that parallel guesses could race, so it is reserved.
+        let _reserved = match pin {
+            Some(_) => Some(self.reserve(&keys)?),
+            None => {
+                self.throttle(&keys)?;
+                None
+            }
+        };
         let owner = self.credentials.badge_owner(&tag);
         if owner.is_none() && self.settings.self_enrolment {
             // Counted against the source only: its holder is about to enrol it.
@@ -599,7 +674,7 @@ impl Auth {
     pub async fn email_pin(&self, email: &str, pin: &str, source: IpAddr) -> Result<Identity, Refusal> {
         let keys: Keys =
             vec![self.key("email", &email.trim().to_lowercase(), KeyKind::Credential), self.source_key(source)];
-        self.throttle(&keys)?;
+        let _reserved = self.reserve(&keys)?;
         let creds = self.credentials.clone();
         let (email_c, pin) = (email.to_owned(), zeroize::Zeroizing::new(pin.to_owned()));
         let Some(login) = blocking(move || creds.verify_email_pin(&email_c, &pin)).await else {
@@ -616,7 +691,7 @@ impl Auth {
         let parsed = credentials::parse_passcode(typed);
         let index = parsed.as_ref().map_or("malformed", |(i, _)| i.as_str()).to_owned();
         let keys: Keys = vec![self.key("passcode", &index, KeyKind::Credential), self.source_key(source)];
-        self.throttle(&keys)?;
+        let _reserved = self.reserve(&keys)?;
         let creds = self.credentials.clone();
         let found = blocking(move || match parsed {
             Some((i, s)) => creds.verify_passcode(&i, &zeroize::Zeroizing::new(s)),

@@ -164,3 +164,58 @@ fn a_changed_password_or_removed_user_is_refused_at_once() {
         assert_eq!(a.password("bob", "bob-pw-2", ip(8)).await, Err(Refusal::NotRecognised));
     });
 }
+
+/// Regression (security review, finding 3): the lockout was checked before
+/// the slow hash and counted after it, so parallel guesses were all
+/// checked before the first failure counted, and a 4-digit PIN could be
+/// searched at the speed of the hardware.
+#[test]
+fn parallel_guesses_are_counted_before_they_are_checked() {
+    let s = site(AuthSettings::default());
+    let lock_after = AuthSettings::default().lockout.lock_after;
+    let auth = Arc::new(s.auth);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(16).enable_all().build().expect("rt");
+    let outcomes: Vec<Result<Identity, Refusal>> = runtime.block_on(async {
+        let tasks: Vec<_> = (0..100)
+            .map(|i| {
+                let a = auth.clone();
+                tokio::spawn(async move { a.email_pin("alice@example.test", &format!("{:04}", 1000 + i), ip(9)).await })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.expect("task"));
+        }
+        out
+    });
+    let checked = outcomes.iter().filter(|o| matches!(o, Err(Refusal::NotRecognised))).count();
+    let held_back = outcomes.iter().filter(|o| matches!(o, Err(Refusal::Throttled(_) | Refusal::Locked(_)))).count();
+    assert_eq!(checked + held_back, 100, "{outcomes:?}");
+    assert!(
+        checked <= usize::try_from(lock_after).unwrap_or(usize::MAX),
+        "{checked} guesses were checked; at most {lock_after} may be"
+    );
+    drop(s.dir);
+}
+
+/// What the reservation must not do: hold back a client's parallel requests
+/// with a password it just proved (IPP clients send Basic with each one).
+#[test]
+fn parallel_requests_with_a_proven_password_all_pass() {
+    let s = site(AuthSettings::default());
+    let auth = Arc::new(s.auth);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(8).enable_all().build().expect("rt");
+    runtime.block_on(async {
+        assert!(auth.password("alice", "alice-pw-1", ip(7)).await.is_ok());
+        let tasks: Vec<_> = (0..50)
+            .map(|_| {
+                let a = auth.clone();
+                tokio::spawn(async move { a.password("alice", "alice-pw-1", ip(7)).await.map(|i| i.login) })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.expect("task"), Ok("alice".to_owned()));
+        }
+    });
+    drop(s.dir);
+}
