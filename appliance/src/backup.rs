@@ -12,9 +12,15 @@
 //! runs is consistent: a job shredded mid-backup is simply left out. The job
 //! index is not backed up; it is rebuilt from the job files on first start.
 //!
-//! The archive ends with `MANIFEST.json`, listing every file with its SHA-256.
-//! Restore unpacks into a staging folder beside the target, checks every path
-//! and hash against the manifest, and only then renames the folder into place.
+//! The archive ends with `MANIFEST.json`, listing every file with its SHA-256,
+//! and `MANIFEST.mac`, an HMAC-SHA-256 of the manifest under a key derived
+//! from the site key. Restore unpacks into a staging folder beside the
+//! target, checks every path and hash against the manifest, and only then
+//! renames the folder into place, keeping the manifest and its MAC in
+//! `keys/`. Restore has no key to check the MAC with; `init --recover`,
+//! which recreates the key, checks it before it unlocks anything, so an
+//! archive altered after it was made (a user added to `users.json` and its
+//! hash fixed in the manifest, say) never unlocks.
 
 use crate::datadir::DataDir;
 use crate::init::SEALED_SUFFIX;
@@ -28,6 +34,16 @@ use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
 
 const MANIFEST: &str = "MANIFEST.json";
+const MANIFEST_MAC: &str = "MANIFEST.mac";
+/// Where a restored folder keeps the manifest for `init --recover`.
+pub const RESTORED_MANIFEST: &str = "keys/restored-manifest.json";
+/// Where a restored folder keeps the manifest's MAC for `init --recover`.
+pub const RESTORED_MANIFEST_MAC: &str = "keys/restored-manifest.mac";
+
+/// The MAC of manifest bytes `m` under `site`'s key, hex.
+pub fn manifest_mac(site: &local_connector::crypto::SiteKey, m: &[u8]) -> String {
+    hex::encode(local_connector::crypto::hmac_sha256(&site.backup_manifest_key(), m))
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -163,6 +179,9 @@ pub fn backup(dd: &DataDir, out: &Path) -> Result<BackupSummary> {
     let m = serde_json::to_vec_pretty(&manifest)?;
     let mut h = file_header(m.len() as u64);
     tar.append_data(&mut h, MANIFEST, &m[..])?;
+    let mac = manifest_mac(&site, &m);
+    let mut h = file_header(mac.len() as u64);
+    tar.append_data(&mut h, MANIFEST_MAC, mac.as_bytes())?;
     let mut w = tar.into_inner()?;
     w.flush()?;
     let f = w.into_inner().map_err(|e| anyhow!("flushing backup: {}", e.error()))?;
@@ -223,7 +242,8 @@ fn unpack_and_verify(archive: &Path, staging: &Path) -> Result<BackupSummary> {
     let f = File::open(archive).with_context(|| format!("opening {}", archive.display()))?;
     let mut tar = tar::Archive::new(io::BufReader::with_capacity(1 << 20, f));
     let mut seen = BTreeMap::new();
-    let mut manifest: Option<Manifest> = None;
+    let mut manifest: Option<(Manifest, Vec<u8>)> = None;
+    let mut mac: Option<Vec<u8>> = None;
     let mut summary = BackupSummary { files: 0, jobs: 0, bytes: 0 };
     for entry in tar.entries().context("reading the archive")? {
         let mut entry = entry.context("reading the archive")?;
@@ -234,8 +254,14 @@ fn unpack_and_verify(archive: &Path, staging: &Path) -> Result<BackupSummary> {
         let name = rel.to_string_lossy().into_owned();
         if name == MANIFEST {
             let mut b = Vec::new();
-            entry.read_to_end(&mut b)?;
-            manifest = Some(serde_json::from_slice(&b).context("MANIFEST.json is malformed")?);
+            entry.take(16 << 20).read_to_end(&mut b)?;
+            manifest = Some((serde_json::from_slice(&b).context("MANIFEST.json is malformed")?, b));
+            continue;
+        }
+        if name == MANIFEST_MAC {
+            let mut b = Vec::new();
+            entry.take(128).read_to_end(&mut b)?;
+            mac = Some(b);
             continue;
         }
         let dest = staging.join(&rel);
@@ -257,8 +283,11 @@ fn unpack_and_verify(archive: &Path, staging: &Path) -> Result<BackupSummary> {
             summary.jobs += 1;
         }
     }
-    let manifest = manifest
+    let (manifest, manifest_bytes) = manifest
         .ok_or_else(|| anyhow!("the backup has no MANIFEST.json; it is incomplete or not a Pullprint backup"))?;
+    let mac = mac.ok_or_else(|| {
+        anyhow!("the backup has no MANIFEST.mac: it was altered, or made by a Pullprint too old to authenticate it")
+    })?;
     if manifest.format != "pullprint-backup-1" {
         bail!("unsupported backup format {:?}", manifest.format);
     }
@@ -272,6 +301,9 @@ fn unpack_and_verify(archive: &Path, staging: &Path) -> Result<BackupSummary> {
     for d in ["keys", "tls", "store", "directory"] {
         durable::create_dir_durable(&staging.join(d), 0o700)?;
     }
+    // For `init --recover`, which has the key to check the MAC with.
+    durable::write_atomic(&staging.join(RESTORED_MANIFEST), &manifest_bytes, 0o600)?;
+    durable::write_atomic(&staging.join(RESTORED_MANIFEST_MAC), &mac, 0o600)?;
     {
         use std::os::unix::fs::PermissionsExt;
         for f in ["tls/ca.crt", "tls/server.crt"] {

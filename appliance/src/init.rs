@@ -76,6 +76,20 @@ pub fn recover(cfg: &Config, password: &str) -> Result<()> {
         }
         Err(e) => bail!("{e}; nothing was changed"),
     };
+    // A restored folder: its backup's manifest must carry this site's MAC,
+    // or the archive was altered after it was made.
+    let restored = (dd.root.join(crate::backup::RESTORED_MANIFEST), dd.root.join(crate::backup::RESTORED_MANIFEST_MAC));
+    if restored.0.exists() || restored.1.exists() {
+        let m = std::fs::read(&restored.0).context("reading the restored backup's manifest")?;
+        let mac = std::fs::read(&restored.1).context("reading the restored backup's manifest MAC")?;
+        let expected = crate::backup::manifest_mac(&key, &m);
+        if !local_connector::crypto::ct_eq(expected.as_bytes(), mac.trim_ascii()) {
+            bail!(
+                "the restored backup was altered after it was made (its manifest does not carry this site's MAC); \
+                 nothing was unlocked. Restore an untouched backup."
+            );
+        }
+    }
     // Unseal what the backup sealed under the site key before touching anything.
     let mut unsealed = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dd.tls()) {
@@ -100,12 +114,14 @@ pub fn recover(cfg: &Config, password: &str) -> Result<()> {
         certs::create_all(&dd.tls(), &cfg.site_name, &cfg.hostnames, &cfg.addresses, cfg.key_type)?;
     }
     dd.write_site_key(&key)?;
+    for f in [&restored.0, &restored.1] {
+        let _ = std::fs::remove_file(f);
+    }
     give_to_service_user(&dd, cfg)?;
     log::info!("site {} recovered in {}", params.site_id, dd.root.display());
     Ok(())
 }
 
-/// When root prepares a folder for the daemon, hand it to the service user.
 /// What may already be in a folder a site is made in: the leftovers of an
 /// init cut short, and what `mkfs` puts on a fresh data disk.
 const MAY_HOLD: &[&str] = &["keys", "store", "directory", "tls", "lost+found"];
@@ -146,6 +162,7 @@ fn prepare_root(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// When root prepares a folder for the daemon, hand it to the service user.
 fn give_to_service_user(dd: &DataDir, cfg: &Config) -> Result<()> {
     if !nix::unistd::getuid().is_root() {
         return Ok(());

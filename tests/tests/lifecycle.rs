@@ -422,3 +422,76 @@ fn a_link_at_the_backups_partial_name_is_not_followed() {
     assert_eq!(std::fs::read(&victim).expect("victim"), b"precious", "the link's target was written");
     assert!(std::fs::metadata(&archive).is_ok_and(|m| m.len() > 0), "the backup was still written");
 }
+
+/// Regression (security review, finding 11): the manifest's hashes were
+/// unkeyed, so a backup with a file added or changed and its hash fixed in
+/// the manifest restored and unlocked cleanly.
+#[test]
+fn a_backup_altered_after_it_was_made_does_not_unlock() {
+    use sha2::Digest;
+    use std::io::Read;
+    let (t, data, _cfg, out) = fresh_site("");
+    let pw = password_from(&out);
+    let archive = t.path().join("site.backup");
+    let o =
+        pullprint(&["backup", "--data-dir", data.to_str().expect("utf8"), "--output", archive.to_str().expect("utf8")]);
+    assert!(o.status.success(), "{}", text(&o));
+    // Rewrite the archive as an attacker would: add an admin to the local
+    // directory and record its (unkeyed) hash in the manifest; keep the MAC.
+    let added = br#"{"version":1,"users":{"mallory":{"groups":["PullprintAdmins"]}}}"#;
+    let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut tar = tar::Archive::new(std::fs::File::open(&archive).expect("open"));
+    for e in tar.entries().expect("entries") {
+        let mut e = e.expect("entry");
+        let name = e.path().expect("path").to_string_lossy().into_owned();
+        let mut b = Vec::new();
+        e.read_to_end(&mut b).expect("read");
+        entries.push((name, b));
+    }
+    let at = entries.iter().position(|(n, _)| n == "MANIFEST.json").expect("manifest");
+    let mut manifest: serde_json::Value = serde_json::from_slice(&entries[at].1).expect("json");
+    manifest["files"]["directory/mallory.json"] = hex::encode(sha2::Sha256::digest(added)).into();
+    entries[at].1 = serde_json::to_vec_pretty(&manifest).expect("json");
+    entries.insert(at, ("directory/mallory.json".into(), added.to_vec()));
+    let tampered = t.path().join("tampered.backup");
+    let mut w = tar::Builder::new(std::fs::File::create(&tampered).expect("create"));
+    for (name, b) in &entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(b.len() as u64);
+        h.set_mode(0o600);
+        h.set_cksum();
+        w.append_data(&mut h, name, &b[..]).expect("append");
+    }
+    w.finish().expect("finish");
+    drop(w);
+    // It restores, since its files match its manifest ...
+    let data2 = t.path().join("data2");
+    let d2 = data2.to_str().expect("utf8");
+    let o = pullprint(&["restore", tampered.to_str().expect("utf8"), "--data-dir", d2]);
+    assert!(o.status.success(), "{}", text(&o));
+    // ... but does not unlock: the manifest lacks this site's MAC.
+    let o = pullprint_with_stdin(&["init", "--recover", "--data-dir", d2], &format!("{pw}\n"));
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("altered after it was made"), "{}", text(&o));
+    assert!(!data2.join("keys/site.key").exists(), "nothing was unlocked");
+    // A backup without its MAC does not even restore.
+    let bare = t.path().join("bare.backup");
+    let mut w = tar::Builder::new(std::fs::File::create(&bare).expect("create"));
+    for (name, b) in entries.iter().filter(|(n, _)| n != "MANIFEST.mac") {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(b.len() as u64);
+        h.set_mode(0o600);
+        h.set_cksum();
+        w.append_data(&mut h, name, &b[..]).expect("append");
+    }
+    w.finish().expect("finish");
+    drop(w);
+    let o = pullprint(&[
+        "restore",
+        bare.to_str().expect("utf8"),
+        "--data-dir",
+        t.path().join("data3").to_str().expect("utf8"),
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("MANIFEST.mac"), "{}", text(&o));
+}

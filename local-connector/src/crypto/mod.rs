@@ -10,6 +10,7 @@
 //!        ├─ HMAC(site key, "pullprint/v1/card-id")   ─► keyed lookup of badge numbers
 //!        ├─ HMAC(site key, "pullprint/v1/index")     ─► owner tags in the job index
 //!        ├─ HMAC(site key, "pullprint/v1/seal")      ─► seals secrets inside backups
+//!        ├─ HMAC(site key, "pullprint/v1/backup-manifest") ─► authenticates a backup's manifest
 //!        └─ HMAC(site key, "pullprint/v1/key-check") ─► verifies a password on recovery
 //! ```
 
@@ -195,6 +196,12 @@ impl SiteKey {
     /// The key that seals secrets placed inside backups.
     pub fn backup_seal(&self) -> SealKey {
         SealKey(self.derive("pullprint/v1/seal"))
+    }
+
+    /// The key under which a backup's manifest is authenticated (HMAC-SHA-256),
+    /// so that a backup altered after it was made does not unlock.
+    pub fn backup_manifest_key(&self) -> [u8; 32] {
+        self.derive("pullprint/v1/backup-manifest")
     }
 
     /// The secret under which badge numbers are looked up (HMAC-SHA-256).
