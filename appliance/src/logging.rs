@@ -23,18 +23,57 @@ impl log::Log for Stderr {
     fn flush(&self) {}
 }
 
+/// Messages of dependencies that are routine here, not warnings: many
+/// printers send an IP address as TLS SNI, and rustls warns at each such
+/// handshake (a TLS scan wrote thousands of lines). They are logged at
+/// debug level instead.
+const ROUTINE: &[(&str, &str)] = &[("rustls", "IP address presented as hostname")];
+
+/// A logger that passes every record to `inner`, with [`ROUTINE`] warnings
+/// demoted to debug.
+struct Demote<L>(L);
+
+impl<L: log::Log> log::Log for Demote<L> {
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        self.0.enabled(m)
+    }
+
+    fn log(&self, r: &log::Record<'_>) {
+        let routine = r.level() == log::Level::Warn
+            && ROUTINE
+                .iter()
+                .any(|(target, text)| r.target().starts_with(target) && r.args().to_string().contains(text));
+        if !routine {
+            return self.0.log(r);
+        }
+        if log::max_level() < log::LevelFilter::Debug {
+            return;
+        }
+        self.0.log(
+            &log::Record::builder()
+                .args(*r.args())
+                .level(log::Level::Debug)
+                .target(r.target())
+                .module_path(r.module_path())
+                .file(r.file())
+                .line(r.line())
+                .build(),
+        );
+    }
+
+    fn flush(&self) {
+        self.0.flush();
+    }
+}
+
 /// Install the logger once, for the whole process.
 pub fn init(level: log::LevelFilter) {
-    let installed = if systemd_journal_logger::connected_to_journal() {
-        systemd_journal_logger::JournalLog::new()
+    let installed = systemd_journal_logger::connected_to_journal()
+        && systemd_journal_logger::JournalLog::new()
             .map(|j| j.with_syslog_identifier("pullprint".into()))
-            .and_then(|j| j.install().map_err(std::io::Error::other))
-            .is_ok()
-    } else {
-        false
-    };
+            .is_ok_and(|j| log::set_boxed_logger(Box::new(Demote(j))).is_ok());
     if !installed {
-        let _ = log::set_logger(&Stderr);
+        let _ = log::set_boxed_logger(Box::new(Demote(Stderr)));
     }
     log::set_max_level(level);
 }

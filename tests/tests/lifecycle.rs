@@ -495,3 +495,26 @@ fn a_backup_altered_after_it_was_made_does_not_unlock() {
     assert!(!o.status.success());
     assert!(text(&o).contains("MANIFEST.mac"), "{}", text(&o));
 }
+
+/// Regression (security review, hygiene): rustls warned at every handshake
+/// that sent an IP address as SNI, as many printers do; a TLS scan wrote
+/// thousands of such lines. They are routine, so they are debug-level.
+#[test]
+fn an_ip_address_as_sni_is_not_a_warning() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let data = t.path().join("data");
+    let args = demo_args(&data);
+    let d = Daemon::start(&args.iter().map(String::as_str).collect::<Vec<_>>(), &data, &[]).expect("demo starts");
+    for port in [d.web.port(), d.ipp.port(), d.panel.port()] {
+        let o = std::process::Command::new("openssl")
+            .args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-servername", "127.0.0.1", "-brief"])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("openssl");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("CONNECTION ESTABLISHED"), "port {port}");
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let (status, log) = d.terminate();
+    assert!(status.success());
+    assert!(!log.contains("IP address presented as hostname"), "{log}");
+}
