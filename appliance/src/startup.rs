@@ -162,14 +162,15 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         local_connector::tokens::TokenStore::open(&dd.tokens(), site.token_secret())
             .context("step 5, open the print tokens")?,
     );
-    let card_secret = zeroize::Zeroizing::new(site.card_secret());
+    let lockout_secret = zeroize::Zeroizing::new(site.lockout_secret());
     drop(site);
     let queue = Arc::new(build_queue(cfg, &endpoints, &params, &store)?);
     if let Some(a) = &ad {
         log::info!("Active Directory: {}", a.config().urls.join(", "));
     }
-    let service = Arc::new(Auth::new(directory, ad, credentials, policy, auth_state, cfg.auth.clone(), *card_secret));
-    drop(card_secret);
+    let service =
+        Arc::new(Auth::new(directory, ad, credentials, policy, auth_state, cfg.auth.clone(), *lockout_secret));
+    drop(lockout_secret);
     let auth = Arc::new(Authenticator::new(service.clone(), tokens));
     let engine = Engine::new(
         store.clone(),

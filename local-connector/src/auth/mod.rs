@@ -373,8 +373,21 @@ impl Auth {
         (tag[..16].to_vec(), k, kind.to_owned())
     }
 
+    /// The lockout key of a network source: its IPv4 address, or the /64
+    /// of an IPv6 one (a host is given a whole /64, so counting each of its
+    /// addresses apart would give it unlimited sources).
     fn source_key(&self, source: IpAddr) -> (Vec<u8>, KeyKind, String) {
-        self.key("source", &source.to_string(), KeyKind::Source)
+        let name = match source {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => v4.to_string(),
+                None => {
+                    let s = v6.segments();
+                    format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+                }
+            },
+            v4 => v4.to_string(),
+        };
+        self.key("source", &name, KeyKind::Source)
     }
 
     /// Reserve an attempt on every key before its slow check (a hash or a

@@ -219,3 +219,30 @@ fn parallel_requests_with_a_proven_password_all_pass() {
     });
     drop(s.dir);
 }
+
+/// Regression (security review, finding 4): IPv6 sources were counted by
+/// their full address, and a host holds a whole /64 of them.
+#[test]
+fn ipv6_sources_are_counted_by_their_64() {
+    let s = site(AuthSettings::default());
+    rt().block_on(async {
+        let a = &s.auth;
+        let near = |n: u16| IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 1, 0, 0, n, 1));
+        let far = IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 2, 0, 0, 0, 1));
+        // Every guess from another address of the same /64, each at a new badge.
+        let mut throttled = false;
+        for n in 0..40u16 {
+            if let Err(Refusal::Throttled(_) | Refusal::Locked(_)) =
+                a.badge(&format!("{:08x}", 0xdead_0000u32 + u32::from(n)), &HEX, None, near(n)).await
+            {
+                throttled = true;
+                break;
+            }
+        }
+        assert!(throttled, "one /64 guessed without limit");
+        assert!(
+            !matches!(a.badge("cafe0001", &HEX, None, far).await, Err(Refusal::Throttled(_) | Refusal::Locked(_))),
+            "another /64 is another source"
+        );
+    });
+}

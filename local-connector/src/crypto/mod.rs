@@ -8,6 +8,7 @@
 //!   └─ PBKDF2-HMAC-SHA256(password, salt, ≥ 600 000) ─► site key (32 bytes, kept 0600)
 //!        ├─ HMAC(site key, "pullprint/v1/job-kek")   ─► wraps each job's data key
 //!        ├─ HMAC(site key, "pullprint/v1/card-id")   ─► keyed lookup of badge numbers
+//!        ├─ HMAC(site key, "pullprint/v1/lockout")   ─► names in the lockout table
 //!        ├─ HMAC(site key, "pullprint/v1/index")     ─► owner tags in the job index
 //!        ├─ HMAC(site key, "pullprint/v1/seal")      ─► seals secrets inside backups
 //!        ├─ HMAC(site key, "pullprint/v1/backup-manifest") ─► authenticates a backup's manifest
@@ -204,6 +205,12 @@ impl SiteKey {
         self.derive("pullprint/v1/backup-manifest")
     }
 
+    /// The key under which the lockout table names what it counts (users,
+    /// badges, addresses), a key of its own rather than the card secret's.
+    pub fn lockout_secret(&self) -> [u8; 32] {
+        self.derive("pullprint/v1/lockout")
+    }
+
     /// The secret under which badge numbers are looked up (HMAC-SHA-256).
     pub fn card_secret(&self) -> [u8; 32] {
         self.derive("pullprint/v1/card-id")
@@ -268,6 +275,19 @@ mod tests {
     use super::*;
 
     /// RFC 7914 §11, first PBKDF2-HMAC-SHA256 vector (truncated to 32 bytes).
+    /// Regression (security review, finding 12): the card secret also
+    /// keyed the lockout table. Every purpose has a key of its own.
+    #[test]
+    fn every_purpose_has_its_own_key() {
+        let k = SiteKey::from_bytes([9u8; 32]);
+        let keys = [k.card_secret(), k.lockout_secret(), k.token_secret(), k.backup_manifest_key(), k.index_secret()];
+        for (i, a) in keys.iter().enumerate() {
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
+
     #[test]
     fn pbkdf2_known_answer_rfc7914() {
         let out = pbkdf2_sha256(b"passwd", b"salt", 1);
