@@ -78,7 +78,11 @@ pub(super) async fn connect(
             let s = tokio::time::timeout(timeout, tokio_rustls::TlsConnector::from(cfg).connect(name, tcp))
                 .await
                 .map_err(|_| bad(timed_out("no TLS answer in time".into())))?
-                .map_err(bad)?;
+                .map_err(|source| match v.seen() {
+                    // A certificate was shown and refused: not "nothing answered".
+                    Some(_) => ReleaseError::Untrusted { uri: uri.to_string(), source },
+                    None => bad(source),
+                })?;
             handshake(s).await?
         }
     };

@@ -461,9 +461,8 @@ impl Engine {
         for (i, uri) in chain.iter().enumerate() {
             let more = i + 1 < chain.len();
             if uri.scheme == Scheme::Socket {
-                if i > 0 {
-                    log::warn!("release: DOWNGRADE: {} falls back to RAW for job {}", dev.name, meta.id);
-                }
+                let how = if i > 0 { "falls back to" } else { "is sent over" };
+                log::warn!("release: DOWNGRADE: {} {how} RAW (unencrypted) for job {}", dev.name, meta.id);
                 let s = q.begin(&uri.to_string());
                 self.persist_attempt(meta.id, s.persisted());
                 let reader = match self.store.read(meta.id) {
@@ -477,7 +476,8 @@ impl Engine {
             }
             let mut conn = match self.connect(dev, uri, Role::Send).await {
                 Ok(c) => c,
-                // Only a failure to connect moves on to a fallback.
+                // Only nothing answering on the TLS port moves on to a
+                // fallback; a certificate that failed its check never does.
                 Err(e @ (ReleaseError::Unreachable { .. } | ReleaseError::Tls { .. })) if more => {
                     log::warn!(
                         "release: {} over {}: {e}; trying the next allowed transport",

@@ -48,6 +48,16 @@ pub enum ReleaseError {
         /// What the handshake said (a time-out is `TimedOut`).
         source: std::io::Error,
     },
+    /// The printer presented a certificate that its trust rule refused (or
+    /// the handshake failed after it did): never a reason to fall back to
+    /// plaintext, since a machine in the middle can show any certificate.
+    #[error("the printer at {uri} failed the secure connection: its certificate is not trusted ({source})")]
+    Untrusted {
+        /// Its URI.
+        uri: String,
+        /// What the handshake said.
+        source: std::io::Error,
+    },
     /// The printer speaks only a plaintext protocol that it may not use.
     #[error(
         "the printer at {uri} would need {scheme}, which sends documents unencrypted; \
