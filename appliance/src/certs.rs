@@ -21,8 +21,9 @@ use std::time::{Duration, SystemTime};
 
 /// How long the CA is valid.
 const CA_VALIDITY: Duration = Duration::from_secs(10 * 365 * 86400);
-/// How long a server certificate is valid (within what browsers accept).
-const SERVER_VALIDITY: Duration = Duration::from_secs(397 * 86400);
+/// How long a server certificate is valid: a year, within what browsers
+/// accept (398 days) and Mozilla's intermediate TLS profile (366).
+const SERVER_VALIDITY: Duration = Duration::from_secs(365 * 86400);
 
 fn generate_key(kind: KeyType) -> Result<KeyPair> {
     let alg = match kind {
@@ -204,6 +205,14 @@ impl ServerIdentity {
         );
         let key = PrivateKeyDer::from_pem_slice(&read("server.key")?).map_err(|e| anyhow!("tls/server.key: {e}"))?;
         Ok(ServerIdentity { chain, key, ca_pem: String::from_utf8_lossy(&ca_pem_bytes).into_owned() })
+    }
+
+    /// When the server certificate stops being valid.
+    pub fn not_after(&self) -> Result<std::time::SystemTime> {
+        let leaf = self.chain.first().ok_or_else(|| anyhow!("tls/server.crt holds no certificate"))?;
+        let (_, cert) = x509_parser::parse_x509_certificate(leaf).map_err(|e| anyhow!("tls/server.crt: {e}"))?;
+        let secs = u64::try_from(cert.validity().not_after.timestamp()).unwrap_or(0);
+        Ok(std::time::UNIX_EPOCH + Duration::from_secs(secs))
     }
 
     /// A rustls server configuration that speaks TLS 1.3 and 1.2 only.

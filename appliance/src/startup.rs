@@ -196,7 +196,13 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     log::info!("job store open: {} parked jobs; reconciliation {reconciled:?}", store.len());
     // 6. Runtime.
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("pullprint").build()?;
-    let facts = web_admin::Facts { params, ca_pem: identity.ca_pem.clone(), min_free: cfg.min_free_bytes, dangerous };
+    let facts = web_admin::Facts {
+        params,
+        ca_pem: identity.ca_pem.clone(),
+        min_free: cfg.min_free_bytes,
+        dangerous,
+        certificate_not_after: identity.not_after().context("step 3, read the server certificate")?,
+    };
     let site = Arc::new(web_admin::Site::new(store.clone(), devices.clone(), auth, facts));
     let ready =
         Ready { banner, path: run_dir.join("endpoints.json"), json: serde_json::to_vec(&endpoints)?, endpoints };

@@ -518,3 +518,46 @@ fn an_ip_address_as_sni_is_not_a_warning() {
     assert!(status.success());
     assert!(!log.contains("IP address presented as hostname"), "{log}");
 }
+
+/// Regression (security review, hygiene): server certificates lasted 397
+/// days, more than Mozilla's intermediate profile (366) accepts, and their
+/// expiry showed nowhere. They last 365 days, and health and status say when.
+#[test]
+fn server_certificates_last_a_year_and_health_and_status_say_until_when() {
+    let (_t, data, _cfg, _) = fresh_site("");
+    let crt = data.join("tls/server.crt");
+    // openssl, independently: valid for 364 more days, not for 366.
+    let ends_within = |days: u64| {
+        !std::process::Command::new("openssl")
+            .args(["x509", "-noout", "-checkend", &(days * 86400).to_string(), "-in"])
+            .arg(&crt)
+            .output()
+            .expect("openssl")
+            .status
+            .success()
+    };
+    assert!(!ends_within(364) && ends_within(366));
+    let d = Daemon::start(&demo_args(&data).iter().map(String::as_str).collect::<Vec<_>>(), &data, &[]).expect("start");
+    let (_, body) = d.get("/healthz").expect("healthz");
+    let h: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert!(matches!(h["certificate_days_left"].as_u64(), Some(364 | 365)), "{body}");
+    assert!(h["certificate_expires"].as_str().is_some_and(|e| e.ends_with('Z')), "{body}");
+    let o = pullprint(&["status", "--data-dir", data.to_str().expect("utf8")]);
+    assert!(text(&o).contains("certificate:  expires"), "{}", text(&o));
+    let (status, _) = d.terminate();
+    assert!(status.success());
+    // Renewal: a new key and certificate from the same CA, for another year.
+    let before = std::fs::read(&crt).expect("crt");
+    let o = pullprint(&["certificate", "renew", "--data-dir", data.to_str().expect("utf8")]);
+    assert!(o.status.success() && text(&o).contains("expires"), "{}", text(&o));
+    assert_ne!(std::fs::read(&crt).expect("crt"), before);
+    let verify = std::process::Command::new("openssl")
+        .arg("verify")
+        .arg("-CAfile")
+        .arg(data.join("tls/ca.crt"))
+        .arg(&crt)
+        .output()
+        .expect("openssl");
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+    assert!(!ends_within(364) && ends_within(366));
+}

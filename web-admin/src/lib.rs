@@ -176,6 +176,12 @@ pub struct Health {
     /// failed sign-ins (a high number suggests guessing).
     #[serde(default)]
     pub locked_sign_ins: u64,
+    /// When the server certificate expires (RFC 3339, UTC).
+    #[serde(default)]
+    pub certificate_expires: String,
+    /// Whole days until then.
+    #[serde(default)]
+    pub certificate_days_left: u64,
 }
 
 /// Build the router.

@@ -32,7 +32,12 @@ pub struct Facts {
     pub min_free: u64,
     /// The appliance's dangerous settings that are on, in words.
     pub dangerous: Vec<String>,
+    /// When the server certificate expires.
+    pub certificate_not_after: std::time::SystemTime,
 }
+
+/// Below this many days of validity left, health reports the certificate.
+const CERTIFICATE_WARN_DAYS: u64 = 30;
 
 impl Site {
     /// The web front over the job store, the printers (for their dangerous
@@ -173,6 +178,17 @@ impl Site {
                 "Active Directory is unreachable ({why}): directory password logins fail; badge, PIN and passcode logins of users seen recently, print tokens and local users still work"
             ));
         }
+        let days_left = self
+            .facts
+            .certificate_not_after
+            .duration_since(std::time::SystemTime::now())
+            .map(|d| d.as_secs() / 86400)
+            .unwrap_or(0);
+        if days_left < CERTIFICATE_WARN_DAYS {
+            problems.push(format!(
+                "the server certificate expires in {days_left} day(s): run `pullprint certificate renew` and restart Pullprint"
+            ));
+        }
         crate::Health {
             status: if problems.is_empty() { "ok".into() } else { "degraded".into() },
             version: env!("CARGO_PKG_VERSION").into(),
@@ -189,6 +205,8 @@ impl Site {
                 .chain(local_connector::printers::dangerous_settings(&self.devices.list()))
                 .collect(),
             locked_sign_ins: self.auth.auth().locked_count() as u64,
+            certificate_expires: humantime::format_rfc3339_seconds(self.facts.certificate_not_after).to_string(),
+            certificate_days_left: days_left,
         }
     }
 }

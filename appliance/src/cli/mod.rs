@@ -149,6 +149,14 @@ enum Command {
         #[command(subcommand)]
         command: devices::DeviceCommand,
     },
+    /// Show the server certificate, or renew it from the internal CA.
+    Certificate {
+        /// Data folder (overrides paths.data_dir).
+        #[arg(long, value_name = "DIR", global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: CertificateCommand,
+    },
     /// Print a parked job at a printer, list releases and why any failed, or withdraw one.
     /// Talks to the running daemon.
     Release {
@@ -209,6 +217,7 @@ pub fn run() -> ExitCode {
         | Command::Policy { data_dir, .. }
         | Command::Device { data_dir, .. }
         | Command::Release { data_dir, .. }
+        | Command::Certificate { data_dir, .. }
         | Command::Deploy { data_dir, .. }
         | Command::Restore { data_dir, .. } => (data_dir.clone(), None),
         Command::Directory { .. } => (None, None),
@@ -278,6 +287,7 @@ pub fn run() -> ExitCode {
         Command::Device { command, .. } => devices::device(&cfg, command),
         Command::Deploy { args, .. } => devices::deploy(&cfg, args),
         Command::Release { command, .. } => release::release(&cfg.data_dir, command),
+        Command::Certificate { command, .. } => certificate(&cfg, command),
         Command::Restore { archive, .. } => backup::restore(&archive, &cfg.data_dir).map(|s| {
             println!(
                 "Restored {} files ({} jobs) into {}.\nNext: pullprint init --recover --data-dir {}",
@@ -295,4 +305,33 @@ pub fn run() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `pullprint certificate ...`.
+#[derive(Subcommand, Debug)]
+pub enum CertificateCommand {
+    /// When the server certificate expires, and for which names.
+    Show,
+    /// Issue a new server certificate (a year, a new key) from the internal
+    /// CA, for the configured host names and addresses. Printers and
+    /// workstations trust the CA, not the certificate, so nothing changes
+    /// for them. Restart the daemon to serve it.
+    Renew,
+}
+
+fn certificate(cfg: &Config, cmd: CertificateCommand) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let dd = DataDir::new(&cfg.data_dir);
+    if let CertificateCommand::Renew = cmd {
+        crate::privdrop::become_owner_of(&dd.root)?;
+        // Loopback names and addresses are added by the issuer, as at init.
+        crate::certs::issue_server(&dd.tls(), &cfg.hostnames, &cfg.addresses, cfg.key_type)
+            .context("renewing the server certificate")?;
+        println!("A new server certificate is in {}; restart Pullprint to serve it.", dd.tls().display());
+    }
+    let identity = crate::certs::ServerIdentity::load(&dd.tls())?;
+    let not_after = identity.not_after()?;
+    let days = not_after.duration_since(std::time::SystemTime::now()).map(|d| d.as_secs() / 86400).unwrap_or(0);
+    println!("The server certificate expires {} ({days} days).", humantime::format_rfc3339_seconds(not_after));
+    Ok(())
 }

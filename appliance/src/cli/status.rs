@@ -67,6 +67,7 @@ pub fn run(cfg: &Config, json: bool) -> u8 {
                 println!("  uptime:       {}", humantime::format_duration(Duration::from_secs(h.uptime_s)));
                 println!("  parked jobs:  {}", h.parked_jobs);
                 println!("  data free:    {} MiB", h.data_free_bytes >> 20);
+                println!("  certificate:  expires {} ({} days)", h.certificate_expires, h.certificate_days_left);
                 if h.locked_sign_ins > 0 {
                     println!("  locked:       {} sign-in(s) locked after repeated failures", h.locked_sign_ins);
                 }
