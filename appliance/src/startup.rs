@@ -307,7 +307,7 @@ async fn run(
     let serve = |socket: std::net::TcpListener, tls: Option<&TlsAcceptor>, router: axum::Router| {
         local_connector::net::serve(Listener { socket, tls: tls.cloned(), router }, stop_rx.clone(), alive.clone())
     };
-    let web = web_admin::router(site.clone());
+    let web = local_connector::net::small_requests(web_admin::router(site.clone()));
     for (l, a) in sockets.web.into_iter().zip(&endpoints.web) {
         log::info!("listening on https://{a}");
         serve(l, Some(&tls), web.clone())?;
@@ -321,7 +321,7 @@ async fn run(
         log::warn!("UNENCRYPTED IPP queue on ipp://{a}/ipp/print (dangerous.plain_ipp_listen)");
         serve(l, None, ipp_router.clone().layer(axum::Extension(Transport::Plain)))?;
     }
-    let panel_router = local_connector::panel::server::router(panel.clone());
+    let panel_router = local_connector::net::small_requests(local_connector::panel::server::router(panel.clone()));
     for (l, a) in sockets.panel.into_iter().zip(&endpoints.panel) {
         log::info!("panel services on https://{a}/panel/v1/");
         serve(l, Some(&panel_tls), panel_router.clone())?;

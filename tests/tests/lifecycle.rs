@@ -561,3 +561,59 @@ fn server_certificates_last_a_year_and_health_and_status_say_until_when() {
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
     assert!(!ends_within(364) && ends_within(366));
 }
+
+/// Regression (security review, finding 5): one address could hold every
+/// connection slot, and the web and panel ports read bodies of up to 2 MiB
+/// with no deadline, so trickled bodies held connections and memory.
+#[test]
+fn greedy_and_slow_clients_are_cut_off() {
+    use std::io::Read;
+    let t = tempfile::tempdir().expect("tempdir");
+    let data = t.path().join("data");
+    let args = demo_args(&data);
+    let d = Daemon::start(&args.iter().map(String::as_str).collect::<Vec<_>>(), &data, &[]).expect("demo starts");
+    let ca = data.join("tls/ca.crt");
+    // One address holds at most MAX_PER_ADDRESS connections on a port; the
+    // rest are closed at once.
+    let cap = local_connector::net::MAX_PER_ADDRESS;
+    let conns: Vec<std::net::TcpStream> =
+        (0..cap + 44).map(|_| std::net::TcpStream::connect(d.web).expect("connect")).collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let closed = conns
+        .iter()
+        .filter(|c| {
+            c.set_read_timeout(Some(Duration::from_millis(20))).expect("timeout");
+            match (&**c).read(&mut [0u8; 1]) {
+                // Still held: the server waits for the TLS handshake.
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => false,
+                Ok(n) => n == 0,
+                Err(_) => true,
+            }
+        })
+        .count();
+    assert!((40..=44).contains(&closed), "{closed} of {} connections were closed", cap + 44);
+    drop(conns);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(d.get("/healthz").expect("health after the flood").0, 200);
+    // A body over the cap is refused before it is read whole.
+    let big = vec![b'x'; 100 * 1024];
+    let (code, _, _) = https_request(d.web, &ca, "POST", "/api/v1/me/tokens", &[], &big).expect("POST");
+    assert_eq!(code, 413);
+    // A body that trickles is cut off at the request deadline.
+    let mut c = pullprint_tests::client::Conn::tls(d.web, &ca).expect("tls");
+    let started = std::time::Instant::now();
+    let r = c
+        .post_with("/api/v1/me/tokens", &[("Content-Type", "application/json")], 1000, |w| {
+            w.write_all(b"{\"label\":")?;
+            w.flush()
+        })
+        .expect("an answer");
+    assert_eq!(r.status, 408);
+    let waited = started.elapsed();
+    assert!(
+        waited >= local_connector::net::REQUEST_DEADLINE - Duration::from_secs(1) && waited < Duration::from_secs(60),
+        "{waited:?}"
+    );
+    let (status, _) = d.terminate();
+    assert!(status.success());
+}

@@ -22,6 +22,20 @@ use std::sync::Arc;
 
 /// Document bytes buffered between the socket and the store.
 const PIPE_DEPTH: usize = 16;
+/// A request body that brings nothing for this long is abandoned (slow
+/// clients would otherwise hold a connection, and a job, for ever).
+const BODY_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long a refused request's remaining body is read, so that the client
+/// sees the answer rather than a reset.
+const DRAIN_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The next frame of `body`, or an error once it has been idle for [`BODY_IDLE`].
+async fn next_frame(body: &mut Body) -> Option<Result<hyper::body::Frame<Bytes>, String>> {
+    match tokio::time::timeout(BODY_IDLE, body.frame()).await {
+        Ok(f) => f.map(|r| r.map_err(|e| e.to_string())),
+        Err(_) => Some(Err(format!("nothing arrived for {} s", BODY_IDLE.as_secs()))),
+    }
+}
 
 fn plain(status: StatusCode, msg: &str) -> Response<Body> {
     let mut r = Response::new(Body::from(format!("{msg}\n")));
@@ -123,7 +137,7 @@ pub async fn handle(
                 return Ok(bad_request(&buf, &e.to_string()));
             }
         }
-        match body.frame().await {
+        match next_frame(&mut body).await {
             Some(Ok(f)) => {
                 if let Ok(d) = f.into_data() {
                     buf.extend_from_slice(&d);
@@ -205,7 +219,8 @@ pub async fn handle(
 async fn drain(mut body: Body) {
     const LIMIT: u64 = 256 << 20;
     let mut seen = 0u64;
-    while let Some(Ok(f)) = body.frame().await {
+    let until = tokio::time::Instant::now() + DRAIN_FOR;
+    while let Ok(Some(Ok(f))) = tokio::time::timeout_at(until, body.frame()).await {
         if let Ok(d) = f.into_data() {
             seen += d.len() as u64;
             if seen > LIMIT {
@@ -253,7 +268,7 @@ async fn receive(mut receiver: crate::ipp::Receiver, first: Vec<u8>, mut body: B
         let _ = tx.send(Piece::Data(Bytes::from(first))).await;
     }
     loop {
-        match body.frame().await {
+        match next_frame(&mut body).await {
             Some(Ok(f)) => {
                 if let Ok(d) = f.into_data()
                     && tx.send(Piece::Data(d)).await.is_err()

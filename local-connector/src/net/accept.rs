@@ -4,7 +4,8 @@
 
 use super::ClientCert;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, watch};
@@ -12,6 +13,10 @@ use tokio_rustls::TlsAcceptor;
 
 /// Most connections served at once on one listener.
 const MAX_CONNECTIONS: usize = 4096;
+/// Most connections one address (an IPv6 /64) holds at once on one
+/// listener, so that one client cannot take every slot. A printer's panel,
+/// a workstation or a NAT needs far fewer.
+pub const MAX_PER_ADDRESS: usize = 256;
 /// A TLS handshake that takes longer than this is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a connection may wait for (the headers of) its next request.
@@ -57,6 +62,7 @@ async fn accept_loop(
     alive: mpsc::Sender<()>,
 ) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let per_address: Arc<std::sync::Mutex<HashMap<IpAddr, usize>>> = Arc::default();
     loop {
         let permit = tokio::select! {
             p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
@@ -73,6 +79,10 @@ async fn accept_loop(
             },
             _ = stop.changed() => return,
         };
+        let Some(held) = Held::take(&per_address, peer.ip()) else {
+            log::debug!("refused a connection from {peer}: it holds {MAX_PER_ADDRESS} already");
+            continue;
+        };
         // Answers go out as soon as they are written: with Nagle's algorithm
         // a response split over two segments waits for the client's delayed
         // ACK (40 ms on Linux) between them.
@@ -80,6 +90,7 @@ async fn accept_loop(
         let (tls, router, stop, alive) = (tls.clone(), router.clone(), stop.clone(), alive.clone());
         tokio::spawn(async move {
             let _permit = permit;
+            let _held = held;
             let _alive = alive;
             let Some(tls) = tls else {
                 return serve_connection(tcp, router, peer, ClientCert::default(), stop).await;
@@ -93,6 +104,53 @@ async fn accept_loop(
                 Err(_) => log::debug!("TLS handshake with {peer} timed out"),
             }
         });
+    }
+}
+
+/// The address a connection counts against: an IPv4 address, or the /64
+/// of an IPv6 one (a host holds a whole /64).
+fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
+}
+
+/// One connection counted against its address until dropped.
+struct Held {
+    table: Arc<std::sync::Mutex<HashMap<IpAddr, usize>>>,
+    key: IpAddr,
+}
+
+impl Held {
+    /// Count a connection from `ip`, unless its address holds the most already.
+    fn take(table: &Arc<std::sync::Mutex<HashMap<IpAddr, usize>>>, ip: IpAddr) -> Option<Held> {
+        let key = address_key(ip);
+        let mut t = table.lock().unwrap_or_else(|p| p.into_inner());
+        let n = t.entry(key).or_insert(0);
+        if *n >= MAX_PER_ADDRESS {
+            return None;
+        }
+        *n += 1;
+        Some(Held { table: table.clone(), key })
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut t = self.table.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = t.get_mut(&self.key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                t.remove(&self.key);
+            }
+        }
     }
 }
 

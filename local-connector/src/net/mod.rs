@@ -7,9 +7,11 @@
 //! sockets and runs HTTP/1.1 on them.
 
 mod accept;
+mod limits;
 mod subnet;
 
-pub use accept::{Listener, serve};
+pub use accept::{Listener, MAX_PER_ADDRESS, serve};
+pub use limits::{REQUEST_DEADLINE, SMALL_BODY, small_requests};
 pub use subnet::Subnet;
 
 /// What the TLS handshake of a connection established about its client.
