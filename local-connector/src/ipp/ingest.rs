@@ -5,6 +5,7 @@
 
 use super::job_attrs::held_attrs;
 use super::printer::PrinterFacts;
+use super::queue::Upload;
 use super::request::{Ctx, Fail, Parsed, error_reply, fail, ok_reply, store_fail};
 use crate::store::{JobWriter, StoreError};
 use ipp::model::StatusCode;
@@ -123,6 +124,8 @@ pub struct Receiver {
     facts: PrinterFacts,
     started_unix: u64,
     up_time: i32,
+    /// Counts this document against its user's uploads until it ends.
+    _upload: Upload,
 }
 
 impl Receiver {
@@ -133,6 +136,7 @@ impl Receiver {
     pub(super) fn new(
         ctx: Ctx,
         writer: JobWriter,
+        upload: Upload,
         compression: Compression,
         named: bool,
         (facts, started_unix, up_time): (PrinterFacts, u64, i32),
@@ -143,7 +147,7 @@ impl Receiver {
             Compression::Deflate => Decoder::Deflate(flate2::write::DeflateDecoder::new(sink)),
             Compression::Gzip => Decoder::Gzip(flate2::write::GzDecoder::new(sink)),
         };
-        Receiver { ctx, decoder: Some(decoder), named, facts, started_unix, up_time }
+        Receiver { ctx, decoder: Some(decoder), named, facts, started_unix, up_time, _upload: upload }
     }
 
     /// Append document bytes. An error abandons the job (nothing is left behind);

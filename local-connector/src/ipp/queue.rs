@@ -20,7 +20,7 @@ use crate::store::{JobMeta, JobNumbers, JobStore, JobSubmission, Sides, StoreErr
 use ipp::model::{Operation, StatusCode};
 use ipp::prelude::*;
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Completed and canceled jobs remembered for Get-Jobs (which-jobs=completed).
@@ -113,6 +113,46 @@ pub struct Queue {
     numbers: Mutex<JobNumbers>,
     open: Mutex<HashMap<i32, OpenJob>>,
     history: Mutex<VecDeque<Finished>>,
+    /// Documents arriving now, per user.
+    uploads: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// Jobs made by Create-Job and still waiting for their document, per user.
+const MAX_OPEN_PER_USER: usize = 10;
+/// Documents one user may be sending at once.
+const MAX_UPLOADS_PER_USER: usize = 16;
+/// Longest `name` value kept (RFC 8011 §5.1.3: 255 octets).
+const MAX_NAME: usize = 255;
+
+/// `s` cut to at most [`MAX_NAME`] bytes, on a character boundary.
+fn name_value(s: String) -> String {
+    if s.len() <= MAX_NAME {
+        return s;
+    }
+    let mut end = MAX_NAME;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_owned()
+}
+
+/// One document arriving for its user, counted until dropped.
+#[derive(Debug)]
+pub(super) struct Upload {
+    table: Arc<Mutex<HashMap<String, usize>>>,
+    user: String,
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        let mut t = self.table.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = t.get_mut(&self.user) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                t.remove(&self.user);
+            }
+        }
+    }
 }
 
 impl Queue {
@@ -128,6 +168,7 @@ impl Queue {
             numbers: Mutex::new(numbers),
             open: Mutex::new(HashMap::new()),
             history: Mutex::new(VecDeque::new()),
+            uploads: Arc::default(),
         })
     }
 
@@ -198,10 +239,18 @@ impl Queue {
                 let number = self.next_number()?;
                 self.expire_open();
                 let name = ticket.job_name.clone();
-                self.open
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(number, OpenJob { owner: user.clone(), ticket, created: Instant::now() });
+                {
+                    let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+                    if open.values().filter(|o| o.owner == user).count() >= MAX_OPEN_PER_USER {
+                        return fail(
+                            StatusCode::ClientErrorNotPossible,
+                            format!(
+                                "{MAX_OPEN_PER_USER} jobs are already waiting for their document; send them with Send-Document first"
+                            ),
+                        );
+                    }
+                    open.insert(number, OpenJob { owner: user.clone(), ticket, created: Instant::now() });
+                }
                 let attrs = self.open_job_attrs(number, &name, &user);
                 Ok(Step::Reply(ok_reply(ctx, StatusCode::SuccessfulOk, attrs)))
             }
@@ -260,12 +309,13 @@ impl Queue {
     /// Validate the job template and document attributes of a job-creating request.
     fn ticket(&self, p: &Parsed, with_document: bool) -> Result<Ticket, Fail> {
         let mut t = Ticket { copies: 1, ..Default::default() };
-        t.job_name = p.string("job-name").or_else(|| p.string("document-name")).unwrap_or_else(|| "Untitled".into());
-        t.document_name = p.string("document-name");
+        t.job_name =
+            name_value(p.string("job-name").or_else(|| p.string("document-name")).unwrap_or_else(|| "Untitled".into()));
+        t.document_name = p.string("document-name").map(name_value);
         if with_document {
             t.format = self.format(p)?;
             t.compression = compression(p)?;
-            t.application = p.string("document-creator-application-name");
+            t.application = p.string("document-creator-application-name").map(name_value);
         }
         if let Some(v) = p.job_value("copies") {
             match v {
@@ -315,10 +365,23 @@ impl Queue {
             number: Some(number),
             ..Default::default()
         };
+        let upload = {
+            let mut t = self.uploads.lock().unwrap_or_else(|p| p.into_inner());
+            let n = t.entry(user.to_owned()).or_insert(0);
+            if *n >= MAX_UPLOADS_PER_USER {
+                return fail(
+                    StatusCode::ServerErrorBusy,
+                    format!("{MAX_UPLOADS_PER_USER} of your documents are arriving already; try again shortly"),
+                );
+            }
+            *n += 1;
+            Upload { table: self.uploads.clone(), user: user.to_owned() }
+        };
         let writer = self.store.create(sub).map_err(store_fail)?;
         Ok(Step::Receive(Box::new(Receiver::new(
             ctx,
             writer,
+            upload,
             ticket.compression,
             ticket.document_name.is_some() || ticket.job_name != "Untitled",
             (self.facts.lock().unwrap_or_else(|p| p.into_inner()).clone(), self.started_unix, self.up_time()),

@@ -179,3 +179,42 @@ fn what_real_clients_send_is_parked() {
 fn q_jobs(q: &Queue, who: &str) -> usize {
     call(q, &user(who), &Writer::request(Operation::GetJobs as u16, 9, URI).finish(), b"").jobs().count()
 }
+
+/// The step a request leads to, without finishing any document.
+fn step(q: &Queue, who: &Caller, request: &[u8]) -> Step {
+    let Ok(Scan::Complete(f)) = codec::scan(request) else { panic!("framed") };
+    q.handle(who, &f, &request[..f.data_at()])
+}
+
+/// Regression (security review, finding 7): Create-Job left open jobs
+/// uncapped, with names of any length, and one user could open uploads
+/// without limit.
+#[test]
+fn one_user_cannot_hold_open_jobs_uploads_or_long_names_without_limit() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let q = queue(d.path(), 1000);
+    let long = "n".repeat(1000);
+    let mut create = Writer::request(Operation::CreateJob as u16, 1, URI);
+    create.name("job-name", &long);
+    let create = create.finish();
+    for i in 0..10 {
+        let a = call(&q, &user("alice"), &create, b"");
+        assert_eq!(a.code(), status::OK, "open job {i}");
+        let name = a.jobs().next().and_then(|j| j.string("job-name")).expect("job-name");
+        assert!(name.len() <= 255, "a name of {} bytes was kept", name.len());
+    }
+    assert_eq!(call(&q, &user("alice"), &create, b"").code(), status::NOT_POSSIBLE, "the 11th open job");
+    assert_eq!(call(&q, &user("bob"), &create, b"").code(), status::OK, "others are not held back");
+    // Uploads: at most 16 documents arriving at once per user.
+    let mut arriving = Vec::new();
+    for _ in 0..16 {
+        match step(&q, &user("carol"), &print_job("doc")) {
+            Step::Receive(r) => arriving.push(r),
+            other => panic!("{other:?}"),
+        }
+    }
+    let Step::Reply(busy) = step(&q, &user("carol"), &print_job("doc")) else { panic!("a reply") };
+    assert_eq!(codec::wire::header(&busy).map(|h| h.code), Some(i16::try_from(status::BUSY).unwrap_or(0)));
+    drop(arriving.pop());
+    assert!(matches!(step(&q, &user("carol"), &print_job("doc")), Step::Receive(_)), "a slot frees when one ends");
+}
