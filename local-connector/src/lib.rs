@@ -23,6 +23,7 @@ pub mod analyse;
 pub mod auth;
 pub mod badge;
 pub mod clock;
+pub mod counted;
 pub mod crypto;
 pub mod directory;
 pub mod durable;

@@ -423,6 +423,19 @@ fn a_link_at_the_backups_partial_name_is_not_followed() {
     assert!(std::fs::metadata(&archive).is_ok_and(|m| m.len() > 0), "the backup was still written");
 }
 
+/// A tar archive at `path` holding `entries` (name, content), in order.
+fn write_tar<'a>(path: &Path, entries: impl Iterator<Item = &'a (String, Vec<u8>)>) {
+    let mut w = tar::Builder::new(std::fs::File::create(path).expect("create"));
+    for (name, b) in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(b.len() as u64);
+        h.set_mode(0o600);
+        h.set_cksum();
+        w.append_data(&mut h, name, &b[..]).expect("append");
+    }
+    w.finish().expect("finish");
+}
+
 /// Regression (security review, finding 11): the manifest's hashes were
 /// unkeyed, so a backup with a file added or changed and its hash fixed in
 /// the manifest restored and unlocked cleanly.
@@ -454,16 +467,7 @@ fn a_backup_altered_after_it_was_made_does_not_unlock() {
     entries[at].1 = serde_json::to_vec_pretty(&manifest).expect("json");
     entries.insert(at, ("directory/mallory.json".into(), added.to_vec()));
     let tampered = t.path().join("tampered.backup");
-    let mut w = tar::Builder::new(std::fs::File::create(&tampered).expect("create"));
-    for (name, b) in &entries {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(b.len() as u64);
-        h.set_mode(0o600);
-        h.set_cksum();
-        w.append_data(&mut h, name, &b[..]).expect("append");
-    }
-    w.finish().expect("finish");
-    drop(w);
+    write_tar(&tampered, entries.iter());
     // It restores, since its files match its manifest ...
     let data2 = t.path().join("data2");
     let d2 = data2.to_str().expect("utf8");
@@ -476,16 +480,7 @@ fn a_backup_altered_after_it_was_made_does_not_unlock() {
     assert!(!data2.join("keys/site.key").exists(), "nothing was unlocked");
     // A backup without its MAC does not even restore.
     let bare = t.path().join("bare.backup");
-    let mut w = tar::Builder::new(std::fs::File::create(&bare).expect("create"));
-    for (name, b) in entries.iter().filter(|(n, _)| n != "MANIFEST.mac") {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(b.len() as u64);
-        h.set_mode(0o600);
-        h.set_cksum();
-        w.append_data(&mut h, name, &b[..]).expect("append");
-    }
-    w.finish().expect("finish");
-    drop(w);
+    write_tar(&bare, entries.iter().filter(|(n, _)| n != "MANIFEST.mac"));
     let o = pullprint(&[
         "restore",
         bare.to_str().expect("utf8"),
@@ -496,15 +491,21 @@ fn a_backup_altered_after_it_was_made_does_not_unlock() {
     assert!(text(&o).contains("MANIFEST.mac"), "{}", text(&o));
 }
 
+/// The demo, in a data folder of its own, on free ports.
+fn demo_daemon() -> (tempfile::TempDir, Daemon) {
+    let t = tempfile::tempdir().expect("tempdir");
+    let data = t.path().join("data");
+    let args = demo_args(&data);
+    let d = Daemon::start(&args.iter().map(String::as_str).collect::<Vec<_>>(), &data, &[]).expect("demo starts");
+    (t, d)
+}
+
 /// Regression (security review, hygiene): rustls warned at every handshake
 /// that sent an IP address as SNI, as many printers do; a TLS scan wrote
 /// thousands of such lines. They are routine, so they are debug-level.
 #[test]
 fn an_ip_address_as_sni_is_not_a_warning() {
-    let t = tempfile::tempdir().expect("tempdir");
-    let data = t.path().join("data");
-    let args = demo_args(&data);
-    let d = Daemon::start(&args.iter().map(String::as_str).collect::<Vec<_>>(), &data, &[]).expect("demo starts");
+    let (_t, d) = demo_daemon();
     for port in [d.web.port(), d.ipp.port(), d.panel.port()] {
         let o = std::process::Command::new("openssl")
             .args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-servername", "127.0.0.1", "-brief"])
@@ -568,11 +569,8 @@ fn server_certificates_last_a_year_and_health_and_status_say_until_when() {
 #[test]
 fn greedy_and_slow_clients_are_cut_off() {
     use std::io::Read;
-    let t = tempfile::tempdir().expect("tempdir");
-    let data = t.path().join("data");
-    let args = demo_args(&data);
-    let d = Daemon::start(&args.iter().map(String::as_str).collect::<Vec<_>>(), &data, &[]).expect("demo starts");
-    let ca = data.join("tls/ca.crt");
+    let (_t, d) = demo_daemon();
+    let ca = d.data.join("tls/ca.crt");
     // One address holds at most MAX_PER_ADDRESS connections on a port; the
     // rest are closed at once.
     let cap = local_connector::net::MAX_PER_ADDRESS;

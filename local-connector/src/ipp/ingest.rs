@@ -5,8 +5,8 @@
 
 use super::job_attrs::held_attrs;
 use super::printer::PrinterFacts;
-use super::queue::Upload;
 use super::request::{Ctx, Fail, Parsed, error_reply, fail, ok_reply, store_fail};
+use crate::counted::Slot;
 use crate::store::{JobWriter, StoreError};
 use ipp::model::StatusCode;
 
@@ -125,7 +125,7 @@ pub struct Receiver {
     started_unix: u64,
     up_time: i32,
     /// Counts this document against its user's uploads until it ends.
-    _upload: Upload,
+    _upload: Slot<String>,
 }
 
 impl Receiver {
@@ -136,7 +136,7 @@ impl Receiver {
     pub(super) fn new(
         ctx: Ctx,
         writer: JobWriter,
-        upload: Upload,
+        upload: Slot<String>,
         compression: Compression,
         named: bool,
         (facts, started_unix, up_time): (PrinterFacts, u64, i32),

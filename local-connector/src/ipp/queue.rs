@@ -16,11 +16,12 @@ use super::request::{
     store_fail,
 };
 use crate::clock::now_s;
+use crate::counted::Counter;
 use crate::store::{JobMeta, JobNumbers, JobStore, JobSubmission, Sides, StoreError};
 use ipp::model::{Operation, StatusCode};
 use ipp::prelude::*;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Completed and canceled jobs remembered for Get-Jobs (which-jobs=completed).
@@ -114,7 +115,7 @@ pub struct Queue {
     open: Mutex<HashMap<i32, OpenJob>>,
     history: Mutex<VecDeque<Finished>>,
     /// Documents arriving now, per user.
-    uploads: Arc<Mutex<HashMap<String, usize>>>,
+    uploads: Counter<String>,
 }
 
 /// Jobs made by Create-Job and still waiting for their document, per user.
@@ -136,25 +137,6 @@ fn name_value(s: String) -> String {
     s[..end].to_owned()
 }
 
-/// One document arriving for its user, counted until dropped.
-#[derive(Debug)]
-pub(super) struct Upload {
-    table: Arc<Mutex<HashMap<String, usize>>>,
-    user: String,
-}
-
-impl Drop for Upload {
-    fn drop(&mut self) {
-        let mut t = self.table.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = t.get_mut(&self.user) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                t.remove(&self.user);
-            }
-        }
-    }
-}
-
 impl Queue {
     /// A queue parking into `store`.
     pub fn new(store: JobStore, facts: PrinterFacts, limits: QueueLimits) -> Result<Queue, StoreError> {
@@ -168,7 +150,7 @@ impl Queue {
             numbers: Mutex::new(numbers),
             open: Mutex::new(HashMap::new()),
             history: Mutex::new(VecDeque::new()),
-            uploads: Arc::default(),
+            uploads: Counter::default(),
         })
     }
 
@@ -365,17 +347,11 @@ impl Queue {
             number: Some(number),
             ..Default::default()
         };
-        let upload = {
-            let mut t = self.uploads.lock().unwrap_or_else(|p| p.into_inner());
-            let n = t.entry(user.to_owned()).or_insert(0);
-            if *n >= MAX_UPLOADS_PER_USER {
-                return fail(
-                    StatusCode::ServerErrorBusy,
-                    format!("{MAX_UPLOADS_PER_USER} of your documents are arriving already; try again shortly"),
-                );
-            }
-            *n += 1;
-            Upload { table: self.uploads.clone(), user: user.to_owned() }
+        let Some(upload) = self.uploads.take(user.to_owned(), MAX_UPLOADS_PER_USER) else {
+            return fail(
+                StatusCode::ServerErrorBusy,
+                format!("{MAX_UPLOADS_PER_USER} of your documents are arriving already; try again shortly"),
+            );
         };
         let writer = self.store.create(sub).map_err(store_fail)?;
         Ok(Step::Receive(Box::new(Receiver::new(

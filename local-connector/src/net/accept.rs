@@ -3,8 +3,8 @@
 //! a graceful stop.
 
 use super::ClientCert;
+use crate::counted::Counter;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,7 +62,7 @@ async fn accept_loop(
     alive: mpsc::Sender<()>,
 ) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    let per_address: Arc<std::sync::Mutex<HashMap<IpAddr, usize>>> = Arc::default();
+    let per_address: Counter<IpAddr> = Counter::default();
     loop {
         let permit = tokio::select! {
             p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
@@ -79,7 +79,7 @@ async fn accept_loop(
             },
             _ = stop.changed() => return,
         };
-        let Some(held) = Held::take(&per_address, peer.ip()) else {
+        let Some(held) = per_address.take(address_key(peer.ip()), MAX_PER_ADDRESS) else {
             log::debug!("refused a connection from {peer}: it holds {MAX_PER_ADDRESS} already");
             continue;
         };
@@ -119,38 +119,6 @@ fn address_key(ip: IpAddr) -> IpAddr {
             }
         },
         v4 => v4,
-    }
-}
-
-/// One connection counted against its address until dropped.
-struct Held {
-    table: Arc<std::sync::Mutex<HashMap<IpAddr, usize>>>,
-    key: IpAddr,
-}
-
-impl Held {
-    /// Count a connection from `ip`, unless its address holds the most already.
-    fn take(table: &Arc<std::sync::Mutex<HashMap<IpAddr, usize>>>, ip: IpAddr) -> Option<Held> {
-        let key = address_key(ip);
-        let mut t = table.lock().unwrap_or_else(|p| p.into_inner());
-        let n = t.entry(key).or_insert(0);
-        if *n >= MAX_PER_ADDRESS {
-            return None;
-        }
-        *n += 1;
-        Some(Held { table: table.clone(), key })
-    }
-}
-
-impl Drop for Held {
-    fn drop(&mut self) {
-        let mut t = self.table.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = t.get_mut(&self.key) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                t.remove(&self.key);
-            }
-        }
     }
 }
 
