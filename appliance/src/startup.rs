@@ -305,7 +305,12 @@ async fn run(
     // Every connection holds a clone of `alive`; when all are dropped, shutdown is complete.
     let (alive, mut all_done) = mpsc::channel::<()>(1);
     let serve = |socket: std::net::TcpListener, tls: Option<&TlsAcceptor>, router: axum::Router| {
-        local_connector::net::serve(Listener { socket, tls: tls.cloned(), router }, stop_rx.clone(), alive.clone())
+        let max_per_address = cfg.max_per_address;
+        local_connector::net::serve(
+            Listener { socket, tls: tls.cloned(), router, max_per_address },
+            stop_rx.clone(),
+            alive.clone(),
+        )
     };
     let web = local_connector::net::small_requests(web_admin::router(site.clone()));
     for (l, a) in sockets.web.into_iter().zip(&endpoints.web) {

@@ -43,6 +43,10 @@ pub const WEB_LISTEN: &str = "0.0.0.0:443";
 pub const IPP_LISTEN: &str = "0.0.0.0:631";
 /// `listen.panel`: the printer panel services.
 pub const PANEL_LISTEN: &str = "0.0.0.0:4321";
+/// `listen.max_per_address`: most connections one address (an IPv6 /64)
+/// holds at once on one listener. A workstation, a printer or a NAT of a
+/// few hundred people needs far fewer; one client cannot take all 4,096.
+pub const MAX_CONNECTIONS_PER_ADDRESS: u64 = 1024;
 
 // --- [panel] ---
 

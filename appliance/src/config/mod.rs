@@ -60,6 +60,8 @@ pub struct Config {
     pub ipp_listen: Vec<SocketAddr>,
     /// `listen.panel`
     pub panel_listen: Vec<SocketAddr>,
+    /// `listen.max_per_address`
+    pub max_per_address: usize,
     /// `panel.session_idle`
     pub panel_session_idle: Duration,
     /// `ipp.printer_name`
@@ -188,6 +190,7 @@ impl Config {
             web_listen: listen.web,
             ipp_listen: listen.ipp,
             panel_listen: listen.panel,
+            max_per_address: listen.max_per_address,
             panel_session_idle,
             printer_name: ipp.printer_name,
             printer_location: ipp.location,

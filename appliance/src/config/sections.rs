@@ -55,6 +55,8 @@ pub(super) struct Listen {
     pub(super) ipp: Vec<SocketAddr>,
     /// `listen.panel`
     pub(super) panel: Vec<SocketAddr>,
+    /// `listen.max_per_address`
+    pub(super) max_per_address: usize,
 }
 
 /// Read `[listen]`.
@@ -67,8 +69,13 @@ pub(super) fn listen(root: &mut Section<'_>, errs: &mut Vec<ConfigError>) -> Lis
     let web = sec.parsed_list("web", "an address:port").unwrap_or_else(|| default(defaults::WEB_LISTEN));
     let ipp = sec.parsed_list("ipp", "an address:port").unwrap_or_else(|| default(defaults::IPP_LISTEN));
     let panel = sec.parsed_list("panel", "an address:port").unwrap_or_else(|| default(defaults::PANEL_LISTEN));
+    let max_per_address = sec.uint("max_per_address").unwrap_or(defaults::MAX_CONNECTIONS_PER_ADDRESS);
     sec.finish(errs);
-    Listen { web, ipp, panel }
+    if max_per_address == 0 {
+        errs.push(ConfigError { key: "listen.max_per_address".into(), message: "must be at least 1".into() });
+    }
+    let max_per_address = usize::try_from(max_per_address).unwrap_or(usize::MAX);
+    Listen { web, ipp, panel, max_per_address }
 }
 
 /// Read `[panel]`: how long an unused panel session lasts (`panel.session_idle`).

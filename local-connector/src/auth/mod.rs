@@ -223,6 +223,8 @@ pub struct Auth {
     counting: Mutex<()>,
     /// Attempts being checked now, per lockout key.
     in_flight: Mutex<HashMap<Vec<u8>, u32>>,
+    /// Signalled whenever a reservation ends, for the attempts waiting.
+    released: tokio::sync::Notify,
     /// Set while Active Directory fails its health check.
     directory_down: AtomicBool,
     /// Why it failed its last check, for health reports.
@@ -232,8 +234,18 @@ pub struct Auth {
 /// Keys one attempt counts against.
 type Keys = Vec<(Vec<u8>, KeyKind, String)>;
 
-/// Most attempts checked at once on one lockout key; more are told to wait.
+/// Most attempts checked at once on one lockout key; more wait their turn.
 const MAX_IN_FLIGHT: u32 = 4;
+/// Longest an attempt waits for the ones in flight before it is refused.
+const RESERVE_WAIT: Duration = Duration::from_secs(10);
+
+/// Why [`Auth::reserve`] did not reserve.
+enum Reserve {
+    /// Refused: a key is throttled or locked by failures already counted.
+    Refused(Refusal),
+    /// Only attempts still being checked hold it back; this would be the refusal.
+    Wait(Refusal),
+}
 
 /// An attempt reserved by [`Auth::reserve`]; dropping it ends the reservation.
 struct Reservation<'a> {
@@ -243,15 +255,18 @@ struct Reservation<'a> {
 
 impl Drop for Reservation<'_> {
     fn drop(&mut self) {
-        let mut pending = self.auth.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        for k in &self.keys {
-            if let Some(n) = pending.get_mut(k) {
-                *n = n.saturating_sub(1);
-                if *n == 0 {
-                    pending.remove(k);
+        {
+            let mut pending = self.auth.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            for k in &self.keys {
+                if let Some(n) = pending.get_mut(k) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        pending.remove(k);
+                    }
                 }
             }
         }
+        self.auth.released.notify_waiters();
     }
 }
 
@@ -288,6 +303,7 @@ impl Auth {
             enrolments: Mutex::new(HashMap::new()),
             counting: Mutex::new(()),
             in_flight: Mutex::new(HashMap::new()),
+            released: tokio::sync::Notify::new(),
             directory_down: AtomicBool::new(false),
             directory_outage: Mutex::new(None),
         };
@@ -395,10 +411,17 @@ impl Auth {
     /// counting the attempts still being checked as failures, or when a key
     /// has [`MAX_IN_FLIGHT`] attempts in flight. The reservation ends when
     /// the returned guard drops, after the outcome is recorded.
-    fn reserve(&self, keys: &Keys) -> Result<Reservation<'_>, Refusal> {
+    fn reserve(&self, keys: &Keys) -> Result<Reservation<'_>, Reserve> {
         let _one_at_a_time = self.counting.lock().unwrap_or_else(|p| p.into_inner());
         let mut pending = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        self.verdict(keys, Some(&pending))?;
+        if let Err(r) = self.verdict(keys, Some(&pending)) {
+            // Held back only by attempts still being checked: wait for them
+            // (they may well succeed) rather than refuse.
+            return Err(match self.verdict(keys, None) {
+                Ok(()) => Reserve::Wait(r),
+                Err(r) => Reserve::Refused(r),
+            });
+        }
         // Only credentials are reserved: a source (a printer, a NAT) is
         // shared by people signing in at once, who are not guesses.
         let reserved: Vec<Vec<u8>> =
@@ -407,6 +430,34 @@ impl Auth {
             *pending.entry(k.clone()).or_insert(0) += 1;
         }
         Ok(Reservation { auth: self, keys: reserved })
+    }
+
+    /// [`Auth::reserve`], waiting (at most [`RESERVE_WAIT`]) while only
+    /// attempts in flight hold it back; `ready` is asked first after each
+    /// wait (a remembered password), and ends the wait with its answer.
+    async fn reserve_waiting(
+        &self,
+        keys: &Keys,
+        ready: impl Fn() -> Option<Identity>,
+    ) -> Result<Result<Reservation<'_>, Identity>, Refusal> {
+        let until = tokio::time::Instant::now() + RESERVE_WAIT;
+        loop {
+            let released = self.released.notified();
+            tokio::pin!(released);
+            released.as_mut().enable();
+            match self.reserve(keys) {
+                Ok(r) => return Ok(Ok(r)),
+                Err(Reserve::Refused(r)) => return Err(r),
+                Err(Reserve::Wait(r)) => {
+                    if tokio::time::timeout_at(until, released).await.is_err() {
+                        return Err(r);
+                    }
+                }
+            }
+            if let Some(id) = ready() {
+                return Ok(Err(id));
+            }
+        }
     }
 
     /// Refuse at once when any key is throttled or locked (without
@@ -496,7 +547,14 @@ impl Auth {
             self.succeeded(&keys);
             return Ok(id);
         }
-        let _reserved = self.reserve(&keys)?;
+        let _reserved = match self.reserve_waiting(&keys, || self.remembered_password(&tag)).await? {
+            Ok(r) => r,
+            // Another request proved the same password while this one waited.
+            Err(id) => {
+                self.succeeded(&keys);
+                return Ok(id);
+            }
+        };
         let result = self.check_password(login, password, tag).await;
         match &result {
             Ok(_) => self.succeeded(&keys),
@@ -645,7 +703,7 @@ impl Auth {
         // A badge alone is a fast lookup; a badge with a PIN is a slow check
         // that parallel guesses could race, so it is reserved.
         let _reserved = match pin {
-            Some(_) => Some(self.reserve(&keys)?),
+            Some(_) => self.reserve_waiting(&keys, || None).await?.ok(),
             None => {
                 self.throttle(&keys)?;
                 None
@@ -687,7 +745,7 @@ impl Auth {
     pub async fn email_pin(&self, email: &str, pin: &str, source: IpAddr) -> Result<Identity, Refusal> {
         let keys: Keys =
             vec![self.key("email", &email.trim().to_lowercase(), KeyKind::Credential), self.source_key(source)];
-        let _reserved = self.reserve(&keys)?;
+        let _reserved = self.reserve_waiting(&keys, || None).await?;
         let creds = self.credentials.clone();
         let (email_c, pin) = (email.to_owned(), zeroize::Zeroizing::new(pin.to_owned()));
         let Some(login) = blocking(move || creds.verify_email_pin(&email_c, &pin)).await else {
@@ -704,7 +762,7 @@ impl Auth {
         let parsed = credentials::parse_passcode(typed);
         let index = parsed.as_ref().map_or("malformed", |(i, _)| i.as_str()).to_owned();
         let keys: Keys = vec![self.key("passcode", &index, KeyKind::Credential), self.source_key(source)];
-        let _reserved = self.reserve(&keys)?;
+        let _reserved = self.reserve_waiting(&keys, || None).await?;
         let creds = self.credentials.clone();
         let found = blocking(move || match parsed {
             Some((i, s)) => creds.verify_passcode(&i, &zeroize::Zeroizing::new(s)),

@@ -246,3 +246,25 @@ fn ipv6_sources_are_counted_by_their_64() {
         );
     });
 }
+
+/// What the reservation must not do either: refuse a client's parallel first
+/// requests with a right password that nobody has proved yet; they wait for
+/// the first check instead.
+#[test]
+fn parallel_first_logins_with_the_right_password_all_pass() {
+    let s = site(AuthSettings::default());
+    let auth = Arc::new(s.auth);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(8).enable_all().build().expect("rt");
+    runtime.block_on(async {
+        let tasks: Vec<_> = (0..16)
+            .map(|_| {
+                let a = auth.clone();
+                tokio::spawn(async move { a.password("alice", "alice-pw-1", ip(7)).await.map(|i| i.login) })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.expect("task"), Ok("alice".to_owned()));
+        }
+    });
+    drop(s.dir);
+}

@@ -13,10 +13,6 @@ use tokio_rustls::TlsAcceptor;
 
 /// Most connections served at once on one listener.
 const MAX_CONNECTIONS: usize = 4096;
-/// Most connections one address (an IPv6 /64) holds at once on one
-/// listener, so that one client cannot take every slot. A printer's panel,
-/// a workstation or a NAT needs far fewer.
-pub const MAX_PER_ADDRESS: usize = 256;
 /// A TLS handshake that takes longer than this is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a connection may wait for (the headers of) its next request.
@@ -37,6 +33,9 @@ pub struct Listener {
     /// The routes. Each request carries its peer's [`SocketAddr`] and the
     /// [`ClientCert`] its handshake established as extensions.
     pub router: axum::Router,
+    /// Most connections one address (an IPv6 /64) holds at once here, so
+    /// that one client cannot take every slot.
+    pub max_per_address: usize,
 }
 
 impl std::fmt::Debug for Listener {
@@ -50,13 +49,13 @@ impl std::fmt::Debug for Listener {
 /// Call within the runtime.
 pub fn serve(l: Listener, stop: watch::Receiver<bool>, alive: mpsc::Sender<()>) -> std::io::Result<()> {
     let socket = tokio::net::TcpListener::from_std(l.socket)?;
-    tokio::spawn(accept_loop(socket, l.tls, l.router, stop, alive));
+    tokio::spawn(accept_loop(socket, (l.tls, l.max_per_address), l.router, stop, alive));
     Ok(())
 }
 
 async fn accept_loop(
     listener: tokio::net::TcpListener,
-    tls: Option<TlsAcceptor>,
+    (tls, max_per_address): (Option<TlsAcceptor>, usize),
     router: axum::Router,
     mut stop: watch::Receiver<bool>,
     alive: mpsc::Sender<()>,
@@ -79,8 +78,8 @@ async fn accept_loop(
             },
             _ = stop.changed() => return,
         };
-        let Some(held) = per_address.take(address_key(peer.ip()), MAX_PER_ADDRESS) else {
-            log::debug!("refused a connection from {peer}: it holds {MAX_PER_ADDRESS} already");
+        let Some(held) = per_address.take(address_key(peer.ip()), max_per_address) else {
+            log::debug!("refused a connection from {peer}: it holds {max_per_address} already");
             continue;
         };
         // Answers go out as soon as they are written: with Nagle's algorithm

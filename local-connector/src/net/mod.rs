@@ -10,7 +10,7 @@ mod accept;
 mod limits;
 mod subnet;
 
-pub use accept::{Listener, MAX_PER_ADDRESS, serve};
+pub use accept::{Listener, serve};
 pub use limits::{REQUEST_DEADLINE, SMALL_BODY, small_requests};
 pub use subnet::Subnet;
 
