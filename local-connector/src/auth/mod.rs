@@ -27,6 +27,7 @@
 
 pub mod basic;
 pub mod credentials;
+mod guard;
 pub mod lockout;
 pub mod policy;
 pub mod state;
@@ -37,7 +38,8 @@ use crate::clock::{duration_ms as ms, now_ms};
 use crate::crypto::{hmac_sha256, random_bytes};
 use crate::directory::{LocalDirectory, LocalUser, SlowHash};
 use credentials::{CredentialError, Credentials, NewPasscode};
-use lockout::{KeyKind, LockoutPolicy, Throttled};
+use guard::Keys;
+use lockout::{KeyKind, LockoutPolicy};
 use policy::{PolicyFile, Rights};
 use serde::{Deserialize, Serialize};
 use state::AuthState;
@@ -231,45 +233,6 @@ pub struct Auth {
     directory_outage: Mutex<Option<String>>,
 }
 
-/// Keys one attempt counts against.
-type Keys = Vec<(Vec<u8>, KeyKind, String)>;
-
-/// Most attempts checked at once on one lockout key; more wait their turn.
-const MAX_IN_FLIGHT: u32 = 4;
-/// Longest an attempt waits for the ones in flight before it is refused.
-const RESERVE_WAIT: Duration = Duration::from_secs(10);
-
-/// Why [`Auth::reserve`] did not reserve.
-enum Reserve {
-    /// Refused: a key is throttled or locked by failures already counted.
-    Refused(Refusal),
-    /// Only attempts still being checked hold it back; this would be the refusal.
-    Wait(Refusal),
-}
-
-/// An attempt reserved by [`Auth::reserve`]; dropping it ends the reservation.
-struct Reservation<'a> {
-    auth: &'a Auth,
-    keys: Vec<Vec<u8>>,
-}
-
-impl Drop for Reservation<'_> {
-    fn drop(&mut self) {
-        {
-            let mut pending = self.auth.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-            for k in &self.keys {
-                if let Some(n) = pending.get_mut(k) {
-                    *n = n.saturating_sub(1);
-                    if *n == 0 {
-                        pending.remove(k);
-                    }
-                }
-            }
-        }
-        self.auth.released.notify_waiters();
-    }
-}
-
 /// Run a slow hash off the async threads (when there are any).
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     match tokio::runtime::Handle::try_current() {
@@ -382,146 +345,6 @@ impl Auth {
     pub fn unlock_all(&self) {
         self.state.clear_all_failures();
         self.state.flush();
-    }
-
-    fn key(&self, kind: &str, value: &str, k: KeyKind) -> (Vec<u8>, KeyKind, String) {
-        let tag = hmac_sha256(&self.lock_secret, format!("lockout:{kind}:{value}").as_bytes());
-        (tag[..16].to_vec(), k, kind.to_owned())
-    }
-
-    /// The lockout key of a network source: its IPv4 address, or the /64
-    /// of an IPv6 one (a host is given a whole /64, so counting each of its
-    /// addresses apart would give it unlimited sources).
-    fn source_key(&self, source: IpAddr) -> (Vec<u8>, KeyKind, String) {
-        let name = match source {
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => v4.to_string(),
-                None => {
-                    let s = v6.segments();
-                    format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-                }
-            },
-            v4 => v4.to_string(),
-        };
-        self.key("source", &name, KeyKind::Source)
-    }
-
-    /// Reserve an attempt on every key before its slow check (a hash or a
-    /// directory bind): refused at once when a key is throttled or locked,
-    /// counting the attempts still being checked as failures, or when a key
-    /// has [`MAX_IN_FLIGHT`] attempts in flight. The reservation ends when
-    /// the returned guard drops, after the outcome is recorded.
-    fn reserve(&self, keys: &Keys) -> Result<Reservation<'_>, Reserve> {
-        let _one_at_a_time = self.counting.lock().unwrap_or_else(|p| p.into_inner());
-        let mut pending = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(r) = self.verdict(keys, Some(&pending)) {
-            // Held back only by attempts still being checked: wait for them
-            // (they may well succeed) rather than refuse.
-            return Err(match self.verdict(keys, None) {
-                Ok(()) => Reserve::Wait(r),
-                Err(r) => Reserve::Refused(r),
-            });
-        }
-        // Only credentials are reserved: a source (a printer, a NAT) is
-        // shared by people signing in at once, who are not guesses.
-        let reserved: Vec<Vec<u8>> =
-            keys.iter().filter(|(_, kind, _)| *kind == KeyKind::Credential).map(|(k, _, _)| k.clone()).collect();
-        for k in &reserved {
-            *pending.entry(k.clone()).or_insert(0) += 1;
-        }
-        Ok(Reservation { auth: self, keys: reserved })
-    }
-
-    /// [`Auth::reserve`], waiting (at most [`RESERVE_WAIT`]) while only
-    /// attempts in flight hold it back; `ready` is asked first after each
-    /// wait (a remembered password), and ends the wait with its answer.
-    async fn reserve_waiting(
-        &self,
-        keys: &Keys,
-        ready: impl Fn() -> Option<Identity>,
-    ) -> Result<Result<Reservation<'_>, Identity>, Refusal> {
-        let until = tokio::time::Instant::now() + RESERVE_WAIT;
-        loop {
-            let released = self.released.notified();
-            tokio::pin!(released);
-            released.as_mut().enable();
-            match self.reserve(keys) {
-                Ok(r) => return Ok(Ok(r)),
-                Err(Reserve::Refused(r)) => return Err(r),
-                Err(Reserve::Wait(r)) => {
-                    if tokio::time::timeout_at(until, released).await.is_err() {
-                        return Err(r);
-                    }
-                }
-            }
-            if let Some(id) = ready() {
-                return Ok(Err(id));
-            }
-        }
-    }
-
-    /// Refuse at once when any key is throttled or locked (without
-    /// reserving: for the methods whose check is fast, and for a remembered
-    /// password).
-    fn throttle(&self, keys: &Keys) -> Result<(), Refusal> {
-        self.verdict(keys, None)
-    }
-
-    /// Whether an attempt on `keys` may go ahead now, with the credential
-    /// attempts still being checked (`pending`) counted as failures.
-    fn verdict(&self, keys: &Keys, pending: Option<&HashMap<Vec<u8>, u32>>) -> Result<(), Refusal> {
-        let now = now_ms();
-        let mut worst: Option<Throttled> = None;
-        for (k, kind, _) in keys {
-            let n = match pending {
-                Some(p) if *kind == KeyKind::Credential => p.get(k).copied().unwrap_or(0),
-                _ => 0,
-            };
-            let verdict = if n >= MAX_IN_FLIGHT {
-                Err(Throttled::Wait(Duration::from_secs(1)))
-            } else {
-                self.settings.lockout.check_with_pending(&self.state.failures(k), n, *kind, now)
-            };
-            if let Err(t) = verdict {
-                worst = Some(match (worst, t) {
-                    (Some(Throttled::Locked(a)), Throttled::Locked(b)) => Throttled::Locked(a.max(b)),
-                    (Some(Throttled::Locked(a)), _) => Throttled::Locked(a),
-                    (_, Throttled::Locked(b)) => Throttled::Locked(b),
-                    (Some(Throttled::Wait(a)), Throttled::Wait(b)) => Throttled::Wait(a.max(b)),
-                    (None, t) => t,
-                });
-            }
-        }
-        match worst {
-            None => Ok(()),
-            Some(Throttled::Wait(d)) => Err(Refusal::Throttled(d)),
-            Some(Throttled::Locked(d)) => Err(Refusal::Locked(d)),
-        }
-    }
-
-    fn failed(&self, keys: &Keys, method: &str, source: IpAddr) {
-        let _one_at_a_time = self.counting.lock().unwrap_or_else(|p| p.into_inner());
-        let now = now_ms();
-        for (k, kind, what) in keys {
-            let (f, locked) = self.settings.lockout.fail(&self.state.failures(k), *kind, now);
-            if locked {
-                log::warn!(
-                    "auth: {what} locked for {} min after {} failed {method} logins (latest from {source})",
-                    self.settings.lockout.lock_for.as_secs() / 60,
-                    f.count
-                );
-            }
-            self.state.set_failures(k, &f, locked);
-        }
-        log::info!("auth: {method} login from {source} refused");
-    }
-
-    fn succeeded(&self, keys: &Keys) {
-        for (k, kind, _) in keys {
-            if *kind == KeyKind::Credential {
-                self.state.clear_failures(k);
-            }
-        }
     }
 
     /// The lockout name of a login: what the directory would resolve it to.

@@ -31,6 +31,24 @@ fn ip(n: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(127, 0, 0, n))
 }
 
+/// `n` attempts made by `attempt` at once, on `workers` threads: their outcomes.
+fn in_parallel<F, Fut>(auth: &Arc<Auth>, workers: usize, n: usize, attempt: F) -> Vec<Result<Identity, Refusal>>
+where
+    F: Fn(Arc<Auth>) -> Fut,
+    Fut: std::future::Future<Output = Result<Identity, Refusal>> + Send + 'static,
+{
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let tasks: Vec<_> = (0..n).map(|_| tokio::spawn(attempt(auth.clone()))).collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.expect("task"));
+        }
+        out
+    })
+}
+
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime")
 }
@@ -174,19 +192,10 @@ fn parallel_guesses_are_counted_before_they_are_checked() {
     let s = site(AuthSettings::default());
     let lock_after = AuthSettings::default().lockout.lock_after;
     let auth = Arc::new(s.auth);
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(16).enable_all().build().expect("rt");
-    let outcomes: Vec<Result<Identity, Refusal>> = runtime.block_on(async {
-        let tasks: Vec<_> = (0..100)
-            .map(|i| {
-                let a = auth.clone();
-                tokio::spawn(async move { a.email_pin("alice@example.test", &format!("{:04}", 1000 + i), ip(9)).await })
-            })
-            .collect();
-        let mut out = Vec::new();
-        for t in tasks {
-            out.push(t.await.expect("task"));
-        }
-        out
+    let guess = std::sync::atomic::AtomicU32::new(1000);
+    let outcomes = in_parallel(&auth, 16, 100, |a| {
+        let pin = format!("{:04}", guess.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        async move { a.email_pin("alice@example.test", &pin, ip(9)).await }
     });
     let checked = outcomes.iter().filter(|o| matches!(o, Err(Refusal::NotRecognised))).count();
     let held_back = outcomes.iter().filter(|o| matches!(o, Err(Refusal::Throttled(_) | Refusal::Locked(_)))).count();
@@ -204,19 +213,9 @@ fn parallel_guesses_are_counted_before_they_are_checked() {
 fn parallel_requests_with_a_proven_password_all_pass() {
     let s = site(AuthSettings::default());
     let auth = Arc::new(s.auth);
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(8).enable_all().build().expect("rt");
-    runtime.block_on(async {
-        assert!(auth.password("alice", "alice-pw-1", ip(7)).await.is_ok());
-        let tasks: Vec<_> = (0..50)
-            .map(|_| {
-                let a = auth.clone();
-                tokio::spawn(async move { a.password("alice", "alice-pw-1", ip(7)).await.map(|i| i.login) })
-            })
-            .collect();
-        for t in tasks {
-            assert_eq!(t.await.expect("task"), Ok("alice".to_owned()));
-        }
-    });
+    rt().block_on(async { assert!(auth.password("alice", "alice-pw-1", ip(7)).await.is_ok()) });
+    let all = in_parallel(&auth, 8, 50, |a| async move { a.password("alice", "alice-pw-1", ip(7)).await });
+    assert!(all.iter().all(|o| o.as_ref().map(|i| i.login.as_str()) == Ok("alice")), "{all:?}");
     drop(s.dir);
 }
 
@@ -254,17 +253,7 @@ fn ipv6_sources_are_counted_by_their_64() {
 fn parallel_first_logins_with_the_right_password_all_pass() {
     let s = site(AuthSettings::default());
     let auth = Arc::new(s.auth);
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(8).enable_all().build().expect("rt");
-    runtime.block_on(async {
-        let tasks: Vec<_> = (0..16)
-            .map(|_| {
-                let a = auth.clone();
-                tokio::spawn(async move { a.password("alice", "alice-pw-1", ip(7)).await.map(|i| i.login) })
-            })
-            .collect();
-        for t in tasks {
-            assert_eq!(t.await.expect("task"), Ok("alice".to_owned()));
-        }
-    });
+    let all = in_parallel(&auth, 8, 16, |a| async move { a.password("alice", "alice-pw-1", ip(7)).await });
+    assert!(all.iter().all(|o| o.as_ref().map(|i| i.login.as_str()) == Ok("alice")), "{all:?}");
     drop(s.dir);
 }
