@@ -173,9 +173,14 @@ impl Daemon {
     /// Print-Job of a PDF `doc` over IPPS as `user` with `password` in HTTP
     /// Basic: (HTTP status, IPP status).
     pub fn print_as(&self, user: &str, password: &str, doc: &[u8]) -> (u16, Option<u16>) {
+        self.print_format_as(user, password, "application/pdf", doc)
+    }
+
+    /// Print-Job of `doc` in `format` as `user`: (HTTP code, IPP status).
+    pub fn print_format_as(&self, user: &str, password: &str, format: &str, doc: &[u8]) -> (u16, Option<u16>) {
         let mut r = ipp::Request::new(0x0002, 1, &format!("ipps://{}/ipp/print", self.ipp));
         r.attr(ipp::tag::NAME, "requesting-user-name", user.as_bytes());
-        r.attr(ipp::tag::MIME, "document-format", b"application/pdf");
+        r.attr(ipp::tag::MIME, "document-format", format.as_bytes());
         let auth = ipp::basic(user, password);
         let (code, _, body) = https_request(
             self.ipp,

@@ -54,7 +54,7 @@ pub fn samples() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = target_dir().join("test-samples");
-        if dir.join("ready-5").exists() {
+        if dir.join("ready-6").exists() {
             return dir;
         }
         std::fs::create_dir_all(&dir).expect("samples dir");
@@ -88,7 +88,9 @@ pub fn samples() -> &'static Path {
             gs(&[&format!("-sDEVICE={device}"), "-r150", &format!("-sOutputFile={}", dir.join(file).display())], &five);
         }
         raster_samples(&dir);
-        std::fs::write(dir.join("ready-5"), b"").expect("ready");
+        // PostScript as a driver writes it (Ghostscript's ps2write).
+        gs(&["-sDEVICE=ps2write", &format!("-sOutputFile={}", dir.join("five-pages-driver.ps").display())], &five);
+        std::fs::write(dir.join("ready-6"), b"").expect("ready");
         dir
     })
 }
@@ -264,6 +266,8 @@ pub struct EveOptions {
     /// "Print" each job for 5 to 15 s, one at a time, as ippeveprinter does
     /// without a print command, instead of finishing it at once.
     pub slow: bool,
+    /// Also take PostScript and HP PCL, as office printers do.
+    pub pdls: bool,
 }
 
 impl EvePrinter {
@@ -293,8 +297,12 @@ impl EvePrinter {
         if !o.slow {
             cmd.args(["-c", "/bin/true"]);
         }
+        let mut formats = String::from("application/pdf,image/pwg-raster,image/urf,image/jpeg,text/plain");
+        if o.pdls {
+            formats.push_str(",application/postscript,application/vnd.hp-pcl");
+        }
         let child = cmd
-            .args(["-f", "application/pdf,image/pwg-raster,image/urf,image/jpeg,text/plain", name])
+            .args(["-f", &formats, name])
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.path().join("log")).expect("log"))
             .spawn()

@@ -3,7 +3,7 @@
 //! mid-release, the appliance killed mid-release, and many printers at once.
 //! Releases are asked for as a person does: a badge at the printer's panel.
 
-use pullprint_tests::peers::{Avahi, EveOptions, EvePrinter, localhost_certificate};
+use pullprint_tests::peers::{Avahi, EveOptions, EvePrinter, localhost_certificate, samples};
 use pullprint_tests::site::{Site, api, badge_login};
 use pullprint_tests::*;
 use serde_json::{Value, json};
@@ -110,12 +110,17 @@ struct WithPrinter {
 }
 
 fn with_printer(extra: &str, user: &str, card: &str, vendor: &str, slow: bool) -> WithPrinter {
+    with_printer_as(extra, user, card, vendor, EveOptions { slow, ..EveOptions::default() })
+}
+
+/// As [`with_printer`], with Eve started as `base` says (her certificate aside).
+fn with_printer_as(extra: &str, user: &str, card: &str, vendor: &str, base: EveOptions) -> WithPrinter {
     let site = Site::new(extra);
     site.user(user, card);
     let certs = world_traversable_tempdir();
     let (ca_crt, ca_key) = site_ca(&site);
     let (crt, key, cert_sha) = localhost_certificate(certs.path(), Some((&ca_crt, &ca_key)));
-    let opts = EveOptions { cert: Some((crt, key)), slow, ..EveOptions::default() };
+    let opts = EveOptions { cert: Some((crt, key)), ..base };
     let eve = EvePrinter::start_with("Eve", &opts);
     let cred = site.printer("Eve", vendor, "localhost");
     site.cli(&["device", "set", "Eve", "--uri", &format!("ipps://localhost:{}/ipp/print", eve.port)]);
@@ -480,4 +485,96 @@ fn jobs_sent_ahead_while_the_printer_prints_survive_a_kill_and_print_once_in_ord
     }
     let (st, log) = d.terminate();
     assert!(st.success(), "{log}");
+}
+
+/// Printer-side attacks: a real Ghostscript PostScript job and a real PCL 5
+/// job, each wrapped in PJL and carrying PostScript or PCL that would change
+/// the printer for good (leave the job's encapsulation, set system
+/// parameters and passwords, delete files, keep permanent macros and fonts)
+/// or multiply the copies, are released to ippeveprinter. What it spools
+/// never carries those commands intact, the pages are all there, and the
+/// log says what was neutralised (the job's metadata carries the same notes).
+#[test]
+fn device_control_in_postscript_and_pcl_never_reaches_the_printer_intact() {
+    let _avahi = Avahi::start();
+    let base = EveOptions { pdls: true, ..EveOptions::default() };
+    let WithPrinter { site, eve, cred, _certs, .. } = with_printer_as("", "alice", "12345678", "hp", base);
+    let d = site.serve();
+    let uel = b"\x1b%-12345X";
+    let pjl = |language: &str| {
+        format!(
+            "@PJL JOB NAME=\"Attack\"\r\n@PJL SET PASSWORD=0\r\n@PJL SET COPIES=99\r\n@PJL SET QTY=9\r\n\
+             @PJL FSDELETE NAME=\"0:\\\\webServer\"\r\n@PJL ENTER LANGUAGE={language}\r\n"
+        )
+    };
+
+    let driver_ps = std::fs::read(samples().join("five-pages-driver.ps")).expect("sample");
+    let mut ps = uel.to_vec();
+    ps.extend_from_slice(pjl("POSTSCRIPT").as_bytes());
+    ps.extend_from_slice(
+        b"%!PS-Adobe-3.0\nserverdict begin 0 exitserver\ntrue 0 startjob pop\n\
+          << /Password 0 /SystemParamsPassword (owned) >> setsystemparams\n\
+          (%disk0%/etc/x) deletefile (%disk0%/a) (%disk0%/b) renamefile\n\
+          << /NumCopies 40 >> setpagedevice /#copies 40 def\n",
+    );
+    ps.extend_from_slice(&driver_ps);
+    ps.extend_from_slice(uel);
+    ps.extend_from_slice(b"@PJL EOJ\r\n");
+    ps.extend_from_slice(uel);
+
+    let pcl5 = std::fs::read(samples().join("five-pages.pcl")).expect("sample");
+    let mut pcl = uel.to_vec();
+    pcl.extend_from_slice(pjl("PCL").as_bytes());
+    // Copies, a macro made permanent, a soft font made permanent, every
+    // macro and font deleted; then the real job.
+    pcl.extend_from_slice(b"\x1bE\x1b&l40X\x1b&f7Y\x1b&f0X\x1bE\x1b&f1X\x1b&f10X\x1b*c9d6F\x1b&f6X\x1b*c0F");
+    pcl.extend_from_slice(&pcl5);
+    pcl.extend_from_slice(uel);
+
+    for (format, doc) in [("application/postscript", &ps), ("application/vnd.hp-pcl", &pcl)] {
+        assert_eq!(d.print_format_as("alice", "alice-Passw0rd-1", format, doc), (200, Some(0)), "{format}");
+    }
+    release(&d, &cred, "12345678", None);
+    wait(&d, 60, "the release", || jobs(&d, &cred, "12345678").is_empty());
+    let printed = eve.documents();
+    assert_eq!(printed.len(), 2, "{:?}", printed.iter().map(|p| &p.0).collect::<Vec<_>>());
+
+    let spooled_ps = String::from_utf8_lossy(&printed[0].1).into_owned();
+    for gone in ["exitserver", "startjob", "setsystemparams", "deletefile", "renamefile", "NumCopies", "#copies"] {
+        assert!(!spooled_ps.contains(gone), "{gone} reached the printer");
+    }
+    for gone in ["PASSWORD", "COPIES", "QTY", "FSDELETE"] {
+        assert!(!spooled_ps.contains(gone) && !String::from_utf8_lossy(&printed[1].1).contains(gone), "{gone}");
+    }
+    // The driver's PostScript is there, five pages of it, and still reads.
+    assert_eq!(spooled_ps.matches("%%Page:").count(), 5, "the pages are all there");
+    let pages = tempfile::tempdir().expect("tempdir");
+    let at = pages.path().join("spooled.ps");
+    std::fs::write(&at, &printed[0].1).expect("write");
+    let gs = std::process::Command::new("gs")
+        .args(["-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=bbox"])
+        .arg(&at)
+        .output()
+        .expect("gs");
+    let gs_says = String::from_utf8_lossy(&gs.stderr);
+    assert_eq!(gs_says.matches("%%BoundingBox").count(), 5, "Ghostscript renders five pages: {gs_says}");
+
+    let spooled_pcl = &printed[1].1;
+    for intact in [&b"\x1b&l40X"[..], b"\x1b&f10X", b"\x1b*c6F", b"\x1b&f6X", b"\x1b*c0F"] {
+        assert!(!spooled_pcl.windows(intact.len()).any(|w| w == intact), "{:?} reached the printer", intact);
+    }
+    assert!(spooled_pcl.windows(pcl5.len()).any(|w| w == pcl5.as_slice()), "the PCL job itself is untouched");
+
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    assert!(!log.contains("owned"), "a payload's values never reach the log");
+    for said in [
+        "removed PJL commands that change the printer: SET PASSWORD, SET COPIES, SET QTY, FSDELETE",
+        "neutralised PostScript",
+        "neutralised PCL",
+    ] {
+        assert!(log.contains(said), "the log says {said:?}: {log}");
+    }
+    let recs = open_store(&site.data).release_records_since(0, 10).expect("records");
+    assert_eq!(recs.iter().filter(|r| r.outcome == "printed").count(), 2);
 }

@@ -7,10 +7,13 @@
 //! an unknown page count rather than an error. A count that is a heuristic is
 //! marked as an estimate.
 //!
-//! [`Inspector`] is the entry point: it sanitises, hands on the bytes to
-//! keep, and analyses the page-description data among them.
+//! [`Inspector`] is the entry point: it sanitises (PJL, then the PostScript
+//! and PCL commands that change the printer or the copies, see
+//! [`neutralise`]), hands on the bytes to keep, and analyses the
+//! page-description data among them.
 
 mod jpeg;
+mod neutralise;
 mod pcl;
 mod pdf;
 pub mod pjl;
@@ -160,6 +163,7 @@ impl Analyser {
 #[derive(Debug, Default)]
 pub struct Inspector {
     pjl: pjl::Sanitizer,
+    neutraliser: neutralise::Neutraliser,
     analyser: Analyser,
 }
 
@@ -172,21 +176,27 @@ impl Inspector {
     /// Take the next bytes of the document; `keep` receives the bytes to
     /// store, in order.
     pub fn push<E>(&mut self, data: &[u8], keep: &mut impl FnMut(&[u8]) -> Result<(), E>) -> Result<(), E> {
-        let analyser = &mut self.analyser;
-        self.pjl.push(data, &mut |part| Self::route(analyser, part, keep))
+        let (analyser, neutraliser) = (&mut self.analyser, &mut self.neutraliser);
+        self.pjl.push(data, &mut |part| Self::route(analyser, neutraliser, part, keep))
     }
 
     fn route<E>(
         analyser: &mut Analyser,
+        neutraliser: &mut neutralise::Neutraliser,
         part: pjl::Part<'_>,
         keep: &mut impl FnMut(&[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
+        let mut pdl = |b: &[u8]| {
+            analyser.feed(b);
+            keep(b)
+        };
         match part {
-            pjl::Part::Pjl(b) => keep(b),
-            pjl::Part::Pdl(b) => {
-                analyser.feed(b);
+            pjl::Part::Pjl(b) => {
+                // PJL ends the page description before it.
+                neutraliser.end_segment(&mut pdl)?;
                 keep(b)
             }
+            pjl::Part::Pdl(b) => neutraliser.push(b, &mut pdl),
         }
     }
 
@@ -194,9 +204,14 @@ impl Inspector {
     /// job name, page range and colour mode take precedence over what the
     /// page description says.
     pub fn finish<E>(self, keep: &mut impl FnMut(&[u8]) -> Result<(), E>) -> Result<Analysis, E> {
-        let Inspector { pjl, mut analyser } = self;
-        let facts = pjl.finish(&mut |part| Self::route(&mut analyser, part, keep))?;
+        let Inspector { pjl, mut neutraliser, mut analyser } = self;
+        let facts = pjl.finish(&mut |part| Self::route(&mut analyser, &mut neutraliser, part, keep))?;
+        neutraliser.end_segment(&mut |b: &[u8]| {
+            analyser.feed(b);
+            keep(b)
+        })?;
         let mut a = analyser.finish();
+        a.notes.extend(neutraliser.notes());
         if !facts.present {
             return Ok(a);
         }

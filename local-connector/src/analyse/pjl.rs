@@ -23,8 +23,10 @@ const MAX_REMOVED: usize = 16;
 
 /// Commands that act on this job only. Everything else is removed.
 const KEPT: &[&str] = &["", "JOB", "EOJ", "ENTER", "SET", "COMMENT", "LPARM"];
-/// `SET` variables that are device-wide rather than job-scoped.
-const DEVICE_VARIABLES: &[&str] = &["PASSWORD", "CPLOCK", "DISKLOCK", "SERVICEMODE"];
+/// `SET` variables that are device-wide rather than job-scoped, and the
+/// copies, which the job's `copies` decide (a document asking for more
+/// would print past what was recorded and charged).
+const DEVICE_VARIABLES: &[&str] = &["PASSWORD", "CPLOCK", "DISKLOCK", "SERVICEMODE", "COPIES", "QTY"];
 
 /// A piece of the sanitised stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -484,7 +486,7 @@ mod tests {
 
     #[test]
     fn pjl_without_enter_ends_at_the_first_non_pjl_byte() {
-        let d = b"\x1b%-12345X@PJL SET COPIES=2\n%!PS-Adobe-3.0\n%%Pages: 1\n";
+        let d = b"\x1b%-12345X@PJL SET DUPLEX=ON\n%!PS-Adobe-3.0\n%%Pages: 1\n";
         let (kept, pdl, _) = run(d, 3);
         assert_eq!(kept, d);
         assert_eq!(pdl, b"%!PS-Adobe-3.0\n%%Pages: 1\n");
@@ -546,5 +548,13 @@ mod tests {
                 assert_eq!(pdl, b"\x1bE", "{sep:?}, chunks of {size}");
             }
         }
+    }
+
+    #[test]
+    fn copies_set_in_pjl_are_removed_so_the_jobs_copies_decide() {
+        let doc = b"\x1b%-12345X@PJL SET COPIES=50\r\n@pjl set qty = 9\n@PJL SET DUPLEX=ON\n@PJL ENTER LANGUAGE=PDF\n%PDF-1.4";
+        let (kept, _, facts) = run(doc, doc.len());
+        assert_eq!(kept, b"\x1b%-12345X@PJL SET DUPLEX=ON\n@PJL ENTER LANGUAGE=PDF\n%PDF-1.4".to_vec());
+        assert_eq!(facts.removed, ["SET COPIES", "SET QTY"]);
     }
 }
