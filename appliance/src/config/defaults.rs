@@ -139,6 +139,9 @@ pub const AUTH_LOCKOUT_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// No key (fixed): sources (a panel, a workstation) are shared, so their
 /// `auth.backoff_after` and `auth.lockout_after` are this many times larger.
 pub const AUTH_LOCKOUT_SOURCE_FACTOR: u32 = 5;
+/// No key (fixed): a registered printer as a source is shared by everyone at
+/// it, so it only backs off, for at most this long, and is never locked.
+pub const AUTH_LOCKOUT_PRINTER_MAX_DELAY: Duration = Duration::from_secs(5);
 
 // --- [dangerous] ---
 

@@ -277,6 +277,7 @@ pub(super) fn auth(root: &mut Section<'_>, errs: &mut Vec<ConfigError>) -> AuthS
             lock_for,
             window: defaults::AUTH_LOCKOUT_WINDOW,
             source_factor: defaults::AUTH_LOCKOUT_SOURCE_FACTOR,
+            printer_max_delay: defaults::AUTH_LOCKOUT_PRINTER_MAX_DELAY,
         },
         self_enrolment,
         badge_needs_pin,

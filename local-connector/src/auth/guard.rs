@@ -14,6 +14,50 @@ use std::time::Duration;
 /// Keys one attempt counts against.
 pub(super) type Keys = Vec<(Vec<u8>, KeyKind, String)>;
 
+/// Where a sign-in comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    /// The network address.
+    pub addr: IpAddr,
+    /// A registered printer's panel (authenticated by its credential).
+    pub printer: bool,
+}
+
+impl Origin {
+    /// A registered printer at `addr`.
+    pub fn printer(addr: IpAddr) -> Origin {
+        Origin { addr, printer: true }
+    }
+}
+
+impl From<IpAddr> for Origin {
+    fn from(addr: IpAddr) -> Origin {
+        Origin { addr, printer: false }
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.addr.fmt(f)
+    }
+}
+
+/// A network source as lockout counts it: an IPv4 address, or the /64 of
+/// an IPv6 one (a host is given a whole /64, so counting each of its
+/// addresses apart would give it unlimited sources).
+fn source_name(addr: IpAddr) -> String {
+    match addr {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        v4 => v4.to_string(),
+    }
+}
+
 /// Most attempts checked at once on one lockout key; more wait their turn.
 const MAX_IN_FLIGHT: u32 = 4;
 /// Longest an attempt waits for the ones in flight before it is refused.
@@ -56,21 +100,19 @@ impl Auth {
         (tag[..16].to_vec(), k, kind.to_owned())
     }
 
-    /// The lockout key of a network source: its IPv4 address, or the /64
-    /// of an IPv6 one (a host is given a whole /64, so counting each of its
-    /// addresses apart would give it unlimited sources).
-    pub(super) fn source_key(&self, source: IpAddr) -> (Vec<u8>, KeyKind, String) {
-        let name = match source {
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => v4.to_string(),
-                None => {
-                    let s = v6.segments();
-                    format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-                }
-            },
-            v4 => v4.to_string(),
-        };
-        self.key("source", &name, KeyKind::Source)
+    /// The lockout key of a network source (see [`source_name`]).
+    fn source_key(&self, source: Origin) -> (Vec<u8>, KeyKind, String) {
+        let kind = if source.printer { KeyKind::Printer } else { KeyKind::Source };
+        self.key("source", &source_name(source.addr), kind)
+    }
+
+    /// The keys an attempt on credential `value` (of `kind`: badge, user,
+    /// e-mail, passcode) from `source` counts against: the credential at
+    /// this source (which locks), the credential anywhere (which only backs
+    /// off), and the source.
+    pub(super) fn keys(&self, kind: &str, value: &str, source: Origin) -> Keys {
+        let at = format!("{value}@{}", source_name(source.addr));
+        vec![self.key(kind, &at, KeyKind::Credential), self.key(kind, value, KeyKind::Account), self.source_key(source)]
     }
 
     /// Reserve an attempt on every key before its slow check (a hash or a
@@ -92,7 +134,7 @@ impl Auth {
         // Only credentials are reserved: a source (a printer, a NAT) is
         // shared by people signing in at once, who are not guesses.
         let reserved: Vec<Vec<u8>> =
-            keys.iter().filter(|(_, kind, _)| *kind == KeyKind::Credential).map(|(k, _, _)| k.clone()).collect();
+            keys.iter().filter(|(_, kind, _)| is_credential(*kind)).map(|(k, _, _)| k.clone()).collect();
         for k in &reserved {
             *pending.entry(k.clone()).or_insert(0) += 1;
         }
@@ -141,7 +183,7 @@ impl Auth {
         let mut worst: Option<Throttled> = None;
         for (k, kind, _) in keys {
             let n = match pending {
-                Some(p) if *kind == KeyKind::Credential => p.get(k).copied().unwrap_or(0),
+                Some(p) if is_credential(*kind) => p.get(k).copied().unwrap_or(0),
                 _ => 0,
             };
             let verdict = if n >= MAX_IN_FLIGHT {
@@ -166,7 +208,7 @@ impl Auth {
         }
     }
 
-    pub(super) fn failed(&self, keys: &Keys, method: &str, source: IpAddr) {
+    pub(super) fn failed(&self, keys: &[(Vec<u8>, KeyKind, String)], method: &str, source: Origin) {
         let _one_at_a_time = self.counting.lock().unwrap_or_else(|p| p.into_inner());
         let now = now_ms();
         for (k, kind, what) in keys {
@@ -185,9 +227,15 @@ impl Auth {
 
     pub(super) fn succeeded(&self, keys: &Keys) {
         for (k, kind, _) in keys {
-            if *kind == KeyKind::Credential {
+            if is_credential(*kind) {
                 self.state.clear_failures(k);
             }
         }
     }
+}
+
+/// Keys of credentials (reserved before a slow check, cleared by a success),
+/// as against sources.
+fn is_credential(kind: KeyKind) -> bool {
+    matches!(kind, KeyKind::Credential | KeyKind::Account)
 }

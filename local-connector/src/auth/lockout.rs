@@ -3,17 +3,27 @@
 //!
 //! Every failed login is counted against each key it involves: the badge
 //! (by its keyed tag, so unknown badges are counted too and nothing tells
-//! them apart), the user or e-mail address, the passcode index, and the
-//! source address. Within a window of quiet time:
+//! them apart), the user or e-mail address, or the passcode index, each
+//! both at this source and across all sources; and the source address.
+//! Within a window of quiet time:
 //! - the first [`LockoutPolicy::free`] failures cost nothing;
 //! - each one after that must wait twice as long as the last before the
 //!   next attempt is even checked (1 s, 2 s, 4 s ... up to `max_delay`);
 //! - after [`LockoutPolicy::lock_after`] failures the key is locked for
 //!   `lock_for`.
 //!
-//! Sources (a printer panel, a workstation) are shared by many people, so
-//! their thresholds are [`LockoutPolicy::source_factor`] times larger.
-//! A success clears the user's and badge's counts, never the source's.
+//! Only a credential at one source ([`KeyKind::Credential`]) and a network
+//! source are ever locked. A credential across all sources
+//! ([`KeyKind::Account`]) only backs off, so that nobody can lock someone
+//! else out from another address, while guesses spread over many addresses
+//! are still slowed. Sources (a workstation, a NAT) are shared by many
+//! people, so their thresholds are [`LockoutPolicy::source_factor`] times
+//! larger. A registered printer as the source ([`KeyKind::Printer`]) is
+//! shared by everyone who uses it: it backs off for at most
+//! [`LockoutPolicy::printer_max_delay`] and is never locked, so a run of
+//! unknown badges cannot lock everyone out of it; the credentials tried
+//! there are limited each on its own.
+//! A success clears the credential's counts, never the source's.
 //!
 //! The decision is a pure function of the stored [`Failures`] and the time,
 //! so that it can be tested without waiting; [`super::state`] keeps the
@@ -38,6 +48,8 @@ pub struct LockoutPolicy {
     pub window: Duration,
     /// Sources get thresholds this many times larger.
     pub source_factor: u32,
+    /// Longest back-off of a registered printer as a source.
+    pub printer_max_delay: Duration,
 }
 
 impl Default for LockoutPolicy {
@@ -49,6 +61,7 @@ impl Default for LockoutPolicy {
             lock_for: Duration::from_secs(15 * 60),
             window: Duration::from_secs(15 * 60),
             source_factor: 5,
+            printer_max_delay: Duration::from_secs(5),
         }
     }
 }
@@ -56,10 +69,14 @@ impl Default for LockoutPolicy {
 /// What kind of thing a key counts guesses for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {
-    /// A badge, a user, an e-mail address or a passcode index.
+    /// A badge, a user, an e-mail address or a passcode index, at one source.
     Credential,
+    /// The same across all sources: back-off, never a lock.
+    Account,
     /// A network source.
     Source,
+    /// A registered printer as the source: a short back-off, never a lock.
+    Printer,
 }
 
 /// Stored failures of one key.
@@ -83,12 +100,15 @@ pub enum Throttled {
 }
 
 impl LockoutPolicy {
+    /// Free failures, and failures that lock (`u32::MAX`: never).
     fn thresholds(&self, kind: KeyKind) -> (u32, u32) {
         match kind {
             KeyKind::Credential => (self.free, self.lock_after),
+            KeyKind::Account => (self.free, u32::MAX),
             KeyKind::Source => {
                 (self.free.saturating_mul(self.source_factor), self.lock_after.saturating_mul(self.source_factor))
             }
+            KeyKind::Printer => (self.free.saturating_mul(self.source_factor), u32::MAX),
         }
     }
 
@@ -102,7 +122,10 @@ impl LockoutPolicy {
         if f.count < free {
             return Ok(());
         }
-        let delay = self.delay(f.count - free);
+        let mut delay = self.delay(f.count - free);
+        if kind == KeyKind::Printer {
+            delay = delay.min(self.printer_max_delay);
+        }
         let ready = f.last_ms.saturating_add(ms(delay));
         if ready > now_ms { Err(Throttled::Wait(Duration::from_millis(ready - now_ms))) } else { Ok(()) }
     }
@@ -209,5 +232,31 @@ mod tests {
             s = p.fail(&s, KeyKind::Source, 1_000 + i).0;
         }
         assert_eq!(p.check(&s, KeyKind::Source, 1_020), Ok(()));
+    }
+}
+
+#[cfg(test)]
+mod kinds {
+    use super::*;
+
+    #[test]
+    fn accounts_and_printers_back_off_but_are_never_locked() {
+        let p = LockoutPolicy::default();
+        for (kind, longest) in [(KeyKind::Account, p.max_delay), (KeyKind::Printer, p.printer_max_delay)] {
+            let mut f = Failures::default();
+            let mut now = 1_000_000u64;
+            for _ in 0..500 {
+                let (next, locked) = p.fail(&f, kind, now);
+                assert!(!locked, "{kind:?}");
+                f = next;
+                now += 1;
+            }
+            assert_eq!(f.locked_until_ms, 0);
+            match p.check(&f, kind, now) {
+                Err(Throttled::Wait(d)) => assert!(d <= longest, "{kind:?} waits {d:?}"),
+                other => panic!("{kind:?}: {other:?}"),
+            }
+            assert_eq!(p.check(&f, kind, now + ms(longest)), Ok(()), "{kind:?}");
+        }
     }
 }

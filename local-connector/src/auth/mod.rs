@@ -28,6 +28,7 @@
 pub mod basic;
 pub mod credentials;
 mod guard;
+pub use guard::Origin;
 pub mod lockout;
 pub mod policy;
 pub mod state;
@@ -38,8 +39,7 @@ use crate::clock::{duration_ms as ms, now_ms};
 use crate::crypto::{hmac_sha256, random_bytes};
 use crate::directory::{LocalDirectory, LocalUser, SlowHash};
 use credentials::{CredentialError, Credentials, NewPasscode};
-use guard::Keys;
-use lockout::{KeyKind, LockoutPolicy};
+use lockout::LockoutPolicy;
 use policy::{PolicyFile, Rights};
 use serde::{Deserialize, Serialize};
 use state::AuthState;
@@ -57,6 +57,13 @@ const PASSWORD_CACHE: usize = 10_000;
 const ENROL_TTL: Duration = Duration::from_secs(120);
 /// Most open enrolment tickets.
 const ENROL_MAX: usize = 10_000;
+/// Most enrolment tickets one source is given in [`ENROL_WINDOW`]: an
+/// unknown badge is offered enrolment, a known one is not, so each ticket
+/// tells whether a badge is registered; this bounds how many badges can be
+/// tried that way at one printer. Past it, an unknown badge is refused as
+/// it is with self-enrolment off.
+const ENROL_PER_SOURCE: usize = 5;
+const ENROL_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// Where an identity comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,7 +209,7 @@ struct Remembered {
 #[derive(Debug)]
 struct Enrolment {
     tag: String,
-    source: IpAddr,
+    source: Origin,
     until: Instant,
 }
 
@@ -221,6 +228,8 @@ pub struct Auth {
     cache_key: [u8; 32],
     passwords: Mutex<HashMap<[u8; 32], Remembered>>,
     enrolments: Mutex<HashMap<String, Enrolment>>,
+    /// When each source was last given enrolment tickets (at most [`ENROL_PER_SOURCE`]).
+    enrolments_given: Mutex<HashMap<IpAddr, Vec<Instant>>>,
     /// Serialises read-modify-write of failure counts, and reservations.
     counting: Mutex<()>,
     /// Attempts being checked now, per lockout key.
@@ -264,6 +273,7 @@ impl Auth {
             cache_key: random_bytes(),
             passwords: Mutex::new(HashMap::new()),
             enrolments: Mutex::new(HashMap::new()),
+            enrolments_given: Mutex::new(HashMap::new()),
             counting: Mutex::new(()),
             in_flight: Mutex::new(HashMap::new()),
             released: tokio::sync::Notify::new(),
@@ -358,9 +368,9 @@ impl Auth {
     }
 
     /// A directory login: user name (`alice`, `alice@realm`, `REALM\alice`) and password.
-    pub async fn password(&self, login: &str, password: &str, source: IpAddr) -> Result<Identity, Refusal> {
-        let keys: Keys =
-            vec![self.key("user", &self.user_key_name(login), KeyKind::Credential), self.source_key(source)];
+    pub async fn password(&self, login: &str, password: &str, source: impl Into<Origin>) -> Result<Identity, Refusal> {
+        let source = source.into();
+        let keys = self.keys("user", &self.user_key_name(login), source);
         self.throttle(&keys)?;
         // A password verified in the last minutes is no guess: it is not
         // reserved, so a client's parallel requests are not held back.
@@ -518,11 +528,12 @@ impl Auth {
         reading: &str,
         profile: &ReaderProfile,
         pin: Option<&str>,
-        source: IpAddr,
+        source: impl Into<Origin>,
     ) -> Result<Identity, Refusal> {
+        let source = source.into();
         let canonical = crate::badge::normalise(reading, profile).map_err(Refusal::Misread)?;
         let tag = self.credentials.badge_tag(&canonical);
-        let keys: Keys = vec![self.key("badge", &tag, KeyKind::Credential), self.source_key(source)];
+        let keys = self.keys("badge", &tag, source);
         // A badge alone is a fast lookup; a badge with a PIN is a slow check
         // that parallel guesses could race, so it is reserved.
         let _reserved = match pin {
@@ -533,9 +544,9 @@ impl Auth {
             }
         };
         let owner = self.credentials.badge_owner(&tag);
-        if owner.is_none() && self.settings.self_enrolment {
+        if owner.is_none() && self.settings.self_enrolment && self.may_enrol(source) {
             // Counted against the source only: its holder is about to enrol it.
-            self.failed(&keys[1..].to_vec(), "badge", source);
+            self.failed(&keys[2..], "badge", source);
             return Err(Refusal::Enrol(self.open_enrolment(tag, source)));
         }
         if self.settings.badge_needs_pin {
@@ -565,9 +576,9 @@ impl Auth {
     }
 
     /// An e-mail and PIN login.
-    pub async fn email_pin(&self, email: &str, pin: &str, source: IpAddr) -> Result<Identity, Refusal> {
-        let keys: Keys =
-            vec![self.key("email", &email.trim().to_lowercase(), KeyKind::Credential), self.source_key(source)];
+    pub async fn email_pin(&self, email: &str, pin: &str, source: impl Into<Origin>) -> Result<Identity, Refusal> {
+        let source = source.into();
+        let keys = self.keys("email", &email.trim().to_lowercase(), source);
         let _reserved = self.reserve_waiting(&keys, || None).await?;
         let creds = self.credentials.clone();
         let (email_c, pin) = (email.to_owned(), zeroize::Zeroizing::new(pin.to_owned()));
@@ -581,10 +592,11 @@ impl Auth {
     }
 
     /// A passcode login.
-    pub async fn passcode(&self, typed: &str, source: IpAddr) -> Result<Identity, Refusal> {
+    pub async fn passcode(&self, typed: &str, source: impl Into<Origin>) -> Result<Identity, Refusal> {
+        let source = source.into();
         let parsed = credentials::parse_passcode(typed);
         let index = parsed.as_ref().map_or("malformed", |(i, _)| i.as_str()).to_owned();
-        let keys: Keys = vec![self.key("passcode", &index, KeyKind::Credential), self.source_key(source)];
+        let keys = self.keys("passcode", &index, source);
         let _reserved = self.reserve_waiting(&keys, || None).await?;
         let creds = self.credentials.clone();
         let found = blocking(move || match parsed {
@@ -604,7 +616,28 @@ impl Auth {
         Ok(id)
     }
 
-    fn open_enrolment(&self, tag: String, source: IpAddr) -> String {
+    /// Whether `source` may be given one more enrolment ticket now (and
+    /// count it if so).
+    fn may_enrol(&self, source: Origin) -> bool {
+        let mut given = self.enrolments_given.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        given.retain(|_, at| {
+            at.retain(|t| now.duration_since(*t) < ENROL_WINDOW);
+            !at.is_empty()
+        });
+        if given.len() >= ENROL_MAX {
+            return false;
+        }
+        let at = given.entry(source.addr).or_default();
+        if at.len() >= ENROL_PER_SOURCE {
+            log::warn!("auth: {source} asked for more than {ENROL_PER_SOURCE} badge enrolments in 15 min; refused");
+            return false;
+        }
+        at.push(now);
+        true
+    }
+
+    fn open_enrolment(&self, tag: String, source: Origin) -> String {
         let ticket = hex::encode(random_bytes::<16>());
         let mut open = self.enrolments.lock().unwrap_or_else(|p| p.into_inner());
         if open.len() >= ENROL_MAX {
@@ -618,7 +651,14 @@ impl Auth {
 
     /// Bind the badge of an enrolment `ticket` to whoever signs in with
     /// `login` and `password` (at the same source, within two minutes).
-    pub async fn enrol(&self, ticket: &str, login: &str, password: &str, source: IpAddr) -> Result<Identity, Refusal> {
+    pub async fn enrol(
+        &self,
+        ticket: &str,
+        login: &str,
+        password: &str,
+        source: impl Into<Origin>,
+    ) -> Result<Identity, Refusal> {
+        let source = source.into();
         let e = self.enrolments.lock().unwrap_or_else(|p| p.into_inner()).remove(ticket);
         let Some(e) = e.filter(|e| e.until > Instant::now() && e.source == source) else {
             return Err(Refusal::EnrolmentExpired);
@@ -626,7 +666,7 @@ impl Auth {
         let id = self.password(login, password, source).await?;
         match self.credentials.bind_badge_tag(&id.login, &e.tag, "enrolment") {
             Ok(()) => {
-                self.state.clear_failures(&self.key("badge", &e.tag, KeyKind::Credential).0);
+                self.succeeded(&self.keys("badge", &e.tag, source));
                 log::info!("auth: {} registered a badge at {source}", id.login);
                 Ok(id)
             }

@@ -257,3 +257,77 @@ fn parallel_first_logins_with_the_right_password_all_pass() {
     assert!(all.iter().all(|o| o.as_ref().map(|i| i.login.as_str()) == Ok("alice")), "{all:?}");
     drop(s.dir);
 }
+
+/// Lockout as denial of service: wrong passwords from one address lock the
+/// user there only, and back off (never lock) everywhere else.
+#[test]
+fn guesses_from_one_address_do_not_lock_the_user_out_elsewhere() {
+    let settings = AuthSettings {
+        lockout: LockoutPolicy { max_delay: Duration::from_millis(1), ..LockoutPolicy::default() },
+        ..AuthSettings::default()
+    };
+    let s = site(settings);
+    rt().block_on(async {
+        let a = &s.auth;
+        for _ in 0..10 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            assert_eq!(a.password("alice", "guess", ip(66)).await, Err(Refusal::NotRecognised));
+        }
+        assert!(matches!(a.password("alice", "alice-pw-1", ip(66)).await, Err(Refusal::Locked(_))));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(a.password("alice", "alice-pw-1", ip(7)).await.map(|i| i.login), Ok("alice".into()));
+    });
+}
+
+/// A printer is shared by everyone at it: a run of unknown badges there
+/// backs the printer off briefly, never locks it, and each badge tried is
+/// limited on its own (`lockout::kinds` shows a plain address is locked).
+#[test]
+fn unknown_badges_at_a_printer_only_back_it_off_briefly() {
+    let fast = LockoutPolicy {
+        max_delay: Duration::from_millis(1),
+        printer_max_delay: Duration::from_millis(1),
+        ..LockoutPolicy::default()
+    };
+    let s = site(AuthSettings { self_enrolment: false, lockout: fast, ..AuthSettings::default() });
+    rt().block_on(async {
+        let a = &s.auth;
+        // Past the point where a plain address is locked (50 failures).
+        for n in 0..80u32 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            let card = format!("{:08x}", 0xa000_0000u32 + n);
+            match a.badge(&card, &HEX, None, Origin::printer(ip(20))).await {
+                Err(Refusal::NotRecognised | Refusal::Throttled(_)) => {}
+                other => panic!("swipe {n}: {other:?}"),
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        assert_eq!(a.badge("12345678", &HEX, None, Origin::printer(ip(20))).await.map(|i| i.login), Ok("alice".into()));
+        assert_eq!(a.locked_count(), 0);
+    });
+}
+
+/// Each enrolment ticket tells that a badge is not registered, so a printer
+/// is given only a few in a quarter of an hour; past them an unknown badge
+/// is refused as with self-enrolment off.
+#[test]
+fn enrolment_tickets_are_rationed_per_printer() {
+    let s = site(AuthSettings::default());
+    rt().block_on(async {
+        let a = &s.auth;
+        let mut answers = Vec::new();
+        for n in 0..7u32 {
+            let card = format!("{:08x}", 0xc000_0000u32 + n);
+            answers.push(match a.badge(&card, &HEX, None, Origin::printer(ip(30))).await {
+                Err(Refusal::Enrol(_)) => "enrol",
+                Err(Refusal::NotRecognised) => "refused",
+                Err(Refusal::Throttled(_)) => "throttled",
+                other => panic!("{other:?}"),
+            });
+        }
+        assert_eq!(answers.iter().filter(|a| **a == "enrol").count(), ENROL_PER_SOURCE, "{answers:?}");
+        assert!(!answers[ENROL_PER_SOURCE..].contains(&"enrol"), "{answers:?}");
+        // Another printer still offers enrolment.
+        assert!(matches!(a.badge("c00000ff", &HEX, None, Origin::printer(ip(31))).await, Err(Refusal::Enrol(_))));
+    });
+}

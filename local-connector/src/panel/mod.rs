@@ -309,6 +309,9 @@ impl Panel {
     /// Sign in at `device`.
     pub async fn sign_in(&self, device: &Device, login: Login, source: IpAddr) -> Result<SignedIn, PanelError> {
         let method = login.method();
+        // The caller holds a printer's credential: lockout limits each
+        // credential tried here, and the printer itself only backs off.
+        let source = crate::auth::Origin::printer(source);
         let id = match login {
             Login::Badge { card, pin } => {
                 let profile = device.reader.profile().unwrap_or_default();
