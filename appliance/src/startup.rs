@@ -202,6 +202,8 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         min_free: cfg.min_free_bytes,
         dangerous,
         certificate_not_after: identity.not_after().context("step 3, read the server certificate")?,
+        status_token: web_admin::StatusToken::create(&run_dir.join("status.token"))
+            .context("step 6, write run/status.token")?,
     };
     let site = Arc::new(web_admin::Site::new(store.clone(), devices.clone(), auth, facts));
     let ready =

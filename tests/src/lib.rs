@@ -194,6 +194,22 @@ impl Daemon {
         (code, ipp::status(&body))
     }
 
+    /// The full health report, asked for with the status token the daemon
+    /// wrote in its data folder (as `pullprint status` does): (HTTP status, body).
+    pub fn health(&self) -> Result<(u16, String), String> {
+        let token = std::fs::read_to_string(self.data.join("run/status.token")).map_err(|e| e.to_string())?;
+        let auth = format!("Bearer {}", token.trim());
+        let (code, _, body) = https_request(
+            self.web,
+            &self.data.join("tls/ca.crt"),
+            "GET",
+            "/healthz",
+            &[("Authorization", &auth)],
+            &[],
+        )?;
+        Ok((code, String::from_utf8_lossy(&body).into_owned()))
+    }
+
     /// GET `path` over HTTPS, verifying the server against the data folder's CA.
     pub fn get(&self, path: &str) -> Result<(u16, String), String> {
         https_get(self.web, &self.data.join("tls/ca.crt"), path)

@@ -72,7 +72,7 @@ impl Site {
 fn wait_health(d: &Daemon, directory_down: bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let (code, body) = d.get("/healthz").expect("healthz");
+        let (code, body) = d.health().expect("healthz");
         if body.contains("Active Directory is unreachable") == directory_down {
             assert_eq!(code, if directory_down { 503 } else { 200 }, "{body}");
             return body;

@@ -152,7 +152,7 @@ fn dangerous_settings_are_off_by_default_and_flagged_when_on() {
     // Off by default: nothing flagged, no plain listener, no trust.
     let site = Site::new("");
     let d = site.serve();
-    let (_, body) = d.get("/healthz").expect("health");
+    let (_, body) = d.health().expect("health");
     let h: serde_json::Value = serde_json::from_str(&body).expect("json");
     assert_eq!(h["dangerous_settings"], serde_json::json!([]));
     let (code, _) = print(&d, "nobody-in-particular", "", b"%PDF-1.4\n");
@@ -162,7 +162,7 @@ fn dangerous_settings_are_off_by_default_and_flagged_when_on() {
     let site =
         Site::new("[dangerous]\nplain_ipp_listen = [\"127.0.0.1:0\"]\ntrust_user_name_from = [\"127.0.0.1/32\"]\n");
     let d = site.serve();
-    let (_, body) = d.get("/healthz").expect("health");
+    let (_, body) = d.health().expect("health");
     let h: serde_json::Value = serde_json::from_str(&body).expect("json");
     let flagged = h["dangerous_settings"].as_array().expect("list").clone();
     assert_eq!(flagged.len(), 2, "{h}");

@@ -130,11 +130,17 @@ fn serve_reports_health_speaks_tls12_plus_only_and_stops_cleanly_on_sigterm() {
     }
     // The demo runs the same daemon without the privilege drop (tested on its own below).
     let d = Daemon::start(&demo_args(&data).iter().map(String::as_str).collect::<Vec<_>>(), &data, &[]).expect("start");
+    // Without the status token, health is one word; with it, the whole report.
     let (code, body) = d.get("/healthz").expect("healthz");
+    assert_eq!((code, body.as_str()), (200, r#"{"status":"ok"}"#));
+    let (code, body) = d.health().expect("healthz");
     assert_eq!(code, 200, "{body}");
     let h: serde_json::Value = serde_json::from_str(&body).expect("json");
     assert_eq!(h["status"], "ok");
     assert_eq!(h["parked_jobs"], 1);
+    let wrong = [("Authorization", "Bearer 00000000000000000000000000000000000000000000000000000000000000ff")];
+    let (_, _, body) = https_request(d.web, &data.join("tls/ca.crt"), "GET", "/healthz", &wrong, &[]).expect("wrong");
+    assert_eq!(body, br#"{"status":"ok"}"#, "a wrong token sees one word");
     let (code, ca) = d.get("/ca.crt").expect("ca");
     assert_eq!(code, 200);
     assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"));
@@ -539,7 +545,7 @@ fn server_certificates_last_a_year_and_health_and_status_say_until_when() {
     };
     assert!(!ends_within(364) && ends_within(366));
     let d = Daemon::start(&demo_args(&data).iter().map(String::as_str).collect::<Vec<_>>(), &data, &[]).expect("start");
-    let (_, body) = d.get("/healthz").expect("healthz");
+    let (_, body) = d.health().expect("healthz");
     let h: serde_json::Value = serde_json::from_str(&body).expect("json");
     assert!(matches!(h["certificate_days_left"].as_u64(), Some(364 | 365)), "{body}");
     assert!(h["certificate_expires"].as_str().is_some_and(|e| e.ends_with('Z')), "{body}");

@@ -213,7 +213,7 @@ fn plaintext_ipp_and_raw_are_used_only_where_allowed() {
     // only a TLS port where nothing answers may fall back (security review,
     // finding 8). Nothing leaves in plaintext.
     site.cli(&["device", "set", "Eve", "--dangerous-allow", "ipp"]);
-    let (_, health) = d.get("/healthz").expect("health");
+    let (_, health) = d.health().expect("health");
     assert!(health.contains("dangerous_allow ipp"), "{health}");
     release(&d, &eve_cred, "87654321", None);
     wait(&d, 10, "the refusal", || only_release(&d, &eve_cred, "87654321").0 == "failed");

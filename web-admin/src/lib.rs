@@ -9,7 +9,11 @@
 //!
 //! Served so far, without a session (the design allows health and setup to
 //! be reached before login):
-//! - `GET /healthz`: the [`Health`] report as JSON; 200 when healthy, 503 when not.
+//! - `GET /healthz`: `{"status": "ok"}` or `{"status": "degraded"}`; 200
+//!   when healthy, 503 when not. With `Authorization: Bearer` and the
+//!   daemon's [`StatusToken`] (what `pullprint status` sends), the whole
+//!   [`Health`] report: it names settings and problems an outsider should
+//!   not read.
 //! - `GET /ca.crt`: the internal CA certificate, for workstations and printers to trust.
 //!
 //! And for each user, with their directory password in HTTP Basic (a print
@@ -40,8 +44,11 @@ use std::sync::Arc;
 /// What a request asks the appliance to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Report health.
-    Health,
+    /// Report health: in full for the holder of the status token.
+    Health {
+        /// The bearer token the request carried, if any.
+        token: Option<zeroize::Zeroizing<String>>,
+    },
     /// Hand out the internal CA certificate.
     CaCertificate,
     /// Something a user does with their own print tokens.
@@ -127,6 +134,8 @@ pub struct NewTokenView {
 pub enum Outcome {
     /// A health report.
     Health(Box<Health>),
+    /// Health in one word (`ok`, `degraded`), for those without the token.
+    Status(String),
     /// A PEM document.
     Pem(String),
     /// The caller's tokens.
@@ -242,7 +251,7 @@ fn answer(o: Outcome) -> Response {
         }
         Outcome::NotFound => json_error(StatusCode::NOT_FOUND, "no such print token"),
         Outcome::Refused(why) => json_error(StatusCode::CONFLICT, &why),
-        Outcome::Failed | Outcome::Health(_) | Outcome::Pem(_) | Outcome::Passcode(_) => {
+        Outcome::Failed | Outcome::Health(_) | Outcome::Status(_) | Outcome::Pem(_) | Outcome::Passcode(_) => {
             json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the appliance log")
         }
     })
@@ -305,13 +314,58 @@ pub(crate) fn harden(mut r: Response) -> Response {
     r
 }
 
-async fn health(State(app): State<Arc<dyn Appliance>>) -> Response {
-    match app.perform(Action::Health) {
-        Outcome::Health(h) => {
-            let code = if h.status == "ok" { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-            harden((code, axum::Json(h)).into_response())
-        }
+async fn health(State(app): State<Arc<dyn Appliance>>, headers: axum::http::HeaderMap) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| zeroize::Zeroizing::new(t.trim().to_owned()));
+    let code = |status: &str| if status == "ok" { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    match app.perform(Action::Health { token }) {
+        Outcome::Health(h) => harden((code(&h.status), axum::Json(h)).into_response()),
+        Outcome::Status(s) => harden((code(&s), axum::Json(serde_json::json!({ "status": s }))).into_response()),
         _ => harden(StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+    }
+}
+
+/// The secret that unlocks the full health report: made afresh at each
+/// start, in a file only the service user (and root) can read, so that
+/// `pullprint status` on the appliance can show everything while the
+/// network sees one word.
+#[derive(Clone)]
+pub struct StatusToken(zeroize::Zeroizing<String>);
+
+impl std::fmt::Debug for StatusToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StatusToken(<redacted>)")
+    }
+}
+
+impl StatusToken {
+    /// A new random token, written to `path` (mode 0600; a link there is
+    /// replaced, never followed).
+    pub fn create(path: &std::path::Path) -> std::io::Result<StatusToken> {
+        let bytes = zeroize::Zeroizing::new(local_connector::crypto::random_bytes::<32>());
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let token = StatusToken(zeroize::Zeroizing::new(hex));
+        local_connector::durable::write_atomic(path, token.0.as_bytes(), 0o600)?;
+        Ok(token)
+    }
+
+    /// The token the running daemon wrote to `path`.
+    pub fn read(path: &std::path::Path) -> std::io::Result<StatusToken> {
+        Ok(StatusToken(zeroize::Zeroizing::new(std::fs::read_to_string(path)?.trim().to_owned())))
+    }
+
+    /// The token, for an `Authorization: Bearer` header.
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `given` is this token (in time that does not depend on where they differ).
+    pub fn matches(&self, given: &str) -> bool {
+        let (a, b) = (self.0.as_bytes(), given.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
     }
 }
 

@@ -19,7 +19,12 @@ pub struct Site {
     auth: Arc<Authenticator>,
     facts: Facts,
     started: Instant,
+    /// Locked sign-ins counted lately (a scan of the lockout table), and when.
+    locked: std::sync::Mutex<Option<(Instant, u64)>>,
 }
+
+/// How long a count of locked sign-ins is reused.
+const LOCKED_COUNT_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What the appliance knows of itself, for health and the CA download.
 #[derive(Debug, Clone)]
@@ -34,6 +39,8 @@ pub struct Facts {
     pub dangerous: Vec<String>,
     /// When the server certificate expires.
     pub certificate_not_after: std::time::SystemTime,
+    /// What unlocks the full health report.
+    pub status_token: crate::StatusToken,
 }
 
 /// Below this many days of validity left, health reports the certificate.
@@ -43,7 +50,7 @@ impl Site {
     /// The web front over the job store, the printers (for their dangerous
     /// release settings) and sign-in; its uptime counts from now.
     pub fn new(store: JobStore, devices: Arc<Devices>, auth: Arc<Authenticator>, facts: Facts) -> Site {
-        Site { store, devices, auth, facts, started: Instant::now() }
+        Site { store, devices, auth, facts, started: Instant::now(), locked: std::sync::Mutex::new(None) }
     }
 
     /// The job store.
@@ -55,7 +62,10 @@ impl Site {
 impl Appliance for Site {
     fn perform(&self, action: crate::Action) -> crate::Outcome {
         match action {
-            crate::Action::Health => crate::Outcome::Health(Box::new(self.health())),
+            crate::Action::Health { token } => match token {
+                Some(t) if self.facts.status_token.matches(&t) => crate::Outcome::Health(Box::new(self.health())),
+                _ => crate::Outcome::Status(self.status().0.into()),
+            },
             crate::Action::CaCertificate => crate::Outcome::Pem(self.facts.ca_pem.clone()),
             crate::Action::MyTokens { who, op } => self.my_tokens(&who, op),
             crate::Action::SetMyPin { who, pin } => self.set_my_pin(&who, &zeroize::Zeroizing::new(pin)),
@@ -163,7 +173,9 @@ impl Site {
 }
 
 impl Site {
-    fn health(&self) -> crate::Health {
+    /// `ok` or `degraded`, and the problems, the free bytes and the
+    /// certificate's days left it was decided from (cheap: no table scans).
+    fn status(&self) -> (&'static str, Vec<String>, u64, u64) {
         let mut problems = Vec::new();
         let free = local_connector::durable::free_bytes(&self.store.options().dir).unwrap_or(0);
         if free < self.facts.min_free {
@@ -189,8 +201,26 @@ impl Site {
                 "the server certificate expires in {days_left} day(s): run `pullprint certificate renew` and restart Pullprint"
             ));
         }
+        (if problems.is_empty() { "ok" } else { "degraded" }, problems, free, days_left)
+    }
+
+    /// Locked sign-ins, counted at most every [`LOCKED_COUNT_TTL`].
+    fn locked_sign_ins(&self) -> u64 {
+        let mut cached = self.locked.lock().unwrap_or_else(|p| p.into_inner());
+        match *cached {
+            Some((at, n)) if at.elapsed() < LOCKED_COUNT_TTL => n,
+            _ => {
+                let n = self.auth.auth().locked_count() as u64;
+                *cached = Some((Instant::now(), n));
+                n
+            }
+        }
+    }
+
+    fn health(&self) -> crate::Health {
+        let (status, problems, free, days_left) = self.status();
         crate::Health {
-            status: if problems.is_empty() { "ok".into() } else { "degraded".into() },
+            status: status.into(),
             version: env!("CARGO_PKG_VERSION").into(),
             uptime_s: self.started.elapsed().as_secs(),
             site_id: self.facts.params.site_id.clone(),
@@ -204,7 +234,7 @@ impl Site {
                 .cloned()
                 .chain(local_connector::printers::dangerous_settings(&self.devices.list()))
                 .collect(),
-            locked_sign_ins: self.auth.auth().locked_count() as u64,
+            locked_sign_ins: self.locked_sign_ins(),
             certificate_expires: humantime::format_rfc3339_seconds(self.facts.certificate_not_after).to_string(),
             certificate_days_left: days_left,
         }

@@ -11,6 +11,27 @@ use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The daemon answered, but only in one word: the caller cannot read its
+/// status token.
+#[derive(Debug)]
+struct OnlyStatus {
+    status: String,
+    token: std::path::PathBuf,
+}
+
+impl std::fmt::Display for OnlyStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Pullprint is running: {}. The full report needs {}, which only root and the service user can read (try `sudo pullprint status`).",
+            self.status,
+            self.token.display()
+        )
+    }
+}
+
+impl std::error::Error for OnlyStatus {}
+
 /// Fetch `/healthz` from the first web listener.
 pub fn fetch_health(cfg: &Config) -> Result<web_admin::Health> {
     let dd = DataDir::new(&cfg.data_dir);
@@ -42,7 +63,11 @@ pub fn fetch_health(cfg: &Config) -> Result<web_admin::Health> {
         .with_context(|| format!("Pullprint is not answering on https://{addr}"))?;
     tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut tls = rustls::StreamOwned::new(conn, tcp);
-    write!(tls, "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    // The full report is for the holder of the token the daemon wrote at
+    // start (readable by root and the service user only).
+    let token = web_admin::StatusToken::read(&dd.root.join("run/status.token")).ok();
+    let auth = token.as_ref().map(|t| format!("Authorization: Bearer {}\r\n", t.reveal())).unwrap_or_default();
+    write!(tls, "GET /healthz HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n")?;
     let mut resp = Vec::new();
     match tls.read_to_end(&mut resp) {
         Ok(_) => {}
@@ -52,6 +77,12 @@ pub fn fetch_health(cfg: &Config) -> Result<web_admin::Health> {
     }
     let text = String::from_utf8_lossy(&resp);
     let body = text.split("\r\n\r\n").nth(1).ok_or_else(|| anyhow!("malformed HTTP reply from https://{addr}"))?;
+    if token.is_none()
+        && let Ok(v) = serde_json::from_str::<serde_json::Value>(body.trim())
+        && let Some(s) = v.get("status").and_then(|s| s.as_str())
+    {
+        return Err(OnlyStatus { status: s.to_owned(), token: dd.root.join("run/status.token") }.into());
+    }
     serde_json::from_str(body.trim()).with_context(|| format!("malformed health report from https://{addr}"))
 }
 
@@ -79,6 +110,10 @@ pub fn run(cfg: &Config, json: bool) -> u8 {
                 }
             }
             if h.status == "ok" { 0 } else { 1 }
+        }
+        Err(e) if e.downcast_ref::<OnlyStatus>().is_some() => {
+            println!("{e}");
+            if e.downcast_ref::<OnlyStatus>().is_some_and(|o| o.status == "ok") { 0 } else { 1 }
         }
         Err(e) => {
             println!("Pullprint is not running: {e:#}");
