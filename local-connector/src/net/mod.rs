@@ -1,6 +1,7 @@
 //! What every listener shares: one TLS accept loop with its connection
-//! limits and timeouts, what a handshake established about the client, and
-//! IP networks for the settings that trust one.
+//! limits and timeouts, what a handshake established about the client, why
+//! an outbound handshake was refused, and IP networks for the settings that
+//! trust one.
 //!
 //! Protocol servers ([`crate::ipp::server`], [`crate::panel::server`], and
 //! the web front) are axum routers; this is the one place that accepts
@@ -8,10 +9,12 @@
 
 mod accept;
 mod limits;
+mod refusal;
 mod subnet;
 
 pub use accept::{Listener, serve};
 pub use limits::{REQUEST_DEADLINE, SMALL_BODY, small_requests};
+pub use refusal::TlsRefusal;
 pub use subnet::Subnet;
 
 /// What the TLS handshake of a connection established about its client.
