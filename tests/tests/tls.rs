@@ -1,12 +1,15 @@
 //! TLS, inbound and outbound: sslyze checks the three listeners against
 //! Mozilla's intermediate profile; release to printers and sign-in through
 //! Active Directory refuse a peer that speaks only TLS 1.1 or shows an
-//! untrusted certificate (real `openssl s_server` peers on loopback).
+//! untrusted certificate (real `openssl s_server` peers on loopback); and a
+//! renewed server certificate is served without a restart, whether an
+//! admin renewed it or the daemon itself did because it was due.
 
 use crate::release::{only_release, release, wait};
 use pullprint_tests::peers::{Guard, localhost_certificate, self_signed};
 use pullprint_tests::site::Site;
 use pullprint_tests::*;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -253,4 +256,163 @@ fn directory_sign_in_over_tls_1_1_or_an_untrusted_certificate_fails_and_says_why
     let (status, log) = d.terminate();
     assert!(status.success(), "{log}");
     assert!(!stranger.log().contains("http request") && !old.log().contains("http request"));
+}
+
+// ------------------------------------------------ renewal without restart
+
+/// The end-entity certificate `addr` presents (DER), checked against `ca`.
+fn served_leaf(addr: SocketAddr, ca: &Path) -> Vec<u8> {
+    use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(ca).expect("ca") {
+        roots.add(c.expect("pem")).expect("root");
+    }
+    let cfg =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .expect("versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    let mut conn = rustls::ClientConnection::new(std::sync::Arc::new(cfg), ServerName::IpAddress(addr.ip().into()))
+        .expect("client");
+    let mut tcp = std::net::TcpStream::connect(addr).expect("connect");
+    while conn.is_handshaking() {
+        conn.complete_io(&mut tcp).expect("handshake");
+    }
+    conn.peer_certificates().expect("certificates")[0].as_ref().to_vec()
+}
+
+/// The server certificate on disk (DER).
+fn leaf_on_disk(data: &Path) -> Vec<u8> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    CertificateDer::from_pem_file(data.join("tls/server.crt")).expect("server.crt").as_ref().to_vec()
+}
+
+/// (serial, notAfter as RFC 3339) of a DER certificate, read by openssl.
+fn serial_and_end(der: &[u8]) -> (String, String) {
+    use std::io::Write;
+    let mut c = Command::new("openssl")
+        .args(["x509", "-inform", "DER", "-noout", "-serial", "-enddate", "-dateopt", "iso_8601"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("openssl");
+    c.stdin.take().expect("stdin").write_all(der).expect("write");
+    let out = String::from_utf8(c.wait_with_output().expect("openssl").stdout).expect("utf8");
+    let field = |k: &str| out.lines().find_map(|l| l.strip_prefix(k)).expect("field").trim().to_owned();
+    (field("serial="), field("notAfter=").replace(' ', "T"))
+}
+
+/// Health's `certificate_expires` and `certificate_days_left`.
+fn health_expiry(d: &Daemon) -> (String, u64) {
+    let (_, body) = d.get("/healthz").expect("healthz");
+    let h: serde_json::Value = serde_json::from_str(&body).expect("json");
+    (h["certificate_expires"].as_str().expect("expires").to_owned(), h["certificate_days_left"].as_u64().expect("days"))
+}
+
+/// Wait until every listener of `d` presents `leaf`.
+fn wait_served(d: &Daemon, ca: &Path, what: &str, leaf: impl Fn() -> Vec<u8>) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for addr in [d.web, d.ipp, d.panel] {
+        while served_leaf(addr, ca) != leaf() {
+            assert!(Instant::now() < deadline, "{addr} does not serve {what} after 20 s:\n{}", d.log());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// Regression (security review, finding 15): `pullprint certificate renew`
+/// reissued the certificate, but the daemon served the old one until it
+/// was restarted. Now the next connection to any port gets the new one,
+/// and health reports its expiry, with the same process still running.
+#[test]
+fn a_certificate_renewed_by_the_admin_is_served_without_a_restart() {
+    let site = Site::new("");
+    let d = site.serve();
+    let ca = site.data.join("tls/ca.crt");
+    let first = served_leaf(d.web, &ca);
+    let (first_serial, first_end) = serial_and_end(&first);
+    assert_eq!(health_expiry(&d).0, first_end);
+    // A second apart, so that the new expiry differs in health's seconds.
+    std::thread::sleep(Duration::from_millis(1100));
+    let started = Instant::now();
+    let out = site.cli(&["certificate", "renew"]);
+    assert!(out.contains("without a restart"), "{out}");
+    let renewed = leaf_on_disk(&site.data);
+    assert_ne!(renewed, first);
+    wait_served(&d, &ca, "the renewed certificate", || renewed.clone());
+    eprintln!("the renewed certificate was served {:.1} s after `certificate renew`", started.elapsed().as_secs_f64());
+    let (serial, end) = serial_and_end(&renewed);
+    assert_ne!(serial, first_serial);
+    assert!(end > first_end, "{end} is not after {first_end}");
+    let (expires, days) = health_expiry(&d);
+    assert_eq!(expires, end);
+    assert!(days >= 364, "{days}");
+    let (status, log) = d.terminate();
+    assert!(status.success(), "the same daemon served both:\n{log}");
+    assert!(log.contains(&format!("now serving the certificate with serial {}", serial.to_lowercase())), "{log}");
+}
+
+/// Put a server certificate from the site's CA that lasts two days into
+/// the data folder, as a renewal does (key first, each file replaced
+/// atomically, owned by the folder's owner); its DER.
+fn install_short_lived(site: &Site, dir: &Path) -> Vec<u8> {
+    use std::os::unix::fs::MetadataExt;
+    let tls = site.data.join("tls");
+    let (crt, key, _) = localhost_certificate(dir, Some((&tls.join("ca.crt"), &tls.join("ca.key"))));
+    let owner = std::fs::metadata(&site.data).expect("data");
+    for (from, to, mode) in [(&key, "server.key", 0o600), (&crt, "server.crt", 0o644)] {
+        let tmp = tls.join(format!(".{to}.test"));
+        std::fs::copy(from, &tmp).expect("copy");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        std::os::unix::fs::chown(&tmp, Some(owner.uid()), Some(owner.gid())).expect("chown");
+        std::fs::rename(&tmp, tls.join(to)).expect("rename");
+    }
+    leaf_on_disk(&site.data)
+}
+
+/// The daemon renews a certificate with fewer than 30 days left by itself:
+/// one found at start, and one that appears while it runs; each time the
+/// listeners serve a new year-long certificate from the same CA, with no
+/// restart.
+#[test]
+fn a_certificate_near_its_expiry_is_renewed_by_the_daemon_itself() {
+    let site = Site::new("");
+    let certs = world_traversable_tempdir();
+    let ca = site.data.join("tls/ca.crt");
+    let short = install_short_lived(&site, certs.path());
+    let d = site.serve();
+    // At start: the two-day certificate is replaced within a check or two.
+    wait_served(&d, &ca, "a renewed certificate", || {
+        let on_disk = leaf_on_disk(&site.data);
+        if on_disk == short { Vec::new() } else { on_disk }
+    });
+    let renewed = served_leaf(d.web, &ca);
+    let (_, end) = serial_and_end(&renewed);
+    assert_eq!(health_expiry(&d).0, end);
+    assert!(health_expiry(&d).1 >= 364);
+
+    // While running: a short certificate appears (an admin's, say).
+    let dir2 = certs.path().join("second");
+    std::fs::create_dir_all(&dir2).expect("dir");
+    let short2 = install_short_lived(&site, &dir2);
+    wait_served(&d, &ca, "a second renewed certificate", || {
+        let on_disk = leaf_on_disk(&site.data);
+        if on_disk == short2 || on_disk == renewed { Vec::new() } else { on_disk }
+    });
+    let (expires, days) = health_expiry(&d);
+    assert_eq!(expires, serial_and_end(&leaf_on_disk(&site.data)).1);
+    assert!(days >= 364, "{days}");
+    let verify = Command::new("openssl")
+        .arg("verify")
+        .arg("-CAfile")
+        .arg(&ca)
+        .arg(site.data.join("tls/server.crt"))
+        .output()
+        .expect("openssl");
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+    let (status, log) = d.terminate();
+    assert!(status.success(), "{log}");
+    assert_eq!(log.matches("was due for renewal").count(), 2, "{log}");
 }
