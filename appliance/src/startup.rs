@@ -9,8 +9,9 @@
 //! 5. open the job store (which reconciles its index with the job files),
 //!    the directory, the credentials and the printer registry;
 //! 6. start the runtime, serve every listener through the shared accept
-//!    loop ([`local_connector::net`]), start the background tasks, tell
-//!    systemd READY=1.
+//!    loop ([`local_connector::net`]), start the background tasks (among
+//!    them [`crate::certs::renewal`], which serves a renewed server
+//!    certificate without a restart), tell systemd READY=1.
 //!
 //! On SIGTERM or SIGINT it stops accepting, lets in-flight requests finish
 //! (up to `service.shutdown_grace`), flushes the store and exits 0.
@@ -201,14 +202,23 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         ca_pem: identity.ca_pem.clone(),
         min_free: cfg.min_free_bytes,
         dangerous,
-        certificate_not_after: identity.not_after().context("step 3, read the server certificate")?,
+        certificate: identity.cert.clone(),
         status_token: web_admin::StatusToken::create(&run_dir.join("status.token"))
             .context("step 6, write run/status.token")?,
     };
+    let renewal = crate::certs::renewal::Renewal::new(
+        &dd.tls(),
+        crate::certs::renewal::Names {
+            hostnames: cfg.hostnames.clone(),
+            addresses: cfg.addresses.clone(),
+            key_type: cfg.key_type,
+        },
+        identity.cert.clone(),
+    );
     let site = Arc::new(web_admin::Site::new(store.clone(), devices.clone(), auth, facts));
     let ready =
         Ready { banner, path: run_dir.join("endpoints.json"), json: serde_json::to_vec(&endpoints)?, endpoints };
-    let parts = Parts { site, ipp, panel, engine, devices, store: store.clone(), service };
+    let parts = Parts { site, ipp, panel, engine, devices, store: store.clone(), service, renewal };
     rt.block_on(run(cfg, sockets, Acceptors { web: tls, ipp: ipp_tls, panel: panel_tls }, parts, ready))?;
     store.flush_index()?;
     log::info!("stopped");
@@ -294,13 +304,14 @@ struct Parts {
     devices: Arc<Devices>,
     store: JobStore,
     service: Arc<Auth>,
+    renewal: crate::certs::renewal::Renewal,
 }
 
 async fn run(
     cfg: &Config,
     sockets: Sockets,
     Acceptors { web: tls, ipp: ipp_tls, panel: panel_tls }: Acceptors,
-    Parts { site, ipp, panel, engine, devices, store, service }: Parts,
+    Parts { site, ipp, panel, engine, devices, store, service, renewal }: Parts,
     Ready { banner, path: ready_path, json: ready_json, endpoints }: Ready,
 ) -> Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -353,6 +364,21 @@ async fn run(
                 Ok(Ok(n)) => log::info!("retention: shredded {n} expired job(s)"),
                 Ok(Err(e)) => log::error!("retention sweep failed: {e}"),
                 Err(e) => log::error!("retention sweep panicked: {e}"),
+            }
+        }
+    });
+    // The server certificate: at start and every few seconds, serve new
+    // files and renew one that is due (see `certs::renewal`).
+    let renewal = Arc::new(std::sync::Mutex::new(renewal));
+    spawn_every(crate::certs::renewal::CHECK_EVERY, stop_rx.clone(), move |_| {
+        let r = renewal.clone();
+        async move {
+            let checked = tokio::task::spawn_blocking(move || {
+                r.lock().unwrap_or_else(|p| p.into_inner()).check(std::time::SystemTime::now())
+            })
+            .await;
+            if let Err(e) = checked {
+                log::error!("certificate check panicked: {e}");
             }
         }
     });

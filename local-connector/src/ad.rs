@@ -267,8 +267,14 @@ impl ActiveDirectory {
             let (conn, mut ldap) = match connected {
                 Ok(Ok(c)) => c,
                 Ok(Err(e)) => {
-                    log::warn!("directory: {url}: {e}");
-                    last = unavailable(url, e);
+                    // A DC that speaks old TLS, or shows a certificate the
+                    // pinned CA did not sign, is named as such: the admin's
+                    // fix differs from that of a DC that is down.
+                    last = match crate::net::TlsRefusal::of(&e) {
+                        Some(why) => unavailable(url, format_args!("the secure connection was refused: {why}")),
+                        None => unavailable(url, e),
+                    };
+                    log::warn!("directory: {last}");
                     continue;
                 }
                 Err(_) => {

@@ -8,3 +8,4 @@ mod lifecycle;
 mod panel;
 mod release;
 mod store_disk;
+mod tls;

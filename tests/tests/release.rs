@@ -24,7 +24,7 @@ fn pdf(title: &str, seed: u64, noise: usize) -> Vec<u8> {
 }
 
 /// Sign in with `card` at printer `cred` and ask for `ids` (all when `None`) to print there.
-fn release(d: &Daemon, cred: &str, card: &str, ids: Option<&[String]>) {
+pub(crate) fn release(d: &Daemon, cred: &str, card: &str, ids: Option<&[String]>) {
     let (code, v) = badge_login(d, cred, card);
     assert_eq!(code, 201, "{v}");
     let s = v["session"].as_str().expect("session");
@@ -37,7 +37,7 @@ fn release(d: &Daemon, cred: &str, card: &str, ids: Option<&[String]>) {
 }
 
 /// The user's job list as the panel of `cred` shows it.
-fn jobs(d: &Daemon, cred: &str, card: &str) -> Vec<Value> {
+pub(crate) fn jobs(d: &Daemon, cred: &str, card: &str) -> Vec<Value> {
     let (_, v) = badge_login(d, cred, card);
     let s = v["session"].as_str().expect("session").to_owned();
     let (code, v) = api(d, "GET", "/panel/v1/jobs", cred, Some(&s), None);
@@ -47,7 +47,7 @@ fn jobs(d: &Daemon, cred: &str, card: &str) -> Vec<Value> {
 }
 
 /// Wait up to `secs` for `cond`; panic with `what` and the daemon's log otherwise.
-fn wait(d: &Daemon, secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+pub(crate) fn wait(d: &Daemon, secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while !cond() {
         assert!(Instant::now() < deadline, "{what} did not happen within {secs} s:\n{}", d.log());
@@ -56,7 +56,7 @@ fn wait(d: &Daemon, secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
 }
 
 /// The release state of the user's only job, and its message.
-fn only_release(d: &Daemon, cred: &str, card: &str) -> (String, String) {
+pub(crate) fn only_release(d: &Daemon, cred: &str, card: &str) -> (String, String) {
     let j = jobs(d, cred, card);
     assert_eq!(j.len(), 1, "{j:?}");
     let r = &j[0]["release"];

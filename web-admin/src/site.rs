@@ -37,13 +37,15 @@ pub struct Facts {
     pub min_free: u64,
     /// The appliance's dangerous settings that are on, in words.
     pub dangerous: Vec<String>,
-    /// When the server certificate expires.
-    pub certificate_not_after: std::time::SystemTime,
+    /// The server certificate in force, which renewal replaces while the
+    /// listeners run; health reports its expiry.
+    pub certificate: Arc<local_connector::net::ServerCert>,
     /// What unlocks the full health report.
     pub status_token: crate::StatusToken,
 }
 
 /// Below this many days of validity left, health reports the certificate.
+/// The daemon renews it from 30 days before, so this means renewal failed.
 const CERTIFICATE_WARN_DAYS: u64 = 30;
 
 impl Site {
@@ -190,15 +192,14 @@ impl Site {
                 "Active Directory is unreachable ({why}): directory password logins fail; badge, PIN and passcode logins of users seen recently, print tokens and local users still work"
             ));
         }
-        let days_left = self
-            .facts
-            .certificate_not_after
+        let certificate_not_after = self.facts.certificate.not_after();
+        let days_left = certificate_not_after
             .duration_since(std::time::SystemTime::now())
             .map(|d| d.as_secs() / 86400)
             .unwrap_or(0);
         if days_left < CERTIFICATE_WARN_DAYS {
             problems.push(format!(
-                "the server certificate expires in {days_left} day(s): run `pullprint certificate renew` and restart Pullprint"
+                "the server certificate expires in {days_left} day(s) and automatic renewal has not replaced it: see the log, or run `pullprint certificate renew`"
             ));
         }
         (if problems.is_empty() { "ok" } else { "degraded" }, problems, free, days_left)
@@ -235,7 +236,7 @@ impl Site {
                 .chain(local_connector::printers::dangerous_settings(&self.devices.list()))
                 .collect(),
             locked_sign_ins: self.locked_sign_ins(),
-            certificate_expires: humantime::format_rfc3339_seconds(self.facts.certificate_not_after).to_string(),
+            certificate_expires: humantime::format_rfc3339_seconds(self.facts.certificate.not_after()).to_string(),
             certificate_days_left: days_left,
         }
     }

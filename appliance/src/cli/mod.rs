@@ -315,7 +315,8 @@ pub enum CertificateCommand {
     /// Issue a new server certificate (a year, a new key) from the internal
     /// CA, for the configured host names and addresses. Printers and
     /// workstations trust the CA, not the certificate, so nothing changes
-    /// for them. Restart the daemon to serve it.
+    /// for them. A running daemon serves it within seconds, without a
+    /// restart; it also renews the certificate itself 30 days before expiry.
     Renew,
 }
 
@@ -327,10 +328,14 @@ fn certificate(cfg: &Config, cmd: CertificateCommand) -> anyhow::Result<()> {
         // Loopback names and addresses are added by the issuer, as at init.
         crate::certs::issue_server(&dd.tls(), &cfg.hostnames, &cfg.addresses, cfg.key_type)
             .context("renewing the server certificate")?;
-        println!("A new server certificate is in {}; restart Pullprint to serve it.", dd.tls().display());
+        println!(
+            "A new server certificate is in {}; a running Pullprint serves it within {} s, without a restart.",
+            dd.tls().display(),
+            crate::certs::renewal::CHECK_EVERY.as_secs()
+        );
     }
     let identity = crate::certs::ServerIdentity::load(&dd.tls())?;
-    let not_after = identity.not_after()?;
+    let not_after = identity.not_after();
     let days = not_after.duration_since(std::time::SystemTime::now()).map(|d| d.as_secs() / 86400).unwrap_or(0);
     println!("The server certificate expires {} ({days} days).", humantime::format_rfc3339_seconds(not_after));
     Ok(())

@@ -78,10 +78,11 @@ pub(super) async fn connect(
             let s = tokio::time::timeout(timeout, tokio_rustls::TlsConnector::from(cfg).connect(name, tcp))
                 .await
                 .map_err(|_| bad(timed_out("no TLS answer in time".into())))?
-                .map_err(|source| match v.seen() {
+                .map_err(|source| match (v.seen(), crate::net::TlsRefusal::of(&source)) {
                     // A certificate was shown and refused: not "nothing answered".
-                    Some(_) => ReleaseError::Untrusted { uri: uri.to_string(), source },
-                    None => bad(source),
+                    (Some(_), _) => ReleaseError::Untrusted { uri: uri.to_string(), source },
+                    (None, Some(crate::net::TlsRefusal::OldVersion)) => ReleaseError::OldTls { uri: uri.to_string() },
+                    (None, _) => bad(source),
                 })?;
             handshake(s).await?
         }

@@ -58,6 +58,13 @@ pub enum ReleaseError {
         /// What the handshake said.
         source: std::io::Error,
     },
+    /// The printer answered in TLS, but only in a version older than 1.2.
+    /// It answered, so this is no reason to fall back to plaintext either.
+    #[error("the printer at {uri} failed the secure connection: {}", crate::net::TlsRefusal::OldVersion)]
+    OldTls {
+        /// Its URI.
+        uri: String,
+    },
     /// The printer speaks only a plaintext protocol that it may not use.
     #[error(
         "the printer at {uri} would need {scheme}, which sends documents unencrypted; \

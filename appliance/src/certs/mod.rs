@@ -5,15 +5,23 @@
 //! subjectAltNames are the configured host names and addresses. RSA-2048 is
 //! the default because printer panels expect it; stronger RSA and ECDSA P-256
 //! can be chosen with `tls.key_type`.
+//!
+//! Every listener asks one [`ServerCert`] for the certificate at each
+//! handshake; [`renewal`] replaces it when the files change and renews it
+//! itself before it expires, so neither needs a restart.
+
+pub mod renewal;
 
 use crate::config::KeyType;
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use local_connector::durable;
+use local_connector::net::ServerCert;
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose, SanType, SerialNumber,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
+use rustls::sign::CertifiedKey;
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -70,8 +78,12 @@ pub fn create_all(
     issue_server(tls_dir, hostnames, addresses, kind)
 }
 
-/// (Re)issue the server certificate from the CA in `tls_dir`.
+/// (Re)issue the server certificate from the CA in `tls_dir`, holding
+/// `tls/` locked so that a daemon reloading it never reads a new key with
+/// the old certificate. A running daemon serves it within
+/// [`renewal::CHECK_EVERY`].
 pub fn issue_server(tls_dir: &Path, hostnames: &[String], addresses: &[IpAddr], kind: KeyType) -> Result<()> {
+    let _exclusive = lock_tls(tls_dir, nix::fcntl::FlockArg::LockExclusive)?;
     issue_server_to(tls_dir, (&tls_dir.join("server.crt"), &tls_dir.join("server.key")), hostnames, addresses, kind)
 }
 
@@ -172,11 +184,73 @@ pub fn issue_client(tls_dir: &Path, name: &str) -> Result<ClientIdentity> {
     })
 }
 
-/// Server certificate chain and key, loaded before privileges are dropped.
+/// What `tls/` holds for the listeners: the chain the server presents (its
+/// certificate, then the CA's) and its key, read as one consistent pair.
 #[derive(Debug)]
-pub struct ServerIdentity {
+pub(crate) struct ServerFiles {
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
+    ca_pem: String,
+}
+
+impl ServerFiles {
+    /// Read `server.crt`, `server.key` and `ca.crt` under a shared lock on
+    /// `tls/`, so that a renewal (which holds it exclusively while it writes
+    /// the key and then the certificate) is never seen half done.
+    pub(crate) fn read(tls_dir: &Path) -> Result<ServerFiles> {
+        let _shared = lock_tls(tls_dir, nix::fcntl::FlockArg::LockShared)?;
+        let read = |n: &str| std::fs::read(tls_dir.join(n)).with_context(|| format!("reading tls/{n}"));
+        let mut chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&read("server.crt")?)
+            .collect::<Result<_, _>>()
+            .map_err(|e| anyhow!("tls/server.crt: {e}"))?;
+        if chain.is_empty() {
+            bail!("tls/server.crt holds no certificate");
+        }
+        let ca_pem_bytes = read("ca.crt")?;
+        chain.extend(
+            CertificateDer::pem_slice_iter(&ca_pem_bytes)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| anyhow!("tls/ca.crt: {e}"))?,
+        );
+        let key = PrivateKeyDer::from_pem_slice(&read("server.key")?).map_err(|e| anyhow!("tls/server.key: {e}"))?;
+        Ok(ServerFiles { chain, key, ca_pem: String::from_utf8_lossy(&ca_pem_bytes).into_owned() })
+    }
+
+    /// The chain and its key, checked to belong together, and when the
+    /// certificate stops being valid.
+    pub(crate) fn certified(&self) -> Result<(CertifiedKey, SystemTime)> {
+        let provider = rustls::crypto::aws_lc_rs::default_provider();
+        let key = CertifiedKey::from_der(self.chain.clone(), self.key.clone_key(), &provider)
+            .map_err(|e| anyhow!("tls/server.key does not fit tls/server.crt: {e}"))?;
+        Ok((key, not_after(&self.chain[0])?))
+    }
+}
+
+/// When `cert` (DER) stops being valid.
+pub(crate) fn not_after(cert: &CertificateDer<'_>) -> Result<SystemTime> {
+    let (_, cert) = x509_parser::parse_x509_certificate(cert).map_err(|e| anyhow!("tls/server.crt: {e}"))?;
+    let secs = u64::try_from(cert.validity().not_after.timestamp()).unwrap_or(0);
+    Ok(std::time::UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+/// An advisory lock on `tls/` itself: exclusive while the server
+/// certificate is (re)issued, shared while it is read. The CLI and the
+/// daemon both take it, so neither sees the other's key with an old
+/// certificate, nor do two renewals interleave their files.
+fn lock_tls(tls_dir: &Path, how: nix::fcntl::FlockArg) -> Result<nix::fcntl::Flock<std::fs::File>> {
+    let dir = std::fs::File::open(tls_dir).with_context(|| format!("opening {}", tls_dir.display()))?;
+    nix::fcntl::Flock::lock(dir, how).map_err(|(_, e)| anyhow!("locking {}: {e}", tls_dir.display()))
+}
+
+/// The server's TLS identity, loaded before privileges are dropped: the
+/// certificate every listener presents, and the internal CA.
+#[derive(Debug)]
+pub struct ServerIdentity {
+    /// The certificate in force; [`renewal::Renewal`] replaces it while
+    /// the listeners run.
+    pub cert: Arc<ServerCert>,
+    /// The internal CA, which panels' client certificates must chain to.
+    ca: Vec<CertificateDer<'static>>,
     /// The CA certificate in PEM, offered for download.
     pub ca_pem: String,
 }
@@ -193,26 +267,18 @@ enum Tickets {
 impl ServerIdentity {
     /// Read `server.crt`, `server.key` and `ca.crt`.
     pub fn load(tls_dir: &Path) -> Result<ServerIdentity> {
-        let read = |n: &str| std::fs::read(tls_dir.join(n)).with_context(|| format!("reading tls/{n}"));
-        let mut chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&read("server.crt")?)
-            .collect::<Result<_, _>>()
-            .map_err(|e| anyhow!("tls/server.crt: {e}"))?;
-        let ca_pem_bytes = read("ca.crt")?;
-        chain.extend(
-            CertificateDer::pem_slice_iter(&ca_pem_bytes)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| anyhow!("tls/ca.crt: {e}"))?,
-        );
-        let key = PrivateKeyDer::from_pem_slice(&read("server.key")?).map_err(|e| anyhow!("tls/server.key: {e}"))?;
-        Ok(ServerIdentity { chain, key, ca_pem: String::from_utf8_lossy(&ca_pem_bytes).into_owned() })
+        let files = ServerFiles::read(tls_dir)?;
+        let (key, not_after) = files.certified()?;
+        Ok(ServerIdentity {
+            cert: ServerCert::new(key, not_after),
+            ca: files.chain[1..].to_vec(),
+            ca_pem: files.ca_pem,
+        })
     }
 
-    /// When the server certificate stops being valid.
-    pub fn not_after(&self) -> Result<std::time::SystemTime> {
-        let leaf = self.chain.first().ok_or_else(|| anyhow!("tls/server.crt holds no certificate"))?;
-        let (_, cert) = x509_parser::parse_x509_certificate(leaf).map_err(|e| anyhow!("tls/server.crt: {e}"))?;
-        let secs = u64::try_from(cert.validity().not_after.timestamp()).unwrap_or(0);
-        Ok(std::time::UNIX_EPOCH + Duration::from_secs(secs))
+    /// When the server certificate in force stops being valid.
+    pub fn not_after(&self) -> SystemTime {
+        self.cert.not_after()
     }
 
     /// A rustls server configuration that speaks TLS 1.3 and 1.2 only.
@@ -240,7 +306,7 @@ impl ServerIdentity {
     /// checked per request against the device record.
     pub fn panel_server_config(&self, alpn: &[&[u8]]) -> Result<Arc<rustls::ServerConfig>> {
         let mut roots = rustls::RootCertStore::empty();
-        for c in &self.chain[1..] {
+        for c in &self.ca {
             roots.add(c.clone()).map_err(|e| anyhow!("tls/ca.crt: {e}"))?;
         }
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
@@ -265,9 +331,9 @@ impl ServerIdentity {
             Some(v) => builder.with_client_cert_verifier(v),
             None => builder.with_no_client_auth(),
         };
-        let mut cfg = builder
-            .with_single_cert(self.chain.clone(), self.key.clone_key())
-            .map_err(|e| anyhow!("TLS server certificate: {e}"))?;
+        // Each handshake asks for the certificate in force, so a renewed
+        // one is served without a restart.
+        let mut cfg = builder.with_cert_resolver(self.cert.clone());
         cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
         // Resumption spares returning clients (printer panels reconnect for
         // every sign-in) the RSA signature of a full handshake. Tickets are
