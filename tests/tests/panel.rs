@@ -27,6 +27,14 @@ fn sessions_are_bound_to_their_printer_and_rights_come_from_the_policy() {
     let (code, v) = api(&d, "GET", "/panel/v1/accessories/reader", &a, None, None);
     assert_eq!(code, 200, "{v}");
     assert_eq!(v["reader"]["encoding"], "hex");
+    // Without a printer's credential, a body is not even read: a client
+    // that announces one and sends nothing is refused at once, not after
+    // the request deadline.
+    let mut c = pullprint_tests::client::Conn::tls(d.panel, &d.data.join("tls/ca.crt")).expect("tls");
+    let r = c
+        .post_with("/panel/v1/sessions", &[("Authorization", "Bearer ppd-NOT-A-CREDENTIAL")], 60_000, |w| w.flush())
+        .expect("an answer");
+    assert_eq!(r.status, 401, "refused before the body, not cut off at the deadline");
 
     // CORS: pages a registered printer serves itself (HP's web apps) may call the API.
     let ca = d.data.join("tls/ca.crt");

@@ -65,11 +65,26 @@ pub fn router(panel: PanelState) -> Router {
         .route("/panel/v1/vendors/hp/prePromptResult", post(hp_pre_prompt))
         .route("/panel/v1/vendors/hp/postPromptResult", post(hp_post_prompt))
         .route("/panel/v1/vendors/hp/signoutNotification", post(hp_signout))
+        .layer(axum::middleware::from_fn_with_state(panel.clone(), require_device))
         .layer(axum::middleware::from_fn_with_state(panel.clone(), cors));
     api.merge(super::app::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(client_cert_layer))
         .with_state(panel)
+}
+
+/// Refuse an API request without a registered printer's credential before
+/// its body is read, so that nobody without one can hold a connection
+/// trickling a body in.
+async fn require_device(
+    State(p): State<PanelState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if let Err(e) = caller(&p, req.headers()) {
+        return panel_error(&e);
+    }
+    next.run(req).await
 }
 
 /// The origin a registered printer's own web apps run at: HP's web apps
