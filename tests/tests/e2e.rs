@@ -7,5 +7,6 @@ mod ipp;
 mod lifecycle;
 mod panel;
 mod release;
+mod routes;
 mod store_disk;
 mod tls;

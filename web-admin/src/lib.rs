@@ -37,7 +37,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use local_connector::net::{Route, Routes};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -193,18 +193,27 @@ pub struct Health {
     pub certificate_days_left: u64,
 }
 
+fn routes() -> Routes<Arc<dyn Appliance>> {
+    Routes::new()
+        .get("/healthz", health)
+        .get("/ca.crt", ca)
+        .get("/api/v1/me/tokens", list_tokens)
+        .post("/api/v1/me/tokens", create_token)
+        .delete("/api/v1/me/tokens/{id}", revoke_token)
+        .get("/me", me::page)
+        .post("/me/pin", me::set_pin)
+        .post("/me/passcode", me::new_passcode)
+}
+
+/// Every route the web listener serves, from the very builder [`router`]
+/// uses (what the route sweep covers).
+pub fn route_table() -> Vec<Route> {
+    routes().table().to_vec()
+}
+
 /// Build the router.
 pub fn router(app: Arc<dyn Appliance>) -> Router {
-    Router::new()
-        .route("/healthz", get(health))
-        .route("/ca.crt", get(ca))
-        .route("/api/v1/me/tokens", get(list_tokens).post(create_token))
-        .route("/api/v1/me/tokens/{id}", axum::routing::delete(revoke_token))
-        .route("/me", get(me::page))
-        .route("/me/pin", axum::routing::post(me::set_pin))
-        .route("/me/passcode", axum::routing::post(me::new_passcode))
-        .fallback(not_found)
-        .with_state(app)
+    routes().into_router().fallback(not_found).with_state(app)
 }
 
 /// HTTP Basic credentials from the request, if well formed.

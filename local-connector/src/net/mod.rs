@@ -1,8 +1,8 @@
 //! What every listener shares: one TLS accept loop with its connection
 //! limits and timeouts, the server certificate they all present (replaceable
 //! while they run), what a handshake established about the client, why an
-//! outbound handshake was refused, and IP networks for the settings that
-//! trust one.
+//! outbound handshake was refused, IP networks for the settings that trust
+//! one, and routers that list their own routes (for the route sweep).
 //!
 //! Protocol servers ([`crate::ipp::server`], [`crate::panel::server`], and
 //! the web front) are axum routers; this is the one place that accepts
@@ -12,12 +12,14 @@ mod accept;
 mod cert;
 mod limits;
 mod refusal;
+mod routes;
 mod subnet;
 
 pub use accept::{Listener, serve};
 pub use cert::ServerCert;
 pub use limits::{REQUEST_DEADLINE, SMALL_BODY, small_requests};
 pub use refusal::TlsRefusal;
+pub use routes::{Route, Routes};
 pub use subnet::Subnet;
 
 /// What the TLS handshake of a connection established about its client.

@@ -21,12 +21,11 @@ use super::sessions::Session;
 use super::{JobView, Login, Panel, PanelError};
 use crate::auth::Refusal;
 use crate::html::{escape as esc, same_origin};
+use crate::net::Routes;
 use crate::printers::Device;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use std::net::SocketAddr;
 
 const DEVICE_COOKIE: &str = "__Host-pp-device";
@@ -46,18 +45,18 @@ td input{width:32px;height:32px}.tabs{display:flex;gap:6px;margin-bottom:8px}.ta
 .tabs a.on{background:#2b6cb0;color:#fff}.bar{position:sticky;bottom:0;background:#f4f6f8;padding:6px 0}";
 
 /// The app's routes.
-pub fn router() -> Router<PanelState> {
-    Router::new()
-        .route("/panel/app/start", get(start))
-        .route("/panel/app/", get(home))
-        .route("/panel/app/sign-in", post(sign_in))
-        .route("/panel/app/documents", get(documents))
-        .route("/panel/app/release", post(release))
-        .route("/panel/app/delete", post(delete))
-        .route("/panel/app/more", get(more))
-        .route("/panel/app/logout", post(logout))
-        .route("/panel/app/hp/prompt", get(hp_prompt))
-        .route("/panel/app/hp/cancel", post(hp_cancel))
+pub fn routes() -> Routes<PanelState> {
+    Routes::new()
+        .get("/panel/app/start", start)
+        .get("/panel/app/", home)
+        .post("/panel/app/sign-in", sign_in)
+        .get("/panel/app/documents", documents)
+        .post("/panel/app/release", release)
+        .post("/panel/app/delete", delete)
+        .get("/panel/app/more", more)
+        .post("/panel/app/logout", logout)
+        .get("/panel/app/hp/prompt", hp_prompt)
+        .post("/panel/app/hp/cancel", hp_cancel)
 }
 
 fn page(status: StatusCode, title: &str, user: Option<&str>, body: &str) -> Response {

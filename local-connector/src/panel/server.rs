@@ -11,12 +11,11 @@
 use super::sessions::Session;
 use super::{Login, Panel, PanelError, Reported};
 use crate::auth::Refusal;
-use crate::net::ClientCert;
+use crate::net::{ClientCert, Route, Routes};
 use crate::printers::Device;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -50,24 +49,36 @@ pub fn client_cert(h: &HeaderMap) -> Option<&str> {
 /// Shared state of the panel routes.
 pub type PanelState = Arc<Panel>;
 
-/// The panel routes: API and app.
+/// The panel API's routes.
+fn api_routes() -> Routes<PanelState> {
+    Routes::new()
+        .post("/panel/v1/sessions", sign_in)
+        .delete("/panel/v1/sessions/current", sign_out)
+        .get("/panel/v1/authorization", authorization)
+        .get("/panel/v1/jobs", jobs)
+        .post("/panel/v1/jobs/release", release)
+        .delete("/panel/v1/jobs/{id}", delete_job)
+        .get("/panel/v1/accessories/reader", reader)
+        .post("/panel/v1/accessories/heartbeat", heartbeat)
+        .post("/panel/v1/statistics", statistics)
+        .post("/panel/v1/vendors/hp/prePromptResult", hp_pre_prompt)
+        .post("/panel/v1/vendors/hp/postPromptResult", hp_post_prompt)
+        .post("/panel/v1/vendors/hp/signoutNotification", hp_signout)
+}
+
+/// Every route the panel listener serves, API and app, from the very
+/// builders [`router`] uses (what the route sweep covers).
+pub fn route_table() -> Vec<Route> {
+    api_routes().table().iter().chain(super::app::routes().table()).copied().collect()
+}
+
+/// The panel listener's router.
 pub fn router(panel: PanelState) -> Router {
-    let api = Router::new()
-        .route("/panel/v1/sessions", post(sign_in))
-        .route("/panel/v1/sessions/current", delete(sign_out))
-        .route("/panel/v1/authorization", get(authorization))
-        .route("/panel/v1/jobs", get(jobs))
-        .route("/panel/v1/jobs/release", post(release))
-        .route("/panel/v1/jobs/{id}", delete(delete_job))
-        .route("/panel/v1/accessories/reader", get(reader))
-        .route("/panel/v1/accessories/heartbeat", post(heartbeat))
-        .route("/panel/v1/statistics", post(statistics))
-        .route("/panel/v1/vendors/hp/prePromptResult", post(hp_pre_prompt))
-        .route("/panel/v1/vendors/hp/postPromptResult", post(hp_post_prompt))
-        .route("/panel/v1/vendors/hp/signoutNotification", post(hp_signout))
+    let api = api_routes()
+        .into_router()
         .layer(axum::middleware::from_fn_with_state(panel.clone(), require_device))
         .layer(axum::middleware::from_fn_with_state(panel.clone(), cors));
-    api.merge(super::app::router())
+    api.merge(super::app::routes().into_router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(client_cert_layer))
         .with_state(panel)

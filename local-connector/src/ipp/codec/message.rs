@@ -93,6 +93,15 @@ impl Group {
         self.get(name).and_then(first_integer)
     }
 
+    /// Every integer or enum value of `name`.
+    pub fn integers(&self, name: &str) -> Vec<i32> {
+        match self.get(name) {
+            Some(IppValue::Array(a)) => a.iter().filter_map(first_integer).collect(),
+            Some(v) => first_integer(v).into_iter().collect(),
+            None => Vec::new(),
+        }
+    }
+
     /// The first boolean value of `name`.
     pub fn boolean(&self, name: &str) -> Option<bool> {
         match self.get(name)? {
