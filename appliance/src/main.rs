@@ -13,7 +13,6 @@
 mod backup;
 mod certs;
 mod cli;
-mod config;
 mod datadir;
 mod demo;
 mod init;
@@ -21,6 +20,10 @@ mod logging;
 mod notify;
 mod privdrop;
 mod startup;
+
+// Configuration is the library part of this package, so that fuzz targets
+// reach the parser the daemon runs.
+use pullprint::config;
 
 fn main() -> std::process::ExitCode {
     cli::run()

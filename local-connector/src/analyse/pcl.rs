@@ -130,6 +130,11 @@ impl PclXl {
                         self.little_endian = data[0] != b'(';
                     }
                     match data.iter().position(|&b| b == b'\n') {
+                        // The cap holds however the line arrived.
+                        Some(i) if self.header_len + i > MAX_HEADER => {
+                            self.state = XlState::Broken;
+                            return;
+                        }
                         Some(i) => {
                             self.state = XlState::Tokens;
                             data = &data[i + 1..];
@@ -561,5 +566,24 @@ mod tests {
         // A last page without a form feed still counts; a colour palette makes it colour.
         let a = run5(b"\x1b*r3U\x1b&l0Hone\x0ctwo", 3);
         assert_eq!((a.pages, a.color), (Some(3), ColorMode::Color));
+    }
+
+    #[test]
+    fn an_over_long_pcl_xl_header_is_refused_however_it_arrives() {
+        let mut doc = b") HP-PCL XL;2;0;".to_vec();
+        doc.extend(std::iter::repeat_n(b'x', 300));
+        doc.extend_from_slice(b"\n");
+        let whole = {
+            let mut a = PclXl::default();
+            a.feed(&doc);
+            a.finish()
+        };
+        for cut in [1, 7, 100, 255, 256, 310] {
+            let mut a = PclXl::default();
+            for c in doc.chunks(cut) {
+                a.feed(c);
+            }
+            assert_eq!(a.finish(), whole, "in pieces of {cut}");
+        }
     }
 }

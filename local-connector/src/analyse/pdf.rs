@@ -129,13 +129,14 @@ impl Pdf {
         const END: &[u8] = b"endstream";
         match std::mem::take(&mut self.lex) {
             Lex::Stream(m) => {
-                let m = if b == END[m] {
-                    m + 1
-                } else if b == END[0] {
-                    1
-                } else {
-                    0
-                };
+                // The longest end of what matched so far, with `b`, that
+                // begins "endstream" (so "endstr" + "endstream" matches,
+                // as the search over a whole push does).
+                let mut seen = [0u8; END.len()];
+                seen[..m].copy_from_slice(&END[..m]);
+                seen[m] = b;
+                let seen = &seen[..=m];
+                let m = (1..=seen.len()).rev().find(|&k| END.starts_with(&seen[seen.len() - k..])).unwrap_or(0);
                 if m == END.len() {
                     self.token(Tok::Kw("endstream".into()));
                     self.lex = Lex::Idle;
@@ -337,6 +338,34 @@ impl Pdf {
             title: self.title,
             application: self.creator,
             ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pdf;
+
+    fn pages(chunks: &[&[u8]]) -> Option<u32> {
+        let mut p = Pdf::default();
+        for c in chunks {
+            p.feed(c);
+        }
+        p.finish().pages
+    }
+
+    /// Found by the `analyse` fuzz target: a partial "endstream" carried
+    /// into the next push was matched byte by byte with no fallback, so
+    /// "endstr" + "endstream" cut after "endstr" never ended the stream.
+    #[test]
+    fn a_stream_end_after_a_false_start_is_found_however_the_data_is_cut() {
+        let doc: &[u8] =
+            b"%PDF-1.7\n1 0 obj<</Length 3>>stream\nendstrendstream\nendobj\n2 0 obj<</Type/Page>>endobj\n";
+        let whole = pages(&[doc]);
+        assert_eq!(whole, Some(1));
+        for cut in 1..doc.len() {
+            let (a, b) = doc.split_at(cut);
+            assert_eq!(pages(&[a, b]), whole, "cut at {cut}");
         }
     }
 }

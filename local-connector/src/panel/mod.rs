@@ -24,9 +24,11 @@
 //! [`crate::store::ReleaseWake`]), and deletion (shredding).
 //!
 //! [`server`] serves the JSON API and [`app`] the panel app's pages, on the
-//! shared accept loop ([`crate::net`]).
+//! shared accept loop ([`crate::net`]); [`body`] reads the API's JSON
+//! bodies.
 
 pub mod app;
+pub mod body;
 pub mod prompts;
 pub mod server;
 pub mod sessions;
@@ -468,12 +470,7 @@ impl Panel {
         let now = crate::clock::now_ms();
         let mut out = Vec::with_capacity(reported.len());
         for r in reported {
-            if !matches!(r.kind.as_str(), "copy" | "scan" | "email" | "fax" | "print") {
-                return Err(PanelError::BadRequest(format!("unknown transaction kind {:?}", r.kind)));
-            }
-            if r.colour_pages > r.pages {
-                return Err(PanelError::BadRequest("colour_pages is more than pages".into()));
-            }
+            r.check()?;
             let user = match r.session.as_deref() {
                 Some(t) => Some(self.session(device, Some(t))?.identity.login),
                 None => None,
@@ -515,4 +512,18 @@ pub struct Reported {
     /// The session of the user it was done for, if any.
     #[serde(default)]
     pub session: Option<String>,
+}
+
+impl Reported {
+    /// The rules a report must meet before any of it is recorded: a known
+    /// `kind`, and no more colour pages than pages.
+    pub fn check(&self) -> Result<(), PanelError> {
+        if !matches!(self.kind.as_str(), "copy" | "scan" | "email" | "fax" | "print") {
+            return Err(PanelError::BadRequest(format!("unknown transaction kind {:?}", self.kind)));
+        }
+        if self.colour_pages > self.pages {
+            return Err(PanelError::BadRequest("colour_pages is more than pages".into()));
+        }
+        Ok(())
+    }
 }

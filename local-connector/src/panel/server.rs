@@ -9,7 +9,7 @@
 //! document for each code.
 
 use super::sessions::Session;
-use super::{Login, Panel, PanelError, Reported};
+use super::{Panel, PanelError, body};
 use crate::auth::Refusal;
 use crate::net::{ClientCert, Route, Routes};
 use crate::printers::Device;
@@ -17,7 +17,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use serde::Deserialize;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -197,30 +196,27 @@ fn caller_session(p: &Panel, h: &HeaderMap) -> Result<(Device, Session), PanelEr
     Ok((d, s))
 }
 
-fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, PanelError> {
-    serde_json::from_slice(body).map_err(|e| PanelError::BadRequest(format!("malformed JSON: {e}")))
-}
-
-/// The device of a request and its JSON body.
-fn caller_with<T: serde::de::DeserializeOwned>(
+/// The device of a request and its body, read with `read` ([`body`]).
+fn caller_with<T>(
     p: &Panel,
     h: &HeaderMap,
-    body: &[u8],
+    bytes: &[u8],
+    read: fn(&[u8]) -> Result<T, PanelError>,
 ) -> Result<(Device, T), PanelError> {
-    Ok((caller(p, h)?, json_body(body)?))
+    Ok((caller(p, h)?, read(bytes)?))
 }
 
 async fn sign_in(
     State(p): State<PanelState>,
     axum::Extension(peer): axum::Extension<SocketAddr>,
     h: HeaderMap,
-    body: axum::body::Bytes,
+    bytes: axum::body::Bytes,
 ) -> Response {
     let d = match caller(&p, &h) {
         Ok(d) => d,
         Err(e) => return panel_error(&e),
     };
-    let login: Login = match json_body(&body) {
+    let login = match body::login(&bytes) {
         Ok(l) => l,
         Err(e) => return panel_error(&e),
     };
@@ -267,29 +263,17 @@ async fn jobs(State(p): State<PanelState>, h: HeaderMap) -> Response {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReleaseBody {
-    /// Job ids; absent means all of the user's jobs.
-    #[serde(default)]
-    ids: Option<Vec<String>>,
-}
-
-async fn release(State(p): State<PanelState>, h: HeaderMap, body: axum::body::Bytes) -> Response {
+async fn release(State(p): State<PanelState>, h: HeaderMap, bytes: axum::body::Bytes) -> Response {
     let (d, s) = match caller_session(&p, &h) {
         Ok(x) => x,
         Err(e) => return panel_error(&e),
     };
-    let b: ReleaseBody = if body.is_empty() {
-        ReleaseBody { ids: None }
-    } else {
-        match json_body(&body) {
-            Ok(b) => b,
-            Err(e) => return panel_error(&e),
-        }
+    let ids = match body::release_ids(&bytes) {
+        Ok(ids) => ids,
+        Err(e) => return panel_error(&e),
     };
     let p2 = p.clone();
-    match tokio::task::spawn_blocking(move || p2.release(&d, &s, b.ids.as_deref())).await {
+    match tokio::task::spawn_blocking(move || p2.release(&d, &s, ids.as_deref())).await {
         Ok(Ok(queued)) => harden((StatusCode::ACCEPTED, Json(serde_json::json!({ "queued": queued }))).into_response()),
         Ok(Err(e)) => panel_error(&e),
         Err(_) => panel_error(&PanelError::Internal),
@@ -326,47 +310,31 @@ async fn heartbeat(State(p): State<PanelState>, h: HeaderMap) -> Response {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StatisticsBody {
-    transactions: Vec<Reported>,
-}
-
-async fn statistics(State(p): State<PanelState>, h: HeaderMap, body: axum::body::Bytes) -> Response {
-    let (d, b): (_, StatisticsBody) = match caller_with(&p, &h, &body) {
+async fn statistics(State(p): State<PanelState>, h: HeaderMap, bytes: axum::body::Bytes) -> Response {
+    let (d, transactions) = match caller_with(&p, &h, &bytes, body::transactions) {
         Ok(x) => x,
         Err(e) => return panel_error(&e),
     };
-    if b.transactions.len() > 10_000 {
+    if transactions.len() > 10_000 {
         return error(StatusCode::PAYLOAD_TOO_LARGE, "too_many", "send at most 10,000 transactions at once", None);
     }
     let p2 = p.clone();
-    match tokio::task::spawn_blocking(move || p2.record(&d, b.transactions)).await {
+    match tokio::task::spawn_blocking(move || p2.record(&d, transactions)).await {
         Ok(Ok(n)) => harden(Json(serde_json::json!({ "recorded": n })).into_response()),
         Ok(Err(e)) => panel_error(&e),
         Err(_) => panel_error(&PanelError::Internal),
     }
 }
 
-/// HP's authentication context, as its agent calls carry it.
-#[derive(Debug, Deserialize)]
-struct HpContext {
-    #[serde(rename = "authenticationContext")]
-    context: String,
-}
-
 /// HP OXPd authentication agent, step 1 [documented flow; the JSON field
 /// names are Pullprint's own]: the device announces a sign-in; Pullprint
 /// answers "continue" with the prompt page for the device's browser.
-async fn hp_pre_prompt(State(p): State<PanelState>, h: HeaderMap, body: axum::body::Bytes) -> Response {
-    let (d, c): (_, HpContext) = match caller_with(&p, &h, &body) {
+async fn hp_pre_prompt(State(p): State<PanelState>, h: HeaderMap, bytes: axum::body::Bytes) -> Response {
+    let (d, context) = match caller_with(&p, &h, &bytes, body::prompt_context) {
         Ok(x) => x,
         Err(e) => return panel_error(&e),
     };
-    if c.context.is_empty() || c.context.len() > 256 {
-        return panel_error(&PanelError::BadRequest("authenticationContext must be 1 to 256 characters".into()));
-    }
-    let id = p.prompts().open(&d.id, &c.context);
+    let id = p.prompts().open(&d.id, &context);
     let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
     harden(
         Json(serde_json::json!({
@@ -380,13 +348,13 @@ async fn hp_pre_prompt(State(p): State<PanelState>, h: HeaderMap, body: axum::bo
 /// HP OXPd authentication agent, step 3: the device asks how the prompt
 /// ended: `succeeded` (with the user and a session for this device),
 /// `canceled`, `pending`, or `failed` (no such prompt, or it expired).
-async fn hp_post_prompt(State(p): State<PanelState>, h: HeaderMap, body: axum::body::Bytes) -> Response {
+async fn hp_post_prompt(State(p): State<PanelState>, h: HeaderMap, bytes: axum::body::Bytes) -> Response {
     use super::prompts::PromptState;
-    let (d, c): (_, HpContext) = match caller_with(&p, &h, &body) {
+    let (d, context) = match caller_with(&p, &h, &bytes, body::hp_context) {
         Ok(x) => x,
         Err(e) => return panel_error(&e),
     };
-    let v = match p.prompts().take(&d.id, &c.context) {
+    let v = match p.prompts().take(&d.id, &context) {
         Some(PromptState::SignedIn(s)) => serde_json::json!({
             "result": "succeeded",
             "session": s.session,
