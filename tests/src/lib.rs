@@ -93,6 +93,7 @@ pub mod ipp;
 pub mod peers;
 pub mod samba;
 pub mod site;
+pub mod timing;
 
 /// A running `pullprint serve` (or `demo`), killed by PID when dropped.
 #[derive(Debug)]
