@@ -88,6 +88,7 @@ pub fn password_from(init_output: &str) -> String {
 }
 
 pub mod browser;
+pub mod brute;
 pub mod client;
 pub mod ipp;
 pub mod peers;
