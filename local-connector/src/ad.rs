@@ -15,6 +15,11 @@
 //! - Refusals say why: a wrong password, a disabled, locked or expired
 //!   account, or an expired password, from AD's bind error codes (which AD
 //!   reveals only when the password is right).
+//! - An unknown user costs what a wrong password costs: the same search,
+//!   bind and bind back, the bind going to a DN that cannot exist (random
+//!   for each provider), so that time does not tell which accounts exist.
+//!   [`ActiveDirectory::operations`] counts the operations sent, so that
+//!   this can be checked.
 //! - Every network step has a timeout; the configured DCs are tried in order
 //!   and the next one is used when one cannot be reached.
 //! - Connections bound as the service account are pooled: a login reuses
@@ -25,6 +30,7 @@
 //!   A pooled connection the DC has closed is noticed and replaced.
 
 use ldap3::{LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -132,6 +138,10 @@ pub struct ActiveDirectory {
     cfg: Arc<AdConfig>,
     tls: Arc<rustls::ClientConfig>,
     pool: Arc<Pool>,
+    /// Where an unknown user's password is sent: a DN that cannot exist.
+    decoy_dn: Arc<str>,
+    /// LDAP operations (searches and binds) sent on pooled connections.
+    operations: Arc<AtomicU64>,
 }
 
 /// Idle connections bound as the service account, and a cap on open ones.
@@ -219,7 +229,25 @@ impl ActiveDirectory {
             .with_root_certificates(roots)
             .with_no_client_auth();
         let pool = Pool { idle: Mutex::new(Vec::new()), slots: tokio::sync::Semaphore::new(MAX_CONNECTIONS) };
-        Ok(ActiveDirectory { cfg: Arc::new(cfg), tls: Arc::new(tls), pool: Arc::new(pool) })
+        // 128 random bits in the name: no account has this DN.
+        let decoy_dn = format!("CN=pullprint-{},{}", hex::encode(crate::crypto::random_bytes::<16>()), cfg.base_dn);
+        Ok(ActiveDirectory {
+            cfg: Arc::new(cfg),
+            tls: Arc::new(tls),
+            pool: Arc::new(pool),
+            decoy_dn: decoy_dn.into(),
+            operations: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// How many LDAP operations (searches and binds) logins and lookups
+    /// have sent so far, connection set-up and health checks left out.
+    pub fn operations(&self) -> u64 {
+        self.operations.load(Ordering::Relaxed)
+    }
+
+    fn count(&self) {
+        self.operations.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The configuration.
@@ -370,6 +398,7 @@ impl ActiveDirectory {
         let url = url.as_str();
         let filter =
             format!("(&(objectCategory=person)(objectClass=user)(sAMAccountName={}))", ldap3::ldap_escape(name));
+        self.count();
         let (entries, _) = ldap
             .with_timeout(t)
             .search(&self.cfg.base_dn, Scope::Subtree, &filter, USER_ATTRS.to_vec())
@@ -377,19 +406,15 @@ impl ActiveDirectory {
             .and_then(|r| r.success())
             .map_err(|e| unavailable(url, e))?;
         let Some(entry) = entries.into_iter().next().map(SearchEntry::construct) else {
-            return Err(if password.is_some() { AdError::WrongCredentials } else { AdError::NoSuchUser });
+            let Some(password) = password else { return Err(AdError::NoSuchUser) };
+            // The round trips of a wrong password, so that an unknown user
+            // takes as long as a known one: the DC refuses this DN.
+            self.bind_and_back(ldap, url, &self.decoy_dn, password).await?;
+            return Err(AdError::WrongCredentials);
         };
         let first = |k: &str| entry.attrs.get(k).and_then(|v| v.first()).cloned();
         if let Some(password) = password {
-            // Bind as the user on the same connection: the password is checked by the DC.
-            let bind = ldap.with_timeout(t).simple_bind(&entry.dn, password).await.map_err(|e| unavailable(url, e))?;
-            // Back to the service account, whatever the answer, so the
-            // connection can be reused.
-            ldap.with_timeout(t)
-                .simple_bind(&self.cfg.bind_dn, &self.cfg.bind_password)
-                .await
-                .and_then(|r| r.success())
-                .map_err(|e| unavailable(url, e))?;
+            let bind = self.bind_and_back(ldap, url, &entry.dn, password).await?;
             if bind.rc != 0 {
                 return Err(if bind.rc == 49 { bind_refusal(&bind.text) } else { unavailable(url, bind) });
             }
@@ -403,6 +428,7 @@ impl ActiveDirectory {
         }
         let groups_filter =
             format!("(&(objectClass=group)(member:1.2.840.113556.1.4.1941:={}))", ldap3::ldap_escape(&entry.dn));
+        self.count();
         let (groups, _) = ldap
             .with_timeout(t)
             .search(&self.cfg.base_dn, Scope::Subtree, &groups_filter, vec!["cn"])
@@ -423,6 +449,28 @@ impl ActiveDirectory {
             dn: entry.dn,
             groups,
         })
+    }
+
+    /// Bind as `dn` with `password` on the same connection (the DC checks
+    /// the password), then back as the service account whatever the answer,
+    /// so that the connection can be reused. The user's bind result.
+    async fn bind_and_back(
+        &self,
+        ldap: &mut ldap3::Ldap,
+        url: &str,
+        dn: &str,
+        password: &str,
+    ) -> Result<ldap3::LdapResult, AdError> {
+        let t = self.cfg.timeout;
+        self.count();
+        let bind = ldap.with_timeout(t).simple_bind(dn, password).await.map_err(|e| unavailable(url, e))?;
+        self.count();
+        ldap.with_timeout(t)
+            .simple_bind(&self.cfg.bind_dn, &self.cfg.bind_password)
+            .await
+            .and_then(|r| r.success())
+            .map_err(|e| unavailable(url, e))?;
+        Ok(bind)
     }
 }
 

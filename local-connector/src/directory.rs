@@ -42,6 +42,14 @@ impl SlowHash {
         SlowHash(format!("pbkdf2-sha256${iterations}${}${}", hex::encode(salt), hex::encode(h)))
     }
 
+    /// A hash that no secret matches, made without hashing (a random salt
+    /// and a random value), whose check costs what a real one costs: what
+    /// an unknown user's password is checked against.
+    pub fn decoy(iterations: u32) -> SlowHash {
+        let (salt, h) = (random_bytes::<16>(), random_bytes::<32>());
+        SlowHash(format!("pbkdf2-sha256${iterations}${}${}", hex::encode(salt), hex::encode(h)))
+    }
+
     /// Check `secret` against the hash in constant time; hashes of fewer
     /// than the password floor's iterations are refused.
     pub fn verify(&self, secret: &[u8]) -> bool {

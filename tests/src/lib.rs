@@ -88,11 +88,13 @@ pub fn password_from(init_output: &str) -> String {
 }
 
 pub mod browser;
+pub mod brute;
 pub mod client;
 pub mod ipp;
 pub mod peers;
 pub mod samba;
 pub mod site;
+pub mod timing;
 
 /// A running `pullprint serve` (or `demo`), killed by PID when dropped.
 #[derive(Debug)]

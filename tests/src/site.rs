@@ -111,7 +111,12 @@ pub fn api_as(
     (code, serde_json::from_slice(&resp).unwrap_or(Value::Null))
 }
 
+/// Sign in at printer `device` with `login` (a panel sign-in body).
+pub fn sign_in(d: &Daemon, device: &str, login: Value) -> (u16, Value) {
+    api(d, "POST", "/panel/v1/sessions", device, None, Some(login))
+}
+
 /// Sign in at printer `device` with badge `card`.
 pub fn badge_login(d: &Daemon, device: &str, card: &str) -> (u16, Value) {
-    api(d, "POST", "/panel/v1/sessions", device, None, Some(json!({"method": "badge", "card": card})))
+    sign_in(d, device, json!({"method": "badge", "card": card}))
 }

@@ -1,6 +1,7 @@
 //! Pullprint's end-to-end tests: one binary, one module per capability.
 
 mod ad;
+mod brute;
 mod crash;
 mod identity;
 mod ipp;

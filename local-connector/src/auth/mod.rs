@@ -413,9 +413,10 @@ impl Auth {
             };
         }
         let Some(ad) = &self.ad else {
-            // Cost what a wrong local password costs.
+            // Cost what a wrong local password costs: one check of a hash
+            // (making one with `SlowHash::new` would cost a second).
             let pw = zeroize::Zeroizing::new(password.to_owned());
-            blocking(move || SlowHash::new(b"decoy", crate::crypto::MIN_PBKDF2_ITERATIONS).verify(pw.as_bytes())).await;
+            blocking(move || SlowHash::decoy(crate::crypto::MIN_PBKDF2_ITERATIONS).verify(pw.as_bytes())).await;
             return Err(Refusal::NotRecognised);
         };
         match ad.authenticate(login, password).await {
