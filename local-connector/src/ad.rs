@@ -67,7 +67,7 @@ pub struct AdConfig {
     /// The service account used for lookups.
     pub bind_dn: String,
     /// Its password.
-    pub bind_password: String,
+    pub bind_password: crate::crypto::Secret,
     /// Timeout for each connection and operation (5 s by default).
     pub timeout: Duration,
 }
@@ -314,7 +314,7 @@ impl ActiveDirectory {
             ldap3::drive!(conn);
             let bound = ldap
                 .with_timeout(self.cfg.timeout)
-                .simple_bind(&self.cfg.bind_dn, &self.cfg.bind_password)
+                .simple_bind(&self.cfg.bind_dn, self.cfg.bind_password.reveal())
                 .await
                 .and_then(|r| r.success());
             match bound {
@@ -466,7 +466,7 @@ impl ActiveDirectory {
         let bind = ldap.with_timeout(t).simple_bind(dn, password).await.map_err(|e| unavailable(url, e))?;
         self.count();
         ldap.with_timeout(t)
-            .simple_bind(&self.cfg.bind_dn, &self.cfg.bind_password)
+            .simple_bind(&self.cfg.bind_dn, self.cfg.bind_password.reveal())
             .await
             .and_then(|r| r.success())
             .map_err(|e| unavailable(url, e))?;

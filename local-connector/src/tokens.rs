@@ -89,7 +89,7 @@ impl Default for File {
 #[derive(Debug)]
 pub struct TokenStore {
     file: SharedJson<File>,
-    key: [u8; 32],
+    key: zeroize::Zeroizing<[u8; 32]>,
 }
 
 /// True when `password` has the shape of a print token (so it is checked as
@@ -117,11 +117,11 @@ fn canonical(token: &str) -> Option<String> {
 impl TokenStore {
     /// Open the store at `path` (missing means none yet); `key` comes from the site key.
     pub fn open(path: &Path, key: [u8; 32]) -> Result<TokenStore, TokenError> {
-        Ok(TokenStore { file: SharedJson::open(path)?, key })
+        Ok(TokenStore { file: SharedJson::open(path)?, key: zeroize::Zeroizing::new(key) })
     }
 
     fn tag(&self, canonical: &str) -> String {
-        hex::encode(hmac_sha256(&self.key, canonical.as_bytes()))
+        hex::encode(hmac_sha256(self.key.as_slice(), canonical.as_bytes()))
     }
 
     /// Make a token for `user`. The secret is in the result only.

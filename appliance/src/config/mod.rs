@@ -233,7 +233,7 @@ impl Config {
             realm: a.realm.clone(),
             domain: a.domain.clone(),
             bind_dn: a.bind_dn.clone(),
-            bind_password: pw.lines().next().unwrap_or_default().to_owned(),
+            bind_password: pw.lines().next().unwrap_or_default().into(),
             timeout: a.timeout,
         };
         local_connector::ad::ActiveDirectory::new(cfg).map(Some).map_err(anyhow::Error::msg)

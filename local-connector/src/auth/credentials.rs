@@ -118,7 +118,7 @@ impl std::fmt::Debug for NewPasscode {
 #[derive(Debug)]
 pub struct Credentials {
     file: SharedJson<File>,
-    card_secret: [u8; 32],
+    card_secret: zeroize::Zeroizing<[u8; 32]>,
     /// A hash of nothing anyone knows, checked when there is no real one so
     /// that a miss costs what a wrong guess costs.
     decoy: SlowHash,
@@ -155,7 +155,7 @@ impl Credentials {
     /// Open `path` (missing means empty).
     pub fn open(path: &Path, card_secret: [u8; 32]) -> Result<Credentials, CredentialError> {
         let decoy = SlowHash::new(&random_bytes::<32>(), PIN_ITERATIONS);
-        Ok(Credentials { file: SharedJson::open(path)?, card_secret, decoy })
+        Ok(Credentials { file: SharedJson::open(path)?, card_secret: card_secret.into(), decoy })
     }
 
     fn current(&self) -> Arc<File> {
@@ -167,11 +167,11 @@ impl Credentials {
 
     /// The lookup key of a canonical badge id.
     pub fn badge_tag(&self, canonical: &str) -> String {
-        hex::encode(hmac_sha256(&self.card_secret, format!("badge:{canonical}").as_bytes()))
+        hex::encode(hmac_sha256(self.card_secret.as_slice(), format!("badge:{canonical}").as_bytes()))
     }
 
     fn keyed(&self, what: &str, secret: &str) -> zeroize::Zeroizing<[u8; 32]> {
-        zeroize::Zeroizing::new(hmac_sha256(&self.card_secret, format!("{what}:{secret}").as_bytes()))
+        zeroize::Zeroizing::new(hmac_sha256(self.card_secret.as_slice(), format!("{what}:{secret}").as_bytes()))
     }
 
     /// Who holds the badge with this tag.

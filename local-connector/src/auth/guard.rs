@@ -96,7 +96,7 @@ impl Drop for Reservation<'_> {
 
 impl Auth {
     pub(super) fn key(&self, kind: &str, value: &str, k: KeyKind) -> (Vec<u8>, KeyKind, String) {
-        let tag = hmac_sha256(&self.lock_secret, format!("lockout:{kind}:{value}").as_bytes());
+        let tag = hmac_sha256(self.lock_secret.as_slice(), format!("lockout:{kind}:{value}").as_bytes());
         (tag[..16].to_vec(), k, kind.to_owned())
     }
 

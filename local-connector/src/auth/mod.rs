@@ -223,9 +223,9 @@ pub struct Auth {
     state: AuthState,
     settings: AuthSettings,
     /// Keys the lockout table (stable across restarts).
-    lock_secret: [u8; 32],
+    lock_secret: zeroize::Zeroizing<[u8; 32]>,
     /// Keys the password cache (this process only).
-    cache_key: [u8; 32],
+    cache_key: zeroize::Zeroizing<[u8; 32]>,
     passwords: Mutex<HashMap<[u8; 32], Remembered>>,
     enrolments: Mutex<HashMap<String, Enrolment>>,
     /// When each source was last given enrolment tickets (at most [`ENROL_PER_SOURCE`]).
@@ -269,8 +269,8 @@ impl Auth {
             policy,
             state,
             settings,
-            lock_secret,
-            cache_key: random_bytes(),
+            lock_secret: zeroize::Zeroizing::new(lock_secret),
+            cache_key: zeroize::Zeroizing::new(random_bytes()),
             passwords: Mutex::new(HashMap::new()),
             enrolments: Mutex::new(HashMap::new()),
             enrolments_given: Mutex::new(HashMap::new()),
@@ -375,7 +375,7 @@ impl Auth {
         // A password verified in the last minutes is no guess: it is not
         // reserved, so a client's parallel requests are not held back.
         let keyed = zeroize::Zeroizing::new(format!("{login}\0{password}"));
-        let tag = hmac_sha256(&self.cache_key, keyed.as_bytes());
+        let tag = hmac_sha256(self.cache_key.as_slice(), keyed.as_bytes());
         if let Some(id) = self.remembered_password(&tag) {
             self.succeeded(&keys);
             return Ok(id);

@@ -128,7 +128,9 @@ fn session(p: &Panel, d: &Device, h: &HeaderMap) -> Option<Session> {
 }
 
 /// Parse `application/x-www-form-urlencoded`, keeping repeated keys.
-fn form(body: &[u8]) -> Vec<(String, String)> {
+/// The fields of a form; the values (passwords and PINs among them) are
+/// wiped from memory when dropped.
+fn form(body: &[u8]) -> Vec<(String, zeroize::Zeroizing<String>)> {
     let decode = |s: &str| {
         let b = s.as_bytes();
         let mut out = Vec::with_capacity(b.len());
@@ -157,13 +159,18 @@ fn form(body: &[u8]) -> Vec<(String, String)> {
         .filter(|kv| !kv.is_empty())
         .map(|kv| {
             let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (decode(k), decode(v))
+            (decode(k), zeroize::Zeroizing::new(decode(v)))
         })
         .collect()
 }
 
-fn field(f: &[(String, String)], k: &str) -> String {
-    f.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default()
+fn field(f: &[(String, zeroize::Zeroizing<String>)], k: &str) -> String {
+    f.iter().find(|(key, _)| key == k).map(|(_, v)| v.to_string()).unwrap_or_default()
+}
+
+/// A secret field (a password, PIN or passcode), kept wiped-on-drop.
+fn secret(f: &[(String, zeroize::Zeroizing<String>)], k: &str) -> crate::crypto::Secret {
+    f.iter().find(|(key, _)| key == k).map(|(_, v)| crate::crypto::Secret::from(v.as_str())).unwrap_or_default()
 }
 
 #[derive(serde::Deserialize)]
@@ -438,11 +445,11 @@ async fn sign_in(
     let method = field(&f, "method");
     let login = match method.as_str() {
         "badge" => Login::Badge { card: field(&f, "card"), pin: None },
-        "password" => Login::Password { login: field(&f, "login"), password: field(&f, "password") },
-        "pin" => Login::Pin { email: field(&f, "email"), pin: field(&f, "pin") },
-        "passcode" => Login::Passcode { passcode: field(&f, "passcode") },
+        "password" => Login::Password { login: field(&f, "login"), password: secret(&f, "password") },
+        "pin" => Login::Pin { email: field(&f, "email"), pin: secret(&f, "pin") },
+        "passcode" => Login::Passcode { passcode: secret(&f, "passcode") },
         "enrol" => {
-            Login::Enrol { ticket: field(&f, "ticket"), login: field(&f, "login"), password: field(&f, "password") }
+            Login::Enrol { ticket: field(&f, "ticket"), login: field(&f, "login"), password: secret(&f, "password") }
         }
         _ => return retry(StatusCode::BAD_REQUEST, &err("Choose how to sign in."), "badge"),
     };
@@ -520,7 +527,7 @@ async fn release(State(p): State<PanelState>, h: HeaderMap, body: axum::body::By
     }
     let f = form(&body);
     let all = field(&f, "all") == "1";
-    let ids: Vec<String> = f.into_iter().filter(|(k, _)| k == "id").map(|(_, v)| v).collect();
+    let ids: Vec<String> = f.into_iter().filter(|(k, _)| k == "id").map(|(_, v)| v.to_string()).collect();
     let p2 = p.clone();
     tokio::task::spawn_blocking(move || {
         if !all && ids.is_empty() {
@@ -549,7 +556,7 @@ async fn delete(State(p): State<PanelState>, h: HeaderMap, body: axum::body::Byt
     if !same_origin(&h) {
         return menu(&s, &err("This form must be sent from the printer's panel."));
     }
-    let ids: Vec<String> = form(&body).into_iter().filter(|(k, _)| k == "id").map(|(_, v)| v).collect();
+    let ids: Vec<String> = form(&body).into_iter().filter(|(k, _)| k == "id").map(|(_, v)| v.to_string()).collect();
     let p2 = p.clone();
     tokio::task::spawn_blocking(move || {
         if ids.is_empty() {

@@ -35,6 +35,7 @@ pub mod sessions;
 
 use crate::auth::policy::Rights;
 use crate::auth::{Auth, Identity, Refusal};
+use crate::crypto::Secret;
 use crate::printers::{Device, Devices, StoredReader};
 use crate::store::{ColorMode, JobId, JobStore, ReleaseWake, StoreError, Transaction};
 use serde::{Deserialize, Serialize};
@@ -52,26 +53,26 @@ pub enum Login {
         card: String,
         /// The PIN, when `auth.badge_needs_pin`.
         #[serde(default)]
-        pin: Option<String>,
+        pin: Option<Secret>,
     },
     /// Directory user name and password, typed on the keypad.
     Password {
         /// `alice`, `alice@realm` or `REALM\alice`.
         login: String,
         /// The password.
-        password: String,
+        password: Secret,
     },
     /// E-mail address and PIN.
     Pin {
         /// E-mail address.
         email: String,
         /// PIN.
-        pin: String,
+        pin: Secret,
     },
     /// A passcode.
     Passcode {
         /// `IIIIII-SSSSSS`.
-        passcode: String,
+        passcode: Secret,
     },
     /// Register an unknown badge with a directory sign-in.
     Enrol {
@@ -80,7 +81,7 @@ pub enum Login {
         /// User name.
         login: String,
         /// Password.
-        password: String,
+        password: Secret,
     },
 }
 
@@ -317,12 +318,14 @@ impl Panel {
         let id = match login {
             Login::Badge { card, pin } => {
                 let profile = device.reader.profile().unwrap_or_default();
-                self.auth.badge(&card, &profile, pin.as_deref(), source).await
+                self.auth.badge(&card, &profile, pin.as_ref().map(Secret::reveal), source).await
             }
-            Login::Password { login, password } => self.auth.password(&login, &password, source).await,
-            Login::Pin { email, pin } => self.auth.email_pin(&email, &pin, source).await,
-            Login::Passcode { passcode } => self.auth.passcode(&passcode, source).await,
-            Login::Enrol { ticket, login, password } => self.auth.enrol(&ticket, &login, &password, source).await,
+            Login::Password { login, password } => self.auth.password(&login, password.reveal(), source).await,
+            Login::Pin { email, pin } => self.auth.email_pin(&email, pin.reveal(), source).await,
+            Login::Passcode { passcode } => self.auth.passcode(passcode.reveal(), source).await,
+            Login::Enrol { ticket, login, password } => {
+                self.auth.enrol(&ticket, &login, password.reveal(), source).await
+            }
         }
         .map_err(PanelError::Refused)?;
         let rights = self.auth.rights(&id);

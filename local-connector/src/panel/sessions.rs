@@ -51,7 +51,7 @@ pub enum SessionError {
 /// The open sessions.
 #[derive(Debug)]
 pub struct Sessions {
-    key: [u8; 32],
+    key: zeroize::Zeroizing<[u8; 32]>,
     idle: Duration,
     open: Mutex<HashMap<[u8; 32], Session>>,
 }
@@ -59,7 +59,7 @@ pub struct Sessions {
 impl Sessions {
     /// Sessions that end after `idle` without use.
     pub fn new(idle: Duration) -> Sessions {
-        Sessions { key: random_bytes(), idle, open: Mutex::new(HashMap::new()) }
+        Sessions { key: zeroize::Zeroizing::new(random_bytes()), idle, open: Mutex::new(HashMap::new()) }
     }
 
     /// The idle timeout.
@@ -68,7 +68,7 @@ impl Sessions {
     }
 
     fn tag(&self, token: &str) -> [u8; 32] {
-        hmac_sha256(&self.key, token.as_bytes())
+        hmac_sha256(self.key.as_slice(), token.as_bytes())
     }
 
     fn alive(&self, s: &Session, now: Instant) -> bool {

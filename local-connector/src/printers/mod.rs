@@ -71,13 +71,13 @@ impl std::fmt::Debug for NewCredential {
 #[derive(Debug)]
 pub struct Devices {
     file: SharedJson<File>,
-    key: [u8; 32],
+    key: zeroize::Zeroizing<[u8; 32]>,
 }
 
 impl Devices {
     /// Open `path`; `key` keys the stored credential hashes.
     pub fn open(path: &Path, key: [u8; 32]) -> Result<Devices, DeviceError> {
-        Ok(Devices { file: SharedJson::open(path)?, key })
+        Ok(Devices { file: SharedJson::open(path)?, key: zeroize::Zeroizing::new(key) })
     }
 
     fn current(&self) -> Arc<File> {
@@ -88,7 +88,7 @@ impl Devices {
     }
 
     fn tag(&self, credential: &str) -> String {
-        hex::encode(hmac_sha256(&self.key, format!("device:{credential}").as_bytes()))
+        hex::encode(hmac_sha256(self.key.as_slice(), format!("device:{credential}").as_bytes()))
     }
 
     fn new_credential(&self) -> (NewCredential, String) {
