@@ -189,7 +189,12 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         Panel::new(service.clone(), devices.clone(), store.clone(), cfg.panel_session_idle)
             .with_release_wake(engine.clone()),
     );
-    let ipp = IppState { queue, auth: auth.clone(), trusted: Arc::new(cfg.dangerous_trusted_subnets.clone()) };
+    let ipp = IppState {
+        queue,
+        auth: auth.clone(),
+        trusted: Arc::new(cfg.dangerous_trusted_subnets.clone()),
+        body_idle: cfg.ipp_body_idle,
+    };
     let dangerous = cfg.dangerous_settings();
     for d in &dangerous {
         log::warn!("DANGEROUS SETTING ON: {d}");
@@ -317,10 +322,14 @@ async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     // Every connection holds a clone of `alive`; when all are dropped, shutdown is complete.
     let (alive, mut all_done) = mpsc::channel::<()>(1);
-    let serve = |socket: std::net::TcpListener, tls: Option<&TlsAcceptor>, router: axum::Router| {
+    // The panel and web ports take small requests: their headers get the
+    // same deadline as the rest of the request. IPP clients keep
+    // connections idle between requests for long (`ipp.idle_timeout`).
+    let small = local_connector::net::REQUEST_DEADLINE;
+    let serve = |socket: std::net::TcpListener, tls: Option<&TlsAcceptor>, (router, header_timeout)| {
         let max_per_address = cfg.max_per_address;
         local_connector::net::serve(
-            Listener { socket, tls: tls.cloned(), router, max_per_address },
+            Listener { socket, tls: tls.cloned(), router, max_per_address, header_timeout },
             stop_rx.clone(),
             alive.clone(),
         )
@@ -328,21 +337,21 @@ async fn run(
     let web = local_connector::net::small_requests(web_admin::router(site.clone()));
     for (l, a) in sockets.web.into_iter().zip(&endpoints.web) {
         log::info!("listening on https://{a}");
-        serve(l, Some(&tls), web.clone())?;
+        serve(l, Some(&tls), (web.clone(), small))?;
     }
     let ipp_router = local_connector::ipp::server::router(ipp);
     for (l, a) in sockets.ipps.into_iter().zip(&endpoints.ipp) {
         log::info!("IPP queue on ipps://{a}/ipp/print");
-        serve(l, Some(&ipp_tls), ipp_router.clone().layer(axum::Extension(Transport::Tls)))?;
+        serve(l, Some(&ipp_tls), (ipp_router.clone().layer(axum::Extension(Transport::Tls)), cfg.ipp_idle_timeout))?;
     }
     for (l, a) in sockets.plain_ipp.into_iter().zip(&endpoints.plain_ipp) {
         log::warn!("UNENCRYPTED IPP queue on ipp://{a}/ipp/print (dangerous.plain_ipp_listen)");
-        serve(l, None, ipp_router.clone().layer(axum::Extension(Transport::Plain)))?;
+        serve(l, None, (ipp_router.clone().layer(axum::Extension(Transport::Plain)), cfg.ipp_idle_timeout))?;
     }
     let panel_router = local_connector::net::small_requests(local_connector::panel::server::router(panel.clone()));
     for (l, a) in sockets.panel.into_iter().zip(&endpoints.panel) {
         log::info!("panel services on https://{a}/panel/v1/");
-        serve(l, Some(&panel_tls), panel_router.clone())?;
+        serve(l, Some(&panel_tls), (panel_router.clone(), small))?;
     }
     drop(alive);
     // Releases cut short by a stop or a crash are taken up again.
