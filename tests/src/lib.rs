@@ -89,6 +89,7 @@ pub fn password_from(init_output: &str) -> String {
 
 pub mod browser;
 pub mod client;
+pub mod hostile;
 pub mod ipp;
 pub mod peers;
 pub mod samba;

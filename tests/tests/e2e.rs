@@ -2,6 +2,7 @@
 
 mod ad;
 mod crash;
+mod hostile;
 mod identity;
 mod ipp;
 mod lifecycle;
