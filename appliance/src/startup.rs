@@ -2,7 +2,8 @@
 //! start-up sequence that wires the crates together. It holds no handler
 //! and no protocol server; each step names itself in its error:
 //!
-//! 1. bind every listener (still root, if started as root);
+//! 1. raise the soft limit on open files to the hard one, and bind every
+//!    listener (still root, if started as root);
 //! 2. check the data folder is private to the account we will run as;
 //! 3. load the site key and the TLS identity;
 //! 4. drop privileges (see [`crate::privdrop`]);
@@ -50,6 +51,39 @@ fn bound(ls: &[std::net::TcpListener]) -> Vec<SocketAddr> {
     ls.iter().filter_map(|l| l.local_addr().ok()).collect()
 }
 
+/// Open files the daemon needs beside its connections: the store, logs,
+/// printers and directory connections.
+const FILES_BESIDE_CONNECTIONS: u64 = 1024;
+
+/// Raise the soft limit on open files to the hard limit, as servers do: a
+/// soft limit of 1,024 (the usual default) would make accept fail long
+/// before the listeners' caps (`net::MAX_CONNECTIONS` each) are reached.
+/// The call is made only when the soft limit is lower, so a unit that sets
+/// both (`LimitNOFILE=`) needs no system call allowed for it. Says so when
+/// even the hard limit is short of what the listeners can hold.
+fn raise_open_file_limit(listeners: usize) {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else { return };
+    let mut now = soft;
+    if soft < hard {
+        match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+            Ok(()) => {
+                log::info!("open files: soft limit raised from {soft} to {hard}");
+                now = hard;
+            }
+            Err(e) => log::warn!("open files: could not raise the soft limit {soft} to {hard}: {e}"),
+        }
+    }
+    let need =
+        (listeners as u64).saturating_mul(local_connector::net::MAX_CONNECTIONS as u64) + FILES_BESIDE_CONNECTIONS;
+    if now < need {
+        log::warn!(
+            "open files: the limit is {now}, the listeners can hold {need} at once; \
+             accepting fails beyond it (raise LimitNOFILE)"
+        );
+    }
+}
+
 /// How the daemon was started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -81,7 +115,10 @@ pub struct Endpoints {
 
 /// Run the daemon until SIGTERM/SIGINT. `banner` is printed once it is ready.
 pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
-    // 1. Listeners.
+    // 1. Listeners, and the open files their connections need.
+    let listeners =
+        cfg.web_listen.len() + cfg.ipp_listen.len() + cfg.dangerous_plain_ipp.len() + cfg.panel_listen.len();
+    raise_open_file_limit(listeners);
     let sockets = Sockets {
         web: bind_all(&cfg.web_listen)?,
         ipps: bind_all(&cfg.ipp_listen)?,
@@ -189,7 +226,12 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         Panel::new(service.clone(), devices.clone(), store.clone(), cfg.panel_session_idle)
             .with_release_wake(engine.clone()),
     );
-    let ipp = IppState { queue, auth: auth.clone(), trusted: Arc::new(cfg.dangerous_trusted_subnets.clone()) };
+    let ipp = IppState {
+        queue,
+        auth: auth.clone(),
+        trusted: Arc::new(cfg.dangerous_trusted_subnets.clone()),
+        body_idle: cfg.ipp_body_idle,
+    };
     let dangerous = cfg.dangerous_settings();
     for d in &dangerous {
         log::warn!("DANGEROUS SETTING ON: {d}");
@@ -317,10 +359,14 @@ async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     // Every connection holds a clone of `alive`; when all are dropped, shutdown is complete.
     let (alive, mut all_done) = mpsc::channel::<()>(1);
-    let serve = |socket: std::net::TcpListener, tls: Option<&TlsAcceptor>, router: axum::Router| {
+    // The panel and web ports take small requests: their headers get the
+    // same deadline as the rest of the request. IPP clients keep
+    // connections idle between requests for long (`ipp.idle_timeout`).
+    let small = local_connector::net::REQUEST_DEADLINE;
+    let serve = |socket: std::net::TcpListener, tls: Option<&TlsAcceptor>, (router, header_timeout)| {
         let max_per_address = cfg.max_per_address;
         local_connector::net::serve(
-            Listener { socket, tls: tls.cloned(), router, max_per_address },
+            Listener { socket, tls: tls.cloned(), router, max_per_address, header_timeout },
             stop_rx.clone(),
             alive.clone(),
         )
@@ -328,21 +374,21 @@ async fn run(
     let web = local_connector::net::small_requests(web_admin::router(site.clone()));
     for (l, a) in sockets.web.into_iter().zip(&endpoints.web) {
         log::info!("listening on https://{a}");
-        serve(l, Some(&tls), web.clone())?;
+        serve(l, Some(&tls), (web.clone(), small))?;
     }
     let ipp_router = local_connector::ipp::server::router(ipp);
     for (l, a) in sockets.ipps.into_iter().zip(&endpoints.ipp) {
         log::info!("IPP queue on ipps://{a}/ipp/print");
-        serve(l, Some(&ipp_tls), ipp_router.clone().layer(axum::Extension(Transport::Tls)))?;
+        serve(l, Some(&ipp_tls), (ipp_router.clone().layer(axum::Extension(Transport::Tls)), cfg.ipp_idle_timeout))?;
     }
     for (l, a) in sockets.plain_ipp.into_iter().zip(&endpoints.plain_ipp) {
         log::warn!("UNENCRYPTED IPP queue on ipp://{a}/ipp/print (dangerous.plain_ipp_listen)");
-        serve(l, None, ipp_router.clone().layer(axum::Extension(Transport::Plain)))?;
+        serve(l, None, (ipp_router.clone().layer(axum::Extension(Transport::Plain)), cfg.ipp_idle_timeout))?;
     }
     let panel_router = local_connector::net::small_requests(local_connector::panel::server::router(panel.clone()));
     for (l, a) in sockets.panel.into_iter().zip(&endpoints.panel) {
         log::info!("panel services on https://{a}/panel/v1/");
-        serve(l, Some(&panel_tls), panel_router.clone())?;
+        serve(l, Some(&panel_tls), (panel_router.clone(), small))?;
     }
     drop(alive);
     // Releases cut short by a stop or a crash are taken up again.

@@ -90,6 +90,7 @@ pub fn password_from(init_output: &str) -> String {
 pub mod browser;
 pub mod brute;
 pub mod client;
+pub mod hostile;
 pub mod ipp;
 pub mod peers;
 pub mod samba;

@@ -3,6 +3,7 @@
 mod ad;
 mod brute;
 mod crash;
+mod hostile;
 mod identity;
 mod ipp;
 mod lifecycle;

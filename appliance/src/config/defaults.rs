@@ -63,6 +63,16 @@ pub const PRINTER_LOCATION: &str = "";
 pub const MAX_JOBS_PER_USER: u64 = 500;
 /// `ipp.max_bytes_per_user`: parked bytes one user may have.
 pub const MAX_BYTES_PER_USER: u64 = 10 << 30;
+/// `ipp.idle_timeout`: how long an IPP connection may wait for the headers
+/// of its next request, idle keep-alive included. CUPS clients keep a
+/// connection idle while they work on another one (ipptool does so for
+/// every included test file) and spin instead of reconnecting when it was
+/// closed, so this is long: cupsd itself allows 900 s. Connections are
+/// capped per address and per listener, which bounds what idle clients hold.
+pub const IPP_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// `ipp.body_idle`: a document that brings nothing for this long is
+/// abandoned, and nothing of it is stored.
+pub const IPP_BODY_IDLE: Duration = Duration::from_secs(60);
 
 // --- [service] ---
 
@@ -162,6 +172,10 @@ pub const LOG_LEVEL: log::LevelFilter = log::LevelFilter::Info;
 pub const MIN_PANEL_SESSION_IDLE: Duration = Duration::from_secs(10);
 /// `panel.session_idle`: longest allowed.
 pub const MAX_PANEL_SESSION_IDLE: Duration = Duration::from_secs(3600);
+/// `ipp.idle_timeout` and `ipp.body_idle`: shortest allowed.
+pub const MIN_IPP_TIMEOUT: Duration = Duration::from_secs(1);
+/// `ipp.idle_timeout` and `ipp.body_idle`: longest allowed.
+pub const MAX_IPP_TIMEOUT: Duration = Duration::from_secs(3600);
 /// `ipp.printer_name`: longest allowed, in characters (IPP's `name(127)`).
 pub const MAX_PRINTER_NAME_CHARS: usize = 127;
 /// `store.retention`: shortest allowed.

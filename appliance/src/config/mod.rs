@@ -68,6 +68,10 @@ pub struct Config {
     pub printer_name: String,
     /// `ipp.location`
     pub printer_location: String,
+    /// `ipp.idle_timeout`
+    pub ipp_idle_timeout: Duration,
+    /// `ipp.body_idle`
+    pub ipp_body_idle: Duration,
     /// `ipp.max_jobs_per_user`
     pub max_jobs_per_user: u64,
     /// `ipp.max_bytes_per_user`
@@ -194,6 +198,8 @@ impl Config {
             panel_session_idle,
             printer_name: ipp.printer_name,
             printer_location: ipp.location,
+            ipp_idle_timeout: ipp.idle_timeout,
+            ipp_body_idle: ipp.body_idle,
             max_jobs_per_user: ipp.max_jobs_per_user,
             max_bytes_per_user: ipp.max_bytes_per_user,
             service_user: service.user,
@@ -282,6 +288,11 @@ fn check(c: &Config, errs: &mut Vec<ConfigError>) {
     }
     if !(defaults::MIN_PANEL_SESSION_IDLE..=defaults::MAX_PANEL_SESSION_IDLE).contains(&c.panel_session_idle) {
         cross("panel.session_idle", "must be between 10 s and 1 h".into());
+    }
+    for (key, d) in [("ipp.idle_timeout", c.ipp_idle_timeout), ("ipp.body_idle", c.ipp_body_idle)] {
+        if !(defaults::MIN_IPP_TIMEOUT..=defaults::MAX_IPP_TIMEOUT).contains(&d) {
+            cross(key, "must be between 1 s and 1 h".into());
+        }
     }
     let r = &c.release;
     if !(defaults::MIN_RELEASE_CONNECT_TIMEOUT..=defaults::MAX_RELEASE_CONNECT_TIMEOUT).contains(&r.connect_timeout) {
@@ -586,6 +597,15 @@ mod tests {
         ] {
             assert!(keys.contains(&k), "{k} missing from {keys:?}");
         }
+    }
+
+    #[test]
+    fn ipp_timeouts_outside_one_second_to_an_hour_are_refused() {
+        let errs = Config::from_toml_str("[ipp]\nidle_timeout = \"0s\"\nbody_idle = \"2h\"\n").expect_err("invalid").0;
+        let keys: Vec<&str> = errs.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["ipp.idle_timeout", "ipp.body_idle"]);
+        let c = Config::from_toml_str("[ipp]\nidle_timeout = \"3s\"\n").expect("valid");
+        assert_eq!((c.ipp_idle_timeout, c.ipp_body_idle), (Duration::from_secs(3), defaults::IPP_BODY_IDLE));
     }
 
     #[test]

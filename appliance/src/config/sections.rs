@@ -97,6 +97,10 @@ pub(super) struct Ipp {
     pub(super) max_jobs_per_user: u64,
     /// `ipp.max_bytes_per_user`
     pub(super) max_bytes_per_user: u64,
+    /// `ipp.idle_timeout`
+    pub(super) idle_timeout: Duration,
+    /// `ipp.body_idle`
+    pub(super) body_idle: Duration,
 }
 
 /// Read `[ipp]`.
@@ -106,8 +110,10 @@ pub(super) fn ipp(root: &mut Section<'_>, errs: &mut Vec<ConfigError>) -> Ipp {
     let location = sec.string("location").unwrap_or_else(|| defaults::PRINTER_LOCATION.into());
     let max_jobs_per_user = sec.uint("max_jobs_per_user").unwrap_or(defaults::MAX_JOBS_PER_USER);
     let max_bytes_per_user = sec.uint("max_bytes_per_user").unwrap_or(defaults::MAX_BYTES_PER_USER);
+    let idle_timeout = sec.duration("idle_timeout").unwrap_or(defaults::IPP_IDLE_TIMEOUT);
+    let body_idle = sec.duration("body_idle").unwrap_or(defaults::IPP_BODY_IDLE);
     sec.finish(errs);
-    Ipp { printer_name, location, max_jobs_per_user, max_bytes_per_user }
+    Ipp { printer_name, location, max_jobs_per_user, max_bytes_per_user, idle_timeout, body_idle }
 }
 
 /// `[service]`.

@@ -12,28 +12,35 @@
 
 use crate::auth::basic::Authenticator;
 use crate::ipp::{Caller, Queue, Step, codec};
-use crate::net::Subnet;
+use crate::net::{REQUEST_DEADLINE, Subnet};
 use axum::body::Body;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::{Request, Response, StatusCode};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// Document bytes buffered between the socket and the store.
 const PIPE_DEPTH: usize = 16;
-/// A request body that brings nothing for this long is abandoned (slow
-/// clients would otherwise hold a connection, and a job, for ever).
-const BODY_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
 /// How long a refused request's remaining body is read, so that the client
 /// sees the answer rather than a reset.
-const DRAIN_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+const DRAIN_FOR: Duration = Duration::from_secs(30);
 
-/// The next frame of `body`, or an error once it has been idle for [`BODY_IDLE`].
-async fn next_frame(body: &mut Body) -> Option<Result<hyper::body::Frame<Bytes>, String>> {
-    match tokio::time::timeout(BODY_IDLE, body.frame()).await {
+/// The next frame of `body`, or an error once it has been idle for `idle`,
+/// or once `until` has passed.
+async fn next_frame(
+    body: &mut Body,
+    idle: Duration,
+    until: Option<Instant>,
+) -> Option<Result<hyper::body::Frame<Bytes>, String>> {
+    let idle_until = Instant::now() + idle;
+    let at = until.map_or(idle_until, |u| u.min(idle_until));
+    match tokio::time::timeout_at(at, body.frame()).await {
         Ok(f) => f.map(|r| r.map_err(|e| e.to_string())),
-        Err(_) => Some(Err(format!("nothing arrived for {} s", BODY_IDLE.as_secs()))),
+        Err(_) if at < idle_until => Some(Err("the attributes did not arrive in time".into())),
+        Err(_) => Some(Err(format!("nothing arrived for {} s", idle.as_secs()))),
     }
 }
 
@@ -68,6 +75,9 @@ pub struct IppState {
     pub auth: Arc<Authenticator>,
     /// `dangerous.trust_user_name_from`.
     pub trusted: Arc<Vec<Subnet>>,
+    /// A request body that brings nothing for this long is abandoned (slow
+    /// clients would otherwise hold a connection, and a job, for ever).
+    pub body_idle: Duration,
 }
 
 /// How the connection reached us.
@@ -103,7 +113,7 @@ pub async fn handle(
     transport: Transport,
     req: Request<Body>,
 ) -> Result<Response<Body>, std::convert::Infallible> {
-    let IppState { queue, auth, trusted } = st;
+    let IppState { queue, auth, trusted, body_idle } = st;
     let path = req.uri().path();
     if !(path == "/ipp/print" || path.starts_with("/ipp/print/")) {
         return Ok(plain(StatusCode::NOT_FOUND, "no such queue; print to /ipp/print"));
@@ -122,7 +132,10 @@ pub async fn handle(
     let authz = req.headers().get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let mut body = req.into_body();
 
-    // 1. Read until the attribute section is complete.
+    // 1. Read until the attribute section is complete. It is small, and
+    // read before any credential is checked: it must arrive within the
+    // deadline of a small request however it trickles.
+    let attributes_by = Instant::now() + REQUEST_DEADLINE;
     let mut buf: Vec<u8> = Vec::with_capacity(4096);
     // The scanner goes on where it stopped: a body trickled in byte by
     // byte costs what it costs sent at once.
@@ -137,7 +150,7 @@ pub async fn handle(
                 return Ok(bad_request(&buf, &e.to_string()));
             }
         }
-        match next_frame(&mut body).await {
+        match next_frame(&mut body, body_idle, Some(attributes_by)).await {
             Some(Ok(f)) => {
                 if let Ok(d) = f.into_data() {
                     buf.extend_from_slice(&d);
@@ -210,7 +223,7 @@ pub async fn handle(
                 Transport::Plain => plain(StatusCode::FORBIDDEN, "requesting-user-name is missing or not a valid name"),
             })
         }
-        Step::Receive(receiver) => Ok(ipp_reply(receive(*receiver, rest, body, peer).await)),
+        Step::Receive(receiver) => Ok(ipp_reply(receive(*receiver, rest, (body, body_idle), peer).await)),
     }
 }
 
@@ -219,7 +232,7 @@ pub async fn handle(
 async fn drain(mut body: Body) {
     const LIMIT: u64 = 256 << 20;
     let mut seen = 0u64;
-    let until = tokio::time::Instant::now() + DRAIN_FOR;
+    let until = Instant::now() + DRAIN_FOR;
     while let Ok(Some(Ok(f))) = tokio::time::timeout_at(until, body.frame()).await {
         if let Ok(d) = f.into_data() {
             seen += d.len() as u64;
@@ -243,7 +256,12 @@ fn bad_request(buf: &[u8], why: &str) -> Response<Body> {
 }
 
 /// Stream the document into the store on a blocking thread.
-async fn receive(mut receiver: crate::ipp::Receiver, first: Vec<u8>, mut body: Body, peer: SocketAddr) -> Vec<u8> {
+async fn receive(
+    mut receiver: crate::ipp::Receiver,
+    first: Vec<u8>,
+    (mut body, idle): (Body, Duration),
+    peer: SocketAddr,
+) -> Vec<u8> {
     enum Piece {
         Data(Bytes),
         End,
@@ -267,8 +285,9 @@ async fn receive(mut receiver: crate::ipp::Receiver, first: Vec<u8>, mut body: B
     if !first.is_empty() {
         let _ = tx.send(Piece::Data(Bytes::from(first))).await;
     }
+    let mut broken = false;
     loop {
-        match next_frame(&mut body).await {
+        match next_frame(&mut body, idle, None).await {
             Some(Ok(f)) => {
                 if let Ok(d) = f.into_data()
                     && tx.send(Piece::Data(d)).await.is_err()
@@ -280,6 +299,7 @@ async fn receive(mut receiver: crate::ipp::Receiver, first: Vec<u8>, mut body: B
             Some(Err(e)) => {
                 log::info!("IPP document from {peer} broke off: {e}; nothing was stored");
                 let _ = tx.send(Piece::Broken(format!("the document broke off: {e}"))).await;
+                broken = true;
                 break;
             }
             None => {
@@ -290,8 +310,12 @@ async fn receive(mut receiver: crate::ipp::Receiver, first: Vec<u8>, mut body: B
     }
     drop(tx);
     // If the writer stopped early (too large, disk full), read the rest so
-    // the client receives the answer rather than a reset.
-    drain(body).await;
+    // the client receives the answer rather than a reset. A body that broke
+    // off or went silent has nothing more to read: waiting for it would
+    // only hold the connection longer.
+    if !broken {
+        drain(body).await;
+    }
     writer.await.unwrap_or_else(|e| {
         log::error!("IPP receiver panicked: {e}");
         Vec::new()

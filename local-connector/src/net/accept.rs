@@ -1,6 +1,6 @@
 //! The one accept loop every listener runs: a cap on connections, a TLS
-//! handshake deadline, `TCP_NODELAY`, HTTP/1.1 with an idle deadline, and
-//! a graceful stop.
+//! handshake deadline, `TCP_NODELAY`, HTTP/1.1 with a deadline for each
+//! request's headers, and a graceful stop.
 
 use super::ClientCert;
 use crate::counted::Counter;
@@ -12,16 +12,9 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
 /// Most connections served at once on one listener.
-const MAX_CONNECTIONS: usize = 4096;
+pub const MAX_CONNECTIONS: usize = 4096;
 /// A TLS handshake that takes longer than this is dropped.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a connection may wait for (the headers of) its next request.
-/// hyper applies this to idle keep-alive connections too. CUPS clients keep a
-/// connection idle while they work on another one (ipptool does so for every
-/// included test file) and spin instead of reconnecting when it was closed,
-/// so this must be long: cupsd itself allows 900 s. Connections are capped
-/// per listener, which bounds what idle clients can hold.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A bound socket and what it serves.
 pub struct Listener {
@@ -36,6 +29,10 @@ pub struct Listener {
     /// Most connections one address (an IPv6 /64) holds at once here, so
     /// that one client cannot take every slot.
     pub max_per_address: usize,
+    /// How long a connection may wait for the whole head of its next
+    /// request, counted from the end of the handshake or of the last
+    /// answer: idle keep-alive and headers trickled byte by byte alike.
+    pub header_timeout: Duration,
 }
 
 impl std::fmt::Debug for Listener {
@@ -49,13 +46,13 @@ impl std::fmt::Debug for Listener {
 /// Call within the runtime.
 pub fn serve(l: Listener, stop: watch::Receiver<bool>, alive: mpsc::Sender<()>) -> std::io::Result<()> {
     let socket = tokio::net::TcpListener::from_std(l.socket)?;
-    tokio::spawn(accept_loop(socket, (l.tls, l.max_per_address), l.router, stop, alive));
+    tokio::spawn(accept_loop(socket, (l.tls, l.max_per_address, l.header_timeout), l.router, stop, alive));
     Ok(())
 }
 
 async fn accept_loop(
     listener: tokio::net::TcpListener,
-    (tls, max_per_address): (Option<TlsAcceptor>, usize),
+    (tls, max_per_address, header_timeout): (Option<TlsAcceptor>, usize, Duration),
     router: axum::Router,
     mut stop: watch::Receiver<bool>,
     alive: mpsc::Sender<()>,
@@ -92,12 +89,12 @@ async fn accept_loop(
             let _held = held;
             let _alive = alive;
             let Some(tls) = tls else {
-                return serve_connection(tcp, router, peer, ClientCert::default(), stop).await;
+                return serve_connection(tcp, (router, header_timeout), peer, ClientCert::default(), stop).await;
             };
             match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(tcp)).await {
                 Ok(Ok(s)) => {
                     let client = ClientCert::of(s.get_ref().1.peer_certificates());
-                    serve_connection(s, router, peer, client, stop).await
+                    serve_connection(s, (router, header_timeout), peer, client, stop).await
                 }
                 Ok(Err(e)) => log::debug!("TLS handshake with {peer} failed: {e}"),
                 Err(_) => log::debug!("TLS handshake with {peer} timed out"),
@@ -124,7 +121,7 @@ fn address_key(ip: IpAddr) -> IpAddr {
 /// Serve HTTP/1.1 on one connection until the client is done or shutdown.
 async fn serve_connection<S>(
     io: S,
-    router: axum::Router,
+    (router, header_timeout): (axum::Router, Duration),
     peer: SocketAddr,
     client: ClientCert,
     mut stop: watch::Receiver<bool>,
@@ -136,7 +133,7 @@ async fn serve_connection<S>(
     );
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(IDLE_TIMEOUT)
+        .header_read_timeout(header_timeout)
         .serve_connection(TokioIo::new(io), svc);
     tokio::pin!(conn);
     tokio::select! {

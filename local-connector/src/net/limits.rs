@@ -1,7 +1,10 @@
 //! Limits for the listeners whose requests are small (the panel services
 //! and the web front): a body cap and a deadline for the whole request, so
-//! that trickled bodies cannot hold connections and memory. The IPP queue,
-//! which takes documents of any size, has its own idle deadline instead.
+//! that trickled bodies cannot hold connections and memory. Their
+//! listeners also wait at most [`REQUEST_DEADLINE`] for a request's
+//! headers ([`super::Listener::header_timeout`]), which the middleware here
+//! cannot see. The IPP queue, which takes documents of any size, has its
+//! own idle deadlines instead, and gives its attributes this deadline.
 
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;

@@ -15,7 +15,7 @@ mod refusal;
 mod routes;
 mod subnet;
 
-pub use accept::{Listener, serve};
+pub use accept::{HANDSHAKE_TIMEOUT, Listener, MAX_CONNECTIONS, serve};
 pub use cert::ServerCert;
 pub use limits::{REQUEST_DEADLINE, SMALL_BODY, small_requests};
 pub use refusal::TlsRefusal;
