@@ -367,6 +367,24 @@ impl JobStore {
         Ok(())
     }
 
+    /// Move a job's expiry to `until_ms` in one index transaction, so that
+    /// a crash leaves it under its old expiry or its new one, never neither.
+    fn index_set_expiry(&self, meta: &mut JobMeta, until_ms: u64) -> Result<(), StoreError> {
+        let (_, old) = self.index_keys(meta);
+        meta.expires_at_ms = until_ms;
+        let (_, new) = self.index_keys(meta);
+        let sealed = self.inner.kek.seal(&meta.id.0, &serde_json::to_vec(meta).unwrap_or_default());
+        let i = &self.inner;
+        (&i.by_id, &i.by_expiry)
+            .transaction(|(by_id, by_expiry)| {
+                by_expiry.remove(old.as_slice())?;
+                by_expiry.insert(new.as_slice(), &[][..])?;
+                by_id.insert(&meta.id.0[..], sealed.as_slice())?;
+                Ok(())
+            })
+            .map_err(Self::tx_err)
+    }
+
     fn index_keys(&self, meta: &JobMeta) -> (Vec<u8>, Vec<u8>) {
         let tag = self.owner_tag(&meta.owner);
         ([&tag[..], &meta.id.0[..]].concat(), [&meta.expires_at_ms.to_be_bytes()[..], &meta.id.0[..]].concat())

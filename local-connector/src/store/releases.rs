@@ -137,30 +137,39 @@ impl JobStore {
     /// Record how a release ended, and when it printed, end the request:
     /// the job is shredded, or, with `keep_until_ms`, kept (marked printed)
     /// until then for a reprint. On disk when this returns.
+    ///
+    /// A job that printed is marked printed, and set to expire when its
+    /// reprint window ends (at once without one), before its request ends,
+    /// and all of that is flushed before the shred. A crash before the shred
+    /// then leaves a job that Print All passes over and that the retention
+    /// sweeper shreds when the daemon starts, never a job parked again that
+    /// a release would send a second time.
     pub fn finish_release(&self, rec: &ReleaseRecord, keep_until_ms: Option<u64>) -> Result<(), StoreError> {
         fault::point("release.finish.before");
         let mut k = rec.at_ms.to_be_bytes().to_vec();
         k.extend_from_slice(&crate::crypto::random_bytes::<8>());
-        self.inner.release_records.insert(k, encode("encode release record", rec)?).at("record a finished release")?;
+        let record = encode("encode release record", rec)?;
         if rec.outcome == "failed" {
+            self.inner.release_records.insert(k, record).at("record a finished release")?;
             self.inner.db.flush().at("record a finished release")?;
             return Ok(());
         }
-        self.inner.releases.remove(rec.job.0).at("record a finished release")?;
-        match keep_until_ms {
-            Some(until) => {
-                let mut meta = self.get(rec.job)?;
-                self.index_remove(&meta)?;
-                meta.expires_at_ms = until;
-                self.index_insert(&meta)?;
+        let job = match self.get(rec.job) {
+            Ok(mut meta) => {
+                self.index_set_expiry(&mut meta, keep_until_ms.unwrap_or(rec.at_ms))?;
                 self.inner.printed.insert(rec.job.0, &rec.at_ms.to_be_bytes()).at("record a finished release")?;
-                self.inner.db.flush().at("record a finished release")?;
+                true
             }
-            None => {
-                self.inner.db.flush().at("record a finished release")?;
-                fault::point("release.finish.after_record");
-                self.delete(rec.job)?;
-            }
+            // Gone already (an admin shredded it meanwhile): only the record is left to write.
+            Err(StoreError::NotFound(_)) => false,
+            Err(e) => return Err(e),
+        };
+        self.inner.release_records.insert(k, record).at("record a finished release")?;
+        self.inner.releases.remove(rec.job.0).at("record a finished release")?;
+        self.inner.db.flush().at("record a finished release")?;
+        if job && keep_until_ms.is_none() {
+            fault::point("release.finish.after_record");
+            self.delete(rec.job)?;
         }
         Ok(())
     }
