@@ -401,6 +401,54 @@ fn a_kill_between_the_wipe_and_the_unlink_of_a_shred_leaves_no_job_parked() {
 }
 
 #[test]
+fn a_send_resumed_after_a_kill_finds_its_job_on_a_printer_with_a_long_history_and_does_not_resend_it() {
+    // Killed after the printer took the job, before that was on disk: at
+    // restart the engine looks for it with Get-Jobs. Once the printer's
+    // history passed 256 KiB of answer, the lookup failed, the job counted
+    // as absent and was sent again (found by the crash campaign at round 346).
+    let rig = Rig::new();
+    let name = "x".repeat(240);
+    let eve = SocketAddr::from(([127, 0, 0, 1], rig.eve.port));
+    let mut c = Conn::plain(eve).expect("connect to the printer");
+    for i in 0..1000 {
+        let mut r = pullprint_tests::ipp::Request::new(0x0002, i + 1, &format!("ipp://{eve}/ipp/print"));
+        r.attr(pullprint_tests::ipp::tag::NAME, "requesting-user-name", b"someone-else");
+        r.attr(pullprint_tests::ipp::tag::NAME, "job-name", format!("{name} {i}").as_bytes());
+        r.attr(pullprint_tests::ipp::tag::MIME, "document-format", b"text/plain");
+        // It prints one job at a time and says server-error-busy meanwhile.
+        let mut tries = 0;
+        loop {
+            let resp =
+                c.post("/ipp/print", &[("Content-Type", "application/ipp")], &r.finish(b"history\n")).expect("print");
+            match pullprint_tests::ipp::status(&resp.body) {
+                Some(0) => break,
+                Some(0x0507) if tries < 1000 => std::thread::sleep(Duration::from_millis(2)),
+                other => panic!("job {i} of the history: {other:?}"),
+            }
+            tries += 1;
+        }
+    }
+    let mut d = rig.start(Some("release.submitted.before:1")).expect("start");
+    rig.submit(&d, 3, 30_000);
+    assert!(print_all(&rig.target(&d), &rig.cred, "24681357"));
+    dies_at(&mut d, "release.submitted.before");
+    drop(d);
+    let d = rig.start(None).expect("restart");
+    let t = rig.target(&d);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !parked(&t, &rig.cred, "24681357").expect("jobs").is_empty() {
+        assert!(Instant::now() < deadline, "the resumed release did not end:\n{}", d.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    let mut spool = Spool::default();
+    let odd = spool.scan(&rig.eve.spool, &HashMap::from([(3, 30_000)]));
+    assert_eq!(odd.len(), 1000, "only the history besides our job");
+    assert_eq!(spool.copies.get(&3).map(Vec::len), Some(1), "printed once: {:?}\n{log}", spool.copies);
+}
+
+#[test]
 fn sigkill_of_the_daemon_at_random_and_at_fault_points_loses_no_acknowledged_job_and_prints_none_twice() {
     let began = Instant::now();
     let mut rig = Rig::new();
