@@ -7,4 +7,5 @@ mod ipp;
 mod lifecycle;
 mod panel;
 mod release;
+mod soak;
 mod store_disk;
