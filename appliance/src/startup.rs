@@ -115,6 +115,12 @@ pub struct Endpoints {
 
 /// Run the daemon until SIGTERM/SIGINT. `banner` is printed once it is ready.
 pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
+    // A test build that can kill itself at named steps says so first, and
+    // fails now on a PULLPRINT_FAULT that names no fault point.
+    if local_connector::fault::BUILT_IN {
+        log::warn!("TEST BUILD: this daemon has fault points (PULLPRINT_FAULT); never run it in production");
+        local_connector::fault::announce();
+    }
     // 1. Listeners, and the open files their connections need.
     let listeners =
         cfg.web_listen.len() + cfg.ipp_listen.len() + cfg.dangerous_plain_ipp.len() + cfg.panel_listen.len();

@@ -5,7 +5,8 @@
 //!
 //! Dependencies point one way (`docs/ARCHITECTURE.md` has the map):
 //! - ground floor: [`job`] (ids, colour, sides), [`clock`], [`crypto`],
-//!   [`durable`], [`html`], [`net`] (the shared TLS accept loop), [`badge`];
+//!   [`durable`], [`html`], [`net`] (the shared TLS accept loop), [`badge`],
+//!   [`fault`] (crash points for tests, empty in a normal build);
 //! - state: [`store`] (the encrypted, durable job store, its release queue
 //!   and records), [`printers`] (the printer registry), [`directory`],
 //!   [`tokens`], [`ad`];
@@ -27,6 +28,7 @@ pub mod counted;
 pub mod crypto;
 pub mod directory;
 pub mod durable;
+pub mod fault;
 pub mod html;
 pub mod ipp;
 pub mod job;

@@ -36,7 +36,7 @@ fn noun(src: &Path, p: &Path) -> String {
 }
 
 /// What each noun may not import. The ground floor (job, clock, crypto,
-/// durable, html, net, badge, shared) imports no noun above it; state
+/// durable, fault, html, net, badge, shared) imports no noun above it; state
 /// (store, printers) imports no service; among the services, panel and
 /// release know nothing of each other, and the analysers and the queue
 /// nothing of printers.
@@ -47,6 +47,7 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("durable", &["store", "printers", "auth", "ipp", "panel", "release", "analyse", "directory", "tokens", "ad"]),
     ("html", &["store", "printers", "auth", "ipp", "panel", "release", "analyse", "directory", "tokens", "ad"]),
     ("net", &["store", "printers", "auth", "ipp", "panel", "release", "analyse", "directory", "tokens", "ad"]),
+    ("fault", &["store", "printers", "auth", "ipp", "panel", "release", "analyse", "directory", "tokens", "ad"]),
     ("badge", &["store", "printers", "auth", "ipp", "panel", "release", "analyse", "directory", "tokens", "ad"]),
     ("analyse", &["store", "printers", "auth", "ipp", "panel", "release"]),
     ("store", &["printers", "auth", "ipp", "panel", "release", "analyse"]),

@@ -126,6 +126,23 @@ impl Conn {
         Ok(Conn { io: BufReader::with_capacity(64 * 1024, Stream::Plain(tcp(addr)?)), host: addr.to_string() })
     }
 
+    /// `method` `path` with `body` (already in memory, sent with its length
+    /// even when empty) and read the response.
+    pub fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<Response> {
+        let head = self.head(method, path, headers, Some(body.len() as u64));
+        let w = self.io.get_mut();
+        w.write_all(head.as_bytes())?;
+        w.write_all(body)?;
+        w.flush()?;
+        self.response()
+    }
+
     /// POST `body` (already in memory) and read the response.
     pub fn post(&mut self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<Response> {
         self.post_with(path, headers, body.len() as u64, |w| w.write_all(body))

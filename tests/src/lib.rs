@@ -391,3 +391,36 @@ pub fn body_for(seed: u64, len: usize) -> Vec<u8> {
         })
         .collect()
 }
+
+/// A PDF with `title` whose one stream is `noise` pseudo-random bytes from
+/// `seed` ([`body_for`]): a real format the queue accepts, and content by
+/// which a printed copy is told from every other.
+pub fn pdf(title: &str, seed: u64, noise: usize) -> Vec<u8> {
+    let mut d = format!(
+        "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 1/Kids[]>>endobj\n\
+         3 0 obj<</Title({title})>>endobj\n4 0 obj<</Length {noise}>>stream\n"
+    )
+    .into_bytes();
+    d.extend_from_slice(&body_for(seed, noise));
+    d.extend_from_slice(b"\nendstream\nendobj\ntrailer<</Root 1 0 R/Info 3 0 R>>\n%%EOF\n");
+    d
+}
+
+/// Print-Job of a PDF `doc` over `conn` (an IPPS connection to the queue
+/// at `ipp`) as `user` with `secret` (password or print token) in HTTP
+/// Basic: (HTTP status, IPP status), or the I/O error that ended it.
+pub fn print_on(
+    conn: &mut client::Conn,
+    ipp: SocketAddr,
+    user: &str,
+    secret: &str,
+    doc: &[u8],
+) -> std::io::Result<(u16, Option<u16>)> {
+    let mut r = ipp::Request::new(0x0002, 1, &format!("ipps://{ipp}/ipp/print"));
+    r.attr(ipp::tag::NAME, "requesting-user-name", user.as_bytes());
+    r.attr(ipp::tag::MIME, "document-format", b"application/pdf");
+    let auth = ipp::basic(user, secret);
+    let resp =
+        conn.post("/ipp/print", &[("Content-Type", "application/ipp"), ("Authorization", &auth)], &r.finish(doc))?;
+    Ok((resp.status, ipp::status(&resp.body)))
+}

@@ -252,7 +252,7 @@ pub struct EvePrinter {
     pub port: u16,
     /// Where it keeps received documents.
     pub spool: PathBuf,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 /// How to start an [`EvePrinter`].
@@ -317,12 +317,22 @@ impl EvePrinter {
             assert!(Instant::now() < deadline, "ippeveprinter did not start on port {port}: {}", log());
             std::thread::sleep(Duration::from_millis(100));
         }
-        EvePrinter { guard, port, spool, _dir: dir }
+        EvePrinter { guard, port, spool, dir }
     }
 
     /// Its process id.
     pub fn pid(&self) -> i32 {
         i32::try_from(self.guard.child.id()).expect("pid")
+    }
+
+    /// How it ended, if it is no longer running.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.guard.child.try_wait().ok().flatten()
+    }
+
+    /// What it logged (its stderr).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
     }
 
     /// The documents in its spool: (file name, bytes), by job id.

@@ -65,6 +65,12 @@ impl Site {
         self.cli(&["badge", "bind", name, badge]);
     }
 
+    /// A new print token for `user` (what a laptop or phone prints with).
+    pub fn token(&self, user: &str) -> String {
+        let out = self.cli(&["token", "create", user, "--label", "tests"]);
+        out.lines().map(str::trim).find(|l| l.starts_with("ppt-")).expect("token in output").to_owned()
+    }
+
     /// Register a printer; its credential.
     pub fn printer(&self, name: &str, vendor: &str, address: &str) -> String {
         let out = self.cli(&["device", "add", name, "--vendor", vendor, "--address", address]);

@@ -10,5 +10,6 @@ mod lifecycle;
 mod panel;
 mod release;
 mod routes;
+mod soak;
 mod store_disk;
 mod tls;

@@ -11,18 +11,6 @@ use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// A PDF with `title` whose one stream is `noise` pseudo-random bytes.
-fn pdf(title: &str, seed: u64, noise: usize) -> Vec<u8> {
-    let mut d = format!(
-        "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 1/Kids[]>>endobj\n\
-         3 0 obj<</Title({title})>>endobj\n4 0 obj<</Length {noise}>>stream\n"
-    )
-    .into_bytes();
-    d.extend_from_slice(&body_for(seed, noise));
-    d.extend_from_slice(b"\nendstream\nendobj\ntrailer<</Root 1 0 R/Info 3 0 R>>\n%%EOF\n");
-    d
-}
-
 /// Sign in with `card` at printer `cred` and ask for `ids` (all when `None`) to print there.
 pub(crate) fn release(d: &Daemon, cred: &str, card: &str, ids: Option<&[String]>) {
     let (code, v) = badge_login(d, cred, card);

@@ -78,6 +78,21 @@ enum Ended {
 /// a Print All of many jobs prints without a gap between them.
 const WINDOW: usize = 4;
 
+/// Jobs asked for at most, of each kind, when looking for one of ours on a
+/// printer: some 150 KB of answer at most, within the codec's limits.
+const LOOKUP_LIMIT: i32 = 500;
+
+/// What a printer says of a job that may have reached it.
+#[derive(Debug)]
+enum OnPrinter {
+    /// It has it: its `job-id` and `job-state`.
+    Found(i32, JobState),
+    /// It listed its jobs in full, and this one is not among them.
+    Absent,
+    /// It would not list its jobs, or not all of them: why.
+    Unknown(String),
+}
+
 /// Which of a printer's connections: the one jobs are sent on, or the one
 /// they are followed on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -439,13 +454,20 @@ impl Engine {
             Err(e) => return failed_at(s.failed(e.to_string()), Some(&uri), e),
         };
         match self.find_on_printer(&mut conn, meta).await {
-            Some((job, JobState::Completed)) => Ended::Printed(s.accepted(job).completed(), uri),
-            Some((job, st)) if !st.is_terminal() => {
+            OnPrinter::Found(job, JobState::Completed) => Ended::Printed(s.accepted(job).completed(), uri),
+            OnPrinter::Found(job, st) if !st.is_terminal() => {
                 let sub = s.accepted(job);
                 self.persist(meta.id, sub.persisted(None));
                 self.follow(dev, Some(conn), sub, &uri).await
             }
-            _ => match self.formats(dev, &mut conn, meta).await {
+            OnPrinter::Unknown(why) => {
+                let e = ReleaseError::Broken(format!(
+                    "while it was being sent, and the printer cannot say whether it has it ({why}); \
+                     it was not sent again, so that it cannot print twice"
+                ));
+                failed_at(s.failed(e.to_string()), Some(&uri), e)
+            }
+            OnPrinter::Found(..) | OnPrinter::Absent => match self.formats(dev, &mut conn, meta).await {
                 Ok(format) => self.send_and_follow(dev, meta, conn, s, &uri, &format).await,
                 Err(e) => failed_at(s.failed(e.to_string()), Some(&uri), e),
             },
@@ -496,11 +518,11 @@ impl Engine {
             if q.attempt > 1 {
                 // A retry: the printer may have the job from an earlier try.
                 match self.find_on_printer(&mut conn, meta).await {
-                    Some((job, JobState::Completed)) => {
+                    OnPrinter::Found(job, JobState::Completed) => {
                         log::info!("release: job {} was already printed by {} (its job {job})", meta.id, dev.name);
                         return Ended::Printed(q.begin(&uri.to_string()).accepted(job).completed(), uri.clone());
                     }
-                    Some((job, st)) if !st.is_terminal() => {
+                    OnPrinter::Found(job, st) if !st.is_terminal() => {
                         let sub = q.begin(&uri.to_string()).accepted(job);
                         self.persist(meta.id, sub.persisted(None));
                         return self.follow(dev, Some(conn), sub, uri).await;
@@ -584,32 +606,36 @@ impl Engine {
         }
     }
 
-    /// Look for this job on the printer by its job name: its printer job id
-    /// and state. `None` when it is not there, or the printer cannot say.
-    async fn find_on_printer(&self, conn: &mut Connection, meta: &JobMeta) -> Option<(i32, JobState)> {
+    /// Look for this job on the printer by its job name. The printer is
+    /// asked for at most [`LOOKUP_LIMIT`] jobs of each kind (IPP lists
+    /// completed jobs most recent first), so that a printer with a long
+    /// history still answers within the codec's limits; a full page without
+    /// the job, or no answer, is [`OnPrinter::Unknown`], never `Absent`.
+    async fn find_on_printer(&self, conn: &mut Connection, meta: &JobMeta) -> OnPrinter {
         let name = job_name(meta);
         let mut best: Option<(i32, JobState)> = None;
+        let mut unknown = None;
         for which in ["not-completed", "completed"] {
             let mut r = conn.request(Operation::GetJobs as u16);
             r.name("requesting-user-name", &meta.owner)
+                .integer("limit", LOOKUP_LIMIT)
                 .keyword("which-jobs", which)
                 .boolean("my-jobs", false)
                 .keywords("requested-attributes", &["job-id", "job-name", "job-state"]);
             let resp = match conn.call(r.finish()).await {
                 Ok(r) if r.is_success() => r,
                 Ok(r) => {
-                    log::warn!(
-                        "release: the printer would not list its jobs ({:#06x}); a retry cannot check it",
-                        r.code()
-                    );
+                    unknown = Some(format!("it refused to list its jobs ({:#06x})", r.code()));
                     continue;
                 }
                 Err(e) => {
-                    log::warn!("release: the printer would not list its jobs: {e}");
+                    unknown = Some(format!("it would not list its jobs: {e}"));
                     continue;
                 }
             };
+            let mut listed = 0;
             for j in resp.jobs() {
+                listed += 1;
                 if j.string("job-name").as_deref() != Some(name.as_str()) {
                     continue;
                 }
@@ -625,8 +651,18 @@ impl Engine {
                     }
                 }
             }
+            if listed >= LOOKUP_LIMIT {
+                unknown = Some(format!("it has more than {LOOKUP_LIMIT} {which} jobs"));
+            }
         }
-        best
+        match (best, unknown) {
+            (Some((id, st)), _) => OnPrinter::Found(id, st),
+            (None, None) => OnPrinter::Absent,
+            (None, Some(why)) => {
+                log::warn!("release: cannot tell whether job {} is on the printer: {why}", meta.id);
+                OnPrinter::Unknown(why)
+            }
+        }
     }
 
     /// Print-Job, with back-off while the printer is busy; then follow.

@@ -54,6 +54,7 @@ fn run(dir: PathBuf, rx: Receiver<Request>) {
             batch.push(more);
         }
         let mut results: Vec<io::Result<()>> = batch.iter().map(|r| std::fs::rename(&r.part, &r.done)).collect();
+        crate::fault::point("store.after_rename");
         if results.iter().any(|r| r.is_ok())
             && let Err(e) = crate::durable::sync_dir(&dir)
         {
@@ -62,6 +63,7 @@ fn run(dir: PathBuf, rx: Receiver<Request>) {
                 *r = Err(io::Error::new(e.kind(), format!("fsync of jobs directory: {e}")));
             }
         }
+        crate::fault::point("store.after_dir_sync");
         for (req, res) in batch.into_iter().zip(results) {
             let _ = req.reply.send(res);
         }

@@ -102,6 +102,20 @@ pub(crate) enum Trailer {
     Shredded,
 }
 
+/// Whether the job file at `path` ends in the shred mark: its envelope
+/// was wiped, and only the unlink is left to do. One read of its last bytes.
+pub(crate) fn is_shredded(path: &std::path::Path) -> std::io::Result<bool> {
+    use std::os::unix::fs::FileExt;
+    let f = File::open(path)?;
+    let len = f.metadata()?.len();
+    if len < (HEADER_LEN + TRAILER_FIXED) as u64 {
+        return Ok(false);
+    }
+    let mut end = [0u8; 8];
+    f.read_exact_at(&mut end, len - SHRED_MAGIC.len() as u64)?;
+    Ok(&end == SHRED_MAGIC)
+}
+
 /// Open `file`, which should hold job `expect`, and verify its envelope.
 pub(crate) fn open(mut file: File, expect: JobId, kek: &SealKey) -> Result<Trailer, StoreError> {
     let corrupt = |why: &str| StoreError::Corrupt { id: expect, why: why.to_string() };

@@ -29,6 +29,7 @@ use crate::clock::now_ms;
 use crate::crypto::stream::{BodyDecryptor, BodyEncryptor, NONCE_PREFIX, sealed_len};
 use crate::crypto::{SealKey, SiteKey, hmac_sha256, random_bytes};
 use crate::durable;
+use crate::fault;
 use commit::GroupCommitter;
 use file::{Envelope, HEADER_LEN, Header, Opened, SHRED_MAGIC, Trailer};
 use sled::Transactional;
@@ -366,6 +367,24 @@ impl JobStore {
         Ok(())
     }
 
+    /// Move a job's expiry to `until_ms` in one index transaction, so that
+    /// a crash leaves it under its old expiry or its new one, never neither.
+    fn index_set_expiry(&self, meta: &mut JobMeta, until_ms: u64) -> Result<(), StoreError> {
+        let (_, old) = self.index_keys(meta);
+        meta.expires_at_ms = until_ms;
+        let (_, new) = self.index_keys(meta);
+        let sealed = self.inner.kek.seal(&meta.id.0, &serde_json::to_vec(meta).unwrap_or_default());
+        let i = &self.inner;
+        (&i.by_id, &i.by_expiry)
+            .transaction(|(by_id, by_expiry)| {
+                by_expiry.remove(old.as_slice())?;
+                by_expiry.insert(new.as_slice(), &[][..])?;
+                by_id.insert(&meta.id.0[..], sealed.as_slice())?;
+                Ok(())
+            })
+            .map_err(Self::tx_err)
+    }
+
     fn index_keys(&self, meta: &JobMeta) -> (Vec<u8>, Vec<u8>) {
         let tag = self.owner_tag(&meta.owner);
         ([&tag[..], &meta.id.0[..]].concat(), [&meta.expires_at_ms.to_be_bytes()[..], &meta.id.0[..]].concat())
@@ -530,6 +549,7 @@ impl JobStore {
         let meta = self.get(id)?;
         self.shred_file(id)?;
         durable::sync_dir(&self.inner.jobs_dir).map_err(|e| StoreError::io("fsync jobs directory", e))?;
+        fault::point("shred.after_unlink");
         self.inner.releases.remove(id.0).at("forget a deleted job")?;
         self.inner.printed.remove(id.0).at("forget a deleted job")?;
         self.index_remove(&meta)
@@ -585,6 +605,7 @@ impl JobStore {
                     .map_err(|e| StoreError::io("mark shredded", e))?;
             }
             f.sync_data().map_err(|e| StoreError::io("sync wiped envelope", e))?;
+            fault::point("shred.after_wipe");
         }
         fs::remove_file(&path).map_err(|e| StoreError::io("unlink job file", e))
     }
@@ -682,8 +703,10 @@ impl JobWriter {
         };
         write_trailer(&mut out).map_err(|e| self.store.map_write_err("write envelope", e))?;
         let f = out.into_inner().map_err(|e| self.store.map_write_err("flush job file", e.into_error()))?;
+        fault::point("store.before_data_sync");
         f.sync_data().map_err(|e| self.store.map_write_err("fdatasync job file", e))?;
         drop(f);
+        fault::point("store.after_data_sync");
         let done = self.store.job_path(self.id);
         if let Err(e) = self.store.inner.committer.commit(self.part.clone(), done.clone()) {
             let _ = fs::remove_file(&done);
@@ -696,6 +719,7 @@ impl JobWriter {
         if let Err(e) = self.store.index_insert(&meta) {
             log::error!("job {} is stored but could not be indexed ({e}); it will be re-indexed at restart", meta.id);
         }
+        fault::point("store.after_index");
         Ok(meta)
     }
 }

@@ -1,8 +1,9 @@
 //! Reconciliation at open: sled does not fsync, so the job files are the
 //! truth and the index is made to agree with them. `.part` files are
 //! removed, entries whose file is gone dropped, files the index lacks
-//! re-indexed, interrupted shreds finished, and unreadable files moved to
-//! `quarantine/`, never deleted.
+//! re-indexed, interrupted shreds finished (whether or not the index still
+//! lists the job), and unreadable files moved to `quarantine/`, never
+//! deleted.
 
 use super::*;
 
@@ -32,23 +33,32 @@ impl JobStore {
                 self.quarantine(&path, &mut rec);
             }
         }
-        // Index entries without a file: the file was shredded, or lost.
+        // Index entries without a file: the file was shredded, or lost. A
+        // file still indexed whose envelope a crash wiped before the unlink
+        // is a shred to finish.
         let mut stale = Vec::new();
+        let mut shredded = Vec::new();
         for kv in self.inner.by_id.iter() {
             let (k, v) = kv.at("reconcile with the job files")?;
             let Some(id) = JobId::from_slice(&k) else { continue };
             if !on_disk.remove(&id) {
                 stale.push((id, self.unseal_meta(id, &v).ok()));
+            } else if file::is_shredded(&self.job_path(id)).map_err(|e| StoreError::io("read job trailer", e))? {
+                fs::remove_file(self.job_path(id)).map_err(|e| StoreError::io("remove shredded job", e))?;
+                rec.shred_finished += 1;
+                self.inner.releases.remove(id.0).at("reconcile with the job files")?;
+                self.inner.printed.remove(id.0).at("reconcile with the job files")?;
+                shredded.push((id, self.unseal_meta(id, &v).ok()));
             }
         }
-        for (id, meta) in stale {
+        rec.stale_index_dropped = stale.len();
+        for (id, meta) in stale.into_iter().chain(shredded) {
             match meta {
                 Some(m) => self.index_remove(&m)?,
                 None => {
                     self.inner.by_id.remove(id.0).at("reconcile with the job files")?;
                 }
             }
-            rec.stale_index_dropped += 1;
         }
         // Whatever is left on disk is missing from the index.
         for id in on_disk {

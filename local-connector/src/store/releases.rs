@@ -9,6 +9,7 @@
 use super::IndexStep;
 use super::{JobId, JobStore, ReleaseRecord, ReleaseRequest, ReleaseState, StoreError};
 use crate::clock::now_ms;
+use crate::fault;
 
 fn encode<T: serde::Serialize>(step: &'static str, v: &T) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(v).map_err(|source| StoreError::Record { step, source })
@@ -53,6 +54,7 @@ impl JobStore {
         };
         self.inner.releases.insert(id.0, encode("encode release", &r)?).at("queue a release")?;
         self.inner.db.flush().at("queue a release")?;
+        fault::point("release.queued.after");
         Ok(Requested::Queued(r))
     }
 
@@ -99,12 +101,19 @@ impl JobStore {
     /// `new_attempt`. On disk when this returns.
     pub fn set_release_state(&self, id: JobId, state: ReleaseState, new_attempt: bool) -> Result<(), StoreError> {
         let Some(mut r) = self.release_of(id) else { return Err(StoreError::NotFound(id)) };
+        let (before, after) = match state {
+            ReleaseState::Sending { .. } => ("release.sending.before", "release.sending.after"),
+            ReleaseState::Submitted { .. } => ("release.submitted.before", "release.submitted.after"),
+            _ => ("", ""),
+        };
+        fault::point(before);
         r.state = state;
         if new_attempt {
             r.attempts += 1;
         }
         self.inner.releases.insert(id.0, encode("encode release", &r)?).at("record a release step")?;
         self.inner.db.flush().at("record a release step")?;
+        fault::point(after);
         Ok(())
     }
 
@@ -128,28 +137,39 @@ impl JobStore {
     /// Record how a release ended, and when it printed, end the request:
     /// the job is shredded, or, with `keep_until_ms`, kept (marked printed)
     /// until then for a reprint. On disk when this returns.
+    ///
+    /// A job that printed is marked printed, and set to expire when its
+    /// reprint window ends (at once without one), before its request ends,
+    /// and all of that is flushed before the shred. A crash before the shred
+    /// then leaves a job that Print All passes over and that the retention
+    /// sweeper shreds when the daemon starts, never a job parked again that
+    /// a release would send a second time.
     pub fn finish_release(&self, rec: &ReleaseRecord, keep_until_ms: Option<u64>) -> Result<(), StoreError> {
+        fault::point("release.finish.before");
         let mut k = rec.at_ms.to_be_bytes().to_vec();
         k.extend_from_slice(&crate::crypto::random_bytes::<8>());
-        self.inner.release_records.insert(k, encode("encode release record", rec)?).at("record a finished release")?;
+        let record = encode("encode release record", rec)?;
         if rec.outcome == "failed" {
+            self.inner.release_records.insert(k, record).at("record a finished release")?;
             self.inner.db.flush().at("record a finished release")?;
             return Ok(());
         }
-        self.inner.releases.remove(rec.job.0).at("record a finished release")?;
-        match keep_until_ms {
-            Some(until) => {
-                let mut meta = self.get(rec.job)?;
-                self.index_remove(&meta)?;
-                meta.expires_at_ms = until;
-                self.index_insert(&meta)?;
+        let job = match self.get(rec.job) {
+            Ok(mut meta) => {
+                self.index_set_expiry(&mut meta, keep_until_ms.unwrap_or(rec.at_ms))?;
                 self.inner.printed.insert(rec.job.0, &rec.at_ms.to_be_bytes()).at("record a finished release")?;
-                self.inner.db.flush().at("record a finished release")?;
+                true
             }
-            None => {
-                self.inner.db.flush().at("record a finished release")?;
-                self.delete(rec.job)?;
-            }
+            // Gone already (an admin shredded it meanwhile): only the record is left to write.
+            Err(StoreError::NotFound(_)) => false,
+            Err(e) => return Err(e),
+        };
+        self.inner.release_records.insert(k, record).at("record a finished release")?;
+        self.inner.releases.remove(rec.job.0).at("record a finished release")?;
+        self.inner.db.flush().at("record a finished release")?;
+        if job && keep_until_ms.is_none() {
+            fault::point("release.finish.after_record");
+            self.delete(rec.job)?;
         }
         Ok(())
     }

@@ -143,6 +143,29 @@ fn delete_wipes_the_wrapped_key_before_unlinking() {
 }
 
 #[test]
+fn a_shred_interrupted_before_the_unlink_while_the_job_was_indexed_is_finished_at_open() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let (store, _) = JobStore::open(options(d.path()), &site()).expect("open");
+    let m = put(&store, "alice", b"printed, then the power went");
+    let kept = put(&store, "alice", b"still parked");
+    // What a crash between the wipe and the unlink leaves: the envelope
+    // wiped and marked, the file and its index entry still there.
+    let f = OpenOptions::new().write(true).open(store.job_path(m.id)).expect("open job file");
+    let len = f.metadata().expect("stat").len();
+    f.write_all_at(SHRED_MAGIC, len - SHRED_MAGIC.len() as u64).expect("mark");
+    drop(f);
+    store.flush_index().expect("flush");
+    drop(store);
+    let (store, rec) = JobStore::open(options(d.path()), &site()).expect("reopen");
+    assert_eq!((rec.shred_finished, rec.stale_index_dropped, rec.quarantined), (1, 0, 0), "{rec:?}");
+    assert!(!store.job_path(m.id).exists());
+    assert!(matches!(store.get(m.id), Err(StoreError::NotFound(_))));
+    let ids: Vec<JobId> = store.jobs_of("alice").expect("list").into_iter().map(|j| j.id).collect();
+    assert_eq!(ids, [kept.id], "the shredded job is no longer parked");
+    assert_eq!(store.usage_of("alice").expect("usage").jobs, 1);
+}
+
+#[test]
 fn abandoned_and_oversized_jobs_leave_nothing() {
     let d = tempfile::tempdir().expect("tempdir");
     let mut o = options(d.path());
