@@ -354,18 +354,25 @@ fn dies_at(d: &mut Daemon, name: &str) {
     assert!(d.log().contains(&format!("fault point {name}: killing")), "{}", d.log());
 }
 
+/// Park a job (its body made from `seed`), ask Print All with the daemon armed to die at fault
+/// point `name` the first time it is reached, see it die there, and start
+/// it again on the same data.
+fn released_then_killed_at(rig: &Rig, name: &str, seed: u64) -> Daemon {
+    let mut d = rig.start(Some(&format!("{name}:1"))).expect("start");
+    rig.submit(&d, seed, 30_000);
+    assert!(print_all(&rig.target(&d), &rig.cred, "24681357"));
+    dies_at(&mut d, name);
+    drop(d);
+    rig.start(None).expect("restart")
+}
+
 #[test]
 fn a_job_printed_just_before_a_kill_is_not_parked_again_nor_printed_twice() {
     // Killed after the release was recorded and its request ended, before
     // the shred: the job used to come back parked, and Print All sent it
     // a second time (found by the crash campaign).
     let rig = Rig::new();
-    let mut d = rig.start(Some("release.finish.after_record:1")).expect("start");
-    rig.submit(&d, 1, 30_000);
-    assert!(print_all(&rig.target(&d), &rig.cred, "24681357"));
-    dies_at(&mut d, "release.finish.after_record");
-    drop(d);
-    let d = rig.start(None).expect("restart");
+    let d = released_then_killed_at(&rig, "release.finish.after_record", 1);
     let t = rig.target(&d);
     // Print All passes over it; the sweeper shreds it at start.
     print_all(&t, &rig.cred, "24681357");
@@ -386,12 +393,7 @@ fn a_kill_between_the_wipe_and_the_unlink_of_a_shred_leaves_no_job_parked() {
     // The wiped job used to stay listed, and a release of it failed with
     // "does not exist" (found by the crash campaign).
     let rig = Rig::new();
-    let mut d = rig.start(Some("shred.after_wipe:1")).expect("start");
-    rig.submit(&d, 2, 30_000);
-    assert!(print_all(&rig.target(&d), &rig.cred, "24681357"));
-    dies_at(&mut d, "shred.after_wipe");
-    drop(d);
-    let d = rig.start(None).expect("restart");
+    let d = released_then_killed_at(&rig, "shred.after_wipe", 2);
     assert!(parked(&rig.target(&d), &rig.cred, "24681357").expect("jobs").is_empty(), "{}", d.log());
     let r = reconciled_in(&d.log()).expect("reconciliation logged");
     assert_eq!(r.get("shred_finished"), Some(&1), "{}", d.log());

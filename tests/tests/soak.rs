@@ -237,26 +237,22 @@ fn sustained_submissions_sign_ins_and_releases_keep_errors_rare_and_memory_and_d
                 },
             )
         });
-        s.spawn(|| {
-            sign_ins.run(start, end, panel, |p, n| {
+        // A badge sign-in, one call in the session, and sign-out.
+        let in_a_session = |method: &'static str, path: &'static str, body: &'static str, want: u16| {
+            move |p: &mut Panel, n: u64| {
                 p.session(&badge(usize::try_from(n).unwrap_or(0) % USERS), |p, s| {
-                    match p.call("GET", "/panel/v1/jobs", Some(s), "")? {
-                        (200, _) => Ok(()),
-                        (code, v) => Err(format!("job list: {code} {v}")),
+                    match p.call(method, path, Some(s), body)? {
+                        (code, _) if code == want => Ok(()),
+                        (code, v) => Err(format!("{method} {path}: {code} {v}")),
                     }
                 })
-            })
-        });
-        s.spawn(|| {
-            releases.run(start, end, panel, |p, n| {
-                p.session(&badge(usize::try_from(n).unwrap_or(0) % USERS), |p, s| {
-                    match p.call("POST", "/panel/v1/jobs/release", Some(s), "{}")? {
-                        (202, _) => Ok(()),
-                        (code, v) => Err(format!("release: {code} {v}")),
-                    }
-                })
-            })
-        });
+            }
+        };
+        let (list, release) =
+            (in_a_session("GET", "/panel/v1/jobs", "", 200), in_a_session("POST", "/panel/v1/jobs/release", "{}", 202));
+        let (sign_ins, releases) = (&sign_ins, &releases);
+        s.spawn(move || sign_ins.run(start, end, panel, list));
+        s.spawn(move || releases.run(start, end, panel, release));
         s.spawn(|| {
             while Instant::now() < end {
                 if let Some((rss, fds)) = sample(pid) {

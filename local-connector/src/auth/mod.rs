@@ -216,12 +216,12 @@ struct Enrolment {
 /// The authentication service.
 #[derive(Debug)]
 pub struct Auth {
+    settings: AuthSettings,
     local: Arc<LocalDirectory>,
     ad: Option<ActiveDirectory>,
     credentials: Arc<Credentials>,
     policy: Arc<PolicyFile>,
     state: AuthState,
-    settings: AuthSettings,
     /// Keys the lockout table (stable across restarts).
     lock_secret: zeroize::Zeroizing<[u8; 32]>,
     /// Keys the password cache (this process only).
