@@ -9,7 +9,7 @@
 //!
 //! [`Inspector`] is the entry point: it sanitises (PJL, then the PostScript
 //! and PCL commands that change the printer or the copies, see
-//! [`neutralise`]), hands on the bytes to keep, and analyses the
+//! `neutralise`), hands on the bytes to keep, and analyses the
 //! page-description data among them.
 
 mod jpeg;
