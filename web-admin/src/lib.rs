@@ -373,8 +373,7 @@ impl StatusToken {
 
     /// Whether `given` is this token (in time that does not depend on where they differ).
     pub fn matches(&self, given: &str) -> bool {
-        let (a, b) = (self.0.as_bytes(), given.as_bytes());
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        local_connector::crypto::ct_eq(self.0.as_bytes(), given.as_bytes())
     }
 }
 
