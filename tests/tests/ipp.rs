@@ -317,7 +317,10 @@ fn sigkill_while_8_clients_print_loses_no_acknowledged_job() {
                         let len = 20_000 + (seed % 80_000) as usize;
                         let mut r = Request::new(0x0002, 1, &format!("ipps://{addr}/ipp/print"));
                         r.attr(tag::MIME, "document-format", b"application/pdf");
-                        let req = r.finish(&body_for(seed, len));
+                        // A real PDF: the queue neutralises device control in
+                        // what it sniffs as PCL or PostScript, and random bytes
+                        // starting with ESC would be taken for PCL.
+                        let req = r.finish(&pdf("sigkill", seed, len));
                         let auth = basic(user, PASSWORD);
                         let headers = [("Content-Type", "application/ipp"), ("Authorization", auth.as_str())];
                         match https_request(addr, &ca, "POST", "/ipp/print", &headers, &req) {
@@ -361,7 +364,7 @@ fn sigkill_while_8_clients_print_loses_no_acknowledged_job() {
                 .unwrap_or_else(|| panic!("round {round}: acknowledged job {id} is gone"));
             let mut body = Vec::new();
             store.read_verified(m.id).expect("read").read_to_end(&mut body).expect("body");
-            assert!(body == body_for(*seed, *len), "round {round}: job {id} differs");
+            assert!(body == pdf("sigkill", *seed, *len), "round {round}: job {id} differs");
         }
         for m in users.iter().flat_map(|u| store.jobs_of(u).expect("list")) {
             store.verify(m.id).unwrap_or_else(|e| panic!("round {round}: partial job visible: {e}"));
