@@ -17,8 +17,11 @@
 use super::{Analysis, clean};
 use std::collections::HashMap;
 
-/// Objects remembered at most (each a few bytes), bounding memory on hostile input.
-const MAX_OBJECTS: usize = 1 << 20;
+/// Page-tree roots and catalogs remembered at most. A real document has one
+/// of each per revision; a hostile one cannot make the analyser hold more
+/// than this many (a few dozen bytes each, about 200 KB in all). Past it the
+/// count is marked as an estimate.
+pub(super) const MAX_OBJECTS: usize = 4096;
 const MAX_TOKEN: usize = 256;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -70,6 +73,8 @@ pub(super) struct Pdf {
     objects: HashMap<u32, ObjInfo>,
     root: Option<u32>,
     page_objects: u32,
+    /// A root or catalog was forgotten because [`MAX_OBJECTS`] was reached.
+    overflowed: bool,
     title: Option<String>,
     creator: Option<String>,
 }
@@ -307,6 +312,8 @@ impl Pdf {
         if info.pages_root || info.catalog_pages.is_some() {
             if self.objects.len() < MAX_OBJECTS || self.objects.contains_key(&n) {
                 self.objects.insert(n, info);
+            } else {
+                self.overflowed = true;
             }
         } else {
             // A redefinition that is no longer a root or catalog replaces the old one.
@@ -324,7 +331,7 @@ impl Pdf {
             .filter(|p| p.pages_root)
             .and_then(|p| p.count);
         let (pages, estimated) = match exact {
-            Some(n) => (Some(n), false),
+            Some(n) => (Some(n), self.overflowed),
             None => match self.objects.values().filter(|o| o.pages_root).filter_map(|o| o.count).max() {
                 Some(n) => (Some(n), true),
                 None if self.page_objects > 0 => (Some(self.page_objects), true),
@@ -345,6 +352,29 @@ impl Pdf {
 #[cfg(test)]
 mod tests {
     use super::Pdf;
+
+    /// A hostile document of a million parentless page-tree roots once made
+    /// the analyser hold about 50 MB; it now holds a fixed budget, and the
+    /// count it gives is marked as an estimate.
+    #[test]
+    fn a_million_page_tree_roots_stay_within_the_budget() {
+        let mut p = Pdf::default();
+        p.feed(b"%PDF-1.7\n");
+        let mut chunk = Vec::new();
+        for n in 1..=1_000_000u32 {
+            chunk.extend_from_slice(format!("{n} 0 obj<</Type/Pages/Count 1>>endobj\n").as_bytes());
+            if chunk.len() > 64 * 1024 {
+                p.feed(&chunk);
+                chunk.clear();
+                assert!(p.objects.len() <= super::MAX_OBJECTS);
+            }
+        }
+        p.feed(&chunk);
+        assert_eq!(p.objects.len(), super::MAX_OBJECTS);
+        let a = p.finish();
+        assert_eq!(a.pages, Some(1));
+        assert!(a.estimated);
+    }
 
     fn pages(chunks: &[&[u8]]) -> Option<u32> {
         let mut p = Pdf::default();
