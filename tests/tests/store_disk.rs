@@ -96,3 +96,65 @@ fn full_disk_refuses_new_jobs_and_keeps_old_ones() {
         assert!(m.is_some(), "job {seed} damaged or lost by the full disk");
     }
 }
+
+/// Uploads started together each passed the free-space check at their start
+/// and then, together, wrote through the reserve. Space is reserved as the
+/// bytes arrive now: once free space reaches the reserve every upload is
+/// refused, and the reserve is left (within a few hundred KiB per upload).
+#[test]
+fn parallel_uploads_cannot_write_through_the_reserve() {
+    if !is_root() {
+        eprintln!("SKIPPED parallel_uploads_cannot_write_through_the_reserve: mounting a tmpfs needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mnt = dir.path().join("disk");
+    std::fs::create_dir(&mnt).expect("mkdir");
+    let ok = Command::new("mount").args(["-t", "tmpfs", "-o", "size=32m", "tmpfs"]).arg(&mnt).status().expect("mount");
+    assert!(ok.success(), "mount tmpfs failed");
+    let _m = Mount(mnt.clone());
+    let key = local_connector::crypto::SiteKey::from_bytes(rand::random());
+    let mut opts = store_options(&mnt.join("store"));
+    opts.min_free_bytes = 16 << 20;
+    let (store, _) = JobStore::open(opts, &key).expect("open");
+    let free = || nix::sys::statvfs::statvfs(&mnt).map(|s| s.blocks_available() * s.fragment_size()).expect("statvfs");
+    let sub = |n: usize| JobSubmission {
+        owner: format!("user{n}"),
+        document_name: "x".into(),
+        format: "application/pdf".into(),
+        copies: 1,
+        ..Default::default()
+    };
+    // Four uploads of 8 MiB each, all started while there is room: 32 MiB
+    // in all would fill the disk twice over the reserve.
+    let mut writers: Vec<_> = (0..4).map(|n| Some(store.create(sub(n)).expect("room at the start"))).collect();
+    let piece = vec![7u8; 64 << 10];
+    let mut refused = 0;
+    for _ in 0..(8 << 20) / piece.len() {
+        for slot in writers.iter_mut() {
+            if let Some(w) = slot
+                && let Err(e) = w.write_body(&piece)
+            {
+                assert!(matches!(e, StoreError::DiskFull { .. }), "expected DiskFull, got {e}");
+                refused += 1;
+                *slot = None;
+            }
+        }
+    }
+    let lowest = free();
+    assert!(refused > 0, "no upload was refused though together they passed the reserve");
+    // Each upload may overshoot by one check interval and its write buffer.
+    let slack = 4 * (512 << 10);
+    assert!(lowest + slack >= 16 << 20, "free space fell to {lowest} bytes, through the 16 MiB reserve");
+    let committed: Vec<_> = writers.into_iter().flatten().map(|w| w.commit()).collect();
+    for c in &committed {
+        if let Err(e) = c {
+            assert!(matches!(e, StoreError::DiskFull { .. }), "a commit failed other than for space: {e}");
+        }
+    }
+    let debris = std::fs::read_dir(mnt.join("store/jobs"))
+        .expect("ls")
+        .filter(|e| e.as_ref().is_ok_and(|e| !e.file_name().to_string_lossy().ends_with(".job")))
+        .count();
+    assert_eq!(debris, 0, "a refused upload left a partial file behind");
+}

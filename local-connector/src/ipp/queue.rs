@@ -278,7 +278,7 @@ impl Queue {
                 format!("you already have {} jobs waiting (the limit); release or delete some first", usage.jobs),
             );
         }
-        let bytes = usage.bytes;
+        let bytes = usage.bytes.saturating_add(usage.arriving);
         if bytes >= self.limits.max_bytes_per_user {
             return fail(
                 StatusCode::ClientErrorNotPossible,
@@ -345,6 +345,7 @@ impl Queue {
             sides: ticket.sides,
             source_addr: Some(caller.addr.clone()),
             number: Some(number),
+            max_owner_bytes: Some(self.limits.max_bytes_per_user),
             ..Default::default()
         };
         let Some(upload) = self.uploads.take(user.to_owned(), MAX_UPLOADS_PER_USER) else {

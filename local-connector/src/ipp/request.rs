@@ -79,6 +79,10 @@ pub(super) fn store_fail(e: StoreError) -> Fail {
             StatusCode::ClientErrorRequestEntityTooLong,
             format!("the job is larger than the {} MiB limit", max >> 20),
         ),
+        StoreError::OverQuota { max } => Fail(
+            StatusCode::ClientErrorNotPossible,
+            format!("your waiting jobs would pass {} MiB, the limit; release or delete some first", max >> 20),
+        ),
         StoreError::DiskFull { .. } => {
             Fail(StatusCode::ServerErrorNotAcceptingJobs, "the appliance's job store is full; try again later".into())
         }

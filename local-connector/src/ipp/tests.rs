@@ -11,6 +11,10 @@ use std::time::Duration;
 const URI: &str = "ipps://localhost/ipp/print";
 
 fn queue(dir: &std::path::Path, max_jobs: usize) -> Queue {
+    queue_with(dir, QueueLimits { max_jobs_per_user: max_jobs, max_bytes_per_user: 1 << 30 })
+}
+
+fn queue_with(dir: &std::path::Path, limits: QueueLimits) -> Queue {
     let opts = StoreOptions {
         dir: dir.join("store"),
         retention: Duration::from_secs(3600),
@@ -32,7 +36,7 @@ fn queue(dir: &std::path::Path, max_jobs: usize) -> Queue {
         capacity_percent: 100,
         accepting: true,
     };
-    Queue::new(store, facts, QueueLimits { max_jobs_per_user: max_jobs, max_bytes_per_user: 1 << 30 }).expect("queue")
+    Queue::new(store, facts, limits).expect("queue")
 }
 
 fn user(name: &str) -> Caller {
@@ -217,4 +221,35 @@ fn one_user_cannot_hold_open_jobs_uploads_or_long_names_without_limit() {
     assert_eq!(codec::wire::header(&busy).map(|h| h.code), Some(i16::try_from(status::BUSY).unwrap_or(0)));
     drop(arriving.pop());
     assert!(matches!(step(&q, &user("carol"), &print_job("doc")), Step::Receive(_)), "a slot frees when one ends");
+}
+
+/// Regression (security review, finding 7): the per-user byte limit was
+/// checked only when a job started, so two uploads begun together each
+/// saw room and together passed it. The one that would pass it now gets
+/// client-error-not-possible saying why, and the other is parked.
+#[test]
+fn parallel_uploads_of_one_user_cannot_pass_the_byte_limit() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let q = queue_with(d.path(), QueueLimits { max_jobs_per_user: 100, max_bytes_per_user: 1 << 20 });
+    let receive = || match step(&q, &user("alice"), &print_job("doc")) {
+        Step::Receive(r) => r,
+        other => panic!("{other:?}"),
+    };
+    let (mut a, mut b) = (receive(), receive());
+    let mut doc = b"%PDF-1.4\n".to_vec();
+    doc.resize(300 << 10, b' ');
+    let piece = vec![b' '; 300 << 10];
+    a.write(&doc).expect("a: 300 KiB");
+    b.write(&doc).expect("b: 600 KiB in all");
+    a.write(&piece).expect("a: 900 KiB in all");
+    let refused = b.write(&piece).expect_err("b would make 1.2 MiB, past the 1 MiB limit");
+    let answer = b.fail(refused);
+    let Ok(Scan::Complete(f)) = codec::scan(&answer) else { panic!("framed") };
+    let m = Message::read(&f, &answer).expect("reads");
+    assert_eq!(m.code(), status::NOT_POSSIBLE);
+    assert!(m.message().is_some_and(|s| s.contains("limit")), "{:?}", m.message());
+    let parked = a.finish();
+    let Ok(Scan::Complete(f)) = codec::scan(&parked) else { panic!("framed") };
+    assert_eq!(Message::read(&f, &parked).expect("reads").code(), status::OK);
+    assert_eq!(q_jobs(&q, "alice"), 1);
 }

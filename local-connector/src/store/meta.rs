@@ -36,6 +36,9 @@ pub struct JobSubmission {
     pub retention: Option<Duration>,
     /// The job's number for clients (IPP `job-id`), unique on this appliance.
     pub number: Option<i32>,
+    /// The owner's quota in bytes: their parked jobs and every job of theirs
+    /// still arriving may not pass it. Checked as the body arrives.
+    pub max_owner_bytes: Option<u64>,
 }
 
 /// A parked job's metadata. Sealed in the job file's envelope and in the index.

@@ -68,6 +68,13 @@ pub enum StoreError {
         /// The configured maximum.
         max: u64,
     },
+    /// The owner's parked and arriving bytes would pass their quota; the
+    /// job being written was abandoned.
+    #[error("the owner's jobs would exceed their quota of {max} bytes; the job was not stored")]
+    OverQuota {
+        /// The owner's quota.
+        max: u64,
+    },
     /// No such job.
     #[error("job {0} does not exist")]
     NotFound(JobId),
@@ -170,13 +177,45 @@ struct Inner {
     usage: Mutex<HashMap<[u8; 16], Usage>>,
 }
 
-/// What one owner has parked.
+/// What one owner has parked, and what is arriving for them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Usage {
     /// Parked jobs.
     pub jobs: usize,
     /// Their bytes on disk.
     pub bytes: u64,
+    /// Body bytes of this owner's jobs still being written, reserved as
+    /// they arrive so that parallel uploads cannot overrun a quota.
+    pub arriving: u64,
+}
+
+/// Free space is looked at again after this many body bytes of one job, so
+/// that uploads started together cannot each take the whole reserve.
+const DISK_CHECK_EVERY: u64 = 256 << 10;
+
+/// Body bytes reserved for one job being written, given back when it is
+/// committed (they are parked then) or abandoned.
+struct Arriving {
+    store: JobStore,
+    tag: [u8; 16],
+    bytes: u64,
+}
+
+impl Arriving {
+    /// Give the reserved bytes back.
+    fn release(&mut self) {
+        let mut usage = self.store.inner.usage.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(u) = usage.get_mut(&self.tag) {
+            u.arriving = u.arriving.saturating_sub(self.bytes);
+        }
+        self.bytes = 0;
+    }
+}
+
+impl Drop for Arriving {
+    fn drop(&mut self) {
+        self.release();
+    }
 }
 
 impl Drop for Inner {
@@ -295,6 +334,9 @@ impl JobStore {
             .mode(0o600)
             .open(&part)
             .map_err(|e| self.map_write_err("create job file", e))?;
+        let tag = self.owner_tag(&sub.owner);
+        self.usage_locked(&mut self.inner.usage.lock().unwrap_or_else(|p| p.into_inner()), tag)?;
+        let arriving = Arriving { store: self.clone(), tag, bytes: 0 };
         let header = Header { id, nonce_prefix: random_bytes::<NONCE_PREFIX>() };
         let header_bytes = header.encode();
         let data_key = Zeroizing::new(random_bytes::<32>());
@@ -302,7 +344,18 @@ impl JobStore {
         let guard = PartGuard(Some(part.clone()));
         out.write_all(&header_bytes).map_err(|e| self.map_write_err("write header", e))?;
         let enc = BodyEncryptor::new(out, &data_key, &header.nonce_prefix, &header_bytes);
-        Ok(JobWriter { store: self.clone(), id, sub, header_bytes, data_key, enc: Some(enc), part, guard })
+        Ok(JobWriter {
+            store: self.clone(),
+            id,
+            sub,
+            header_bytes,
+            data_key,
+            enc: Some(enc),
+            part,
+            guard,
+            arriving,
+            unchecked: 0,
+        })
     }
 
     fn map_write_err(&self, step: &'static str, e: io::Error) -> StoreError {
@@ -465,6 +518,11 @@ impl JobStore {
     pub fn usage_of(&self, owner: &str) -> Result<Usage, StoreError> {
         let tag = self.owner_tag(owner);
         let mut usage = self.inner.usage.lock().unwrap_or_else(|p| p.into_inner());
+        self.usage_locked(&mut usage, tag)
+    }
+
+    /// [`JobStore::usage_of`] by owner tag, with the usage lock held.
+    fn usage_locked(&self, usage: &mut HashMap<[u8; 16], Usage>, tag: [u8; 16]) -> Result<Usage, StoreError> {
         if let Some(u) = usage.get(&tag) {
             return Ok(*u);
         }
@@ -638,6 +696,10 @@ pub struct JobWriter {
     enc: Option<BodyEncryptor<BufWriter<File>>>,
     part: PathBuf,
     guard: PartGuard,
+    /// This job's bytes, counted against its owner's quota as they arrive.
+    arriving: Arriving,
+    /// Body bytes written since free space was last looked at.
+    unchecked: u64,
 }
 
 impl std::fmt::Debug for JobWriter {
@@ -663,15 +725,50 @@ impl JobWriter {
         self.enc.as_ref().map(|e| e.plain_len()).unwrap_or(0)
     }
 
-    /// Append body bytes. Over the size limit or out of disk, the job is abandoned.
+    /// Append body bytes. Over the size limit, over the owner's quota
+    /// ([`JobSubmission::max_owner_bytes`], counting every job of theirs
+    /// still arriving) or into the free-space reserve, the job is abandoned.
     pub fn write_body(&mut self, data: &[u8]) -> Result<(), StoreError> {
-        let max = self.store.inner.opts.max_job_bytes;
-        if self.written().saturating_add(data.len() as u64) > max {
-            self.enc = None;
-            return Err(StoreError::TooLarge { max });
+        let abandoned = || StoreError::io("write body", io::Error::other("job abandoned"));
+        if self.enc.is_none() {
+            return Err(abandoned());
         }
-        let enc = self.enc.as_mut().ok_or_else(|| StoreError::io("write body", io::Error::other("job abandoned")))?;
+        if let Err(e) = self.reserve(data.len() as u64) {
+            self.enc = None;
+            self.arriving.release();
+            return Err(e);
+        }
+        let enc = self.enc.as_mut().ok_or_else(abandoned)?;
         enc.write_all(data).map_err(|e| self.store.map_write_err("write body", e))
+    }
+
+    /// Reserve `len` more body bytes: within the job size limit, the
+    /// owner's quota, and the disk's free-space reserve.
+    fn reserve(&mut self, len: u64) -> Result<(), StoreError> {
+        let opts = &self.store.inner.opts;
+        if self.written().saturating_add(len) > opts.max_job_bytes {
+            return Err(StoreError::TooLarge { max: opts.max_job_bytes });
+        }
+        {
+            let mut usage = self.store.inner.usage.lock().unwrap_or_else(|p| p.into_inner());
+            let u = usage.entry(self.arriving.tag).or_default();
+            if let Some(max) = self.sub.max_owner_bytes
+                && u.bytes.saturating_add(u.arriving).saturating_add(len) > max
+            {
+                return Err(StoreError::OverQuota { max });
+            }
+            u.arriving += len;
+            self.arriving.bytes += len;
+        }
+        self.unchecked += len;
+        if self.unchecked >= DISK_CHECK_EVERY {
+            self.unchecked = 0;
+            let free = durable::free_bytes(&self.store.inner.jobs_dir).map_err(|e| StoreError::io("statvfs", e))?;
+            if free < opts.min_free_bytes {
+                return Err(StoreError::DiskFull { free, reserve: opts.min_free_bytes });
+            }
+        }
+        Ok(())
     }
 
     /// Seal the body, write the envelope, make the file durable and visible,

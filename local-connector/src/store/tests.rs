@@ -67,11 +67,11 @@ fn usage_per_owner_follows_commits_deletes_and_reopening() {
     assert_eq!(after.bytes, a1.size + a2.size);
     store.delete(a1.id).expect("delete");
     store.delete(a1.id).ok();
-    assert_eq!(store.usage_of("alice").expect("usage"), Usage { jobs: 1, bytes: a2.size });
+    assert_eq!(store.usage_of("alice").expect("usage"), Usage { jobs: 1, bytes: a2.size, arriving: 0 });
     assert_eq!(store.usage_of("bob").expect("usage").jobs, 1);
     drop(store);
     let (store, _) = JobStore::open(options(d.path()), &site()).expect("reopen");
-    assert_eq!(store.usage_of("alice").expect("usage"), Usage { jobs: 1, bytes: a2.size });
+    assert_eq!(store.usage_of("alice").expect("usage"), Usage { jobs: 1, bytes: a2.size, arriving: 0 });
 }
 
 #[test]
@@ -181,6 +181,47 @@ fn abandoned_and_oversized_jobs_leave_nothing() {
     let mut s = submission("alice", "z");
     s.expected_size = Some(5000);
     assert!(matches!(store.create(s), Err(StoreError::TooLarge { .. })));
+}
+
+/// Quota was once checked only when a job started, so uploads begun
+/// together each saw room and together passed it. Bytes are reserved as
+/// they arrive now: the upload that would pass the quota is refused, the
+/// others are unharmed, and a refused upload gives its bytes back.
+#[test]
+fn parallel_uploads_of_one_owner_cannot_pass_their_quota() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let (store, _) = JobStore::open(options(d.path()), &site()).expect("open");
+    let parked = put(&store, "alice", &[1u8; 1000]);
+    let quota = |name| JobSubmission { max_owner_bytes: Some(10_000), ..submission("alice", name) };
+    let mut writers: Vec<_> = ["a", "b", "c"].map(|n| store.create(quota(n)).expect("create")).into();
+    // Round robin, 1000 bytes at a time: 3 × 4000 would pass 10,000 with the
+    // 1,000 already parked; each alone would not.
+    let mut refused = Vec::new();
+    for _ in 0..4 {
+        for (i, w) in writers.iter_mut().enumerate() {
+            if refused.contains(&i) {
+                continue;
+            }
+            match w.write_body(&[2u8; 1000]) {
+                Ok(()) => {}
+                Err(StoreError::OverQuota { max: 10_000 }) => refused.push(i),
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }
+    }
+    assert_eq!(refused, vec![0], "the first upload to pass the quota is refused");
+    let u = store.usage_of("alice").expect("usage");
+    assert_eq!((u.bytes, u.arriving), (parked.size, 8000), "the refused upload gave back its bytes");
+    assert!(matches!(writers[0].write_body(b"x"), Err(StoreError::Io { .. })), "a refused upload stays refused");
+    assert_eq!(store.usage_of("alice").expect("usage").arriving, 8000);
+    let kept: Vec<_> = writers.drain(1..).map(|w| w.commit().expect("commit")).collect();
+    drop(writers);
+    let u = store.usage_of("alice").expect("usage");
+    assert_eq!(u, Usage { jobs: 3, bytes: parked.size + 8000, arriving: 0 });
+    assert!(kept.iter().all(|m| m.size == 4000));
+    // Other owners are not affected by alice's quota.
+    let mut w = store.create(JobSubmission { max_owner_bytes: Some(10_000), ..submission("bob", "d") }).expect("c");
+    w.write_body(&[3u8; 9000]).expect("bob has his own quota");
 }
 
 #[test]
