@@ -88,13 +88,31 @@ pub fn router(panel: PanelState) -> Router {
 /// trickling a body in.
 async fn require_device(
     State(p): State<PanelState>,
-    req: axum::extract::Request,
+    mut req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    if let Err(e) = caller(&p, req.headers()) {
-        return panel_error(&e);
+    match p.device(bearer(req.headers()), client_cert(req.headers())) {
+        Ok(d) => {
+            req.extensions_mut().insert(Caller(d));
+            next.run(req).await
+        }
+        Err(e) => panel_error(&e),
     }
-    next.run(req).await
+}
+
+/// The registered printer calling, as [`require_device`] found it: its
+/// credential is checked once per request, before the body is read.
+#[derive(Debug, Clone)]
+struct Caller(Device);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        // Every API route is behind `require_device`; a route that is not
+        // is a bug, refused rather than served without a printer.
+        parts.extensions.get::<Caller>().cloned().ok_or_else(|| panel_error(&PanelError::Device))
+    }
 }
 
 /// The origin a registered printer's own web apps run at: HP's web apps
@@ -184,38 +202,17 @@ fn session_token(h: &HeaderMap) -> Option<&str> {
     h.get(SESSION_HEADER).and_then(|v| v.to_str().ok()).map(str::trim)
 }
 
-/// The device of a request.
-fn caller(p: &Panel, h: &HeaderMap) -> Result<Device, PanelError> {
-    p.device(bearer(h), client_cert(h))
-}
-
-/// The device and session of a request.
-fn caller_session(p: &Panel, h: &HeaderMap) -> Result<(Device, Session), PanelError> {
-    let d = caller(p, h)?;
-    let s = p.session(&d, session_token(h))?;
-    Ok((d, s))
-}
-
-/// The device of a request and its body, read with `read` ([`body`]).
-fn caller_with<T>(
-    p: &Panel,
-    h: &HeaderMap,
-    bytes: &[u8],
-    read: fn(&[u8]) -> Result<T, PanelError>,
-) -> Result<(Device, T), PanelError> {
-    Ok((caller(p, h)?, read(bytes)?))
+/// The session a request names, at the printer calling.
+fn session_of(p: &Panel, d: &Device, h: &HeaderMap) -> Result<Session, PanelError> {
+    p.session(d, session_token(h))
 }
 
 async fn sign_in(
     State(p): State<PanelState>,
     axum::Extension(peer): axum::Extension<SocketAddr>,
-    h: HeaderMap,
+    Caller(d): Caller,
     bytes: axum::body::Bytes,
 ) -> Response {
-    let d = match caller(&p, &h) {
-        Ok(d) => d,
-        Err(e) => return panel_error(&e),
-    };
     let login = match body::login(&bytes) {
         Ok(l) => l,
         Err(e) => return panel_error(&e),
@@ -226,20 +223,16 @@ async fn sign_in(
     }
 }
 
-async fn sign_out(State(p): State<PanelState>, h: HeaderMap) -> Response {
-    let d = match caller(&p, &h) {
-        Ok(d) => d,
-        Err(e) => return panel_error(&e),
-    };
+async fn sign_out(State(p): State<PanelState>, Caller(d): Caller, h: HeaderMap) -> Response {
     match session_token(&h) {
         Some(t) if p.sign_out(&d, t) => harden(StatusCode::NO_CONTENT.into_response()),
         _ => panel_error(&PanelError::Session(super::sessions::SessionError::Unknown)),
     }
 }
 
-async fn authorization(State(p): State<PanelState>, h: HeaderMap) -> Response {
-    match caller_session(&p, &h) {
-        Ok((_, s)) => harden(
+async fn authorization(State(p): State<PanelState>, Caller(d): Caller, h: HeaderMap) -> Response {
+    match session_of(&p, &d, &h) {
+        Ok(s) => harden(
             Json(serde_json::json!({
                 "user": super::UserView::from(&s.identity),
                 "rights": s.rights,
@@ -250,8 +243,8 @@ async fn authorization(State(p): State<PanelState>, h: HeaderMap) -> Response {
     }
 }
 
-async fn jobs(State(p): State<PanelState>, h: HeaderMap) -> Response {
-    let (_, s) = match caller_session(&p, &h) {
+async fn jobs(State(p): State<PanelState>, Caller(d): Caller, h: HeaderMap) -> Response {
+    let s = match session_of(&p, &d, &h) {
         Ok(x) => x,
         Err(e) => return panel_error(&e),
     };
@@ -263,8 +256,8 @@ async fn jobs(State(p): State<PanelState>, h: HeaderMap) -> Response {
     }
 }
 
-async fn release(State(p): State<PanelState>, h: HeaderMap, bytes: axum::body::Bytes) -> Response {
-    let (d, s) = match caller_session(&p, &h) {
+async fn release(State(p): State<PanelState>, Caller(d): Caller, h: HeaderMap, bytes: axum::body::Bytes) -> Response {
+    let s = match session_of(&p, &d, &h) {
         Ok(x) => x,
         Err(e) => return panel_error(&e),
     };
@@ -280,8 +273,8 @@ async fn release(State(p): State<PanelState>, h: HeaderMap, bytes: axum::body::B
     }
 }
 
-async fn delete_job(State(p): State<PanelState>, Path(id): Path<String>, h: HeaderMap) -> Response {
-    let (_, s) = match caller_session(&p, &h) {
+async fn delete_job(State(p): State<PanelState>, Path(id): Path<String>, Caller(d): Caller, h: HeaderMap) -> Response {
+    let s = match session_of(&p, &d, &h) {
         Ok(x) => x,
         Err(e) => return panel_error(&e),
     };
@@ -293,25 +286,17 @@ async fn delete_job(State(p): State<PanelState>, Path(id): Path<String>, h: Head
     }
 }
 
-async fn reader(State(p): State<PanelState>, h: HeaderMap) -> Response {
-    match caller(&p, &h) {
-        Ok(d) => harden(Json(p.reader(&d)).into_response()),
-        Err(e) => panel_error(&e),
-    }
+async fn reader(State(p): State<PanelState>, Caller(d): Caller) -> Response {
+    harden(Json(p.reader(&d)).into_response())
 }
 
-async fn heartbeat(State(p): State<PanelState>, h: HeaderMap) -> Response {
-    match caller(&p, &h) {
-        Ok(d) => {
-            p.heartbeat(&d);
-            harden(StatusCode::NO_CONTENT.into_response())
-        }
-        Err(e) => panel_error(&e),
-    }
+async fn heartbeat(State(p): State<PanelState>, Caller(d): Caller) -> Response {
+    p.heartbeat(&d);
+    harden(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn statistics(State(p): State<PanelState>, h: HeaderMap, bytes: axum::body::Bytes) -> Response {
-    let (d, transactions) = match caller_with(&p, &h, &bytes, body::transactions) {
+async fn statistics(State(p): State<PanelState>, Caller(d): Caller, bytes: axum::body::Bytes) -> Response {
+    let transactions = match body::transactions(&bytes) {
         Ok(x) => x,
         Err(e) => return panel_error(&e),
     };
@@ -329,8 +314,13 @@ async fn statistics(State(p): State<PanelState>, h: HeaderMap, bytes: axum::body
 /// HP OXPd authentication agent, step 1 [documented flow; the JSON field
 /// names are Pullprint's own]: the device announces a sign-in; Pullprint
 /// answers "continue" with the prompt page for the device's browser.
-async fn hp_pre_prompt(State(p): State<PanelState>, h: HeaderMap, bytes: axum::body::Bytes) -> Response {
-    let (d, context) = match caller_with(&p, &h, &bytes, body::prompt_context) {
+async fn hp_pre_prompt(
+    State(p): State<PanelState>,
+    Caller(d): Caller,
+    h: HeaderMap,
+    bytes: axum::body::Bytes,
+) -> Response {
+    let context = match body::prompt_context(&bytes) {
         Ok(x) => x,
         Err(e) => return panel_error(&e),
     };
@@ -348,9 +338,9 @@ async fn hp_pre_prompt(State(p): State<PanelState>, h: HeaderMap, bytes: axum::b
 /// HP OXPd authentication agent, step 3: the device asks how the prompt
 /// ended: `succeeded` (with the user and a session for this device),
 /// `canceled`, `pending`, or `failed` (no such prompt, or it expired).
-async fn hp_post_prompt(State(p): State<PanelState>, h: HeaderMap, bytes: axum::body::Bytes) -> Response {
+async fn hp_post_prompt(State(p): State<PanelState>, Caller(d): Caller, bytes: axum::body::Bytes) -> Response {
     use super::prompts::PromptState;
-    let (d, context) = match caller_with(&p, &h, &bytes, body::hp_context) {
+    let context = match body::hp_context(&bytes) {
         Ok(x) => x,
         Err(e) => return panel_error(&e),
     };
@@ -370,8 +360,8 @@ async fn hp_post_prompt(State(p): State<PanelState>, h: HeaderMap, bytes: axum::
 }
 
 /// HP OXPd authentication agent: the person signed out at the device.
-async fn hp_signout(State(p): State<PanelState>, h: HeaderMap) -> Response {
-    sign_out(State(p), h).await
+async fn hp_signout(State(p): State<PanelState>, caller: Caller, h: HeaderMap) -> Response {
+    sign_out(State(p), caller, h).await
 }
 
 async fn not_found() -> Response {
