@@ -98,6 +98,34 @@ fn call(
     Ok(value)
 }
 
+/// A chromedriver answering on a loopback port. The port is picked free
+/// but another test may take it before chromedriver binds it, and then
+/// chromedriver exits: it is started again on another port.
+fn start_chromedriver() -> (SocketAddr, Guard) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let port = free_port();
+        let driver = SocketAddr::from(([127, 0, 0, 1], port));
+        let child = Command::new("chromedriver")
+            .args([format!("--port={port}"), "--allowed-ips=127.0.0.1".into()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian package chromium-driver)");
+        let mut guard = Guard { what: "chromedriver", child };
+        loop {
+            if call(driver, "GET", "/status", None).is_ok() {
+                return (driver, guard);
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not answer within 60 s");
+            if guard.child.try_wait().ok().flatten().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
 impl Browser {
     /// A headless Chromium with a `width`×`height` window that trusts the
     /// server key of `server_cert`.
@@ -109,20 +137,7 @@ impl Browser {
     /// with `None`, no key of ours at all: a browser on a printer where the
     /// admin has not yet installed the appliance's CA.
     pub fn start_trusting(width: u32, height: u32, server_cert: Option<&Path>) -> Browser {
-        let port = free_port();
-        let driver = SocketAddr::from(([127, 0, 0, 1], port));
-        let child = Command::new("chromedriver")
-            .args([format!("--port={port}"), "--allowed-ips=127.0.0.1".into()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver (Debian package chromium-driver)");
-        let guard = Guard { what: "chromedriver", child };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while call(driver, "GET", "/status", None).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not answer within 20 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let (driver, guard) = start_chromedriver();
         // Chromium now and then exits while it starts on a loaded machine
         // ("Chrome instance exited"); a fresh profile and another try do.
         let mut tries = 0;
