@@ -218,13 +218,9 @@ pub fn router(app: Arc<dyn Appliance>) -> Router {
 
 /// HTTP Basic credentials from the request, if well formed.
 fn credentials(headers: &axum::http::HeaderMap, source: std::net::IpAddr) -> Option<Credentials> {
-    use base64::Engine;
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let b64 = v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic "))?.trim();
-    let raw = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
-    let text = String::from_utf8(raw).ok()?;
-    let (user, password) = text.split_once(':')?;
-    Some(Credentials { user: user.to_owned(), password: zeroize::Zeroizing::new(password.to_owned()), source })
+    let (user, password) = local_connector::auth::basic::parse(v)?;
+    Some(Credentials { user, password, source })
 }
 
 /// Run a token action (which checks a slow password hash) off the async threads.

@@ -9,6 +9,21 @@ use base64::Engine;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+/// The user name and password of an `Authorization: Basic` header value
+/// (RFC 7617): the scheme (any case), one space, base64 of UTF-8
+/// `user:password`; the user name is what comes before the first colon.
+/// The decoded bytes and the password are wiped from memory when dropped.
+pub fn parse(header: &str) -> Option<(String, zeroize::Zeroizing<String>)> {
+    let (scheme, encoded) = header.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?);
+    let text = std::str::from_utf8(&decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_owned(), zeroize::Zeroizing::new(password.to_owned())))
+}
+
 /// Who may print: checks Basic credentials against print tokens and the directory.
 #[derive(Debug)]
 pub struct Authenticator {
@@ -25,10 +40,8 @@ impl Authenticator {
     /// The user named by an `Authorization: Basic` header, if the password
     /// (or print token) is right.
     pub async fn basic(&self, header: &str, source: IpAddr) -> Option<String> {
-        let encoded = header.strip_prefix("Basic ").or_else(|| header.strip_prefix("basic "))?.trim();
-        let decoded = zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.decode(encoded).ok()?);
-        let text = std::str::from_utf8(&decoded).ok()?;
-        let (user, password) = text.split_once(':')?;
+        let (user, password) = parse(header)?;
+        let (user, password) = (user.as_str(), password.as_str());
         // A print token is checked every time (it is a fast keyed hash), so
         // that revoking one takes effect at once.
         if looks_like_token(password) {
@@ -51,5 +64,27 @@ impl Authenticator {
     /// The print tokens.
     pub fn tokens(&self) -> &TokenStore {
         &self.tokens
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    fn basic(raw: &[u8]) -> String {
+        use base64::Engine;
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
+    }
+
+    #[test]
+    fn basic_credentials_read_as_rfc_7617_says() {
+        let (u, p) = parse(&basic(b"alice:pa:ss word")).expect("well formed");
+        assert_eq!((u.as_str(), p.as_str()), ("alice", "pa:ss word"), "the user ends at the first colon");
+        assert!(parse(&basic(b"alice:x").replacen("Basic", "bAsIc", 1)).is_some(), "the scheme in any case");
+        assert_eq!(parse(&basic(b":")).map(|(u, p)| (u, p.to_string())), Some((String::new(), String::new())));
+        for bad in [basic(b"no colon"), basic(b"al\xffce:pw"), "Basic !!!".into(), "Bearer abc".into(), "Basic".into()]
+        {
+            assert!(parse(&bad).is_none(), "{bad:?} was read");
+        }
     }
 }

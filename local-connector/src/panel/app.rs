@@ -127,42 +127,7 @@ fn session(p: &Panel, d: &Device, h: &HeaderMap) -> Option<Session> {
     p.session(d, cookie(h, SESSION_COOKIE).as_deref()).ok()
 }
 
-/// Parse `application/x-www-form-urlencoded`, keeping repeated keys.
-/// The fields of a form; the values (passwords and PINs among them) are
-/// wiped from memory when dropped.
-fn form(body: &[u8]) -> Vec<(String, zeroize::Zeroizing<String>)> {
-    let decode = |s: &str| {
-        let b = s.as_bytes();
-        let mut out = Vec::with_capacity(b.len());
-        let mut i = 0;
-        while i < b.len() {
-            match b[i] {
-                b'+' => out.push(b' '),
-                b'%' if i + 2 < b.len() => {
-                    match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                        Ok(v) => {
-                            out.push(v);
-                            i += 2;
-                        }
-                        Err(_) => out.push(b'%'),
-                    }
-                }
-                c => out.push(c),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    };
-    std::str::from_utf8(body)
-        .unwrap_or_default()
-        .split('&')
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (decode(k), zeroize::Zeroizing::new(decode(v)))
-        })
-        .collect()
-}
+use crate::html::form;
 
 fn field(f: &[(String, zeroize::Zeroizing<String>)], k: &str) -> String {
     f.iter().find(|(key, _)| key == k).map(|(_, v)| v.to_string()).unwrap_or_default()
@@ -603,18 +568,4 @@ async fn logout(State(p): State<PanelState>, h: HeaderMap) -> Response {
     let mut r = redirect("/panel/app/");
     set_cookie(&mut r, SESSION_COOKIE, "");
     r
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn forms_keep_repeated_keys_and_decode() {
-        let f = form(b"id=a1&id=b2&name=J%C3%BCrgen+M&bad=%zz&empty=");
-        assert_eq!(f.iter().filter(|(k, _)| k == "id").count(), 2);
-        assert_eq!(field(&f, "name"), "Jürgen M");
-        assert_eq!(field(&f, "bad"), "%zz");
-        assert_eq!(field(&f, "empty"), "");
-    }
 }
