@@ -408,13 +408,30 @@ async fn run(
     if let Some(settings) = &cfg.ad {
         tokio::spawn(service.clone().watch_directory(settings.check_interval));
     }
+    let history = cfg.history_retention;
     spawn_every(cfg.sweep_interval, stop_rx.clone(), move |_| {
         let s = store.clone();
         async move {
-            match tokio::task::spawn_blocking(move || s.sweep_expired_now()).await {
-                Ok(Ok(0)) => {}
-                Ok(Ok(n)) => log::info!("retention: shredded {n} expired job(s)"),
-                Ok(Err(e)) => log::error!("retention sweep failed: {e}"),
+            let swept = tokio::task::spawn_blocking(move || {
+                let jobs = s.sweep_expired_now();
+                let before =
+                    local_connector::clock::now_ms().saturating_sub(local_connector::clock::duration_ms(history));
+                (jobs, s.prune_history(before))
+            })
+            .await;
+            match swept {
+                Ok((jobs, history)) => {
+                    match jobs {
+                        Ok(0) => {}
+                        Ok(n) => log::info!("retention: shredded {n} expired job(s)"),
+                        Err(e) => log::error!("retention sweep failed: {e}"),
+                    }
+                    match history {
+                        Ok(0) => {}
+                        Ok(n) => log::info!("retention: forgot {n} usage record(s) past store.history_retention"),
+                        Err(e) => log::error!("history retention failed: {e}"),
+                    }
+                }
                 Err(e) => log::error!("retention sweep panicked: {e}"),
             }
         }

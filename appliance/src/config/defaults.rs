@@ -98,6 +98,10 @@ pub const MAX_JOB_BYTES: u64 = 2 << 30;
 pub const MIN_FREE_BYTES: u64 = 512 << 20;
 /// `store.index_cache_bytes`: sled's page cache.
 pub const INDEX_CACHE_BYTES: u64 = 64 << 20;
+/// `store.history_retention`: usage records (what was submitted, printed
+/// and copied) are kept this long: 400 days, a year's reports and a month
+/// to make them.
+pub const HISTORY_RETENTION: Duration = Duration::from_secs(400 * 24 * 3600);
 
 // --- [release] ---
 
@@ -180,6 +184,8 @@ pub const MAX_IPP_TIMEOUT: Duration = Duration::from_secs(3600);
 pub const MAX_PRINTER_NAME_CHARS: usize = 127;
 /// `store.retention`: shortest allowed.
 pub const MIN_RETENTION: Duration = Duration::from_secs(60);
+/// `store.history_retention`: shortest allowed.
+pub const MIN_HISTORY_RETENTION: Duration = Duration::from_secs(24 * 3600);
 /// `store.sweep_interval`: shortest allowed (the longest is `store.retention`).
 pub const MIN_SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 /// `release.connect_timeout`: shortest allowed.

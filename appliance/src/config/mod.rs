@@ -90,6 +90,8 @@ pub struct Config {
     pub min_free_bytes: u64,
     /// `store.index_cache_bytes`
     pub index_cache_bytes: u64,
+    /// `store.history_retention`
+    pub history_retention: Duration,
     /// `logging.level`
     pub log_level: log::LevelFilter,
     /// `service.shutdown_grace`
@@ -209,6 +211,7 @@ impl Config {
             max_job_bytes: store.max_job_bytes,
             min_free_bytes: store.min_free_bytes,
             index_cache_bytes: store.index_cache_bytes,
+            history_retention: store.history_retention,
             log_level,
             shutdown_grace: service.shutdown_grace,
             ad,
@@ -273,6 +276,9 @@ fn check(c: &Config, errs: &mut Vec<ConfigError>) {
     let mut cross = |key: &str, message: String| errs.push(ConfigError { key: key.into(), message });
     if c.retention < defaults::MIN_RETENTION {
         cross("store.retention", "must be at least 1 minute".into());
+    }
+    if c.history_retention < defaults::MIN_HISTORY_RETENTION {
+        cross("store.history_retention", "must be at least 1 day".into());
     }
     if c.sweep_interval < defaults::MIN_SWEEP_INTERVAL || c.sweep_interval > c.retention {
         cross("store.sweep_interval", "must be between 1 s and store.retention".into());

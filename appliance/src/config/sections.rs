@@ -156,6 +156,8 @@ pub(super) struct Store {
     pub(super) min_free_bytes: u64,
     /// `store.index_cache_bytes`
     pub(super) index_cache_bytes: u64,
+    /// `store.history_retention`
+    pub(super) history_retention: Duration,
 }
 
 /// Read `[store]`.
@@ -166,8 +168,9 @@ pub(super) fn store(root: &mut Section<'_>, errs: &mut Vec<ConfigError>) -> Stor
     let max_job_bytes = sec.uint("max_job_bytes").unwrap_or(defaults::MAX_JOB_BYTES);
     let min_free_bytes = sec.uint("min_free_bytes").unwrap_or(defaults::MIN_FREE_BYTES);
     let index_cache_bytes = sec.uint("index_cache_bytes").unwrap_or(defaults::INDEX_CACHE_BYTES);
+    let history_retention = sec.duration("history_retention").unwrap_or(defaults::HISTORY_RETENTION);
     sec.finish(errs);
-    Store { retention, sweep_interval, max_job_bytes, min_free_bytes, index_cache_bytes }
+    Store { retention, sweep_interval, max_job_bytes, min_free_bytes, index_cache_bytes, history_retention }
 }
 
 /// Read `[release]`.

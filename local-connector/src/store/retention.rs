@@ -28,6 +28,26 @@ impl JobStore {
         Ok(n)
     }
 
+    /// Forget the usage history (transactions and release records)
+    /// recorded before `before_ms`, so that it does not grow without end;
+    /// returns how many records went.
+    pub fn prune_history(&self, before_ms: u64) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for tree in [&self.inner.transactions, &self.inner.release_records] {
+            let old = tree
+                .range(..before_ms.to_be_bytes().to_vec())
+                .keys()
+                .collect::<Result<Vec<_>, _>>()
+                .at("find old usage records")?;
+            for k in old {
+                if tree.remove(k).at("forget old usage records")?.is_some() {
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
+    }
+
     /// Shred expired jobs as of now.
     pub fn sweep_expired_now(&self) -> Result<usize, StoreError> {
         self.sweep_expired(now_ms())

@@ -325,3 +325,27 @@ fn concurrent_writers_share_commits() {
     assert_eq!(ids.len(), 160);
     assert_eq!(store.jobs_of("alice").expect("list").len(), 160);
 }
+
+/// Usage records were kept for ever, so the index (and the memory its cache
+/// takes) grew without end; those older than the history retention go.
+#[test]
+fn usage_history_older_than_its_retention_is_forgotten() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let (store, _) = JobStore::open(options(d.path()), &site()).expect("open");
+    let t = |recorded_ms: u64| Transaction {
+        device: "lobby".into(),
+        user: Some("alice".into()),
+        kind: "copy".into(),
+        pages: 1,
+        colour_pages: 0,
+        duplex: false,
+        at_ms: recorded_ms,
+        recorded_ms,
+        synced: false,
+    };
+    store.record_transactions(&[t(1_000), t(2_000), t(5_000), t(9_000)]).expect("record");
+    assert_eq!(store.prune_history(5_000).expect("prune"), 2);
+    let left: Vec<u64> = store.transactions_since(0, 100).expect("read").iter().map(|t| t.recorded_ms).collect();
+    assert_eq!(left, vec![5_000, 9_000]);
+    assert_eq!(store.prune_history(5_000).expect("again"), 0);
+}
