@@ -124,7 +124,7 @@ pub enum PolicyCommand {
     Show,
     /// Set the groups of one function (`*` for everyone; no group for nobody).
     Set {
-        /// release, copy, scan, fax, colour or admin.
+        /// release, copy, scan, fax, colour, admin, helpdesk or auditor.
         function: String,
         /// Group names.
         groups: Vec<String>,
@@ -264,7 +264,7 @@ pub fn policy(cfg: &Config, cmd: PolicyCommand) -> Result<()> {
     };
     let show = |g: &[String]| if g.is_empty() { "(nobody)".to_owned() } else { g.join(", ") };
     let mut p2 = p.clone();
-    for f in FUNCTIONS.iter().chain(["admin"].iter()) {
+    for f in FUNCTIONS.iter().chain(["admin", "helpdesk", "auditor"].iter()) {
         let groups = p2.function_mut(f).map(|g| show(g)).unwrap_or_default();
         println!("{f:<8} {groups}");
     }

@@ -305,6 +305,11 @@ impl Auth {
         }
     }
 
+    /// The Active Directory realm signed in against, if one is configured.
+    pub fn directory_name(&self) -> Option<&str> {
+        self.ad.as_ref().map(|ad| ad.config().realm.as_str())
+    }
+
     /// Why Active Directory failed its last health check, while it does.
     pub fn directory_outage(&self) -> Option<String> {
         self.directory_outage.lock().unwrap_or_else(|p| p.into_inner()).clone()
@@ -333,6 +338,11 @@ impl Auth {
     /// The rights of `who` under the current policy.
     pub fn rights(&self, who: &Identity) -> Rights {
         self.policy.current().rights(&who.groups)
+    }
+
+    /// The console role of `who` under the current policy, if any.
+    pub fn console_role(&self, who: &Identity) -> Option<policy::ConsoleRole> {
+        self.policy.current().console_role(&who.groups)
     }
 
     /// Whether `who` administers the appliance.

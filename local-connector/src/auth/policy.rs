@@ -6,7 +6,9 @@
 //! and an empty list means nobody. The policy is `directory/policy.json`,
 //! edited with `pullprint policy` (and later the console); a site without
 //! the file gets [`Policy::default`]: everyone may use every function, and
-//! the `PullprintAdmins` group administers.
+//! the `PullprintAdmins` group administers, `PullprintHelpdesk` runs the
+//! console's users, badges and jobs, and `PullprintAuditors` reads its
+//! reports and audit log.
 
 use crate::shared::{SharedFileError, SharedJson};
 use serde::{Deserialize, Serialize};
@@ -31,6 +33,44 @@ pub struct Policy {
     pub colour: Vec<String>,
     /// Administering the appliance (console sign-in).
     pub admin: Vec<String>,
+    /// The console's helpdesk: users, badges, PINs and jobs; no settings.
+    #[serde(default = "default_helpdesk")]
+    pub helpdesk: Vec<String>,
+    /// The console's auditors: reports and the audit log only.
+    #[serde(default = "default_auditor")]
+    pub auditor: Vec<String>,
+}
+
+fn default_helpdesk() -> Vec<String> {
+    vec!["PullprintHelpdesk".to_owned()]
+}
+
+fn default_auditor() -> Vec<String> {
+    vec!["PullprintAuditors".to_owned()]
+}
+
+/// What someone may do in the admin console. Someone in the groups of more
+/// than one role has the widest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConsoleRole {
+    /// Reports and the audit log only, with names as the privacy settings say.
+    Auditor,
+    /// Users, badges, PINs and jobs; no settings.
+    Helpdesk,
+    /// Everything.
+    Admin,
+}
+
+impl ConsoleRole {
+    /// The role's name, as the policy and the console show it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConsoleRole::Auditor => "auditor",
+            ConsoleRole::Helpdesk => "helpdesk",
+            ConsoleRole::Admin => "admin",
+        }
+    }
 }
 
 impl Default for Policy {
@@ -43,6 +83,8 @@ impl Default for Policy {
             fax: everyone(),
             colour: everyone(),
             admin: vec!["PullprintAdmins".to_owned()],
+            helpdesk: default_helpdesk(),
+            auditor: default_auditor(),
         }
     }
 }
@@ -84,6 +126,21 @@ impl Policy {
         self.admin.iter().any(|g| groups.iter().any(|u| u.eq_ignore_ascii_case(g)))
     }
 
+    /// The console role of someone in `groups`, if any. As for `admin`,
+    /// `*` does not count: console roles are always named groups.
+    pub fn console_role(&self, groups: &[String]) -> Option<ConsoleRole> {
+        let named = |list: &[String]| list.iter().any(|g| groups.iter().any(|u| u.eq_ignore_ascii_case(g)));
+        if named(&self.admin) {
+            Some(ConsoleRole::Admin)
+        } else if named(&self.helpdesk) {
+            Some(ConsoleRole::Helpdesk)
+        } else if named(&self.auditor) {
+            Some(ConsoleRole::Auditor)
+        } else {
+            None
+        }
+    }
+
     /// The group list of a function by name (`release`, ..., `admin`).
     pub fn function_mut(&mut self, name: &str) -> Option<&mut Vec<String>> {
         Some(match name {
@@ -93,6 +150,8 @@ impl Policy {
             "fax" => &mut self.fax,
             "colour" | "color" => &mut self.colour,
             "admin" => &mut self.admin,
+            "helpdesk" => &mut self.helpdesk,
+            "auditor" => &mut self.auditor,
             _ => return None,
         })
     }
@@ -117,7 +176,7 @@ pub enum PolicyError {
     #[error("policy: {0}")]
     File(#[from] SharedFileError),
     /// No such function.
-    #[error("no function {0:?}; the functions are release, copy, scan, fax, colour and admin")]
+    #[error("no function {0:?}; the functions are release, copy, scan, fax, colour, admin, helpdesk and auditor")]
     NoSuchFunction(String),
 }
 
@@ -134,7 +193,16 @@ impl PolicyFile {
             Ok(s) => s.policy.clone().unwrap_or_default(),
             Err(e) => {
                 log::error!("policy: {e}; refusing every function until it is fixed");
-                Policy { release: vec![], copy: vec![], scan: vec![], fax: vec![], colour: vec![], admin: vec![] }
+                Policy {
+                    release: vec![],
+                    copy: vec![],
+                    scan: vec![],
+                    fax: vec![],
+                    colour: vec![],
+                    admin: vec![],
+                    helpdesk: vec![],
+                    auditor: vec![],
+                }
             }
         }
     }
@@ -173,5 +241,30 @@ mod tests {
         assert!(matches!(f.set("teleport", &[]), Err(PolicyError::NoSuchFunction(_))));
         let star = Policy { admin: vec!["*".into()], ..Policy::default() };
         assert!(!star.is_admin(&staff), "* never makes an admin");
+    }
+}
+
+#[cfg(test)]
+mod console_role_tests {
+    use super::*;
+
+    #[test]
+    fn console_roles_come_from_named_groups_and_the_widest_wins() {
+        let p = Policy::default();
+        let g = |names: &[&str]| names.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(p.console_role(&g(&["PrintUsers"])), None);
+        assert_eq!(p.console_role(&g(&["pullprintauditors"])), Some(ConsoleRole::Auditor));
+        assert_eq!(p.console_role(&g(&["PullprintHelpdesk", "PullprintAuditors"])), Some(ConsoleRole::Helpdesk));
+        assert_eq!(p.console_role(&g(&["PullprintAuditors", "PullprintAdmins"])), Some(ConsoleRole::Admin));
+        // `*` never makes a console role.
+        let mut open = p.clone();
+        open.helpdesk = vec!["*".into()];
+        assert_eq!(open.console_role(&g(&["PrintUsers"])), None);
+        // A policy file written before the console roles existed keeps their defaults.
+        let old: Policy = serde_json::from_str(
+            r#"{"release":["*"],"copy":["*"],"scan":["*"],"fax":["*"],"colour":["*"],"admin":["PullprintAdmins"]}"#,
+        )
+        .expect("an older policy reads");
+        assert_eq!(old.helpdesk, vec!["PullprintHelpdesk".to_owned()]);
     }
 }
