@@ -2,6 +2,7 @@
 
 mod ad;
 mod brute;
+mod console;
 mod crash;
 mod hostile;
 mod identity;

@@ -28,6 +28,7 @@
 //! form, so a forged cross-site post cannot act without the password; the
 //! `Origin` header, when sent, must be this site.
 
+pub mod console;
 pub mod me;
 pub mod site;
 pub use me::{esc as html_escape, same_origin};
@@ -65,6 +66,23 @@ pub enum Action {
         /// The new PIN.
         pin: String,
     },
+    /// Sign in to the admin console with a directory password.
+    ConsoleSignIn {
+        /// Who claims to sign in.
+        who: Credentials,
+    },
+    /// Who holds this console session, if it is open (the request counts as use).
+    ConsoleSession {
+        /// The session cookie's token.
+        token: zeroize::Zeroizing<String>,
+    },
+    /// End a console session.
+    ConsoleSignOut {
+        /// The session cookie's token.
+        token: zeroize::Zeroizing<String>,
+    },
+    /// Gather the console's dashboard.
+    Dashboard,
     /// A user asks for a new passcode.
     NewMyPasscode {
         /// Who claims to ask.
@@ -144,6 +162,12 @@ pub enum Outcome {
     NewToken(NewTokenView),
     /// A passcode was issued; shown once.
     Passcode(zeroize::Zeroizing<String>),
+    /// Signed in to the console: the session token for the cookie.
+    ConsoleSignedIn(zeroize::Zeroizing<String>),
+    /// The holder of a console session.
+    ConsoleUser(Box<console::ConsoleUser>),
+    /// The console's dashboard.
+    Dashboard(Box<Dashboard>),
     /// Done, nothing to say.
     Done,
     /// The credentials were wrong or missing.
@@ -160,6 +184,19 @@ pub enum Outcome {
 pub trait Appliance: Send + Sync + 'static {
     /// Perform `action`.
     fn perform(&self, action: Action) -> Outcome;
+}
+
+/// What the console's dashboard shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dashboard {
+    /// The full health report.
+    pub health: Health,
+    /// Printers registered.
+    pub printers: usize,
+    /// Of which secured (they hold a panel credential).
+    pub printers_secured: usize,
+    /// The directory in words: which, and whether it answers.
+    pub directory: String,
 }
 
 /// The health report served at `/healthz` and printed by `pullprint status`.
@@ -194,7 +231,7 @@ pub struct Health {
 }
 
 fn routes() -> Routes<Arc<dyn Appliance>> {
-    Routes::new()
+    let r = Routes::new()
         .get("/healthz", health)
         .get("/ca.crt", ca)
         .get("/api/v1/me/tokens", list_tokens)
@@ -202,7 +239,8 @@ fn routes() -> Routes<Arc<dyn Appliance>> {
         .delete("/api/v1/me/tokens/{id}", revoke_token)
         .get("/me", me::page)
         .post("/me/pin", me::set_pin)
-        .post("/me/passcode", me::new_passcode)
+        .post("/me/passcode", me::new_passcode);
+    console::routes(r)
 }
 
 /// Every route the web listener serves, from the very builder [`router`]
@@ -256,7 +294,14 @@ fn answer(o: Outcome) -> Response {
         }
         Outcome::NotFound => json_error(StatusCode::NOT_FOUND, "no such print token"),
         Outcome::Refused(why) => json_error(StatusCode::CONFLICT, &why),
-        Outcome::Failed | Outcome::Health(_) | Outcome::Status(_) | Outcome::Pem(_) | Outcome::Passcode(_) => {
+        Outcome::Failed
+        | Outcome::Health(_)
+        | Outcome::Status(_)
+        | Outcome::Pem(_)
+        | Outcome::Passcode(_)
+        | Outcome::ConsoleSignedIn(_)
+        | Outcome::ConsoleUser(_)
+        | Outcome::Dashboard(_) => {
             json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the appliance log")
         }
     })

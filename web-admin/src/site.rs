@@ -21,6 +21,8 @@ pub struct Site {
     started: Instant,
     /// Locked sign-ins counted lately (a scan of the lockout table), and when.
     locked: std::sync::Mutex<Option<(Instant, u64)>>,
+    /// Who is signed in to the admin console.
+    console: crate::console::sessions::Sessions,
 }
 
 /// How long a count of locked sign-ins is reused.
@@ -52,7 +54,15 @@ impl Site {
     /// The web front over the job store, the printers (for their dangerous
     /// release settings) and sign-in; its uptime counts from now.
     pub fn new(store: JobStore, devices: Arc<Devices>, auth: Arc<Authenticator>, facts: Facts) -> Site {
-        Site { store, devices, auth, facts, started: Instant::now(), locked: std::sync::Mutex::new(None) }
+        Site {
+            store,
+            devices,
+            auth,
+            facts,
+            started: Instant::now(),
+            locked: std::sync::Mutex::new(None),
+            console: Default::default(),
+        }
     }
 
     /// The job store.
@@ -72,6 +82,16 @@ impl Appliance for Site {
             crate::Action::MyTokens { who, op } => self.my_tokens(&who, op),
             crate::Action::SetMyPin { who, pin } => self.set_my_pin(&who, &zeroize::Zeroizing::new(pin)),
             crate::Action::NewMyPasscode { who } => self.new_my_passcode(&who),
+            crate::Action::ConsoleSignIn { who } => self.console_sign_in(&who),
+            crate::Action::ConsoleSession { token } => match self.console.get(&token) {
+                Some(u) => crate::Outcome::ConsoleUser(Box::new(u)),
+                None => crate::Outcome::Unauthenticated,
+            },
+            crate::Action::ConsoleSignOut { token } => {
+                self.console.close(&token);
+                crate::Outcome::Done
+            }
+            crate::Action::Dashboard => crate::Outcome::Dashboard(Box::new(self.dashboard())),
         }
     }
 }
@@ -88,6 +108,49 @@ impl Site {
                 Err(crate::Outcome::Unauthenticated)
             }
             Err(why) => Err(crate::Outcome::Refused(why.to_string())),
+        }
+    }
+
+    /// Sign in to the console: a directory password, and a console role
+    /// under the policy.
+    fn console_sign_in(&self, who: &crate::Credentials) -> crate::Outcome {
+        let id = match self.sign_in(who) {
+            Ok(id) => id,
+            Err(o) => return o,
+        };
+        let Some(role) = self.auth.auth().console_role(&id) else {
+            log::warn!("console: {} signed in from {} but holds no console role; refused", id.login, who.source);
+            return crate::Outcome::Refused(format!(
+                "{} may not use the console: it is for the administrator, helpdesk and auditor groups of the policy.",
+                id.login
+            ));
+        };
+        log::info!("console: {} signed in as {} from {}", id.login, role.name(), who.source);
+        let user = crate::console::ConsoleUser {
+            login: id.login.clone(),
+            display_name: id.display_name.clone(),
+            role,
+            csrf: String::new(),
+        };
+        crate::Outcome::ConsoleSignedIn(self.console.open(user))
+    }
+
+    /// The console's dashboard.
+    fn dashboard(&self) -> crate::Dashboard {
+        let devices = self.devices.list();
+        let auth = self.auth.auth();
+        let directory = match (auth.directory_name(), auth.directory_outage()) {
+            (None, _) => "The local directory only (no Active Directory is configured).".to_owned(),
+            (Some(name), None) => format!("Active Directory {name} answers; the local directory serves too."),
+            (Some(name), Some(why)) => format!(
+                "Active Directory {name} is unreachable ({why}): badge, PIN and passcode sign-ins of users seen lately still work."
+            ),
+        };
+        crate::Dashboard {
+            health: self.health(),
+            printers: devices.len(),
+            printers_secured: devices.iter().filter(|d| !d.credential.is_empty()).count(),
+            directory,
         }
     }
 
