@@ -67,6 +67,12 @@ fn an_admin_signs_in_sees_the_dashboard_and_signs_out_and_others_are_refused() {
     assert!(b.text("#directory").contains("local directory"), "{}", b.source());
     assert!(b.source().contains("Demo Administrator (admin)"), "{}", b.source());
     b.screenshot("console-dashboard");
+    // The printers: the demo's own, with how it is reached and trusted.
+    b.click("a[href='/printers']");
+    b.wait_for("#printers");
+    let row = b.text("#printers tbody tr");
+    assert!(row.contains("IPPS") && row.contains("secured"), "{row}\n{}", b.source());
+    b.screenshot("console-printers");
     b.click("#sign-out");
     b.wait_for("#sign-in");
     b.goto(&format!("{web}/"));

@@ -83,6 +83,8 @@ pub enum Action {
     },
     /// Gather the console's dashboard.
     Dashboard,
+    /// The registered printers, for the console.
+    Printers,
     /// A user asks for a new passcode.
     NewMyPasscode {
         /// Who claims to ask.
@@ -168,6 +170,8 @@ pub enum Outcome {
     ConsoleUser(Box<console::ConsoleUser>),
     /// The console's dashboard.
     Dashboard(Box<Dashboard>),
+    /// The registered printers.
+    Printers(Vec<PrinterView>),
     /// Done, nothing to say.
     Done,
     /// The credentials were wrong or missing.
@@ -197,6 +201,36 @@ pub struct Dashboard {
     pub printers_secured: usize,
     /// The directory in words: which, and whether it answers.
     pub directory: String,
+}
+
+/// A registered printer as the console lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrinterView {
+    /// Its public id (`d-...`).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its maker.
+    pub vendor: String,
+    /// Its address.
+    pub address: String,
+    /// It holds a panel credential (not revoked).
+    pub secured: bool,
+    /// Its panel connections must present its client certificate.
+    pub mutual_tls: bool,
+    /// How its card reader reports badges, in words.
+    pub reader: String,
+    /// How released jobs reach it: `IPPS` first, then any dangerous
+    /// plaintext transport it is allowed.
+    pub transports: Vec<String>,
+    /// Whether a transport here is plaintext (dangerous).
+    pub plaintext: bool,
+    /// How its TLS certificate is trusted, in words.
+    pub trust: String,
+    /// Trust on first use is on and nothing is pinned yet (dangerous).
+    pub trust_dangerous: bool,
+    /// Last heartbeat from its panel, seconds since the epoch (0: never).
+    pub last_seen: u64,
 }
 
 /// The health report served at `/healthz` and printed by `pullprint status`.
@@ -301,7 +335,8 @@ fn answer(o: Outcome) -> Response {
         | Outcome::Passcode(_)
         | Outcome::ConsoleSignedIn(_)
         | Outcome::ConsoleUser(_)
-        | Outcome::Dashboard(_) => {
+        | Outcome::Dashboard(_)
+        | Outcome::Printers(_) => {
             json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the appliance log")
         }
     })

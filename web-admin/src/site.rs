@@ -92,6 +92,7 @@ impl Appliance for Site {
                 crate::Outcome::Done
             }
             crate::Action::Dashboard => crate::Outcome::Dashboard(Box::new(self.dashboard())),
+            crate::Action::Printers => crate::Outcome::Printers(self.printers()),
         }
     }
 }
@@ -152,6 +153,50 @@ impl Site {
             printers_secured: devices.iter().filter(|d| !d.credential.is_empty()).count(),
             directory,
         }
+    }
+
+    /// The registered printers, by name.
+    fn printers(&self) -> Vec<crate::PrinterView> {
+        let mut list: Vec<_> = self
+            .devices
+            .list()
+            .into_iter()
+            .map(|d| {
+                let r = &d.release;
+                let mut transports = vec!["IPPS".to_owned()];
+                transports.extend(r.dangerous_allow.iter().map(|t| match t.as_str() {
+                    "ipp" => "IPP (plaintext)".to_owned(),
+                    "socket" => "RAW 9100 (plaintext)".to_owned(),
+                    other => format!("{other} (plaintext)"),
+                }));
+                let trust = match (&r.tls_pin, r.dangerous_trust_first_use) {
+                    (Some(pin), _) => format!("pinned certificate {}…", pin.get(..16).unwrap_or(pin)),
+                    (None, true) => "the first certificate it shows will be trusted (dangerous)".to_owned(),
+                    (None, false) => "certificates signed by the internal CA".to_owned(),
+                };
+                let reader = format!(
+                    "{}{}",
+                    d.reader.encoding,
+                    if d.reader.reversed { ", least significant byte first" } else { "" }
+                );
+                crate::PrinterView {
+                    id: d.id.clone(),
+                    name: d.name.clone(),
+                    vendor: d.vendor.name().to_owned(),
+                    address: d.address.clone(),
+                    secured: !d.credential.is_empty(),
+                    mutual_tls: d.client_cert.is_some(),
+                    reader,
+                    plaintext: !r.dangerous_allow.is_empty(),
+                    transports,
+                    trust_dangerous: r.dangerous_trust_first_use && r.tls_pin.is_none(),
+                    trust,
+                    last_seen: d.last_seen,
+                }
+            })
+            .collect();
+        list.sort_by_key(|p| p.name.to_lowercase());
+        list
     }
 
     /// A user sets their own PIN.

@@ -19,7 +19,7 @@
 
 pub mod sessions;
 
-use crate::{Action, Appliance, Credentials, Dashboard, Outcome, harden};
+use crate::{Action, Appliance, Credentials, Dashboard, Outcome, PrinterView, harden};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -45,6 +45,7 @@ pub(crate) fn routes(r: Routes<Arc<dyn Appliance>>) -> Routes<Arc<dyn Appliance>
         .post("/login", login)
         .post("/logout", logout)
         .get("/", dashboard)
+        .get("/printers", printers)
         .get("/static/console.css", stylesheet)
 }
 
@@ -108,7 +109,10 @@ impl axum::extract::FromRequestParts<Arc<dyn Appliance>> for Signed {
 
 /// The page frame: skip link, navigation for `user`'s role, the page.
 fn frame(user: &ConsoleUser, here: &str, title: &str, content: Markup) -> Markup {
-    let nav: &[(&str, &str, &[ConsoleRole])] = &[("/", "Dashboard", &[ConsoleRole::Admin, ConsoleRole::Helpdesk])];
+    let nav: &[(&str, &str, &[ConsoleRole])] = &[
+        ("/", "Dashboard", &[ConsoleRole::Admin, ConsoleRole::Helpdesk]),
+        ("/printers", "Printers", &[ConsoleRole::Admin]),
+    ];
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -323,6 +327,90 @@ fn dashboard_view(d: &Dashboard) -> Markup {
     }
 }
 
+/// `GET /printers`: the registered printers (admins).
+async fn printers(State(app): State<Arc<dyn Appliance>>, Signed(user): Signed) -> Response {
+    if let Some(r) = refuse_unless(&user, &[ConsoleRole::Admin]) {
+        return r;
+    }
+    let list = match tokio::task::spawn_blocking(move || app.perform(Action::Printers)).await {
+        Ok(Outcome::Printers(l)) => l,
+        _ => return forbidden(&user, "The appliance could not list its printers; see its log."),
+    };
+    page(StatusCode::OK, frame(&user, "/printers", "Printers", printers_view(&list, now_s())))
+}
+
+fn now_s() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// "never", "just now", "5 minutes ago", "3 hours ago", "2 days ago".
+fn ago(then: u64, now: u64) -> String {
+    if then == 0 {
+        return "never".into();
+    }
+    match now.saturating_sub(then) {
+        0..60 => "just now".into(),
+        s @ 60..3600 => format!("{} minutes ago", s / 60),
+        s @ 3600..86400 => format!("{} hours ago", s / 3600),
+        s => format!("{} days ago", s / 86400),
+    }
+}
+
+fn printers_view(list: &[PrinterView], now: u64) -> Markup {
+    html! {
+        @if list.is_empty() {
+            p id="no-printers" {
+                "No printer is registered yet. Register one with "
+                code { "pullprint device add NAME --vendor VENDOR --address ADDRESS" }
+                ", then secure its panel as docs/PANELS.md in the Pullprint documentation says."
+            }
+        } @else {
+            p.muted {
+                (list.len()) @if list.len() == 1 { " printer." } @else { " printers." }
+                " Plaintext transports and trust on first use are dangerous settings, shown in red."
+            }
+            div.scroll {
+                table id="printers" {
+                    caption.sr-only { "Registered printers" }
+                    thead {
+                        tr {
+                            th scope="col" { "Name" }
+                            th scope="col" { "Maker" }
+                            th scope="col" { "Address" }
+                            th scope="col" { "Panel" }
+                            th scope="col" { "Reader" }
+                            th scope="col" { "Release over" }
+                            th scope="col" { "Trust" }
+                            th scope="col" { "Last heartbeat" }
+                        }
+                    }
+                    tbody {
+                        @for p in list {
+                            tr id=(format!("printer-{}", p.id)) {
+                                th scope="row" { (p.name) br; small { code { (p.id) } } }
+                                td { (p.vendor) }
+                                td { code { (p.address) } }
+                                td {
+                                    @if p.secured { "secured" @if p.mutual_tls { ", mutual TLS" } } @else { span.danger { "not secured (revoked)" } }
+                                }
+                                td { (p.reader) }
+                                td {
+                                    @for (i, t) in p.transports.iter().enumerate() {
+                                        @if i > 0 { ", " }
+                                        @if i > 0 { span.danger { (t) } } @else { (t) }
+                                    }
+                                }
+                                td { @if p.trust_dangerous { span.danger { (p.trust) } } @else { (p.trust) } }
+                                td { (ago(p.last_seen, now)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn uptime(s: u64) -> String {
     match s {
         0..3600 => format!("{} minutes", s / 60),
@@ -337,4 +425,46 @@ async fn stylesheet() -> Response {
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=3600"));
     r.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn printer(plaintext: bool, tofu: bool) -> PrinterView {
+        PrinterView {
+            id: "d-abc".into(),
+            name: "Lobby <east>".into(),
+            vendor: "HP".into(),
+            address: "10.0.0.5".into(),
+            secured: true,
+            mutual_tls: false,
+            reader: "hex".into(),
+            transports: if plaintext {
+                vec!["IPPS".into(), "RAW 9100 (plaintext)".into()]
+            } else {
+                vec!["IPPS".into()]
+            },
+            plaintext,
+            trust: if tofu {
+                "the first certificate it shows will be trusted (dangerous)".into()
+            } else {
+                "internal CA".into()
+            },
+            trust_dangerous: tofu,
+            last_seen: 1_000,
+        }
+    }
+
+    #[test]
+    fn dangerous_transports_and_trust_are_red_and_names_are_escaped() {
+        let html = printers_view(&[printer(true, true)], 1_000 + 7_200).into_string();
+        assert!(html.contains("<span class=\"danger\">RAW 9100 (plaintext)</span>"), "{html}");
+        assert!(html.contains("<span class=\"danger\">the first certificate"), "{html}");
+        assert!(html.contains("Lobby &lt;east&gt;") && !html.contains("<east>"), "{html}");
+        assert!(html.contains("2 hours ago") && html.contains("1 printer."), "{html}");
+        let safe = printers_view(&[printer(false, false)], 1_000).into_string();
+        assert!(!safe.contains("class=\"danger\""), "{safe}");
+        assert!(printers_view(&[], 0).into_string().contains("No printer is registered yet"));
+    }
 }
