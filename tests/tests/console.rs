@@ -77,6 +77,18 @@ fn an_admin_signs_in_sees_the_dashboard_and_signs_out_and_others_are_refused() {
     b.wait_for("#sign-in");
     b.goto(&format!("{web}/"));
     b.wait_for("#sign-in");
+    // The helpdesk sees the dashboard but not the printers, which are the admins'.
+    b.fill("#username", "helpdesk");
+    b.fill("#password", "pullprint-demo");
+    b.click("#sign-in");
+    b.wait_for("#parked");
+    assert!(b.source().contains("Demo Helpdesk (helpdesk)"), "{}", b.source());
+    assert!(!b.source().contains("href=\"/printers\""), "the helpdesk's menu offers no printers page");
+    b.goto(&format!("{web}/printers"));
+    assert!(b.text("#forbidden").contains("not for the helpdesk role"), "{}", b.source());
+    b.screenshot("console-helpdesk-refused-printers");
+    b.click("#sign-out");
+    b.wait_for("#sign-in");
     drop(b);
     let (st, log) = d.terminate();
     assert!(st.success(), "{log}");
