@@ -144,6 +144,13 @@ pub fn backup(dd: &DataDir, out: &Path) -> Result<BackupSummary> {
             Err(e) => return Err(e).with_context(|| format!("reading directory/{name}")),
         }
     }
+    // The audit log and its head, consistent with each other (its index
+    // rebuilds itself from the log).
+    let (head, log) = local_connector::audit::snapshot(&dd.audit()).context("reading the audit log")?;
+    if !head.is_empty() {
+        add_bytes(&mut tar, "audit/head", &head)?;
+        add_bytes(&mut tar, "audit/log", &log)?;
+    }
 
     let jobs_dir = dd.store().join("jobs");
     let mut names: Vec<_> = match fs::read_dir(&jobs_dir) {

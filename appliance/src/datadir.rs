@@ -87,6 +87,11 @@ impl DataDir {
         self.root.join("directory").join("auth")
     }
 
+    /// `audit/`: the hash-chained audit log and its index.
+    pub fn audit(&self) -> PathBuf {
+        self.root.join("audit")
+    }
+
     /// True once `pullprint init` (or a restore) has put parameters here.
     pub fn is_initialised(&self) -> bool {
         self.params().is_file()

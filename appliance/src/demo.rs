@@ -45,6 +45,7 @@ const DEMO_USERS: &[DemoUser] = &[
         badge_pin: None,
         groups: &["PrintUsers", "PullprintHelpdesk"],
     },
+    DemoUser { name: "auditor", display: "Demo Auditor", badge_pin: None, groups: &["PullprintAuditors"] },
 ];
 
 /// Set up the demo site (once), then serve it. `config` is the file laid
@@ -105,12 +106,12 @@ pub fn run(cfg: &Config, config: Option<&Path>) -> Result<()> {
          \x20 Demo printer    {DEMO_PRINTER_URI}   (released jobs go there; to receive them run:\n\
          \x20                 ippeveprinter -n localhost -p 8631 -f application/pdf,image/jpeg -K {keys} \\\n\
          \x20                   -c /bin/true -k -d DIR 'Demo printer')\n\
-         \x20 Console         https://{{web}}/   (the admin console: sign in as admin or helpdesk)\n\
+         \x20 Console         https://{{web}}/   (the admin console: sign in as admin, helpdesk or auditor)\n\
          \x20 Health          https://{{web}}/healthz\n\
          \x20 Your PIN        https://{{web}}/me   (set a PIN or get a passcode)\n\
          \x20 Internal CA     https://{{web}}/ca.crt   (also {data}/tls/ca.crt)\n\
          \x20 Status          {exe} status --data-dir {data}\n\
-         \x20 Demo users      alice, bob, admin, helpdesk — password {DEMO_PASSWORD}\n\
+         \x20 Demo users      alice, bob, admin, helpdesk, auditor — password {DEMO_PASSWORD}\n\
          \x20                 alice: badge 12345678, PIN 1234;  bob: badge 87654321, PIN 4321\n",
         data = cfg.data_dir.display(),
         config = config

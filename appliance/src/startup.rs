@@ -206,6 +206,9 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         local_connector::tokens::TokenStore::open(&dd.tokens(), site.token_secret())
             .context("step 5, open the print tokens")?,
     );
+    let audit =
+        local_connector::audit::AuditLog::open(&dd.audit(), site.audit_key()).context("step 5, open the audit log")?;
+    let pseudonyms = local_connector::audit::Pseudonyms::new(site.pseudonym_key());
     let lockout_secret = zeroize::Zeroizing::new(site.lockout_secret());
     drop(site);
     let queue = Arc::new(build_queue(cfg, &endpoints, &params, &store)?);
@@ -227,10 +230,12 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
             poll_interval: cfg.release.poll_interval,
             keep_printed_for: cfg.release.keep_printed_for,
         },
+        Some(audit.clone()),
     );
     let panel = Arc::new(
         Panel::new(service.clone(), devices.clone(), store.clone(), cfg.panel_session_idle)
-            .with_release_wake(engine.clone()),
+            .with_release_wake(engine.clone())
+            .with_audit(audit.clone()),
     );
     let ipp = IppState {
         queue,
@@ -263,7 +268,7 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         },
         identity.cert.clone(),
     );
-    let site = Arc::new(web_admin::Site::new(store.clone(), devices.clone(), auth, facts));
+    let site = Arc::new(web_admin::Site::new(store.clone(), devices.clone(), auth, (audit, pseudonyms), facts));
     let ready =
         Ready { banner, path: run_dir.join("endpoints.json"), json: serde_json::to_vec(&endpoints)?, endpoints };
     let parts = Parts { site, ipp, panel, engine, devices, store: store.clone(), service, renewal };
@@ -436,6 +441,17 @@ async fn run(
             }
         }
     });
+    // The audit log's hash chain: walked at start and every hour, so that
+    // the console shows whether it still verifies.
+    let audit = site.audit().clone();
+    spawn_every(AUDIT_CHECK_EVERY, stop_rx.clone(), move |_| {
+        let a = audit.clone();
+        async move {
+            if let Err(e) = tokio::task::spawn_blocking(move || a.check()).await {
+                log::error!("audit check panicked: {e}");
+            }
+        }
+    });
     // The server certificate: at start and every few seconds, serve new
     // files and renew one that is due (see `certs::renewal`).
     let renewal = Arc::new(std::sync::Mutex::new(renewal));
@@ -492,6 +508,9 @@ async fn run(
     }
     Ok(())
 }
+
+/// How often the audit log's whole hash chain is walked.
+const AUDIT_CHECK_EVERY: Duration = Duration::from_secs(3600);
 
 /// Run `tick(n)` every `every` (the first at once), n counting from 0,
 /// until `stop` changes.

@@ -365,6 +365,54 @@ impl ActiveDirectory {
         self.on_a_connection(name, None).await
     }
 
+    /// Users whose account name, display name or e-mail address begins
+    /// with `term` (at most `limit`, sorted by account name), for the
+    /// console's search. Groups are not read (that costs a search each).
+    pub async fn search(&self, term: &str, limit: i32) -> Result<Vec<AdUser>, AdError> {
+        let t = ldap3::ldap_escape(term.trim());
+        let filter = format!(
+            "(&(objectCategory=person)(objectClass=user)(|(sAMAccountName={t}*)(displayName={t}*)(mail={t}*)(sn={t}*)))"
+        );
+        let mut lease = self.lease().await?;
+        self.count();
+        let found = lease
+            .conn
+            .ldap
+            .with_timeout(self.cfg.timeout)
+            .with_search_options(ldap3::SearchOptions::new().sizelimit(limit))
+            .search(&self.cfg.base_dn, Scope::Subtree, &filter, USER_ATTRS.to_vec())
+            .await;
+        // A size limit reached is rc 4, with the entries up to it.
+        let entries = match found {
+            Ok(r) if r.1.rc == 0 || r.1.rc == 4 => r.0,
+            Ok(r) => return Err(unavailable(&lease.conn.url, r.1)),
+            Err(e) => {
+                let why = unavailable(&lease.conn.url, e);
+                let _ = lease.conn.ldap.unbind().await;
+                self.drain();
+                return Err(why);
+            }
+        };
+        lease.release();
+        let mut users: Vec<AdUser> = entries
+            .into_iter()
+            .map(SearchEntry::construct)
+            .filter_map(|e| {
+                let first = |k: &str| e.attrs.get(k).and_then(|v| v.first()).cloned();
+                Some(AdUser {
+                    name: first("sAMAccountName")?,
+                    display_name: first("displayName").unwrap_or_default(),
+                    mail: first("mail"),
+                    department: first("department"),
+                    dn: e.dn.clone(),
+                    groups: Vec::new(),
+                })
+            })
+            .collect();
+        users.sort_by_key(|u| u.name.to_lowercase());
+        Ok(users)
+    }
+
     /// Run one lookup (and bind, with a password) on a pooled connection. A
     /// reused connection that fails may have been closed by the DC since it
     /// was last used, so the pool is emptied and a fresh one tried, once.

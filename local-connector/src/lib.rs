@@ -8,7 +8,7 @@
 //!   [`durable`], [`html`], [`net`] (the shared TLS accept loop), [`badge`],
 //!   [`fault`] (crash points for tests, empty in a normal build);
 //! - state: [`store`] (the encrypted, durable job store, its release queue
-//!   and records), [`printers`] (the printer registry), [`directory`],
+//!   and records), [`audit`] (the hash-chained audit log), [`printers`] (the printer registry), [`directory`],
 //!   [`tokens`], [`ad`];
 //! - services: [`auth`] (every way of signing in, lockout, policy),
 //!   [`analyse`] (print-stream inspection), [`ipp`] (the IPP Everywhere
@@ -21,6 +21,7 @@
 
 pub mod ad;
 pub mod analyse;
+pub mod audit;
 pub mod auth;
 pub mod badge;
 pub mod clock;

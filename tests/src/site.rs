@@ -65,6 +65,28 @@ impl Site {
         self.cli(&["badge", "bind", name, badge]);
     }
 
+    /// A local user without a badge in `group` (a console role's, say),
+    /// with the password `{name}-Passw0rd-1`.
+    pub fn staff(&self, name: &str, group: &str) {
+        let pw = self.password_file(&format!("{name}-Passw0rd-1"));
+        let pw = pw.to_str().expect("utf8");
+        let display = format!("{name} Example");
+        let email = format!("{name}@example.test");
+        self.cli(&[
+            "user",
+            "add",
+            name,
+            "--display-name",
+            &display,
+            "--email",
+            &email,
+            "--group",
+            group,
+            "--password-file",
+            pw,
+        ]);
+    }
+
     /// A new print token for `user` (what a laptop or phone prints with).
     pub fn token(&self, user: &str) -> String {
         let out = self.cli(&["token", "create", user, "--label", "tests"]);

@@ -9,7 +9,7 @@ use local_connector::ad::ActiveDirectory;
 use local_connector::auth::credentials::Credentials;
 use local_connector::auth::policy::PolicyFile;
 use local_connector::auth::state::AuthState;
-use local_connector::auth::{Auth, AuthSettings, Refusal};
+use local_connector::auth::{Auth, AuthSettings, Refusal, Source};
 use local_connector::badge::ReaderProfile;
 use local_connector::directory::LocalDirectory;
 use pullprint_tests::samba::{self, SambaDc};
@@ -215,6 +215,19 @@ fn a_directory_outage_fails_fast_and_recovers_without_a_restart() {
         let by_pin = auth.email_pin("ZOE@pullprint.test", "2580", HERE).await.expect("PIN");
         assert_eq!(by_pin.display_name, "Zoë Ångström");
         assert!(by_pin.groups.contains(&"Finance".to_owned()) && by_pin.groups.contains(&"PrintUsers".to_owned()));
+        // The console's search finds AD users by the start of a name or
+        // address; the person page reads one with their groups, a disabled
+        // one too (the helpdesk may still clear their badges).
+        let (found, problem) = auth.search_people("zo", 10).await;
+        assert_eq!(problem, None);
+        let zoe = found.iter().find(|p| p.login == "zoe").expect("zoe is found");
+        assert_eq!((zoe.display_name.as_str(), zoe.source), ("Zoë Ångström", Source::ActiveDirectory));
+        assert!(auth.search_people("Ångstr", 10).await.0.iter().any(|p| p.login == "zoe"), "by surname");
+        assert!(auth.search_people("nobody-by-this-name", 10).await.0.is_empty());
+        assert!(auth.search_people("*)(objectClass=*", 10).await.0.is_empty(), "the term is escaped");
+        let person = auth.person("zoe").await.expect("asked").expect("zoe");
+        assert!(person.groups.contains(&"Finance".to_owned()), "{person:?}");
+        assert_eq!(auth.person("nobody-by-this-name").await, Ok(None));
         // A badge of a disabled account is refused, with the reason.
         auth.credentials().bind_badge("bob", "uid:0B0B0B0B", "admin").expect("bind");
         assert_eq!(

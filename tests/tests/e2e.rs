@@ -3,6 +3,7 @@
 mod ad;
 mod brute;
 mod console;
+mod console_pages;
 mod crash;
 mod hostile;
 mod identity;

@@ -284,6 +284,13 @@ fn backup_restore_and_recover_on_a_second_appliance() {
     let pw = password_from(&out);
     let body = body_for(7, 200_000);
     let id = put_job(&data, "alice", &body);
+    {
+        let audit = local_connector::audit::AuditLog::open(&data.join("audit"), site_key_of(&data).audit_key())
+            .expect("audit log");
+        for action in ["console.sign-in", "job.delete", "console.sign-out"] {
+            audit.append(local_connector::audit::Entry::new("admin", "admin", "127.0.0.1", action)).expect("append");
+        }
+    }
     let original_key = std::fs::read(data.join("keys/site.key")).expect("key");
     let archive = t.path().join("site.backup");
     let o =
@@ -318,6 +325,9 @@ fn backup_restore_and_recover_on_a_second_appliance() {
         std::fs::read(data2.join("tls/ca.key")).expect("ca key"),
         std::fs::read(data.join("tls/ca.key")).expect("ca key")
     );
+    // The audit log came along, its chain intact.
+    let o = pullprint(&["audit", "verify", "--data-dir", d2]);
+    assert!(o.status.success() && text(&o).contains("intact: 3 records"), "{}", text(&o));
     let store = open_store(&data2);
     let mut got = Vec::new();
     store.read_verified(id).expect("job restored").read_to_end(&mut got).expect("read");

@@ -31,8 +31,10 @@
 pub mod console;
 pub mod me;
 pub mod site;
+pub mod views;
 pub use me::{esc as html_escape, same_origin};
 pub use site::{Facts, Site};
+pub use views::{Actor, AuditView, ConsoleAct, JobsView, PeopleView, PersonOp, PersonView};
 
 use axum::Router;
 use axum::extract::State;
@@ -80,11 +82,20 @@ pub enum Action {
     ConsoleSignOut {
         /// The session cookie's token.
         token: zeroize::Zeroizing<String>,
+        /// The client's address.
+        source: std::net::IpAddr,
     },
     /// Gather the console's dashboard.
     Dashboard,
     /// The registered printers, for the console.
     Printers,
+    /// Something done in the console, by a signed-in user.
+    Console {
+        /// Who, from where.
+        by: Box<Actor>,
+        /// What.
+        act: Box<ConsoleAct>,
+    },
     /// A user asks for a new passcode.
     NewMyPasscode {
         /// Who claims to ask.
@@ -172,6 +183,14 @@ pub enum Outcome {
     Dashboard(Box<Dashboard>),
     /// The registered printers.
     Printers(Vec<PrinterView>),
+    /// A page of the audit log.
+    AuditPage(Box<AuditView>),
+    /// A page of jobs and releases.
+    Jobs(Box<JobsView>),
+    /// People found.
+    People(Box<PeopleView>),
+    /// One person.
+    Person(Box<PersonView>),
     /// Done, nothing to say.
     Done,
     /// The credentials were wrong or missing.
@@ -336,9 +355,11 @@ fn answer(o: Outcome) -> Response {
         | Outcome::ConsoleSignedIn(_)
         | Outcome::ConsoleUser(_)
         | Outcome::Dashboard(_)
-        | Outcome::Printers(_) => {
-            json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the appliance log")
-        }
+        | Outcome::Printers(_)
+        | Outcome::AuditPage(_)
+        | Outcome::Jobs(_)
+        | Outcome::People(_)
+        | Outcome::Person(_) => json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the appliance log"),
     })
 }
 

@@ -2,6 +2,7 @@
 //! The administrative commands live one family to a file beside this one.
 
 mod accounts;
+mod audit;
 mod credentials;
 mod devices;
 mod release;
@@ -166,6 +167,14 @@ enum Command {
         #[command(subcommand)]
         command: release::ReleaseCommand,
     },
+    /// Check the audit log's hash chain.
+    Audit {
+        /// Data folder (overrides paths.data_dir).
+        #[arg(long, value_name = "DIR", global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: audit::AuditCommand,
+    },
     /// Restore a backup into a new, empty data folder; then run `init --recover`.
     Restore {
         /// Archive made by `pullprint backup`.
@@ -219,6 +228,7 @@ pub fn run() -> ExitCode {
         | Command::Release { data_dir, .. }
         | Command::Certificate { data_dir, .. }
         | Command::Deploy { data_dir, .. }
+        | Command::Audit { data_dir, .. }
         | Command::Restore { data_dir, .. } => (data_dir.clone(), None),
         Command::Directory { .. } => (None, None),
         Command::Demo { .. } => (None, Some(log::LevelFilter::Info)),
@@ -268,6 +278,7 @@ pub fn run() -> ExitCode {
         Command::Serve { .. } => startup::serve(&cfg, startup::Mode::Production, None),
         Command::Demo { .. } => demo::run(&cfg, cli.config.as_deref()),
         Command::Status { json, .. } => return ExitCode::from(status::run(&cfg, json)),
+        Command::Audit { command, .. } => return audit::run(&cfg, command),
         Command::Backup { output, .. } => backup::backup(&DataDir::new(&cfg.data_dir), &output).map(|s| {
             println!(
                 "Backup written to {}: {} files, {} jobs, {} MiB. It holds no site key: keep the recovery password to restore it.",

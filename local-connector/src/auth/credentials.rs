@@ -235,6 +235,28 @@ impl Credentials {
         })
     }
 
+    /// A user's badges with a short handle each (the first 12 hex digits of
+    /// its keyed tag, which reveal nothing of the badge), for unbinding one.
+    pub fn badges_with_handles(&self, login: &str) -> Vec<(String, BadgeRecord)> {
+        self.current()
+            .badges
+            .iter()
+            .filter(|(_, b)| b.login == login)
+            .map(|(tag, b)| (tag.get(..12).unwrap_or(tag).to_owned(), b.clone()))
+            .collect()
+    }
+
+    /// Unbind the badge of `login` whose handle is `handle`; whether there was one.
+    pub fn unbind_handle(&self, login: &str, handle: &str) -> Result<bool, CredentialError> {
+        if handle.len() != 12 {
+            return Ok(false);
+        }
+        self.file.update(|f| {
+            let tag = f.badges.iter().find(|(t, b)| t.starts_with(handle) && b.login == login).map(|(t, _)| t.clone());
+            Ok(tag.is_some_and(|t| f.badges.remove(&t).is_some()))
+        })
+    }
+
     /// A user's badges: when and how each was bound (the ids themselves are not kept).
     pub fn badges_of(&self, login: &str) -> Vec<BadgeRecord> {
         self.current().badges.values().filter(|b| b.login == login).cloned().collect()

@@ -222,6 +222,9 @@ impl Auth {
             }
             self.state.set_failures(k, &f, locked);
         }
+        if let [(credential, KeyKind::Credential, _), (account, KeyKind::Account, _), ..] = keys {
+            self.state.link(credential, account);
+        }
         log::info!("auth: {method} login from {source} refused");
     }
 

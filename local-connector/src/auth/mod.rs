@@ -29,7 +29,9 @@ pub mod basic;
 pub mod credentials;
 mod guard;
 pub use guard::Origin;
+pub use people::Person;
 pub mod lockout;
+pub mod people;
 pub mod policy;
 pub mod state;
 
@@ -39,7 +41,7 @@ use crate::clock::{duration_ms as ms, now_ms};
 use crate::crypto::{hmac_sha256, random_bytes};
 use crate::directory::{LocalDirectory, LocalUser, SlowHash};
 use credentials::{CredentialError, Credentials, NewPasscode};
-use lockout::LockoutPolicy;
+use lockout::{KeyKind, LockoutPolicy};
 use policy::{PolicyFile, Rights};
 use serde::{Deserialize, Serialize};
 use state::AuthState;
@@ -338,6 +340,11 @@ impl Auth {
     /// The rights of `who` under the current policy.
     pub fn rights(&self, who: &Identity) -> Rights {
         self.policy.current().rights(&who.groups)
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> policy::Policy {
+        self.policy.current()
     }
 
     /// The console role of `who` under the current policy, if any.

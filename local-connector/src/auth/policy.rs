@@ -39,6 +39,64 @@ pub struct Policy {
     /// The console's auditors: reports and the audit log only.
     #[serde(default = "default_auditor")]
     pub auditor: Vec<String>,
+    /// What auditors, reports and the tenant see of people and documents.
+    #[serde(default)]
+    pub privacy: Privacy,
+}
+
+/// How a kind of personal data is handled where it leaves the hands of
+/// those who act on it (auditors, reports, the cloud tenant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Handling {
+    /// Shown as it is.
+    Keep,
+    /// Replaced by a stable pseudonym (the same person always gets the same
+    /// one, so patterns still show, but not who).
+    Obfuscate,
+    /// Left out.
+    Omit,
+}
+
+impl Handling {
+    /// Its name, as the policy file and the console write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Handling::Keep => "keep",
+            Handling::Obfuscate => "obfuscate",
+            Handling::Omit => "omit",
+        }
+    }
+}
+
+/// The privacy settings. By default user and document names are obfuscated
+/// and departments kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Privacy {
+    /// People's user names.
+    #[serde(default = "obfuscate")]
+    pub user_names: Handling,
+    /// Documents' names.
+    #[serde(default = "obfuscate")]
+    pub document_names: Handling,
+    /// Departments.
+    #[serde(default = "keep")]
+    pub departments: Handling,
+}
+
+fn obfuscate() -> Handling {
+    Handling::Obfuscate
+}
+
+fn keep() -> Handling {
+    Handling::Keep
+}
+
+impl Default for Privacy {
+    fn default() -> Self {
+        Privacy { user_names: Handling::Obfuscate, document_names: Handling::Obfuscate, departments: Handling::Keep }
+    }
 }
 
 fn default_helpdesk() -> Vec<String> {
@@ -85,6 +143,7 @@ impl Default for Policy {
             admin: vec!["PullprintAdmins".to_owned()],
             helpdesk: default_helpdesk(),
             auditor: default_auditor(),
+            privacy: Privacy::default(),
         }
     }
 }
@@ -202,6 +261,11 @@ impl PolicyFile {
                     admin: vec![],
                     helpdesk: vec![],
                     auditor: vec![],
+                    privacy: Privacy {
+                        user_names: Handling::Omit,
+                        document_names: Handling::Omit,
+                        departments: Handling::Omit,
+                    },
                 }
             }
         }
@@ -212,6 +276,16 @@ impl PolicyFile {
         self.file.update(|s| {
             let mut p = s.policy.clone().unwrap_or_default();
             *p.function_mut(function).ok_or_else(|| PolicyError::NoSuchFunction(function.into()))? = groups.to_vec();
+            s.policy = Some(p.clone());
+            Ok(p)
+        })
+    }
+
+    /// Set the privacy settings.
+    pub fn set_privacy(&self, privacy: Privacy) -> Result<Policy, PolicyError> {
+        self.file.update(|s| {
+            let mut p = s.policy.clone().unwrap_or_default();
+            p.privacy = privacy;
             s.policy = Some(p.clone());
             Ok(p)
         })

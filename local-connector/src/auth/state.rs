@@ -16,6 +16,9 @@ use std::path::Path;
 pub struct AuthState {
     db: sled::Db,
     lockout: sled::Tree,
+    /// A credential-at-a-source key → the account key it belongs to, so
+    /// that the console can show and clear one person's locks.
+    accounts: sled::Tree,
     identities: sled::Tree,
 }
 
@@ -23,7 +26,12 @@ impl AuthState {
     /// Open (or create) the database at `path`.
     pub fn open(path: &Path) -> Result<AuthState, sled::Error> {
         let db = sled::Config::new().path(path).cache_capacity(8 << 20).mode(sled::Mode::LowSpace).open()?;
-        Ok(AuthState { lockout: db.open_tree("lockout")?, identities: db.open_tree("identities")?, db })
+        Ok(AuthState {
+            lockout: db.open_tree("lockout")?,
+            accounts: db.open_tree("lockout-accounts")?,
+            identities: db.open_tree("identities")?,
+            db,
+        })
     }
 
     /// Failures stored for a key.
@@ -57,12 +65,29 @@ impl AuthState {
         }
     }
 
+    /// Note that credential key `key` belongs to account key `account`.
+    pub fn link(&self, key: &[u8], account: &[u8]) {
+        if let Err(e) = self.accounts.insert(key, account) {
+            log::error!("auth state: {e}");
+        }
+    }
+
+    /// The credential keys that belong to account key `account`.
+    pub fn linked(&self, account: &[u8]) -> Vec<Vec<u8>> {
+        self.accounts.iter().flatten().filter(|(_, a)| a.as_ref() == account).map(|(k, _)| k.to_vec()).collect()
+    }
+
     /// Drop entries that no longer matter.
     pub fn prune(&self, expired: impl Fn(&Failures) -> bool) -> usize {
         let mut n = 0;
         for (k, v) in self.lockout.iter().flatten() {
             if serde_json::from_slice::<Failures>(&v).map_or(true, |f| expired(&f)) && self.lockout.remove(k).is_ok() {
                 n += 1;
+            }
+        }
+        for (k, _) in self.accounts.iter().flatten() {
+            if !self.lockout.contains_key(&k).unwrap_or(true) {
+                let _ = self.accounts.remove(k);
             }
         }
         n
@@ -79,7 +104,7 @@ impl AuthState {
 
     /// Clear every lock and count (an admin's "unlock all").
     pub fn clear_all_failures(&self) {
-        if let Err(e) = self.lockout.clear() {
+        if let Err(e) = self.lockout.clear().and_then(|()| self.accounts.clear()) {
             log::error!("auth state: {e}");
         }
     }

@@ -331,3 +331,39 @@ fn enrolment_tickets_are_rationed_per_printer() {
         assert!(matches!(a.badge("c00000ff", &HEX, None, Origin::printer(ip(31))).await, Err(Refusal::Enrol(_))));
     });
 }
+
+#[test]
+fn the_helpdesk_sees_and_lifts_one_persons_locks_only() {
+    let settings = AuthSettings {
+        lockout: LockoutPolicy { max_delay: Duration::from_millis(1), ..LockoutPolicy::default() },
+        ..AuthSettings::default()
+    };
+    let s = site(settings);
+    let a = &s.auth;
+    rt().block_on(async {
+        for _ in 0..10 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            let _ = a.email_pin("alice@example.test", "0000", ip(9)).await;
+            let _ = a.password("bob", "wrong", ip(8)).await;
+        }
+        assert!(matches!(a.email_pin("alice@example.test", "2580", ip(9)).await, Err(Refusal::Locked(_))));
+        assert!(matches!(a.password("bob", "bob-pw-1", ip(8)).await, Err(Refusal::Locked(_))));
+    });
+    let (failures, until) = a.lockout_of("alice", Some("alice@example.test"));
+    assert!(failures >= 5 && until > now_ms(), "{failures} {until}");
+    // Without the e-mail address, alice's PIN locks are not hers to see.
+    assert_eq!(a.lockout_of("alice", None).1, 0);
+    a.clear_lockout_of("alice", Some("alice@example.test"));
+    assert_eq!(a.lockout_of("alice", Some("alice@example.test")), (0, 0));
+    rt().block_on(async {
+        assert!(a.email_pin("alice@example.test", "2580", ip(9)).await.is_ok());
+        // Bob is still locked.
+        assert!(matches!(a.password("bob", "bob-pw-1", ip(8)).await, Err(Refusal::Locked(_))));
+    });
+    assert!(a.lockout_of("bob", None).1 > now_ms());
+    let (found, problem) = rt().block_on(a.search_people("ali", 10));
+    assert_eq!((found.iter().map(|p| p.login.as_str()).collect::<Vec<_>>(), problem), (vec!["alice"], None));
+    assert_eq!(rt().block_on(a.search_people("BOB@", 10)).0.len(), 1);
+    assert_eq!(rt().block_on(a.person("bob")).expect("person").map(|p| p.display_name), Some("Bob".into()));
+    assert_eq!(rt().block_on(a.person("carol")).expect("person"), None);
+}

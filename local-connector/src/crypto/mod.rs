@@ -253,6 +253,17 @@ impl SiteKey {
         self.derive("pullprint/v1/print-token")
     }
 
+    /// The key that chains the audit log's records (HMAC-SHA-256).
+    pub fn audit_key(&self) -> [u8; 32] {
+        self.derive("pullprint/v1/audit")
+    }
+
+    /// The key under which user names become stable pseudonyms where the
+    /// privacy settings say to obfuscate them.
+    pub fn pseudonym_key(&self) -> [u8; 32] {
+        self.derive("pullprint/v1/pseudonym")
+    }
+
     /// The secret under which owner names are turned into index tags.
     pub fn index_secret(&self) -> [u8; 32] {
         self.derive("pullprint/v1/index")

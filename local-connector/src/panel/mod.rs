@@ -261,6 +261,8 @@ pub struct Panel {
     prompts: prompts::Prompts,
     /// Told when a release is queued (the release engine, when it runs).
     wake: Option<Arc<dyn ReleaseWake>>,
+    /// Where deletions at the panel are recorded.
+    audit: Option<crate::audit::AuditLog>,
 }
 
 /// A device's card reader and sign-in settings, as the accessories service gives them.
@@ -277,7 +279,21 @@ pub struct ReaderConfig {
 impl Panel {
     /// The services over these parts; sessions end after `idle` without use.
     pub fn new(auth: Arc<Auth>, devices: Arc<Devices>, store: JobStore, idle: std::time::Duration) -> Panel {
-        Panel { auth, devices, sessions: Sessions::new(idle), store, prompts: prompts::Prompts::default(), wake: None }
+        Panel {
+            auth,
+            devices,
+            sessions: Sessions::new(idle),
+            store,
+            prompts: prompts::Prompts::default(),
+            wake: None,
+            audit: None,
+        }
+    }
+
+    /// Record each job deleted at the panel in `audit`.
+    pub fn with_audit(mut self, audit: crate::audit::AuditLog) -> Panel {
+        self.audit = Some(audit);
+        self
     }
 
     /// Tell `wake` of each release queued, so that it is worked at once.
@@ -449,6 +465,10 @@ impl Panel {
         }
         self.store.delete(id)?;
         log::info!("panel: {} deleted job {id}", s.identity.login);
+        if let Some(audit) = &self.audit {
+            let e = crate::audit::Entry::new(&s.identity.login, "user", &s.device, "job.delete");
+            audit.record(e.subject(&s.identity.login).target(&format!("job {id}")).outcome("ok", "at the panel"));
+        }
         Ok(())
     }
 

@@ -665,12 +665,14 @@ impl Read for JobReader {
     }
 }
 
+mod browse;
 mod numbers;
 mod reconcile;
 mod releases;
 mod retention;
 mod writer;
 
+pub use browse::{HistoryFilter, HistoryPage, JobFilter, JobPage, JobState, ParkedJob};
 pub use writer::JobWriter;
 use writer::{Arriving, PartGuard};
 

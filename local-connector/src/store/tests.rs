@@ -349,3 +349,74 @@ fn usage_history_older_than_its_retention_is_forgotten() {
     assert_eq!(left, vec![5_000, 9_000]);
     assert_eq!(store.prune_history(5_000).expect("again"), 0);
 }
+
+#[test]
+fn browsing_pages_newest_first_by_owner_state_and_printer() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let (store, _) = JobStore::open(options(d.path()), &site()).expect("open");
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        ids.push(put(&store, if i % 3 == 0 { "alice" } else { "bob" }, b"%PDF-1.7").id);
+    }
+    let newest_first: Vec<_> = ids.iter().rev().copied().collect();
+    let page = store.browse(&JobFilter { limit: 5, ..JobFilter::default() }).expect("browse");
+    assert_eq!(page.jobs.iter().map(|j| j.meta.id).collect::<Vec<_>>(), newest_first[..5]);
+    let rest = store.browse(&JobFilter { limit: 50, before: page.next, ..JobFilter::default() }).expect("browse");
+    assert_eq!(rest.jobs.iter().map(|j| j.meta.id).collect::<Vec<_>>(), newest_first[5..]);
+    assert_eq!(rest.next, None);
+
+    let alice = store.browse(&JobFilter { owner: Some("alice".into()), limit: 50, ..JobFilter::default() });
+    let alice: Vec<_> = alice.expect("browse").jobs.iter().map(|j| j.meta.id).collect();
+    assert_eq!(alice, vec![ids[9], ids[6], ids[3], ids[0]]);
+
+    store.request_release(ids[3], "d-lobby", "alice").expect("queue");
+    let queued = store.browse(&JobFilter { state: Some(JobState::Queued), limit: 50, ..JobFilter::default() });
+    let queued = queued.expect("browse").jobs;
+    assert_eq!(queued.len(), 1);
+    assert_eq!((queued[0].meta.id, queued[0].device.as_deref()), (ids[3], Some("d-lobby")));
+    let elsewhere = JobFilter { device: Some("d-other".into()), limit: 50, ..JobFilter::default() };
+    assert!(store.browse(&elsewhere).expect("browse").jobs.is_empty());
+
+    // Time bounds: nothing submitted in the future, everything before it.
+    let later = crate::clock::now_ms() + 60_000;
+    let none = JobFilter { from_ms: Some(later), limit: 50, ..JobFilter::default() };
+    assert!(store.browse(&none).expect("browse").jobs.is_empty());
+    let all = JobFilter { to_ms: Some(later), limit: 50, ..JobFilter::default() };
+    assert_eq!(store.browse(&all).expect("browse").jobs.len(), 12);
+}
+
+#[test]
+fn release_history_pages_newest_first_and_filters() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let (store, _) = JobStore::open(options(d.path()), &site()).expect("open");
+    for i in 0..7i32 {
+        let m = put(&store, if i % 2 == 0 { "alice" } else { "bob" }, b"%PDF-1.7");
+        let rec = ReleaseRecord {
+            job: m.id,
+            owner: m.owner.clone(),
+            by: m.owner.clone(),
+            document_name: "doc.pdf".into(),
+            device: "d-lobby".into(),
+            pages: Some(1),
+            copies: 1,
+            color: ColorMode::Monochrome,
+            transport: "ipps".into(),
+            uri: "ipps://printer/ipp/print".into(),
+            printer_job: Some(i),
+            outcome: "failed".into(),
+            detail: Some("unreachable".into()),
+            at_ms: 1_000 + u64::try_from(i).expect("small"),
+            synced: false,
+        };
+        store.finish_release(&rec, None).expect("record");
+    }
+    let first = store.release_history(&HistoryFilter { limit: 3, ..HistoryFilter::default() }).expect("history");
+    assert_eq!(first.releases.iter().map(|r| r.at_ms).collect::<Vec<_>>(), vec![1_006, 1_005, 1_004]);
+    let next = HistoryFilter { limit: 10, before: first.next, ..HistoryFilter::default() };
+    let next = store.release_history(&next).expect("history");
+    assert_eq!(next.releases.iter().map(|r| r.at_ms).collect::<Vec<_>>(), vec![1_003, 1_002, 1_001, 1_000]);
+    let bob = HistoryFilter { owner: Some("bob".into()), limit: 10, ..HistoryFilter::default() };
+    assert_eq!(store.release_history(&bob).expect("history").releases.len(), 3);
+    let span = HistoryFilter { from_ms: Some(1_002), to_ms: Some(1_004), limit: 10, ..HistoryFilter::default() };
+    assert_eq!(store.release_history(&span).expect("history").releases.len(), 2);
+}

@@ -17,9 +17,13 @@
 //!   script, under a CSP that allows only this site's own stylesheet
 //!   (embedded in the binary), and may not be framed.
 
+mod audit;
+mod jobs;
+mod overview;
+mod people;
 pub mod sessions;
 
-use crate::{Action, Appliance, Credentials, Dashboard, Outcome, PrinterView, harden};
+use crate::{Action, Actor, Appliance, ConsoleAct, Credentials, Outcome, harden};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -44,8 +48,15 @@ pub(crate) fn routes(r: Routes<Arc<dyn Appliance>>) -> Routes<Arc<dyn Appliance>
     r.get("/login", login_page)
         .post("/login", login)
         .post("/logout", logout)
-        .get("/", dashboard)
-        .get("/printers", printers)
+        .get("/", overview::dashboard)
+        .get("/printers", overview::printers)
+        .get("/users", people::search)
+        .get("/users/{login}", people::person)
+        .post("/users/{login}/{op}", people::act)
+        .get("/jobs", jobs::list)
+        .post("/jobs/{id}/delete", jobs::delete)
+        .get("/audit", audit::list)
+        .post("/audit/verify", audit::verify)
         .get("/static/console.css", stylesheet)
 }
 
@@ -81,10 +92,17 @@ fn set_cookie(r: &mut Response, name: &str, value: &str, max_age: Option<u64>) {
     }
 }
 
-/// The signed-in console user of a request. Without an open session a page
-/// is redirected to `/login`, and an `/api/` route gets 401.
+/// The signed-in console user of a request, and the client's address.
+/// Without an open session a page is redirected to `/login`, and an `/api/`
+/// route gets 401.
 #[derive(Debug, Clone)]
-pub struct Signed(pub ConsoleUser);
+pub struct Signed(pub ConsoleUser, pub std::net::IpAddr);
+
+impl Signed {
+    fn actor(&self) -> Actor {
+        Actor { user: self.0.clone(), source: self.1 }
+    }
+}
 
 impl axum::extract::FromRequestParts<Arc<dyn Appliance>> for Signed {
     type Rejection = Response;
@@ -97,7 +115,11 @@ impl axum::extract::FromRequestParts<Arc<dyn Appliance>> for Signed {
         if let Some(token) = token
             && let Outcome::ConsoleUser(u) = app.perform(Action::ConsoleSession { token })
         {
-            return Ok(Signed(*u));
+            let source = parts
+                .extensions
+                .get::<std::net::SocketAddr>()
+                .map_or(std::net::IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED), |a| a.ip());
+            return Ok(Signed(*u, source));
         }
         Err(if parts.uri.path().starts_with("/api/") {
             crate::answer(Outcome::Unauthenticated)
@@ -112,6 +134,9 @@ fn frame(user: &ConsoleUser, here: &str, title: &str, content: Markup) -> Markup
     let nav: &[(&str, &str, &[ConsoleRole])] = &[
         ("/", "Dashboard", &[ConsoleRole::Admin, ConsoleRole::Helpdesk]),
         ("/printers", "Printers", &[ConsoleRole::Admin]),
+        ("/users", "Users", &[ConsoleRole::Admin, ConsoleRole::Helpdesk]),
+        ("/jobs", "Jobs", &[ConsoleRole::Admin, ConsoleRole::Helpdesk]),
+        ("/audit", "Audit log", &[ConsoleRole::Admin, ConsoleRole::Auditor]),
     ];
     html! {
         (DOCTYPE)
@@ -248,21 +273,98 @@ async fn login(
 /// `POST /logout`: `csrf`.
 async fn logout(
     State(app): State<Arc<dyn Appliance>>,
-    Signed(user): Signed,
+    Signed(user, source): Signed,
     h: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let f = form(&body);
-    let csrf = f.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.to_string()).unwrap_or_default();
-    if !same_origin(&h) || !user.csrf_matches(&csrf) {
-        return forbidden(&user, "This form did not come from this console's own page; nothing was done.");
+    if let Err(r) = checked_form(&user, &h, &body) {
+        return *r;
     }
     if let Some(t) = cookie(&h, SESSION_COOKIE) {
-        app.perform(Action::ConsoleSignOut { token: t.to_owned().into() });
+        app.perform(Action::ConsoleSignOut { token: t.to_owned().into(), source });
     }
     let mut r = redirect("/login");
     set_cookie(&mut r, SESSION_COOKIE, "", Some(0));
     r
+}
+
+/// A state change's form fields, once its token and origin are checked;
+/// otherwise the refusal to answer (nothing is done).
+fn checked_form(user: &ConsoleUser, h: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, Box<Response>> {
+    let f: Vec<(String, String)> = form(body).into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let csrf = field(&f, "csrf");
+    if !same_origin(h) || !user.csrf_matches(&csrf) {
+        return Err(Box::new(forbidden(
+            user,
+            "This form did not come from this console's own page; nothing was done.",
+        )));
+    }
+    Ok(f)
+}
+
+/// A field of a form or query, or "".
+fn field(f: &[(String, String)], k: &str) -> String {
+    f.iter().find(|(key, _)| key == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
+}
+
+/// The fields of a query string.
+fn query(q: Option<&str>) -> Vec<(String, String)> {
+    form(q.unwrap_or("").as_bytes()).into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// Carry out a console act on a blocking thread.
+async fn act(app: Arc<dyn Appliance>, who: &Signed, act: ConsoleAct) -> Outcome {
+    let by = Box::new(who.actor());
+    let act = Box::new(act);
+    tokio::task::spawn_blocking(move || app.perform(Action::Console { by, act })).await.unwrap_or(Outcome::Failed)
+}
+
+/// A page for an outcome that is not the one asked for.
+fn trouble(user: &ConsoleUser, o: Outcome) -> Response {
+    match o {
+        Outcome::Refused(why) => forbidden(user, &why),
+        Outcome::NotFound => page(
+            StatusCode::NOT_FOUND,
+            frame(
+                user,
+                "",
+                "Not found",
+                html! { p.notice.bad role="alert" id="not-found" { "There is no such thing here (any more)." } },
+            ),
+        ),
+        _ => page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            frame(
+                user,
+                "",
+                "Something went wrong",
+                html! {
+                    p.notice.bad role="alert" { "The appliance could not do that; its log says why." }
+                },
+            ),
+        ),
+    }
+}
+
+/// `YYYY-MM-DD` (UTC) as ms since the epoch.
+fn day_ms(d: &str) -> Option<u64> {
+    let t = humantime::parse_rfc3339_weak(&format!("{d} 00:00:00")).ok()?;
+    t.duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_secs() * 1000)
+}
+
+/// A time (ms since the epoch) as `YYYY-MM-DD HH:MM UTC`.
+fn when(ms: u64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    let s = humantime::format_rfc3339_seconds(t).to_string();
+    format!("{} {} UTC", s.get(..10).unwrap_or(&s), s.get(11..16).unwrap_or(""))
+}
+
+/// A `303 See Other` to `to` (a path of this site).
+fn see_other(to: &str) -> Response {
+    match HeaderValue::from_str(to) {
+        Ok(v) => harden((StatusCode::SEE_OTHER, [(header::LOCATION, v)]).into_response()),
+        Err(_) => redirect("/"),
+    }
 }
 
 fn forbidden(user: &ConsoleUser, why: &str) -> Response {
@@ -276,67 +378,6 @@ fn forbidden(user: &ConsoleUser, why: &str) -> Response {
 fn refuse_unless(user: &ConsoleUser, roles: &[ConsoleRole]) -> Option<Response> {
     (!roles.contains(&user.role))
         .then(|| forbidden(user, &format!("This page is not for the {} role.", user.role.name())))
-}
-
-/// `GET /`: the dashboard.
-async fn dashboard(State(app): State<Arc<dyn Appliance>>, Signed(user): Signed) -> Response {
-    if let Some(r) = refuse_unless(&user, &[ConsoleRole::Admin, ConsoleRole::Helpdesk]) {
-        return r;
-    }
-    let d = match tokio::task::spawn_blocking(move || app.perform(Action::Dashboard)).await {
-        Ok(Outcome::Dashboard(d)) => d,
-        _ => return forbidden(&user, "The appliance could not gather the dashboard; see its log."),
-    };
-    page(StatusCode::OK, frame(&user, "/", "Dashboard", dashboard_view(&d)))
-}
-
-fn dashboard_view(d: &Dashboard) -> Markup {
-    let h = &d.health;
-    html! {
-        @if h.problems.is_empty() {
-            p.notice.ok role="status" id="status" { "The appliance is healthy." }
-        } @else {
-            div.notice.bad role="alert" id="status" {
-                p { strong { "The appliance needs attention:" } }
-                ul.plain { @for p in &h.problems { li { (p) } } }
-            }
-        }
-        @if !h.dangerous_settings.is_empty() {
-            div.notice.warn id="dangerous" {
-                p { strong.danger { "Dangerous settings in force" } }
-                ul.plain { @for s in &h.dangerous_settings { li.danger { (s) } } }
-            }
-        }
-        div.cards {
-            div.card { div.n id="parked" { (h.parked_jobs) } div.l { "jobs parked now" } }
-            div.card { div.n { (d.printers) } div.l { "printers registered (" (d.printers_secured) " secured)" } }
-            div.card { div.n { (h.locked_sign_ins) } div.l { "sign-ins locked after failed guesses" } }
-            div.card { div.n { (h.data_free_bytes >> 30) " GiB" } div.l { "free on the data disk" } }
-        }
-        h2 { "Directory" }
-        p id="directory" { (d.directory) }
-        h2 { "This appliance" }
-        table {
-            tbody {
-                tr { th scope="row" { "Version" } td { (h.version) } }
-                tr { th scope="row" { "Up for" } td { (uptime(h.uptime_s)) } }
-                tr { th scope="row" { "Site" } td { code { (h.site_id) } } }
-                tr { th scope="row" { "Server certificate" } td { "expires " (h.certificate_expires) " (" (h.certificate_days_left) " days)" } }
-            }
-        }
-    }
-}
-
-/// `GET /printers`: the registered printers (admins).
-async fn printers(State(app): State<Arc<dyn Appliance>>, Signed(user): Signed) -> Response {
-    if let Some(r) = refuse_unless(&user, &[ConsoleRole::Admin]) {
-        return r;
-    }
-    let list = match tokio::task::spawn_blocking(move || app.perform(Action::Printers)).await {
-        Ok(Outcome::Printers(l)) => l,
-        _ => return forbidden(&user, "The appliance could not list its printers; see its log."),
-    };
-    page(StatusCode::OK, frame(&user, "/printers", "Printers", printers_view(&list, now_s())))
 }
 
 fn now_s() -> u64 {
@@ -356,115 +397,10 @@ fn ago(then: u64, now: u64) -> String {
     }
 }
 
-fn printers_view(list: &[PrinterView], now: u64) -> Markup {
-    html! {
-        @if list.is_empty() {
-            p id="no-printers" {
-                "No printer is registered yet. Register one with "
-                code { "pullprint device add NAME --vendor VENDOR --address ADDRESS" }
-                ", then secure its panel as docs/PANELS.md in the Pullprint documentation says."
-            }
-        } @else {
-            p.muted {
-                (list.len()) @if list.len() == 1 { " printer." } @else { " printers." }
-                " Plaintext transports and trust on first use are dangerous settings, shown in red."
-            }
-            div.scroll {
-                table id="printers" {
-                    caption.sr-only { "Registered printers" }
-                    thead {
-                        tr {
-                            th scope="col" { "Name" }
-                            th scope="col" { "Maker" }
-                            th scope="col" { "Address" }
-                            th scope="col" { "Panel" }
-                            th scope="col" { "Reader" }
-                            th scope="col" { "Release over" }
-                            th scope="col" { "Trust" }
-                            th scope="col" { "Last heartbeat" }
-                        }
-                    }
-                    tbody {
-                        @for p in list {
-                            tr id=(format!("printer-{}", p.id)) {
-                                th scope="row" { (p.name) br; small { code { (p.id) } } }
-                                td { (p.vendor) }
-                                td { code { (p.address) } }
-                                td {
-                                    @if p.secured { "secured" @if p.mutual_tls { ", mutual TLS" } } @else { span.danger { "not secured (revoked)" } }
-                                }
-                                td { (p.reader) }
-                                td {
-                                    @for (i, t) in p.transports.iter().enumerate() {
-                                        @if i > 0 { ", " }
-                                        @if i > 0 { span.danger { (t) } } @else { (t) }
-                                    }
-                                }
-                                td { @if p.trust_dangerous { span.danger { (p.trust) } } @else { (p.trust) } }
-                                td { (ago(p.last_seen, now)) }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn uptime(s: u64) -> String {
-    match s {
-        0..3600 => format!("{} minutes", s / 60),
-        3600..86400 => format!("{} hours {} minutes", s / 3600, s % 3600 / 60),
-        _ => format!("{} days {} hours", s / 86400, s % 86400 / 3600),
-    }
-}
-
 /// `GET /static/console.css`: the stylesheet (public: the sign-in page uses it).
 async fn stylesheet() -> Response {
     let mut r = ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=3600"));
     r.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     r
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn printer(plaintext: bool, tofu: bool) -> PrinterView {
-        PrinterView {
-            id: "d-abc".into(),
-            name: "Lobby <east>".into(),
-            vendor: "HP".into(),
-            address: "10.0.0.5".into(),
-            secured: true,
-            mutual_tls: false,
-            reader: "hex".into(),
-            transports: if plaintext {
-                vec!["IPPS".into(), "RAW 9100 (plaintext)".into()]
-            } else {
-                vec!["IPPS".into()]
-            },
-            plaintext,
-            trust: if tofu {
-                "the first certificate it shows will be trusted (dangerous)".into()
-            } else {
-                "internal CA".into()
-            },
-            trust_dangerous: tofu,
-            last_seen: 1_000,
-        }
-    }
-
-    #[test]
-    fn dangerous_transports_and_trust_are_red_and_names_are_escaped() {
-        let html = printers_view(&[printer(true, true)], 1_000 + 7_200).into_string();
-        assert!(html.contains("<span class=\"danger\">RAW 9100 (plaintext)</span>"), "{html}");
-        assert!(html.contains("<span class=\"danger\">the first certificate"), "{html}");
-        assert!(html.contains("Lobby &lt;east&gt;") && !html.contains("<east>"), "{html}");
-        assert!(html.contains("2 hours ago") && html.contains("1 printer."), "{html}");
-        let safe = printers_view(&[printer(false, false)], 1_000).into_string();
-        assert!(!safe.contains("class=\"danger\""), "{safe}");
-        assert!(printers_view(&[], 0).into_string().contains("No printer is registered yet"));
-    }
 }

@@ -56,6 +56,8 @@ pub struct Engine {
     store: JobStore,
     devices: Arc<Devices>,
     settings: Settings,
+    /// Where each release's end is recorded.
+    audit: Option<crate::audit::AuditLog>,
     /// Printers whose queue has a worker now.
     working: Mutex<HashSet<String>>,
     /// Each printer's connections between jobs, kept open (printers keep
@@ -112,13 +114,20 @@ fn failed_at(f: Failed, uri: Option<&PrinterUri>, e: ReleaseError) -> Ended {
 }
 
 impl Engine {
-    /// An engine over the job store and the printer registry.
-    pub fn new(store: JobStore, devices: Arc<Devices>, settings: Settings) -> Arc<Engine> {
+    /// An engine over the job store and the printer registry, recording
+    /// the end of each release in `audit`.
+    pub fn new(
+        store: JobStore,
+        devices: Arc<Devices>,
+        settings: Settings,
+        audit: Option<crate::audit::AuditLog>,
+    ) -> Arc<Engine> {
         Arc::new_cyclic(|me| Engine {
             me: me.clone(),
             store,
             devices,
             settings,
+            audit,
             working: Mutex::new(HashSet::new()),
             idle: Mutex::new(HashMap::new()),
             following: Mutex::new(HashMap::new()),
@@ -298,6 +307,19 @@ impl Engine {
             Ended::Failed(f, uri, _) => ("failed", uri.as_ref(), None, Some(f.reason.clone())),
             Ended::Handed(..) => return log::error!("release: job {} concluded before it was followed", meta.id),
         };
+        if let Some(audit) = &self.audit {
+            let printer = self.devices.find(device_id).map_or_else(|| device_id.to_owned(), |d| d.name);
+            let how = match printer_job {
+                Some(n) => format!("{outcome}, printer job {n}"),
+                None => outcome.to_owned(),
+            };
+            audit.record(
+                crate::audit::Entry::new(&req.by, "user", &printer, "job.release")
+                    .subject(&meta.owner)
+                    .target(&format!("job {}", meta.id))
+                    .outcome(if outcome == "failed" { "failed" } else { "ok" }, detail.as_deref().unwrap_or(&how)),
+            );
+        }
         let rec = ReleaseRecord {
             job: meta.id,
             owner: meta.owner.clone(),

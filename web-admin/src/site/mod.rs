@@ -3,6 +3,9 @@
 //! PIN, passcode), each after checking their directory password.
 
 use crate::Appliance;
+mod console;
+
+use local_connector::audit::{AuditLog, Entry, Pseudonyms};
 use local_connector::auth::basic::Authenticator;
 use local_connector::crypto::KeyParams;
 use local_connector::printers::Devices;
@@ -23,6 +26,10 @@ pub struct Site {
     locked: std::sync::Mutex<Option<(Instant, u64)>>,
     /// Who is signed in to the admin console.
     console: crate::console::sessions::Sessions,
+    /// Where console sign-ins and actions are recorded.
+    audit: AuditLog,
+    /// Names as auditors may see them.
+    pseudonyms: Pseudonyms,
 }
 
 /// How long a count of locked sign-ins is reused.
@@ -52,8 +59,15 @@ const CERTIFICATE_WARN_DAYS: u64 = 30;
 
 impl Site {
     /// The web front over the job store, the printers (for their dangerous
-    /// release settings) and sign-in; its uptime counts from now.
-    pub fn new(store: JobStore, devices: Arc<Devices>, auth: Arc<Authenticator>, facts: Facts) -> Site {
+    /// release settings) and sign-in, recording in `audit` and showing
+    /// names to auditors through `pseudonyms`; its uptime counts from now.
+    pub fn new(
+        store: JobStore,
+        devices: Arc<Devices>,
+        auth: Arc<Authenticator>,
+        (audit, pseudonyms): (AuditLog, Pseudonyms),
+        facts: Facts,
+    ) -> Site {
         Site {
             store,
             devices,
@@ -62,7 +76,14 @@ impl Site {
             started: Instant::now(),
             locked: std::sync::Mutex::new(None),
             console: Default::default(),
+            audit,
+            pseudonyms,
         }
+    }
+
+    /// The audit log.
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
     }
 
     /// The job store.
@@ -87,10 +108,14 @@ impl Appliance for Site {
                 Some(u) => crate::Outcome::ConsoleUser(Box::new(u)),
                 None => crate::Outcome::Unauthenticated,
             },
-            crate::Action::ConsoleSignOut { token } => {
+            crate::Action::ConsoleSignOut { token, source } => {
+                if let Some(u) = self.console.get(&token) {
+                    self.audit.record(Entry::new(&u.login, u.role.name(), &source.to_string(), "console.sign-out"));
+                }
                 self.console.close(&token);
                 crate::Outcome::Done
             }
+            crate::Action::Console { by, act } => self.console_act(&by, *act),
             crate::Action::Dashboard => crate::Outcome::Dashboard(Box::new(self.dashboard())),
             crate::Action::Printers => crate::Outcome::Printers(self.printers()),
         }
@@ -115,11 +140,28 @@ impl Site {
     /// Sign in to the console: a directory password, and a console role
     /// under the policy.
     fn console_sign_in(&self, who: &crate::Credentials) -> crate::Outcome {
+        let source = who.source.to_string();
         let id = match self.sign_in(who) {
             Ok(id) => id,
-            Err(o) => return o,
+            Err(o) => {
+                // The name typed may be a password typed in the wrong box:
+                // only its pseudonym is kept, enough to see guesses repeat.
+                let name = self.pseudonyms.apply(local_connector::auth::policy::Handling::Obfuscate, "name", &who.user);
+                let (outcome, detail) = match &o {
+                    crate::Outcome::Unauthenticated => ("refused", "user name or password not recognised".to_owned()),
+                    crate::Outcome::Refused(why) => ("refused", why.clone()),
+                    _ => ("failed", "the directory could not be asked".to_owned()),
+                };
+                let e = Entry::new("(not signed in)", "", &source, "console.sign-in").target(&name);
+                self.audit.record(e.outcome(outcome, &detail));
+                return o;
+            }
         };
         let Some(role) = self.auth.auth().console_role(&id) else {
+            self.audit.record(
+                Entry::new(&id.login, "user", &source, "console.sign-in")
+                    .outcome("refused", "holds no console role under the policy"),
+            );
             log::warn!("console: {} signed in from {} but holds no console role; refused", id.login, who.source);
             return crate::Outcome::Refused(format!(
                 "{} may not use the console: it is for the administrator, helpdesk and auditor groups of the policy.",
@@ -127,6 +169,7 @@ impl Site {
             ));
         };
         log::info!("console: {} signed in as {} from {}", id.login, role.name(), who.source);
+        self.audit.record(Entry::new(&id.login, role.name(), &source, "console.sign-in"));
         let user = crate::console::ConsoleUser {
             login: id.login.clone(),
             display_name: id.display_name.clone(),

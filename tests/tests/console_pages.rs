@@ -1,0 +1,175 @@
+//! The console's pages, one journey each, in headless Chromium against a
+//! real daemon: the helpdesk finds a person, binds a badge that then signs
+//! them in at a printer, issues a passcode and lifts a lock; an admin
+//! shreds a job, which is gone from the panel; an auditor reads the audit
+//! log with names hidden; and `pullprint audit verify` catches an edit.
+
+use pullprint_tests::browser::Browser;
+use pullprint_tests::site::{Site, api, badge_login, sign_in};
+use pullprint_tests::*;
+use serde_json::json;
+
+fn console_sign_in(b: &Browser, web: &str, user: &str) {
+    b.goto(&format!("{web}/login"));
+    b.wait_for("#sign-in");
+    b.fill("#username", user);
+    b.fill("#password", &format!("{user}-Passw0rd-1"));
+    b.click("#sign-in");
+}
+
+fn verify(site: &Site) -> (bool, String) {
+    let o = site.run(&["audit", "verify"]);
+    (o.status.success(), text(&o))
+}
+
+#[test]
+fn the_helpdesk_binds_a_badge_that_then_signs_in_at_a_printer_and_lifts_a_lock() {
+    let site = Site::new("[auth]\nbackoff_after = 3\nlockout_after = 4\nlockout_duration = \"10m\"\n");
+    site.staff("helpdesk", "PullprintHelpdesk");
+    site.staff("bob", "PrintUsers");
+    let printer = site.printer("Lobby", "hp", "127.0.0.5");
+    let d = site.serve();
+    let web = format!("https://{}", d.web);
+    let b = Browser::start(1280, 900, &d.data.join("tls/server.crt"));
+    console_sign_in(&b, &web, "helpdesk");
+    b.wait_for("#parked");
+    b.click("a[href='/users']");
+    b.wait_for("#q");
+    b.fill("#q", "bo");
+    b.click("form[role=search] button");
+    b.wait_for("#people");
+    assert!(b.text("#people").contains("bob Example"), "{}", b.source());
+    b.screenshot("console-users-search");
+    b.click("a[href='/users/bob']");
+    b.wait_for("#no-badges");
+    b.screenshot("console-user");
+    // An unknown badge is refused at the printer; once bound, it signs bob in.
+    assert_eq!(badge_login(&d, &printer, "CAFE0001").0, 401);
+    b.fill("#card", "CAFE0001");
+    b.click("#bind-badge");
+    b.wait_for("#done");
+    assert!(b.text("#done").contains("badge is bound"), "{}", b.source());
+    assert!(b.text("#badges").contains("console"), "{}", b.source());
+    b.screenshot("console-user-badge-bound");
+    let (code, v) = badge_login(&d, &printer, "CAFE0001");
+    assert_eq!((code, v["user"]["login"].as_str()), (201, Some("bob")), "{v}");
+    // The same badge cannot be bound to another person.
+    b.goto(&format!("{web}/users/helpdesk"));
+    b.wait_for("#card");
+    b.fill("#card", "CAFE0001");
+    b.click("#bind-badge");
+    assert!(b.text("#forbidden").contains("bound to someone else"), "{}", b.source());
+
+    // A passcode, shown once, signs bob in.
+    b.goto(&format!("{web}/users/bob"));
+    b.wait_for("#issue-passcode");
+    b.click("#issue-passcode");
+    b.wait_for("#passcode");
+    let code = b.text("#passcode").trim().to_owned();
+    b.screenshot("console-user-passcode");
+    let (status, v) = sign_in(&d, &printer, json!({"method": "passcode", "passcode": code}));
+    assert_eq!((status, v["user"]["login"].as_str()), (201, Some("bob")), "{v}");
+
+    // Guesses at bob's password lock him out; the helpdesk sees and lifts it.
+    let guess = || sign_in(&d, &printer, json!({"method": "password", "login": "bob", "password": "wrong-guess"})).0;
+    for i in 0..4 {
+        if i == 3 {
+            // After three failures an attempt waits a second before it is checked.
+            std::thread::sleep(std::time::Duration::from_millis(1100));
+        }
+        assert_eq!(guess(), 401);
+    }
+    let right = || sign_in(&d, &printer, json!({"method": "password", "login": "bob", "password": "bob-Passw0rd-1"}));
+    assert_ne!(right().0, 201, "locked: even the right password");
+    b.goto(&format!("{web}/users/bob"));
+    b.wait_for("#lockout");
+    assert!(b.text("#lockout").contains("Locked until"), "{}", b.source());
+    b.screenshot("console-user-locked");
+    b.click("#clear-lockout");
+    b.wait_for("#done");
+    assert!(b.text("#lockout").contains("Not locked"), "{}", b.source());
+    assert_eq!(right().0, 201, "the lock is lifted");
+
+    // The helpdesk may not read the audit log, nor reach it by address.
+    assert!(!b.source().contains("href=\"/audit\""));
+    b.goto(&format!("{web}/audit"));
+    assert!(b.text("#forbidden").contains("may not"), "{}", b.source());
+    drop(b);
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    assert!(!log.contains(&code), "a passcode reached the log");
+    assert!(!log.contains("CAFE0001") && !log.to_lowercase().contains("cafe0001"), "a badge number reached the log");
+    let (ok, out) = verify(&site);
+    assert!(ok, "{out}");
+    assert!(out.contains("intact"), "{out}");
+}
+
+#[test]
+fn an_admin_shreds_a_job_an_auditor_reads_the_log_with_names_hidden_and_an_edit_is_caught() {
+    let site = Site::new("");
+    site.user("alice", "04:A1:B2:C3");
+    site.staff("admin", "PullprintAdmins");
+    site.staff("auditor", "PullprintAuditors");
+    let printer = site.printer("Lobby", "hp", "127.0.0.5");
+    let d = site.serve();
+    let web = format!("https://{}", d.web);
+    assert_eq!(d.print_as("alice", "alice-Passw0rd-1", &pdf("Quarterly figures", 1, 0)).0, 200);
+    assert_eq!(d.print_as("alice", "alice-Passw0rd-1", &pdf("Holiday rota", 2, 0)).0, 200);
+    let b = Browser::start(1280, 900, &d.data.join("tls/server.crt"));
+    console_sign_in(&b, &web, "admin");
+    b.wait_for("#parked");
+    b.click("a[href='/jobs']");
+    b.wait_for("#jobs");
+    assert_eq!(b.text("#jobs tbody").lines().filter(|l| l.contains("alice")).count(), 2, "{}", b.source());
+    b.fill("#owner", "alice");
+    b.click("form[role=search] button");
+    b.wait_for("#jobs");
+    b.screenshot("console-jobs");
+    // The newest first: the holiday rota goes.
+    assert!(b.text("#jobs tbody tr").contains("alice"), "{}", b.source());
+    b.click("#jobs tbody tr button");
+    b.wait_for("#done");
+    assert!(b.text("#done").contains("shredded"), "{}", b.source());
+    assert_eq!(b.text("#jobs tbody").lines().filter(|l| l.contains("alice")).count(), 1, "{}", b.source());
+    b.screenshot("console-jobs-deleted");
+    // At the printer, one job is left.
+    let (code, v) = badge_login(&d, &printer, "04A1B2C3");
+    assert_eq!(code, 201, "{v}");
+    let session = v["session"].as_str().expect("session").to_owned();
+    let (_, v) = api(&d, "GET", "/panel/v1/jobs", &printer, Some(&session), None);
+    assert_eq!(v["jobs"].as_array().map(Vec::len), Some(1), "{v}");
+
+    // The admin sees who did what.
+    b.click("a[href='/audit']");
+    b.wait_for("#audit");
+    let log = b.text("#audit");
+    assert!(log.contains("job.delete") && log.contains("admin") && log.contains("console.sign-in"), "{log}");
+    b.screenshot("console-audit-admin");
+    b.click("#sign-out");
+    b.wait_for("#sign-in");
+
+    // The auditor lands on the audit log, with names as pseudonyms.
+    console_sign_in(&b, &web, "auditor");
+    b.wait_for("#audit");
+    let log = b.text("#audit");
+    assert!(log.contains("job.delete") && log.contains("user-"), "{log}");
+    assert!(!log.contains("admin\n") && !log.contains("alice"), "names are hidden from auditors: {log}");
+    b.screenshot("console-audit-auditor");
+    b.goto(&format!("{web}/jobs"));
+    assert!(b.text("#forbidden").contains("may not"), "{}", b.source());
+    drop(b);
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+
+    // The chain verifies; one byte changed in the second record breaks it there.
+    let (ok, out) = verify(&site);
+    assert!(ok && out.contains("intact"), "{out}");
+    let path = site.data.join("audit/log");
+    let mut bytes = std::fs::read(&path).expect("audit log");
+    let second = bytes.iter().position(|b| *b == b'\n').expect("a first line") + 12;
+    bytes[second] ^= 0x20;
+    std::fs::write(&path, bytes).expect("write");
+    let (ok, out) = verify(&site);
+    assert!(!ok, "{out}");
+    assert!(out.contains("record 2"), "{out}");
+}

@@ -1,0 +1,180 @@
+//! The dashboard and the printers page.
+
+use super::{Signed, ago, forbidden, frame, now_s, page, refuse_unless};
+use crate::{Action, Appliance, Dashboard, Outcome, PrinterView};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use local_connector::auth::policy::ConsoleRole;
+use maud::{Markup, html};
+use std::sync::Arc;
+
+/// `GET /`: the dashboard.
+pub(super) async fn dashboard(State(app): State<Arc<dyn Appliance>>, Signed(user, _): Signed) -> Response {
+    // An auditor's console is the audit log (and later the reports).
+    if user.role == ConsoleRole::Auditor {
+        return super::see_other("/audit");
+    }
+    if let Some(r) = refuse_unless(&user, &[ConsoleRole::Admin, ConsoleRole::Helpdesk]) {
+        return r;
+    }
+    let d = match tokio::task::spawn_blocking(move || app.perform(Action::Dashboard)).await {
+        Ok(Outcome::Dashboard(d)) => d,
+        _ => return forbidden(&user, "The appliance could not gather the dashboard; see its log."),
+    };
+    page(StatusCode::OK, frame(&user, "/", "Dashboard", dashboard_view(&d)))
+}
+
+fn dashboard_view(d: &Dashboard) -> Markup {
+    let h = &d.health;
+    html! {
+        @if h.problems.is_empty() {
+            p.notice.ok role="status" id="status" { "The appliance is healthy." }
+        } @else {
+            div.notice.bad role="alert" id="status" {
+                p { strong { "The appliance needs attention:" } }
+                ul.plain { @for p in &h.problems { li { (p) } } }
+            }
+        }
+        @if !h.dangerous_settings.is_empty() {
+            div.notice.warn id="dangerous" {
+                p { strong.danger { "Dangerous settings in force" } }
+                ul.plain { @for s in &h.dangerous_settings { li.danger { (s) } } }
+            }
+        }
+        div.cards {
+            div.card { div.n id="parked" { (h.parked_jobs) } div.l { "jobs parked now" } }
+            div.card { div.n { (d.printers) } div.l { "printers registered (" (d.printers_secured) " secured)" } }
+            div.card { div.n { (h.locked_sign_ins) } div.l { "sign-ins locked after failed guesses" } }
+            div.card { div.n { (h.data_free_bytes >> 30) " GiB" } div.l { "free on the data disk" } }
+        }
+        h2 { "Directory" }
+        p id="directory" { (d.directory) }
+        h2 { "This appliance" }
+        table {
+            tbody {
+                tr { th scope="row" { "Version" } td { (h.version) } }
+                tr { th scope="row" { "Up for" } td { (uptime(h.uptime_s)) } }
+                tr { th scope="row" { "Site" } td { code { (h.site_id) } } }
+                tr { th scope="row" { "Server certificate" } td { "expires " (h.certificate_expires) " (" (h.certificate_days_left) " days)" } }
+            }
+        }
+    }
+}
+
+/// `GET /printers`: the registered printers (admins).
+pub(super) async fn printers(State(app): State<Arc<dyn Appliance>>, Signed(user, _): Signed) -> Response {
+    if let Some(r) = refuse_unless(&user, &[ConsoleRole::Admin]) {
+        return r;
+    }
+    let list = match tokio::task::spawn_blocking(move || app.perform(Action::Printers)).await {
+        Ok(Outcome::Printers(l)) => l,
+        _ => return forbidden(&user, "The appliance could not list its printers; see its log."),
+    };
+    page(StatusCode::OK, frame(&user, "/printers", "Printers", printers_view(&list, now_s())))
+}
+
+fn printers_view(list: &[PrinterView], now: u64) -> Markup {
+    html! {
+        @if list.is_empty() {
+            p id="no-printers" {
+                "No printer is registered yet. Register one with "
+                code { "pullprint device add NAME --vendor VENDOR --address ADDRESS" }
+                ", then secure its panel as docs/PANELS.md in the Pullprint documentation says."
+            }
+        } @else {
+            p.muted {
+                (list.len()) @if list.len() == 1 { " printer." } @else { " printers." }
+                " Plaintext transports and trust on first use are dangerous settings, shown in red."
+            }
+            div.scroll {
+                table id="printers" {
+                    caption.sr-only { "Registered printers" }
+                    thead {
+                        tr {
+                            th scope="col" { "Name" }
+                            th scope="col" { "Maker" }
+                            th scope="col" { "Address" }
+                            th scope="col" { "Panel" }
+                            th scope="col" { "Reader" }
+                            th scope="col" { "Release over" }
+                            th scope="col" { "Trust" }
+                            th scope="col" { "Last heartbeat" }
+                        }
+                    }
+                    tbody {
+                        @for p in list {
+                            tr id=(format!("printer-{}", p.id)) {
+                                th scope="row" { (p.name) br; small { code { (p.id) } } }
+                                td { (p.vendor) }
+                                td { code { (p.address) } }
+                                td {
+                                    @if p.secured { "secured" @if p.mutual_tls { ", mutual TLS" } } @else { span.danger { "not secured (revoked)" } }
+                                }
+                                td { (p.reader) }
+                                td {
+                                    @for (i, t) in p.transports.iter().enumerate() {
+                                        @if i > 0 { ", " }
+                                        @if i > 0 { span.danger { (t) } } @else { (t) }
+                                    }
+                                }
+                                td { @if p.trust_dangerous { span.danger { (p.trust) } } @else { (p.trust) } }
+                                td { (ago(p.last_seen, now)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn uptime(s: u64) -> String {
+    match s {
+        0..3600 => format!("{} minutes", s / 60),
+        3600..86400 => format!("{} hours {} minutes", s / 3600, s % 3600 / 60),
+        _ => format!("{} days {} hours", s / 86400, s % 86400 / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn printer(plaintext: bool, tofu: bool) -> PrinterView {
+        PrinterView {
+            id: "d-abc".into(),
+            name: "Lobby <east>".into(),
+            vendor: "HP".into(),
+            address: "10.0.0.5".into(),
+            secured: true,
+            mutual_tls: false,
+            reader: "hex".into(),
+            transports: if plaintext {
+                vec!["IPPS".into(), "RAW 9100 (plaintext)".into()]
+            } else {
+                vec!["IPPS".into()]
+            },
+            plaintext,
+            trust: if tofu {
+                "the first certificate it shows will be trusted (dangerous)".into()
+            } else {
+                "internal CA".into()
+            },
+            trust_dangerous: tofu,
+            last_seen: 1_000,
+        }
+    }
+
+    #[test]
+    fn dangerous_transports_and_trust_are_red_and_names_are_escaped() {
+        let html = printers_view(&[printer(true, true)], 1_000 + 7_200).into_string();
+        assert!(html.contains("<span class=\"danger\">RAW 9100 (plaintext)</span>"), "{html}");
+        assert!(html.contains("<span class=\"danger\">the first certificate"), "{html}");
+        assert!(html.contains("Lobby &lt;east&gt;") && !html.contains("<east>"), "{html}");
+        assert!(html.contains("2 hours ago") && html.contains("1 printer."), "{html}");
+        let safe = printers_view(&[printer(false, false)], 1_000).into_string();
+        assert!(!safe.contains("class=\"danger\""), "{safe}");
+        assert!(printers_view(&[], 0).into_string().contains("No printer is registered yet"));
+    }
+}

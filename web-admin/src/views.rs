@@ -1,0 +1,170 @@
+//! What the console asks of the appliance beyond the dashboard and
+//! printers ([`ConsoleAct`]), who asks ([`Actor`]), and what comes back:
+//! plain values the pages render.
+
+use crate::console::ConsoleUser;
+use local_connector::audit::{ChainStatus, Query, Record};
+use local_connector::auth::policy::ConsoleRole;
+use local_connector::store::{HistoryFilter, JobFilter, ParkedJob, ReleaseRecord};
+
+/// A signed-in console user and where the request came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// Who.
+    pub user: ConsoleUser,
+    /// From where.
+    pub source: std::net::IpAddr,
+}
+
+/// Something done in the console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsoleAct {
+    /// A page of the audit log.
+    Audit(Query),
+    /// Walk the audit chain now.
+    CheckAudit,
+    /// A page of parked jobs, and one of ended releases.
+    Jobs {
+        /// Which parked jobs.
+        jobs: JobFilter,
+        /// Which releases.
+        history: HistoryFilter,
+    },
+    /// Shred a parked job.
+    DeleteJob {
+        /// Its id (32 hex digits).
+        id: String,
+    },
+    /// Find people by name or address.
+    People {
+        /// The start of a name or address.
+        term: String,
+    },
+    /// One person's page.
+    Person {
+        /// Their login.
+        login: String,
+    },
+    /// Something done to a person's credentials.
+    ForPerson {
+        /// Their login.
+        login: String,
+        /// What.
+        op: PersonOp,
+    },
+}
+
+/// What the helpdesk does to a person's credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersonOp {
+    /// Bind a badge, its number as the card or a reader shows it.
+    BindBadge {
+        /// The number.
+        card: String,
+        /// `hex` or `decimal`.
+        encoding: String,
+    },
+    /// Unbind one badge, by its handle.
+    UnbindBadge {
+        /// The handle the person's page shows.
+        handle: String,
+    },
+    /// Clear the PIN; they set a new one on their own page.
+    ResetPin,
+    /// Issue a passcode, shown once.
+    IssuePasscode,
+    /// Withdraw the passcode.
+    RevokePasscode,
+    /// Revoke one print token.
+    RevokeToken {
+        /// Its id.
+        id: String,
+    },
+    /// Lift their sign-in locks.
+    ClearLockout,
+}
+
+impl ConsoleAct {
+    /// The roles allowed to do it.
+    pub fn roles(&self) -> &'static [ConsoleRole] {
+        match self {
+            ConsoleAct::Audit(_) | ConsoleAct::CheckAudit => &[ConsoleRole::Admin, ConsoleRole::Auditor],
+            _ => &[ConsoleRole::Admin, ConsoleRole::Helpdesk],
+        }
+    }
+}
+
+impl PersonOp {
+    /// Its name in the audit log.
+    pub fn action(&self) -> &'static str {
+        match self {
+            PersonOp::BindBadge { .. } => "badge.bind",
+            PersonOp::UnbindBadge { .. } => "badge.unbind",
+            PersonOp::ResetPin => "pin.reset",
+            PersonOp::IssuePasscode => "passcode.issue",
+            PersonOp::RevokePasscode => "passcode.revoke",
+            PersonOp::RevokeToken { .. } => "token.revoke",
+            PersonOp::ClearLockout => "lockout.clear",
+        }
+    }
+}
+
+/// A page of the audit log, as the viewer may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditView {
+    /// The records, newest first, names already as the viewer may see them.
+    pub records: Vec<Record>,
+    /// The cursor of the next page.
+    pub next: Option<u64>,
+    /// Records in the log.
+    pub total: u64,
+    /// The chain's last check.
+    pub status: ChainStatus,
+    /// Names are shown as pseudonyms (or not at all) for this viewer.
+    pub names_hidden: bool,
+}
+
+/// A page of jobs and one of releases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobsView {
+    /// Parked jobs, newest first.
+    pub jobs: Vec<ParkedJob>,
+    /// The cursor of the next page of jobs.
+    pub next: Option<String>,
+    /// Ended releases, newest first.
+    pub history: Vec<ReleaseRecord>,
+    /// The cursor of the next page of releases.
+    pub history_next: Option<String>,
+    /// Jobs parked in all.
+    pub parked: usize,
+    /// Printer id → name, for showing.
+    pub printers: Vec<(String, String)>,
+}
+
+/// People found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeopleView {
+    /// The people.
+    pub people: Vec<local_connector::auth::Person>,
+    /// Why Active Directory could not be searched, if so.
+    pub problem: Option<String>,
+}
+
+/// One person, with their credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonView {
+    /// Who.
+    pub person: local_connector::auth::Person,
+    /// Their badges: handle, when bound (s), how.
+    pub badges: Vec<(String, u64, String)>,
+    /// They have a PIN.
+    pub has_pin: bool,
+    /// They have a passcode.
+    pub has_passcode: bool,
+    /// Their print tokens: id, label, made (ms).
+    pub tokens: Vec<(String, String, u64)>,
+    /// Failed sign-ins lately, and until when they are locked (ms; 0: not).
+    pub lockout: (u32, u64),
+    /// Jobs parked.
+    pub parked: usize,
+}
