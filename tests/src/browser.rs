@@ -362,6 +362,32 @@ impl Browser {
         self.call("GET", "/source", None).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
     }
 
+    /// The accessibility problems of impact "serious" or "critical" that
+    /// axe-core (injected through WebDriver, past the page's CSP, which
+    /// allows no script of its own) finds on the page now, one line each:
+    /// rule, impact, help and the elements concerned.
+    pub fn accessibility_violations(&self) -> Vec<String> {
+        let bundle = axe_bundle();
+        let script = format!(
+            "const done = arguments[arguments.length - 1];\n{bundle}\n\
+             axe.run(document, {{resultTypes: ['violations']}})\
+               .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')\
+                 .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', '))))\
+               .catch(e => done(['axe failed: ' + e]));"
+        );
+        let v = self
+            .call("POST", "/execute/async", Some(&serde_json::json!({"script": script, "args": []})))
+            .expect("axe-core runs");
+        v.as_array().expect("a list").iter().map(|x| x.as_str().unwrap_or_default().to_owned()).collect()
+    }
+
+    /// Fail unless axe-core finds no serious or critical problem on the
+    /// page; `what` names the page in the message.
+    pub fn assert_accessible(&self, what: &str) {
+        let found = self.accessibility_violations();
+        assert!(found.is_empty(), "{what}: accessibility problems:\n  {}", found.join("\n  "));
+    }
+
     /// Save a PNG screenshot as `target/test-artifacts/NAME.png`; its path.
     pub fn screenshot(&self, name: &str) -> PathBuf {
         use base64::Engine;
@@ -372,6 +398,24 @@ impl Browser {
         std::fs::write(&p, png).expect("write screenshot");
         p
     }
+}
+
+/// The axe-core bundle's source, from `$PULLPRINT_AXE` or from the tools
+/// cache that `tests/tools/axe-core` fills (run here, once, if need be).
+fn axe_bundle() -> &'static str {
+    static BUNDLE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BUNDLE.get_or_init(|| {
+        let path = match std::env::var_os("PULLPRINT_AXE") {
+            Some(p) => PathBuf::from(p),
+            None => {
+                let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/axe-core");
+                let o = Command::new(&tool).output().expect("tests/tools/axe-core runs");
+                assert!(o.status.success(), "tests/tools/axe-core: {}", String::from_utf8_lossy(&o.stderr));
+                PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
+            }
+        };
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("axe-core bundle {}: {e}", path.display()))
+    })
 }
 
 impl Drop for Browser {

@@ -43,10 +43,15 @@ fn an_admin_signs_in_sees_the_dashboard_and_signs_out_and_others_are_refused() {
     let d = demo(t.path());
     let b = browser::Browser::start(1280, 900, &d.data.join("tls/server.crt"));
     let web = format!("https://{}", d.web);
+    // axe-core finds what it should: a field without a label is critical.
+    b.goto("data:text/html,<!doctype html><html lang=en><title>t</title><main><input type=text></main></html>");
+    let found = b.accessibility_violations();
+    assert!(found.iter().any(|v| v.starts_with("label (critical)")), "{found:?}");
     b.goto(&format!("{web}/"));
     b.wait_for("#sign-in");
     assert!(b.source().contains("Pullprint console"), "{}", b.source());
     b.screenshot("console-login");
+    b.assert_accessible("the sign-in page");
     // alice is a user, not an administrator.
     b.fill("#username", "alice");
     b.fill("#password", "pullprint-demo");
@@ -58,6 +63,7 @@ fn an_admin_signs_in_sees_the_dashboard_and_signs_out_and_others_are_refused() {
     b.click("#sign-in");
     assert!(b.text("#login-error").contains("not recognised"), "{}", b.source());
     b.screenshot("console-login-refused");
+    b.assert_accessible("a refused sign-in");
     // The admin.
     b.fill("#username", "admin");
     b.fill("#password", "pullprint-demo");
@@ -67,12 +73,14 @@ fn an_admin_signs_in_sees_the_dashboard_and_signs_out_and_others_are_refused() {
     assert!(b.text("#directory").contains("local directory"), "{}", b.source());
     assert!(b.source().contains("Demo Administrator (admin)"), "{}", b.source());
     b.screenshot("console-dashboard");
+    b.assert_accessible("the dashboard");
     // The printers: the demo's own, with how it is reached and trusted.
     b.click("a[href='/printers']");
     b.wait_for("#printers");
     let row = b.text("#printers tbody tr");
     assert!(row.contains("IPPS") && row.contains("secured"), "{row}\n{}", b.source());
     b.screenshot("console-printers");
+    b.assert_accessible("the printers page");
     b.click("#sign-out");
     b.wait_for("#sign-in");
     b.goto(&format!("{web}/"));
@@ -87,6 +95,7 @@ fn an_admin_signs_in_sees_the_dashboard_and_signs_out_and_others_are_refused() {
     b.goto(&format!("{web}/printers"));
     assert!(b.text("#forbidden").contains("not for the helpdesk role"), "{}", b.source());
     b.screenshot("console-helpdesk-refused-printers");
+    b.assert_accessible("a refusal");
     b.click("#sign-out");
     b.wait_for("#sign-in");
     drop(b);

@@ -40,9 +40,11 @@ fn the_helpdesk_binds_a_badge_that_then_signs_in_at_a_printer_and_lifts_a_lock()
     b.wait_for("#people");
     assert!(b.text("#people").contains("bob Example"), "{}", b.source());
     b.screenshot("console-users-search");
+    b.assert_accessible("the users search");
     b.click("a[href='/users/bob']");
     b.wait_for("#no-badges");
     b.screenshot("console-user");
+    b.assert_accessible("a user's page");
     // An unknown badge is refused at the printer; once bound, it signs bob in.
     assert_eq!(badge_login(&d, &printer, "CAFE0001").0, 401);
     b.fill("#card", "CAFE0001");
@@ -67,6 +69,7 @@ fn the_helpdesk_binds_a_badge_that_then_signs_in_at_a_printer_and_lifts_a_lock()
     b.wait_for("#passcode");
     let code = b.text("#passcode").trim().to_owned();
     b.screenshot("console-user-passcode");
+    b.assert_accessible("a new passcode");
     let (status, v) = sign_in(&d, &printer, json!({"method": "passcode", "passcode": code}));
     assert_eq!((status, v["user"]["login"].as_str()), (201, Some("bob")), "{v}");
 
@@ -85,6 +88,7 @@ fn the_helpdesk_binds_a_badge_that_then_signs_in_at_a_printer_and_lifts_a_lock()
     b.wait_for("#lockout");
     assert!(b.text("#lockout").contains("Locked until"), "{}", b.source());
     b.screenshot("console-user-locked");
+    b.assert_accessible("a locked user's page");
     b.click("#clear-lockout");
     b.wait_for("#done");
     assert!(b.text("#lockout").contains("Not locked"), "{}", b.source());
@@ -125,6 +129,7 @@ fn an_admin_shreds_a_job_an_auditor_reads_the_log_with_names_hidden_and_an_edit_
     b.click("form[role=search] button");
     b.wait_for("#jobs");
     b.screenshot("console-jobs");
+    b.assert_accessible("the jobs page");
     // The newest first: the holiday rota goes.
     assert!(b.text("#jobs tbody tr").contains("alice"), "{}", b.source());
     b.click("#jobs tbody tr button");
@@ -145,6 +150,7 @@ fn an_admin_shreds_a_job_an_auditor_reads_the_log_with_names_hidden_and_an_edit_
     let log = b.text("#audit");
     assert!(log.contains("job.delete") && log.contains("admin") && log.contains("console.sign-in"), "{log}");
     b.screenshot("console-audit-admin");
+    b.assert_accessible("the audit log");
     b.click("#sign-out");
     b.wait_for("#sign-in");
 
@@ -155,6 +161,7 @@ fn an_admin_shreds_a_job_an_auditor_reads_the_log_with_names_hidden_and_an_edit_
     assert!(log.contains("job.delete") && log.contains("user-"), "{log}");
     assert!(!log.contains("admin\n") && !log.contains("alice"), "names are hidden from auditors: {log}");
     b.screenshot("console-audit-auditor");
+    b.assert_accessible("the audit log, for an auditor");
     b.goto(&format!("{web}/jobs"));
     assert!(b.text("#forbidden").contains("may not"), "{}", b.source());
     drop(b);
