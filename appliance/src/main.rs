@@ -19,6 +19,7 @@ mod init;
 mod logging;
 mod notify;
 mod privdrop;
+mod settings;
 mod startup;
 
 // Configuration is the library part of this package, so that fuzz targets

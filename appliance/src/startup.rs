@@ -136,6 +136,9 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     if !dd.is_initialised() {
         anyhow::bail!("{} is not initialised; run `pullprint init` first", dd.root.display());
     }
+    // The settings changed in the console, over the configuration file's.
+    let live = crate::settings::at_start(cfg, &dd);
+    let cfg = &live.0.clone();
     if !dd.site_key().exists() {
         // Say "locked" before anything else: a restored folder lacks more than the key.
         dd.load_site_key().context("step 2, check the data folder")?;
@@ -215,10 +218,10 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     if let Some(a) = &ad {
         log::info!("Active Directory: {}", a.config().urls.join(", "));
     }
-    let service =
-        Arc::new(Auth::new(directory, ad, credentials, policy, auth_state, cfg.auth.clone(), *lockout_secret));
+    let service = Arc::new(Auth::new(directory, ad, credentials, policy, auth_state, cfg.auth, *lockout_secret));
     drop(lockout_secret);
     let auth = Arc::new(Authenticator::new(service.clone(), tokens));
+    let live = Arc::new(crate::settings::Live::new(&dd, live, store.clone(), service.clone()));
     let engine = Engine::new(
         store.clone(),
         devices.clone(),
@@ -258,6 +261,7 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         certificate: identity.cert.clone(),
         status_token: web_admin::StatusToken::create(&run_dir.join("status.token"))
             .context("step 6, write run/status.token")?,
+        settings: live.clone(),
     };
     let renewal = crate::certs::renewal::Renewal::new(
         &dd.tls(),
@@ -271,7 +275,8 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     let site = Arc::new(web_admin::Site::new(store.clone(), devices.clone(), auth, (audit, pseudonyms), facts));
     let ready =
         Ready { banner, path: run_dir.join("endpoints.json"), json: serde_json::to_vec(&endpoints)?, endpoints };
-    let parts = Parts { site, ipp, panel, engine, devices, store: store.clone(), service, renewal };
+    let history = live.history_ms();
+    let parts = Parts { site, ipp, panel, engine, devices, store: store.clone(), service, renewal, history };
     rt.block_on(run(cfg, sockets, Acceptors { web: tls, ipp: ipp_tls, panel: panel_tls }, parts, ready))?;
     store.flush_index()?;
     log::info!("stopped");
@@ -358,13 +363,15 @@ struct Parts {
     store: JobStore,
     service: Arc<Auth>,
     renewal: crate::certs::renewal::Renewal,
+    /// `store.history_retention` in ms, which the console may change.
+    history: Arc<std::sync::atomic::AtomicU64>,
 }
 
 async fn run(
     cfg: &Config,
     sockets: Sockets,
     Acceptors { web: tls, ipp: ipp_tls, panel: panel_tls }: Acceptors,
-    Parts { site, ipp, panel, engine, devices, store, service, renewal }: Parts,
+    Parts { site, ipp, panel, engine, devices, store, service, renewal, history }: Parts,
     Ready { banner, path: ready_path, json: ready_json, endpoints }: Ready,
 ) -> Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -413,14 +420,13 @@ async fn run(
     if let Some(settings) = &cfg.ad {
         tokio::spawn(service.clone().watch_directory(settings.check_interval));
     }
-    let history = cfg.history_retention;
     spawn_every(cfg.sweep_interval, stop_rx.clone(), move |_| {
         let s = store.clone();
+        let history = history.load(std::sync::atomic::Ordering::Relaxed);
         async move {
             let swept = tokio::task::spawn_blocking(move || {
                 let jobs = s.sweep_expired_now();
-                let before =
-                    local_connector::clock::now_ms().saturating_sub(local_connector::clock::duration_ms(history));
+                let before = local_connector::clock::now_ms().saturating_sub(history);
                 (jobs, s.prune_history(before))
             })
             .await;

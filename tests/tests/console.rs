@@ -204,3 +204,65 @@ fn every_web_route_without_a_session_redirects_to_sign_in_or_is_refused() {
     let (st, log) = d.terminate();
     assert!(st.success(), "{log}");
 }
+
+/// Every state change of the console, from the router's own table: with a
+/// session but without the session's form token, or from another origin,
+/// it is refused with 403 and changes nothing.
+#[test]
+fn every_console_post_without_its_token_or_from_another_origin_is_refused_and_changes_nothing() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = demo(t.path());
+    let ca = d.data.join("tls/ca.crt");
+    let get = |path: &str, headers: &[(&str, &str)]| https_request(d.web, &ca, "GET", path, headers, b"").expect("get");
+    let post = |path: &str, headers: &[(&str, &str)], body: &str| {
+        let mut h = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        h.extend_from_slice(headers);
+        https_request(d.web, &ca, "POST", path, &h, body.as_bytes()).expect("post")
+    };
+    let (_, h, page) = get("/login", &[]);
+    let token = csrf_field(&String::from_utf8_lossy(&page));
+    let login_cookie = format!("__Host-pullprint-login={token}");
+    let (_, h2, _) =
+        post("/login", &[("Cookie", &login_cookie)], &format!("username=admin&password=pullprint-demo&csrf={token}"));
+    drop(h);
+    let session = set_cookie(&h2, "__Host-pullprint-console").expect("session");
+    let session = session.split(';').next().expect("name=value").to_owned();
+    let (_, _, page) = get("/settings", &[("Cookie", &session)]);
+    let page = String::from_utf8_lossy(&page).into_owned();
+    let csrf = csrf_field(&page);
+    assert!(page.contains("value=\"1day\""), "{page}");
+    let changes =
+        "store.retention=1min&user_names=keep&document_names=keep&departments=keep&card=CAFE0001&encoding=hex";
+    let mut posts = 0;
+    // The console's own posts (the self-service page and API check a password instead).
+    let console_posts = web_admin::route_table().into_iter().filter(|r| {
+        r.method == "POST" && r.path != "/login" && !r.path.starts_with("/api/") && !r.path.starts_with("/me")
+    });
+    for r in console_posts {
+        let path = r
+            .path
+            .replace("{id}", "0123456789abcdef0123456789abcdef")
+            .replace("{login}", "alice")
+            .replace("{op}", "bind-badge");
+        let (status, _, _) = post(&path, &[("Cookie", &session)], changes);
+        assert_eq!(status, 403, "POST {path} without a token");
+        let (status, _, _) = post(&path, &[("Cookie", &session)], &format!("{changes}&csrf=forged"));
+        assert_eq!(status, 403, "POST {path} with a wrong token");
+        let evil = [("Cookie", session.as_str()), ("Origin", "https://evil.example")];
+        let (status, _, _) = post(&path, &evil, &format!("{changes}&csrf={csrf}"));
+        assert_eq!(status, 403, "POST {path} from another origin");
+        posts += 1;
+    }
+    assert!(posts >= 7, "every console post was tried: {posts}");
+    // Nothing changed: still signed in, the settings as they were, no badge bound.
+    let (status, _, page) = get("/settings", &[("Cookie", &session)]);
+    assert_eq!(status, 200, "the forged sign-out did not sign out");
+    let page = String::from_utf8_lossy(&page).into_owned();
+    assert!(!page.contains("value=\"1min\""), "the retention did not change");
+    assert!(page.contains("<option value=\"obfuscate\" selected"), "the privacy did not change");
+    let (_, _, alice) = get("/users/alice", &[("Cookie", &session)]);
+    assert!(!String::from_utf8_lossy(&alice).contains("(console)"), "no badge was bound");
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    assert!(!log.contains("console: admin set"), "{log}");
+}

@@ -180,3 +180,79 @@ fn an_admin_shreds_a_job_an_auditor_reads_the_log_with_names_hidden_and_an_edit_
     assert!(!ok, "{out}");
     assert!(out.contains("record 2"), "{out}");
 }
+
+/// The hours between two console times (`YYYY-MM-DD HH:MM UTC`).
+fn hours_between(from: &str, to: &str) -> i64 {
+    let parse = |t: &str| humantime::parse_rfc3339_weak(&format!("{}:00", t.trim())).expect("a console time");
+    let d = parse(to).duration_since(parse(from)).expect("later");
+    i64::try_from(d.as_secs() / 3600).expect("hours")
+}
+
+#[test]
+fn an_admin_changes_retention_which_applies_at_once_and_survives_a_restart_and_the_helpdesk_cannot() {
+    let site = Site::new("");
+    site.user("alice", "04:A1:B2:C3");
+    site.staff("admin", "PullprintAdmins");
+    site.staff("helpdesk", "PullprintHelpdesk");
+    let d = site.serve();
+    let web = format!("https://{}", d.web);
+    assert_eq!(d.print_as("alice", "alice-Passw0rd-1", &pdf("Board minutes", 3, 0)).0, 200);
+    let b = Browser::start(1280, 1000, &d.data.join("tls/server.crt"));
+    let expiry_hours = |b: &Browser, web: &str| {
+        b.goto(&format!("{web}/jobs"));
+        b.wait_for("#jobs");
+        // The row's times, "YYYY-MM-DD HH:MM UTC": submitted, then expires.
+        let row = b.text("#jobs tbody tr");
+        let times: Vec<&str> = row.match_indices(" UTC").filter_map(|(i, _)| row.get(i.checked_sub(16)?..i)).collect();
+        assert_eq!(times.len(), 2, "{row}");
+        hours_between(times[0], times[1])
+    };
+    console_sign_in(&b, &web, "admin");
+    b.wait_for("#parked");
+    assert_eq!(expiry_hours(&b, &web), 24, "the configuration's retention");
+    b.click("a[href='/settings']");
+    b.wait_for("#store-retention");
+    b.screenshot("console-settings");
+    b.assert_accessible("the settings page");
+    // A value the configuration file would refuse is refused, with its words.
+    b.fill("#store-retention", "soon");
+    b.click("#save-settings");
+    b.wait_for("#refused");
+    assert!(b.text("#refused").contains("store.retention"), "{}", b.source());
+    b.screenshot("console-settings-refused");
+    b.goto(&format!("{web}/settings"));
+    b.wait_for("#store-retention");
+    b.fill("#store-retention", "2h");
+    b.click("#save-settings");
+    b.wait_for("#done");
+    assert!(b.text("#done").contains("in force now"), "{}", b.source());
+    // The parked job now expires two hours after it came, and so do new ones.
+    assert_eq!(expiry_hours(&b, &web), 2);
+    b.goto(&format!("{web}/audit"));
+    b.wait_for("#audit");
+    assert!(b.text("#audit").contains("setting.change"), "{}", b.source());
+    drop(b);
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    assert!(log.contains("console: admin set store.retention to 2h"), "{log}");
+
+    // After a restart the console's setting still holds.
+    let d = site.serve();
+    let web = format!("https://{}", d.web);
+    assert_eq!(d.print_as("alice", "alice-Passw0rd-1", &pdf("After restart", 4, 0)).0, 200);
+    let b = Browser::start(1280, 1000, &d.data.join("tls/server.crt"));
+    console_sign_in(&b, &web, "admin");
+    b.wait_for("#parked");
+    assert_eq!(expiry_hours(&b, &web), 2, "the newest job got the console's retention");
+    b.click("#sign-out");
+    b.wait_for("#sign-in");
+    // The helpdesk has no settings page, nor may post to it.
+    console_sign_in(&b, &web, "helpdesk");
+    b.wait_for("#parked");
+    assert!(!b.source().contains("href=\"/settings\""));
+    b.goto(&format!("{web}/settings"));
+    assert!(b.text("#forbidden").contains("may not"), "{}", b.source());
+    drop(b);
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+}

@@ -34,7 +34,10 @@ pub mod site;
 pub mod views;
 pub use me::{esc as html_escape, same_origin};
 pub use site::{Facts, Site};
-pub use views::{Actor, AuditView, ConsoleAct, JobsView, PeopleView, PersonOp, PersonView};
+pub use views::{
+    Actor, AuditView, ConsoleAct, JobsView, KeyedWords, LiveSettings, PeopleView, PersonOp, PersonView, SettingView,
+    SettingsView,
+};
 
 use axum::Router;
 use axum::extract::State;
@@ -191,6 +194,12 @@ pub enum Outcome {
     People(Box<PeopleView>),
     /// One person.
     Person(Box<PersonView>),
+    /// The settings page.
+    Settings(Box<SettingsView>),
+    /// Settings changed: (key, new value).
+    Changed(Vec<(String, String)>),
+    /// Settings refused: (key, why).
+    Invalid(Vec<(String, String)>),
     /// Done, nothing to say.
     Done,
     /// The credentials were wrong or missing.
@@ -359,7 +368,10 @@ fn answer(o: Outcome) -> Response {
         | Outcome::AuditPage(_)
         | Outcome::Jobs(_)
         | Outcome::People(_)
-        | Outcome::Person(_) => json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the appliance log"),
+        | Outcome::Person(_)
+        | Outcome::Settings(_)
+        | Outcome::Changed(_)
+        | Outcome::Invalid(_) => json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the appliance log"),
     })
 }
 

@@ -45,6 +45,14 @@ pub enum ConsoleAct {
         /// Their login.
         login: String,
     },
+    /// The settings page.
+    Settings,
+    /// Change live settings: (dotted key, value as typed).
+    ChangeSettings(Vec<(String, String)>),
+    /// Change the privacy settings.
+    SetPrivacy(local_connector::auth::policy::Privacy),
+    /// Try the directory now.
+    TestDirectory,
     /// Something done to a person's credentials.
     ForPerson {
         /// Their login.
@@ -52,6 +60,54 @@ pub enum ConsoleAct {
         /// What.
         op: PersonOp,
     },
+}
+
+/// The settings the console may change while the appliance runs, kept
+/// and checked by the appliance (exactly as its configuration file is).
+pub trait LiveSettings: Send + Sync + std::fmt::Debug {
+    /// Each setting and its value in force.
+    fn current(&self) -> Vec<SettingView>;
+    /// Check `changes` (dotted key, value as typed) together and, when
+    /// every one is valid, apply them at once and keep them; otherwise
+    /// change nothing. What changed (key, new value), or each problem
+    /// (key, why).
+    fn change(&self, changes: &[(String, String)]) -> Result<KeyedWords, KeyedWords>;
+}
+
+/// Pairs of a dotted settings key and words about it (a new value, or why
+/// it was refused).
+pub type KeyedWords = Vec<(String, String)>;
+
+/// A setting as the console shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingView {
+    /// Dotted key, as in the configuration file.
+    pub key: String,
+    /// Its name for people.
+    pub label: String,
+    /// What it does.
+    pub help: String,
+    /// `duration`, `count` or `switch`.
+    pub kind: String,
+    /// Its value in force.
+    pub value: String,
+    /// Changed in the console (over the configuration file).
+    pub from_console: bool,
+}
+
+/// The settings page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsView {
+    /// The live settings.
+    pub settings: Vec<SettingView>,
+    /// The privacy settings in force.
+    pub privacy: local_connector::auth::policy::Privacy,
+    /// The directory, in words.
+    pub directory: String,
+    /// An Active Directory is configured (its connection can be tested).
+    pub has_ad: bool,
+    /// The dangerous settings in force, in words.
+    pub dangerous: Vec<String>,
 }
 
 /// What the helpdesk does to a person's credentials.
@@ -89,6 +145,10 @@ impl ConsoleAct {
     pub fn roles(&self) -> &'static [ConsoleRole] {
         match self {
             ConsoleAct::Audit(_) | ConsoleAct::CheckAudit => &[ConsoleRole::Admin, ConsoleRole::Auditor],
+            ConsoleAct::Settings
+            | ConsoleAct::ChangeSettings(_)
+            | ConsoleAct::SetPrivacy(_)
+            | ConsoleAct::TestDirectory => &[ConsoleRole::Admin],
             _ => &[ConsoleRole::Admin, ConsoleRole::Helpdesk],
         }
     }

@@ -2,7 +2,7 @@
 //! (loopback only, unprivileged ports, a small disk reserve), with any
 //! `--config` file laid over them key by key.
 
-use super::{Config, ConfigErrors, defaults};
+use super::{Config, ConfigErrors, defaults, overlay};
 use std::path::PathBuf;
 
 /// The demo's own defaults, as configuration text.
@@ -17,19 +17,6 @@ fn base() -> toml::Table {
         defaults::DEMO_MIN_FREE_BYTES,
     );
     text.parse().unwrap_or_else(|_| unreachable!("the demo's defaults are valid TOML"))
-}
-
-/// Lay `over` onto `under`: tables merge key by key, anything else in
-/// `over` replaces what `under` had.
-fn overlay(under: &mut toml::Table, over: toml::Table) {
-    for (k, v) in over {
-        match (under.get_mut(&k), v) {
-            (Some(toml::Value::Table(u)), toml::Value::Table(o)) => overlay(u, o),
-            (_, v) => {
-                under.insert(k, v);
-            }
-        }
-    }
 }
 
 impl Config {

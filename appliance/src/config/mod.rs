@@ -15,6 +15,7 @@ pub use local_connector::net::Subnet;
 
 pub mod defaults;
 mod demo;
+pub mod live;
 mod sections;
 pub use demo::DemoError;
 
@@ -40,6 +41,19 @@ impl KeyType {
             "ecdsa-p256" => KeyType::EcdsaP256,
             _ => return None,
         })
+    }
+}
+
+/// Lay `over` onto `under`: tables merge key by key, anything else in
+/// `over` replaces what `under` had.
+fn overlay(under: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (under.get_mut(&k), v) {
+            (Some(toml::Value::Table(u)), toml::Value::Table(o)) => overlay(u, o),
+            (_, v) => {
+                under.insert(k, v);
+            }
+        }
     }
 }
 
@@ -107,6 +121,9 @@ pub struct Config {
     /// `dangerous.trust_user_name_from`: networks whose clients may name
     /// themselves in `requesting-user-name` without credentials.
     pub dangerous_trusted_subnets: Vec<Subnet>,
+    /// The text it was read from, as a table, so that the console's
+    /// changes can be laid over it and the whole checked again.
+    source: toml::Table,
 }
 
 /// The `[release]` section.
@@ -219,9 +236,45 @@ impl Config {
             release,
             dangerous_plain_ipp: dangerous.plain_ipp_listen,
             dangerous_trusted_subnets: dangerous.trust_user_name_from,
+            source: table.clone(),
         };
         check(&config, &mut errs);
         if errs.is_empty() { Ok(config) } else { Err(ConfigErrors(errs)) }
+    }
+
+    /// This configuration with the console's settings (`console`, a table
+    /// of the [`live::KEYS`] only) laid over the file's: the whole is
+    /// checked again exactly as a file is, and only the live keys change.
+    pub fn with_console(&self, console: &toml::Table) -> Result<Config, ConfigErrors> {
+        let mut errs = Vec::new();
+        for (section, v) in console {
+            let keys = v.as_table().map(|t| t.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
+            for k in keys.iter().filter(|k| !live::KEYS.iter().any(|l| l.key == format!("{section}.{k}"))) {
+                errs.push(ConfigError {
+                    key: format!("{section}.{k}"),
+                    message: "cannot be set from the console".into(),
+                });
+            }
+            if !v.is_table() {
+                errs.push(ConfigError { key: section.clone(), message: "must be a section".into() });
+            }
+        }
+        if !errs.is_empty() {
+            return Err(ConfigErrors(errs));
+        }
+        let mut table = self.source.clone();
+        overlay(&mut table, console.clone());
+        let checked = Config::from_table(&table)?;
+        let mut out = self.clone();
+        out.retention = checked.retention;
+        out.history_retention = checked.history_retention;
+        out.auth.self_enrolment = checked.auth.self_enrolment;
+        out.auth.badge_needs_pin = checked.auth.badge_needs_pin;
+        out.auth.lockout.free = checked.auth.lockout.free;
+        out.auth.lockout.lock_after = checked.auth.lockout.lock_after;
+        out.auth.lockout.lock_for = checked.auth.lockout.lock_for;
+        out.source = table;
+        Ok(out)
     }
 
     /// The Active Directory provider, when `[ad]` is configured: reads the CA

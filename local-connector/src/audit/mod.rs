@@ -2,7 +2,7 @@
 //! sign-in to the console, every action taken there, and every release is
 //! recorded.
 //!
-//! The records are hash-chained ([`chain`]), so an edited, removed or
+//! The records are hash-chained (see `chain.rs`), so an edited, removed or
 //! inserted record shows, and `pullprint audit verify` names the first one.
 //! Appending is durable before it returns (the record, then the head).
 //! Beside the log, a sled index (number, actor, action, time) lets the
@@ -398,7 +398,7 @@ impl AuditLog {
 
     /// One page of records matching `q`, newest first. It walks one index
     /// (actor, else action, else number) within the time range, and reads
-    /// at most [`MAX_SCAN`] candidates before handing back a cursor.
+    /// at most 5,000 candidates before handing back a cursor.
     pub fn page(&self, q: &Query) -> Result<Page, AuditError> {
         let i = &self.inner;
         let first_at = |ms: u64| -> Result<Option<u64>, AuditError> {

@@ -189,7 +189,7 @@ impl Auth {
             let verdict = if n >= MAX_IN_FLIGHT {
                 Err(Throttled::Wait(Duration::from_secs(1)))
             } else {
-                self.settings.lockout.check_with_pending(&self.state.failures(k), n, *kind, now)
+                self.settings().lockout.check_with_pending(&self.state.failures(k), n, *kind, now)
             };
             if let Err(t) = verdict {
                 worst = Some(match (worst, t) {
@@ -212,11 +212,11 @@ impl Auth {
         let _one_at_a_time = self.counting.lock().unwrap_or_else(|p| p.into_inner());
         let now = now_ms();
         for (k, kind, what) in keys {
-            let (f, locked) = self.settings.lockout.fail(&self.state.failures(k), *kind, now);
+            let (f, locked) = self.settings().lockout.fail(&self.state.failures(k), *kind, now);
             if locked {
                 log::warn!(
                     "auth: {what} locked for {} min after {} failed {method} logins (latest from {source})",
-                    self.settings.lockout.lock_for.as_secs() / 60,
+                    self.settings().lockout.lock_for.as_secs() / 60,
                     f.count
                 );
             }

@@ -168,7 +168,7 @@ pub enum Refusal {
 /// written in the appliance's `config::defaults`; [`AuthSettings::default`]
 /// carries the same values (a test there keeps them equal), for callers
 /// without a configuration file, such as tests.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuthSettings {
     /// Throttling of guesses.
     pub lockout: LockoutPolicy,
@@ -218,7 +218,7 @@ struct Enrolment {
 /// The authentication service.
 #[derive(Debug)]
 pub struct Auth {
-    settings: AuthSettings,
+    settings: std::sync::RwLock<AuthSettings>,
     local: Arc<LocalDirectory>,
     ad: Option<ActiveDirectory>,
     credentials: Arc<Credentials>,
@@ -270,7 +270,7 @@ impl Auth {
             credentials,
             policy,
             state,
-            settings,
+            settings: std::sync::RwLock::new(settings),
             lock_secret: zeroize::Zeroizing::new(lock_secret),
             cache_key: zeroize::Zeroizing::new(random_bytes()),
             passwords: Mutex::new(HashMap::new()),
@@ -317,9 +317,14 @@ impl Auth {
         self.directory_outage.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// The settings.
-    pub fn settings(&self) -> &AuthSettings {
-        &self.settings
+    /// The settings in force.
+    pub fn settings(&self) -> AuthSettings {
+        *self.settings.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Change the settings; they apply from the next sign-in on.
+    pub fn set_settings(&self, s: AuthSettings) {
+        *self.settings.write().unwrap_or_else(|p| p.into_inner()) = s;
     }
 
     /// The credential store (badges, PINs, passcodes).
@@ -347,6 +352,11 @@ impl Auth {
         self.policy.current()
     }
 
+    /// Change the privacy settings (kept in the policy file).
+    pub fn set_privacy(&self, p: policy::Privacy) -> Result<(), policy::PolicyError> {
+        self.policy.set_privacy(p).map(|_| ())
+    }
+
     /// The console role of `who` under the current policy, if any.
     pub fn console_role(&self, who: &Identity) -> Option<policy::ConsoleRole> {
         self.policy.current().console_role(&who.groups)
@@ -365,7 +375,7 @@ impl Auth {
     /// Forget failure counts whose window or lock has passed; how many.
     pub fn prune_lockout(&self) -> usize {
         let now = now_ms();
-        self.state.prune(|f| self.settings.lockout.expired(f, now))
+        self.state.prune(|f| self.settings().lockout.expired(f, now))
     }
 
     /// Lift every lock and forget every failure.
@@ -497,9 +507,9 @@ impl Auth {
         };
         let now = now_ms();
         let cached = self.state.identity(login);
-        let usable = cached.clone().filter(|c| now.saturating_sub(c.seen_ms) <= ms(self.settings.offline_ttl));
+        let usable = cached.clone().filter(|c| now.saturating_sub(c.seen_ms) <= ms(self.settings().offline_ttl));
         if let Some(c) = &cached
-            && now.saturating_sub(c.seen_ms) < ms(self.settings.refresh_after)
+            && now.saturating_sub(c.seen_ms) < ms(self.settings().refresh_after)
         {
             return Ok(c.clone());
         }
@@ -512,7 +522,7 @@ impl Auth {
         {
             return Ok(offline(c));
         }
-        let budget = if usable.is_some() { self.settings.refresh_budget } else { ad.config().timeout * 2 };
+        let budget = if usable.is_some() { self.settings().refresh_budget } else { ad.config().timeout * 2 };
         let looked = tokio::time::timeout(budget, ad.lookup(login))
             .await
             .unwrap_or_else(|_| Err(AdError::Unavailable("no answer in time".into())));
@@ -562,12 +572,12 @@ impl Auth {
             }
         };
         let owner = self.credentials.badge_owner(&tag);
-        if owner.is_none() && self.settings.self_enrolment && self.may_enrol(source) {
+        if owner.is_none() && self.settings().self_enrolment && self.may_enrol(source) {
             // Counted against the source only: its holder is about to enrol it.
             self.failed(&keys[2..], "badge", source);
             return Err(Refusal::Enrol(self.open_enrolment(tag, source)));
         }
-        if self.settings.badge_needs_pin {
+        if self.settings().badge_needs_pin {
             let Some(pin) = pin else {
                 return Err(Refusal::PinRequired);
             };
@@ -580,7 +590,7 @@ impl Auth {
             }
         }
         let Some(login) = owner else {
-            if !self.settings.badge_needs_pin {
+            if !self.settings().badge_needs_pin {
                 // What a wrong PIN costs, so an unknown badge looks like one.
                 let creds = self.credentials.clone();
                 blocking(move || creds.decoy_check()).await;

@@ -123,7 +123,7 @@ impl Auth {
     pub fn lockout_of(&self, login: &str, email: Option<&str>) -> (u32, u64) {
         let now = now_ms();
         self.person_keys(login, email).iter().map(|k| self.state.failures(k)).fold((0, 0), |(n, until), f| {
-            let live = !self.settings.lockout.expired(&f, now);
+            let live = !self.settings().lockout.expired(&f, now);
             (
                 n.max(if live { f.count } else { 0 }),
                 until.max(if f.locked_until_ms > now { f.locked_until_ms } else { 0 }),

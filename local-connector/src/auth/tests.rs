@@ -94,7 +94,7 @@ fn repeated_failures_back_off_then_lock_and_the_lock_survives_a_restart() {
         lockout: LockoutPolicy { max_delay: Duration::from_millis(1), ..LockoutPolicy::default() },
         ..AuthSettings::default()
     };
-    let s = site(settings.clone());
+    let s = site(settings);
     let r = rt();
     r.block_on(async {
         let a = &s.auth;

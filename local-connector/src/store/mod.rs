@@ -172,6 +172,8 @@ struct Inner {
     /// Job id → when it printed (ms, 8 bytes), for jobs kept for reprint.
     printed: sled::Tree,
     committer: GroupCommitter,
+    /// The retention of jobs parked from now on, ms (the console may change it).
+    retention_ms: std::sync::atomic::AtomicU64,
     /// Parked jobs and bytes per owner tag, filled on first use and kept in
     /// step with the index (under this lock) so that limits cost O(1).
     usage: Mutex<HashMap<[u8; 16], Usage>>,
@@ -257,6 +259,7 @@ impl JobStore {
             db,
             committer: GroupCommitter::start(jobs_dir.clone()).map_err(|e| StoreError::io("start committer", e))?,
             usage: Mutex::new(HashMap::new()),
+            retention_ms: std::sync::atomic::AtomicU64::new(crate::clock::duration_ms(opts.retention)),
             kek: site.job_kek(),
             index_secret: site.index_secret(),
             jobs_dir,

@@ -48,6 +48,49 @@ impl JobStore {
         Ok(n)
     }
 
+    /// How long a job parked now stays parked.
+    pub fn retention(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.inner.retention_ms.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Change the retention. Jobs parked from now on expire `d` after they
+    /// were submitted. A job already parked whose expiry is later than that
+    /// is brought forward to it, so that a shorter retention applies at
+    /// once; a longer one does not lengthen the life of jobs already
+    /// parked. Returns how many were brought forward.
+    pub fn set_retention(&self, d: std::time::Duration) -> Result<usize, StoreError> {
+        let d_ms = crate::clock::duration_ms(d);
+        self.inner.retention_ms.store(d_ms, std::sync::atomic::Ordering::Relaxed);
+        let mut later = Vec::new();
+        for kv in self.inner.by_expiry.iter() {
+            let (k, _) = kv.at("find jobs to bring forward")?;
+            let (Some(expires), Some(id)) = (k.get(..8), JobId::from_slice(&k[8..])) else { continue };
+            let expires = u64::from_be_bytes(expires.try_into().unwrap_or_default());
+            let mut submitted = [0u8; 8];
+            submitted[2..].copy_from_slice(&id.0[..6]);
+            // An id is made just before its job's submission time is
+            // taken, so this is a bound: the exact time is in the metadata.
+            if expires > u64::from_be_bytes(submitted).saturating_add(d_ms) {
+                later.push(id);
+            }
+        }
+        let mut n = 0;
+        for id in later {
+            let mut meta = match self.get(id) {
+                Ok(m) => m,
+                Err(StoreError::NotFound(_)) => continue,
+                Err(e) => return Err(e),
+            };
+            let due = meta.submitted_at_ms.saturating_add(d_ms);
+            if meta.expires_at_ms > due {
+                self.index_set_expiry(&mut meta, due)?;
+                n += 1;
+            }
+        }
+        self.inner.db.flush().at("bring expiries forward")?;
+        Ok(n)
+    }
+
     /// Shred expired jobs as of now.
     pub fn sweep_expired_now(&self) -> Result<usize, StoreError> {
         self.sweep_expired(now_ms())

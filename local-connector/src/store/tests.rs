@@ -358,7 +358,9 @@ fn browsing_pages_newest_first_by_owner_state_and_printer() {
     for i in 0..12 {
         ids.push(put(&store, if i % 3 == 0 { "alice" } else { "bob" }, b"%PDF-1.7").id);
     }
-    let newest_first: Vec<_> = ids.iter().rev().copied().collect();
+    // Ids order by their millisecond, then at random within one: newest first is id order reversed.
+    let mut newest_first = ids.clone();
+    newest_first.sort_by(|a, b| b.cmp(a));
     let page = store.browse(&JobFilter { limit: 5, ..JobFilter::default() }).expect("browse");
     assert_eq!(page.jobs.iter().map(|j| j.meta.id).collect::<Vec<_>>(), newest_first[..5]);
     let rest = store.browse(&JobFilter { limit: 50, before: page.next, ..JobFilter::default() }).expect("browse");
@@ -367,7 +369,9 @@ fn browsing_pages_newest_first_by_owner_state_and_printer() {
 
     let alice = store.browse(&JobFilter { owner: Some("alice".into()), limit: 50, ..JobFilter::default() });
     let alice: Vec<_> = alice.expect("browse").jobs.iter().map(|j| j.meta.id).collect();
-    assert_eq!(alice, vec![ids[9], ids[6], ids[3], ids[0]]);
+    let mut expected = vec![ids[9], ids[6], ids[3], ids[0]];
+    expected.sort_by(|a, b| b.cmp(a));
+    assert_eq!(alice, expected);
 
     store.request_release(ids[3], "d-lobby", "alice").expect("queue");
     let queued = store.browse(&JobFilter { state: Some(JobState::Queued), limit: 50, ..JobFilter::default() });
@@ -419,4 +423,23 @@ fn release_history_pages_newest_first_and_filters() {
     assert_eq!(store.release_history(&bob).expect("history").releases.len(), 3);
     let span = HistoryFilter { from_ms: Some(1_002), to_ms: Some(1_004), limit: 10, ..HistoryFilter::default() };
     assert_eq!(store.release_history(&span).expect("history").releases.len(), 2);
+}
+
+#[test]
+fn a_shorter_retention_applies_at_once_and_a_longer_one_to_new_jobs() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let (store, _) = JobStore::open(options(d.path()), &site()).expect("open");
+    let old = put(&store, "alice", b"%PDF-1.7");
+    assert_eq!(old.expires_at_ms - old.submitted_at_ms, 24 * 3600 * 1000);
+    assert_eq!(store.set_retention(Duration::from_secs(3600)).expect("shorter"), 1);
+    assert_eq!(store.get(old.id).expect("get").expires_at_ms, old.submitted_at_ms + 3600 * 1000);
+    let new = put(&store, "alice", b"%PDF-1.7");
+    assert_eq!(new.expires_at_ms - new.submitted_at_ms, 3600 * 1000);
+    // Longer: only new jobs.
+    assert_eq!(store.set_retention(Duration::from_secs(7200)).expect("longer"), 0);
+    assert_eq!(store.get(old.id).expect("get").expires_at_ms, old.submitted_at_ms + 3600 * 1000);
+    assert_eq!(store.retention(), Duration::from_secs(7200));
+    // Brought forward into the past: the sweeper shreds it.
+    store.set_retention(Duration::from_millis(1)).expect("now");
+    assert_eq!(store.sweep_expired(crate::clock::now_ms() + 10).expect("sweep"), 2);
 }

@@ -136,7 +136,7 @@ impl JobWriter {
         let enc = self.enc.take().ok_or_else(|| StoreError::io("commit", io::Error::other("job abandoned")))?;
         let (mut out, size) = enc.finish().map_err(|e| self.store.map_write_err("seal body", e))?;
         let now = now_ms();
-        let retention = self.sub.retention.unwrap_or(self.store.inner.opts.retention);
+        let retention = self.sub.retention.unwrap_or_else(|| self.store.retention());
         let meta = JobMeta::from_submission(
             self.id,
             &self.sub,

@@ -1,10 +1,10 @@
 //! The audit log page: records newest first, filtered by actor, action and
 //! date, with whether the hash chain verifies (admins and auditors).
 
-use super::{Signed, act, checked_form, day_ms, field, frame, page, query, see_other, trouble, when};
+use super::{Posted, Signed, act, day_ms, field, frame, page, query, see_other, trouble, when};
 use crate::{Appliance, AuditView, ConsoleAct, Outcome};
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use local_connector::audit::{ChainStatus, Query};
 use maud::{Markup, html};
@@ -50,15 +50,7 @@ pub(super) async fn list(State(app): State<Arc<dyn Appliance>>, who: Signed, Raw
 }
 
 /// `POST /audit/verify`: walk the chain now.
-pub(super) async fn verify(
-    State(app): State<Arc<dyn Appliance>>,
-    who: Signed,
-    h: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    if let Err(r) = checked_form(&who.0, &h, &body) {
-        return *r;
-    }
+pub(super) async fn verify(State(app): State<Arc<dyn Appliance>>, Posted { who, .. }: Posted) -> Response {
     match act(app, &who, ConsoleAct::CheckAudit).await {
         Outcome::Done => see_other("/audit"),
         o => trouble(&who.0, o),

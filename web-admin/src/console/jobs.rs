@@ -2,10 +2,10 @@
 //! page at a time, each with a delete (shred) button; and the release
 //! history with each outcome and the printer's job id (admins, helpdesk).
 
-use super::{Signed, act, checked_form, day_ms, field, frame, page, query, see_other, trouble, when};
+use super::{Posted, Signed, act, day_ms, field, frame, page, query, see_other, trouble, when};
 use crate::{Appliance, ConsoleAct, JobsView, Outcome};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use local_connector::job::JobId;
 use local_connector::store::{HistoryFilter, JobFilter, JobState};
@@ -53,14 +53,9 @@ pub(super) async fn list(State(app): State<Arc<dyn Appliance>>, who: Signed, Raw
 /// `POST /jobs/{id}/delete`: shred one job.
 pub(super) async fn delete(
     State(app): State<Arc<dyn Appliance>>,
-    who: Signed,
     Path(id): Path<String>,
-    h: HeaderMap,
-    body: axum::body::Bytes,
+    Posted { who, .. }: Posted,
 ) -> Response {
-    if let Err(r) = checked_form(&who.0, &h, &body) {
-        return *r;
-    }
     match act(app, &who, ConsoleAct::DeleteJob { id }).await {
         Outcome::Done => see_other("/jobs?done=deleted"),
         o => trouble(&who.0, o),

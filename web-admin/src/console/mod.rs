@@ -22,6 +22,7 @@ mod jobs;
 mod overview;
 mod people;
 pub mod sessions;
+mod settings;
 
 use crate::{Action, Actor, Appliance, ConsoleAct, Credentials, Outcome, harden};
 use axum::extract::State;
@@ -57,6 +58,10 @@ pub(crate) fn routes(r: Routes<Arc<dyn Appliance>>) -> Routes<Arc<dyn Appliance>
         .post("/jobs/{id}/delete", jobs::delete)
         .get("/audit", audit::list)
         .post("/audit/verify", audit::verify)
+        .get("/settings", settings::page_get)
+        .post("/settings", settings::change)
+        .post("/settings/privacy", settings::privacy)
+        .post("/settings/directory/test", settings::test_directory)
         .get("/static/console.css", stylesheet)
 }
 
@@ -137,6 +142,7 @@ fn frame(user: &ConsoleUser, here: &str, title: &str, content: Markup) -> Markup
         ("/users", "Users", &[ConsoleRole::Admin, ConsoleRole::Helpdesk]),
         ("/jobs", "Jobs", &[ConsoleRole::Admin, ConsoleRole::Helpdesk]),
         ("/audit", "Audit log", &[ConsoleRole::Admin, ConsoleRole::Auditor]),
+        ("/settings", "Settings", &[ConsoleRole::Admin]),
     ];
     html! {
         (DOCTYPE)
@@ -271,21 +277,37 @@ async fn login(
 }
 
 /// `POST /logout`: `csrf`.
-async fn logout(
-    State(app): State<Arc<dyn Appliance>>,
-    Signed(user, source): Signed,
-    h: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    if let Err(r) = checked_form(&user, &h, &body) {
-        return *r;
-    }
+async fn logout(State(app): State<Arc<dyn Appliance>>, h: HeaderMap, posted: Posted) -> Response {
+    let source = posted.who.1;
     if let Some(t) = cookie(&h, SESSION_COOKIE) {
         app.perform(Action::ConsoleSignOut { token: t.to_owned().into(), source });
     }
     let mut r = redirect("/login");
     set_cookie(&mut r, SESSION_COOKIE, "", Some(0));
     r
+}
+
+/// A state change: its signed-in user and its form's fields, once the
+/// form's token (`csrf`) and the request's origin are checked. A forged
+/// post is answered 403 before the handler runs, and nothing is done.
+pub(crate) struct Posted {
+    who: Signed,
+    form: Vec<(String, String)>,
+}
+
+impl axum::extract::FromRequest<Arc<dyn Appliance>> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, app: &Arc<dyn Appliance>) -> Result<Self, Response> {
+        use axum::extract::FromRequestParts;
+        let (mut parts, body) = req.into_parts();
+        let who = Signed::from_request_parts(&mut parts, app).await?;
+        let Ok(body) = axum::body::to_bytes(body, 64 * 1024).await else {
+            return Err(forbidden(&who.0, "That form is too large; nothing was done."));
+        };
+        let form = checked_form(&who.0, &parts.headers, &body).map_err(|r| *r)?;
+        Ok(Posted { who, form })
+    }
 }
 
 /// A state change's form fields, once its token and origin are checked;

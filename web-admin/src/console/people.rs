@@ -2,10 +2,10 @@
 //! Directory; one person's badges, PIN, passcode, print tokens and lockout,
 //! with the helpdesk's actions on each (admins, helpdesk).
 
-use super::{Signed, checked_form, field, forbidden, frame, page, query, see_other, trouble, when};
+use super::{Posted, Signed, field, forbidden, frame, page, query, see_other, trouble, when};
 use crate::{Appliance, ConsoleAct, Outcome, PeopleView, PersonOp, PersonView};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use local_connector::auth::Source;
 use local_connector::html::percent_encode;
@@ -89,15 +89,9 @@ pub(super) async fn person(
 /// `POST /users/{login}/{op}`
 pub(super) async fn act(
     State(app): State<Arc<dyn Appliance>>,
-    who: Signed,
     Path((login, op)): Path<(String, String)>,
-    h: HeaderMap,
-    body: axum::body::Bytes,
+    Posted { who, form: f }: Posted,
 ) -> Response {
-    let f = match checked_form(&who.0, &h, &body) {
-        Ok(f) => f,
-        Err(r) => return *r,
-    };
     let op = match op.as_str() {
         "bind-badge" => PersonOp::BindBadge { card: field(&f, "card"), encoding: field(&f, "encoding") },
         "unbind-badge" => PersonOp::UnbindBadge { handle: field(&f, "badge") },

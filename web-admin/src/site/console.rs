@@ -4,7 +4,7 @@
 //! the audit log with who, from where, and how it ended.
 
 use super::Site;
-use crate::views::{Actor, AuditView, ConsoleAct, JobsView, PeopleView, PersonOp, PersonView};
+use crate::views::{Actor, AuditView, ConsoleAct, JobsView, PeopleView, PersonOp, PersonView, SettingsView};
 use crate::{Outcome, PersonOp as Op};
 use local_connector::audit::Entry;
 use local_connector::auth::policy::{ConsoleRole, Handling};
@@ -37,6 +37,10 @@ impl Site {
                 Outcome::People(Box::new(PeopleView { people, problem }))
             }
             ConsoleAct::Person { login } => self.person_page(&login),
+            ConsoleAct::Settings => self.settings_page(),
+            ConsoleAct::ChangeSettings(changes) => self.change_settings(by, &changes),
+            ConsoleAct::SetPrivacy(p) => self.set_privacy(by, p),
+            ConsoleAct::TestDirectory => self.test_directory(by),
             ConsoleAct::ForPerson { login, op } => self.for_person(by, &login, op),
         }
     }
@@ -136,6 +140,78 @@ impl Site {
                 log::error!("console: shredding job {job}: {err}");
                 self.audit.record(e.outcome("failed", "see the appliance log"));
                 Outcome::Failed
+            }
+        }
+    }
+
+    fn settings_page(&self) -> Outcome {
+        let auth = self.auth.auth();
+        Outcome::Settings(Box::new(SettingsView {
+            settings: self.facts.settings.current(),
+            privacy: auth.policy().privacy,
+            directory: match auth.directory_name() {
+                None => "The local directory only: no Active Directory is configured ([ad] in the configuration file)."
+                    .into(),
+                Some(name) => format!("Active Directory {name}, and the local directory."),
+            },
+            has_ad: auth.directory_name().is_some(),
+            dangerous: self.health().dangerous_settings,
+        }))
+    }
+
+    fn change_settings(&self, by: &Actor, changes: &[(String, String)]) -> Outcome {
+        match self.facts.settings.change(changes) {
+            Ok(changed) => {
+                for (key, value) in &changed {
+                    log::info!("console: {} set {key} to {value}", by.user.login);
+                    self.audit
+                        .record(Self::entry(by, "setting.change").target(key).outcome("ok", &format!("now {value}")));
+                }
+                Outcome::Changed(changed)
+            }
+            Err(problems) => {
+                let why = problems.iter().map(|(k, w)| format!("{k}: {w}")).collect::<Vec<_>>().join("; ");
+                self.audit.record(Self::entry(by, "setting.change").outcome("refused", &why));
+                Outcome::Invalid(problems)
+            }
+        }
+    }
+
+    fn set_privacy(&self, by: &Actor, p: local_connector::auth::policy::Privacy) -> Outcome {
+        match self.auth.auth().set_privacy(p) {
+            Ok(()) => {
+                let now = format!(
+                    "user names {}, document names {}, departments {}",
+                    p.user_names.name(),
+                    p.document_names.name(),
+                    p.departments.name()
+                );
+                log::info!("console: {} set privacy: {now}", by.user.login);
+                self.audit.record(Self::entry(by, "setting.change").target("privacy").outcome("ok", &now));
+                Outcome::Changed(vec![("privacy".into(), now)])
+            }
+            Err(e) => {
+                log::error!("console: setting privacy: {e}");
+                Outcome::Failed
+            }
+        }
+    }
+
+    fn test_directory(&self, by: &Actor) -> Outcome {
+        let auth = self.auth.auth();
+        let Some(ad) = auth.active_directory() else {
+            return Outcome::Refused("No Active Directory is configured; the local directory needs no test.".into());
+        };
+        let result = tokio::runtime::Handle::current().block_on(ad.probe());
+        let e = Self::entry(by, "directory.test");
+        match result {
+            Ok(()) => {
+                self.audit.record(e);
+                Outcome::Changed(vec![("directory".into(), "answers: the service account signed in over TLS".into())])
+            }
+            Err(why) => {
+                self.audit.record(e.outcome("failed", &why.to_string()));
+                Outcome::Invalid(vec![("directory".into(), why.to_string())])
             }
         }
     }

@@ -51,6 +51,8 @@ pub struct Facts {
     pub certificate: Arc<local_connector::net::ServerCert>,
     /// What unlocks the full health report.
     pub status_token: crate::StatusToken,
+    /// The settings the console may change.
+    pub settings: Arc<dyn crate::LiveSettings>,
 }
 
 /// Below this many days of validity left, health reports the certificate.
