@@ -124,7 +124,7 @@ pub fn recover(cfg: &Config, password: &str) -> Result<()> {
 
 /// What may already be in a folder a site is made in: the leftovers of an
 /// init cut short, and what `mkfs` puts on a fresh data disk.
-const MAY_HOLD: &[&str] = &["keys", "store", "directory", "tls", "lost+found"];
+const MAY_HOLD: &[&str] = &["keys", "store", "directory", "tls", "run", "lost+found"];
 
 /// Make (or take) the data folder for a new site: create it private, or
 /// take an existing empty folder of the invoker's (as `mkdir` made it) and

@@ -15,6 +15,7 @@ mod certs;
 mod cli;
 mod datadir;
 mod demo;
+mod firstboot;
 mod init;
 mod logging;
 mod notify;

@@ -134,7 +134,11 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     // 2. Data folder privacy, judged for the account we will run as.
     let dd = DataDir::new(&cfg.data_dir);
     if !dd.is_initialised() {
-        anyhow::bail!("{} is not initialised; run `pullprint init` first", dd.root.display());
+        if mode != Mode::Production {
+            anyhow::bail!("{} is not initialised; run `pullprint init` first", dd.root.display());
+        }
+        // First boot: the setup pages until an admin has made the site.
+        crate::firstboot::run(cfg, &sockets.web, cfg.max_per_address)?;
     }
     // The settings changed in the console, over the configuration file's.
     let live = crate::settings::at_start(cfg, &dd);

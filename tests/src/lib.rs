@@ -116,15 +116,49 @@ pub struct Daemon {
 impl Daemon {
     /// Start `pullprint ARGS` with `env`, and wait until `run/endpoints.json` names its listener.
     pub fn start(args: &[&str], data: &Path, env: &[(&str, &str)]) -> Result<Daemon, String> {
+        let _ = std::fs::remove_file(data.join("run/endpoints.json"));
+        let (child, log) = Daemon::spawn(args, data, env);
+        Daemon::ready(child, data, log)
+    }
+
+    /// Start `pullprint ARGS` on a data folder with no site, and wait until
+    /// it serves first-boot setup: the child, its log, and the setup
+    /// listener's address. [`Daemon::ready`] waits for it to serve after setup.
+    pub fn start_first_boot(args: &[&str], data: &Path) -> Result<(Child, PathBuf, SocketAddr), String> {
+        let (mut child, log) = Daemon::spawn(args, data, &[]);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                let out = std::fs::read_to_string(&log).unwrap_or_default();
+                return Err(format!("pullprint exited with {status} before setup:\n{out}"));
+            }
+            if let Ok(b) = std::fs::read(data.join("run/setup.json")) {
+                let v: serde_json::Value = serde_json::from_slice(&b).expect("setup json");
+                let web: SocketAddr = v["web"][0].as_str().expect("web addr").parse().expect("addr");
+                return Ok((child, log, web));
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("pullprint did not serve setup within 60 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn spawn(args: &[&str], data: &Path, env: &[(&str, &str)]) -> (Child, PathBuf) {
         let log = data.with_extension("log");
         let log_file = std::fs::File::create(&log).expect("log file");
-        let _ = std::fs::remove_file(data.join("run/endpoints.json"));
         let mut cmd = Command::new(pullprint_bin());
         cmd.args(args).stdin(Stdio::null()).stdout(log_file.try_clone().expect("dup")).stderr(log_file);
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().expect("spawn daemon");
+        (cmd.spawn().expect("spawn daemon"), log)
+    }
+
+    /// Wait until the started `child` names its listeners in `run/endpoints.json`.
+    pub fn ready(mut child: Child, data: &Path, log: PathBuf) -> Result<Daemon, String> {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Some(status) = child.try_wait().expect("try_wait") {

@@ -256,3 +256,107 @@ fn an_admin_changes_retention_which_applies_at_once_and_survives_a_restart_and_t
     let (st, log) = d.terminate();
     assert!(st.success(), "{log}");
 }
+
+/// First boot: `pullprint serve` on an empty data folder serves only the
+/// setup pages, with a one-time code printed to its console; setup makes
+/// the site and the first admin, shows the recovery password once, and
+/// after the admin confirms it the console serves and setup is gone.
+#[test]
+fn first_boot_setup_makes_the_site_and_its_admin_then_the_setup_pages_are_gone() {
+    let t = world_traversable_tempdir();
+    let data = t.path().join("data");
+    let service = if is_root() { "[service]\nuser = \"nobody\"\n" } else { "" };
+    let cfg = write_config(t.path(), &data, service);
+    let args = ["--config", cfg.to_str().expect("utf8"), "serve"];
+    let (child, log, web_addr) = Daemon::start_first_boot(&args, &data).expect("setup serves");
+    let web = format!("https://{web_addr}");
+    let printed = std::fs::read_to_string(&log).expect("log");
+    let code = printed
+        .lines()
+        .find_map(|l| l.split("enter the setup code ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the setup code is printed")
+        .to_owned();
+    assert!(printed.contains("SHA-256"), "{printed}");
+    // Only setup is served: health says so, and every other page leads to it.
+    let ca = data.join("run/setup.crt");
+    let (status, body) = https_get(web_addr, &ca, "/healthz").expect("health");
+    assert_eq!((status, body.contains("setup")), (503, true), "{body}");
+    let (status, h, _) = https_request(web_addr, &ca, "GET", "/login", &[], b"").expect("login");
+    assert!(status == 303 && h.to_lowercase().contains("location: /setup"), "{h}");
+
+    let b = Browser::start(1280, 1000, &ca);
+    b.goto(&format!("{web}/"));
+    b.wait_for("#set-up");
+    b.screenshot("console-setup");
+    b.assert_accessible("the setup page");
+    let fill = |code: &str| {
+        b.fill("#code", code);
+        b.fill("#username", "admin");
+        b.fill("#password", "first-admin-Passw0rd");
+        b.fill("#password2", "first-admin-Passw0rd");
+        b.fill("#hostnames", "print.example.test");
+        b.fill("#addresses", "127.0.0.1");
+        b.click("#set-up");
+    };
+    fill("AAAA-BBBB-CCCC-DDDD");
+    b.wait_for("#setup-error");
+    assert!(b.text("#setup-error").contains("wrong"), "{}", b.source());
+    assert!(!data.join("keys/site.json").exists(), "a wrong code makes nothing");
+    b.screenshot("console-setup-wrong-code");
+    fill(&code.to_lowercase());
+    b.wait_for("#recovery-password");
+    let recovery = b.text("#recovery-password").trim().to_owned();
+    assert!(recovery.len() >= 20 && recovery.contains('-'), "{recovery}");
+    b.screenshot("console-setup-recovery");
+    b.assert_accessible("the recovery password page");
+    b.click("#saved");
+    b.click("#finish");
+    b.wait_for("#setup-done");
+    drop(b);
+
+    // The appliance now serves as on any day: the console, with the admin made at setup.
+    let d = Daemon::ready(child, &data, log).expect("serves after setup");
+    let web = format!("https://{}", d.web);
+    let (status, _, _) = https_request(d.web, &data.join("tls/ca.crt"), "GET", "/setup", &[], b"").expect("setup");
+    assert_eq!(status, 404, "the setup pages are gone");
+    let (status, h, _) =
+        https_request(d.web, &data.join("tls/ca.crt"), "POST", "/setup", &[], b"code=x").expect("post");
+    assert_eq!(status, 404, "{h}");
+    let b = Browser::start(1280, 900, &data.join("tls/server.crt"));
+    b.goto(&format!("{web}/login"));
+    b.wait_for("#sign-in");
+    b.fill("#username", "admin");
+    b.fill("#password", "first-admin-Passw0rd");
+    b.click("#sign-in");
+    b.wait_for("#parked");
+    b.goto(&format!("{web}/audit"));
+    b.wait_for("#audit");
+    assert!(b.text("#audit").contains("setup.done"), "{}", b.source());
+    drop(b);
+    // The certificate carries the names given at setup.
+    let pem = std::fs::read_to_string(data.join("tls/server.crt")).expect("cert");
+    let sans = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-ext", "subjectAltName"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().expect("stdin").write_all(pem.as_bytes())?;
+            c.wait_with_output()
+        })
+        .expect("openssl");
+    let sans = String::from_utf8_lossy(&sans.stdout).into_owned();
+    assert!(sans.contains("print.example.test"), "{sans}");
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    assert!(!log.contains(&recovery), "the recovery password reached the log");
+    assert!(!log.contains("first-admin-Passw0rd"), "the admin's password reached the log");
+    // The recovery password unlocks the site: a restore would work with it.
+    let o = pullprint_with_stdin(
+        &["init", "--recover", "--data-dir", data.to_str().expect("utf8")],
+        &format!("{recovery}\n"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+}

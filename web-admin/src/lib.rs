@@ -30,6 +30,7 @@
 
 pub mod console;
 pub mod me;
+pub mod setup;
 pub mod site;
 pub mod views;
 pub use me::{esc as html_escape, same_origin};

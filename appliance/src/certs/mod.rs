@@ -348,3 +348,60 @@ impl ServerIdentity {
         Ok(Arc::new(cfg))
     }
 }
+
+/// The temporary identity of first-boot setup: a self-signed ECDSA P-256
+/// certificate for `hostnames` and `addresses` (and loopback), valid for a
+/// week, kept in memory only. Browsers warn about it, which is why its
+/// SHA-256 fingerprint is printed beside the setup code for the admin to
+/// compare. The TLS configuration (1.3 and 1.2 only), the certificate in
+/// PEM, and the fingerprint (colon-separated hex).
+pub fn setup_identity(
+    hostnames: &[String],
+    addresses: &[IpAddr],
+) -> Result<(Arc<rustls::ServerConfig>, String, String)> {
+    use sha2::Digest;
+    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(|e| anyhow!("setup key: {e}"))?;
+    let mut p = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, "Pullprint first-boot setup");
+    dn.push(DnType::OrganizationName, "Pullprint");
+    p.distinguished_name = dn;
+    let mut names: Vec<String> = hostnames.to_vec();
+    names.push("localhost".into());
+    if let Ok(h) = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        && !h.trim().is_empty()
+    {
+        names.push(h.trim().to_owned());
+    }
+    names.sort();
+    names.dedup();
+    for h in &names {
+        if let Ok(n) = h.clone().try_into() {
+            p.subject_alt_names.push(SanType::DnsName(n));
+        }
+    }
+    let mut addresses = addresses.to_vec();
+    addresses.extend([IpAddr::from([127, 0, 0, 1]), IpAddr::from(std::net::Ipv6Addr::LOCALHOST)]);
+    addresses.dedup();
+    for a in addresses {
+        p.subject_alt_names.push(SanType::IpAddress(a));
+    }
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    validity(&mut p, Duration::from_secs(7 * 86400));
+    let cert = p.self_signed(&key).map_err(|e| anyhow!("setup certificate: {e}"))?;
+    let der = cert.der().clone();
+    let fingerprint = sha2::Sha256::digest(&der).iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":");
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    let private = PrivateKeyDer::try_from(key.serialize_der()).map_err(|e| anyhow!("setup key: {e}"))?;
+    let certified = CertifiedKey::from_der(vec![der], private, &provider).map_err(|e| anyhow!("setup key: {e}"))?;
+    let not_after = SystemTime::now() + Duration::from_secs(7 * 86400);
+    let resolver = ServerCert::new(certified, not_after);
+    let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| anyhow!("TLS versions: {e}"))?
+        .with_no_client_auth()
+        .with_cert_resolver(resolver);
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok((Arc::new(cfg), cert.pem(), fingerprint))
+}

@@ -75,6 +75,10 @@ pub const KEYS: [LiveKey; 7] = [
     },
 ];
 
+/// What first-boot setup sets beside the live settings: the names in the
+/// appliance's certificate (the configuration file's are kept too).
+pub const SETUP_KEYS: [&str; 2] = ["site.hostnames", "site.addresses"];
+
 /// The live setting `key`, if it is one.
 pub fn find(key: &str) -> Option<&'static LiveKey> {
     KEYS.iter().find(|k| k.key == key)

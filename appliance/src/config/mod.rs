@@ -249,7 +249,11 @@ impl Config {
         let mut errs = Vec::new();
         for (section, v) in console {
             let keys = v.as_table().map(|t| t.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
-            for k in keys.iter().filter(|k| !live::KEYS.iter().any(|l| l.key == format!("{section}.{k}"))) {
+            let allowed = |k: &String| {
+                let key = format!("{section}.{k}");
+                live::KEYS.iter().any(|l| l.key == key) || live::SETUP_KEYS.contains(&key.as_str())
+            };
+            for k in keys.iter().filter(|k| !allowed(k)) {
                 errs.push(ConfigError {
                     key: format!("{section}.{k}"),
                     message: "cannot be set from the console".into(),
@@ -266,6 +270,8 @@ impl Config {
         overlay(&mut table, console.clone());
         let checked = Config::from_table(&table)?;
         let mut out = self.clone();
+        out.hostnames = checked.hostnames;
+        out.addresses = checked.addresses;
         out.retention = checked.retention;
         out.history_retention = checked.history_retention;
         out.auth.self_enrolment = checked.auth.self_enrolment;
