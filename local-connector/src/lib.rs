@@ -37,6 +37,7 @@ pub mod net;
 pub mod panel;
 pub mod printers;
 pub mod release;
+pub mod reports;
 pub mod shared;
 pub mod store;
 pub mod tokens;

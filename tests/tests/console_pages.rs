@@ -360,3 +360,174 @@ fn first_boot_setup_makes_the_site_and_its_admin_then_the_setup_pages_are_gone()
     );
     assert!(o.status.success(), "{}", text(&o));
 }
+
+/// Seed the store of a stopped site with what a month of use leaves:
+/// releases of alice and bob at two printers, and jobs that expired or
+/// were deleted. Returns the printers' ids.
+fn seed_usage(site: &Site) -> (String, String) {
+    use local_connector::store::{ColorMode, JobSubmission, ReleaseRecord, Sides};
+    let lobby = site.printer("Lobby", "hp", "127.0.0.5");
+    let finance = site.printer("Finance floor", "xerox", "127.0.0.6");
+    let ids = |name: &str| {
+        let out = site.cli(&["device", "list"]);
+        out.lines()
+            .find(|l| l.contains(name))
+            .and_then(|l| l.split_whitespace().find(|w| w.starts_with("d-")))
+            .expect("id")
+            .to_owned()
+    };
+    let (lobby_id, finance_id) = (ids("Lobby"), ids("Finance"));
+    drop((lobby, finance));
+    let store = open_store(&site.data);
+    let now = local_connector::clock::now_ms();
+    let job = |owner: &str, pages: u32, copies: u32, sides: Sides| {
+        let mut w = store
+            .create(JobSubmission {
+                owner: owner.into(),
+                document_name: "q3.pdf".into(),
+                pages: Some(pages),
+                format: "application/pdf".into(),
+                copies,
+                sides,
+                ..Default::default()
+            })
+            .expect("create");
+        w.write_body(b"%PDF-1.7\n%%EOF\n").expect("write");
+        w.commit().expect("commit")
+    };
+    for (owner, device, pages, copies, color, sides) in [
+        ("alice", &lobby_id, 10, 2, ColorMode::Color, Sides::OneSided),
+        ("bob", &lobby_id, 4, 1, ColorMode::Monochrome, Sides::TwoSidedLongEdge),
+        ("bob", &finance_id, 7, 1, ColorMode::Monochrome, Sides::OneSided),
+    ] {
+        let m = job(owner, pages, copies, sides);
+        let rec = ReleaseRecord {
+            job: m.id,
+            owner: owner.into(),
+            by: owner.into(),
+            document_name: m.document_name.clone(),
+            device: device.clone(),
+            pages: Some(pages),
+            copies,
+            color,
+            transport: "ipps".into(),
+            uri: "ipps://127.0.0.5/ipp/print".into(),
+            printer_job: Some(42),
+            outcome: "printed".into(),
+            detail: None,
+            at_ms: now - 1_000,
+            synced: false,
+            sides,
+        };
+        store.finish_release(&rec, None).expect("record");
+    }
+    // Never printed: 6 pages deleted, 3 pages × 2 copies two-sided expired.
+    let gone = job("alice", 6, 1, Sides::OneSided);
+    store.discard(gone.id, "deleted", "alice").expect("delete");
+    let old = job("bob", 3, 2, Sides::TwoSidedLongEdge);
+    store.discard(old.id, "expired", "system").expect("expire");
+    drop(store);
+    if is_root() {
+        // Written as root here; the daemon runs as nobody.
+        let o =
+            std::process::Command::new("chown").args(["-R", "65534:65534"]).arg(&site.data).output().expect("chown");
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    (lobby_id, finance_id)
+}
+
+#[test]
+fn reports_sum_pages_printed_and_saved_with_charts_and_csv_and_hide_names_from_auditors() {
+    let site = Site::new("");
+    site.user("alice", "04:A1:B2:C3");
+    site.staff("admin", "PullprintAdmins");
+    site.staff("auditor", "PullprintAuditors");
+    site.staff("helpdesk", "PullprintHelpdesk");
+    seed_usage(&site);
+    let d = site.serve();
+    let web = format!("https://{}", d.web);
+    let b = Browser::start(1280, 1000, &d.data.join("tls/server.crt"));
+    console_sign_in(&b, &web, "admin");
+    b.wait_for("#parked");
+    // The dashboard counts today and the last 30 days.
+    let activity = b.text("#activity");
+    for row in ["jobs printed 3 3", "jobs expired unclaimed 1 1", "pages printed 31 31", "sheets of paper saved 10 10"]
+    {
+        assert!(activity.contains(row), "{row}: {activity}");
+    }
+    b.screenshot("console-dashboard-activity");
+    b.assert_accessible("the dashboard with activity");
+    b.click("a[href='/reports']");
+    b.wait_for("#per-printer");
+    // 10×2 + 4 + 7 pages printed; 6 + 3×2 never printed, on 6 + 4 sheets.
+    assert_eq!(b.text("#printed-pages").trim(), "31");
+    assert_eq!(b.text("#saved-pages").trim(), "12");
+    assert!(b.text("#saved").contains("expired unclaimed"), "{}", b.source());
+    let printers = b.text("#per-printer");
+    assert!(printers.contains("Lobby") && printers.contains("Finance floor"), "{printers}");
+    assert!(b.text("#per-user").contains("alice"), "{}", b.source());
+    let split = b.text("#split");
+    assert!(split.contains("colour 1 20 20") && split.contains("two-sided 1 4 2"), "{split}");
+    b.screenshot("console-reports");
+    b.assert_accessible("the reports page");
+
+    // The charts are SVG from this site; the CSVs carry the same numbers.
+    let ca = d.data.join("tls/ca.crt");
+    let (_, h, page) = https_request(d.web, &ca, "GET", "/login", &[], b"").expect("login page");
+    drop(h);
+    let page = String::from_utf8_lossy(&page).into_owned();
+    let at = page.find("name=\"csrf\" value=\"").expect("csrf") + 19;
+    let token = page[at..].split('"').next().expect("token").to_owned();
+    let body = format!("username=admin&password=admin-Passw0rd-1&csrf={token}");
+    let cookie = format!("__Host-pullprint-login={token}");
+    let headers = [("Cookie", cookie.as_str()), ("Content-Type", "application/x-www-form-urlencoded")];
+    let (status, h, _) = https_request(d.web, &ca, "POST", "/login", &headers, body.as_bytes()).expect("sign in");
+    assert_eq!(status, 303, "{h}");
+    let session = h
+        .lines()
+        .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie")).map(|(_, v)| v.trim()))
+        .and_then(|v| v.split(';').next())
+        .expect("session cookie")
+        .to_owned();
+    let get = |path: &str| https_request(d.web, &ca, "GET", path, &[("Cookie", &session)], b"").expect("get");
+    let (status, h, svg) = get("/reports/charts/days");
+    assert_eq!(status, 200);
+    assert!(h.to_lowercase().contains("content-type: image/svg+xml"), "{h}");
+    assert!(String::from_utf8_lossy(&svg).contains("<svg"));
+    let (status, h, csv) = get("/reports/csv/users");
+    assert_eq!(status, 200);
+    assert!(h.to_lowercase().contains("text/csv") && h.contains("attachment"), "{h}");
+    let csv = String::from_utf8_lossy(&csv).into_owned();
+    assert!(
+        csv.starts_with("user,jobs,pages,sheets\r\n")
+            && csv.contains("alice,1,20,20\r\n")
+            && csv.contains("bob,2,11,9\r\n"),
+        "{csv}"
+    );
+    let (_, _, saved) = get("/reports/csv/saved");
+    let saved = String::from_utf8_lossy(&saved).into_owned();
+    assert!(saved.contains("expired,1,6,4") && saved.contains("deleted,1,6,6"), "{saved}");
+    assert_eq!(get("/reports/csv/nonsense").0, 404);
+    b.click("#sign-out");
+    b.wait_for("#sign-in");
+
+    // The auditor sees the same numbers, with pseudonyms for people.
+    console_sign_in(&b, &web, "auditor");
+    b.wait_for("#audit");
+    b.goto(&format!("{web}/reports"));
+    b.wait_for("#per-user");
+    let users = b.text("#per-user");
+    assert!(users.contains("user-") && !users.contains("alice") && !users.contains("bob"), "{users}");
+    assert_eq!(b.text("#printed-pages").trim(), "31");
+    b.screenshot("console-reports-auditor");
+    b.click("#sign-out");
+    b.wait_for("#sign-in");
+    // The helpdesk has no reports.
+    console_sign_in(&b, &web, "helpdesk");
+    b.wait_for("#parked");
+    b.goto(&format!("{web}/reports"));
+    assert!(b.text("#forbidden").contains("may not"), "{}", b.source());
+    drop(b);
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+}

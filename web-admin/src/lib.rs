@@ -36,8 +36,8 @@ pub mod views;
 pub use me::{esc as html_escape, same_origin};
 pub use site::{Facts, Site};
 pub use views::{
-    Actor, AuditView, ConsoleAct, JobsView, KeyedWords, LiveSettings, PeopleView, PersonOp, PersonView, SettingView,
-    SettingsView,
+    Actor, AuditView, ConsoleAct, JobsView, KeyedWords, LiveSettings, PeopleView, PersonOp, PersonView, ReportView,
+    SettingView, SettingsView,
 };
 
 use axum::Router;
@@ -197,6 +197,8 @@ pub enum Outcome {
     Person(Box<PersonView>),
     /// The settings page.
     Settings(Box<SettingsView>),
+    /// A report.
+    Report(Box<ReportView>),
     /// Settings changed: (key, new value).
     Changed(Vec<(String, String)>),
     /// Settings refused: (key, why).
@@ -230,6 +232,10 @@ pub struct Dashboard {
     pub printers_secured: usize,
     /// The directory in words: which, and whether it answers.
     pub directory: String,
+    /// Activity: (what, today, the last 30 days).
+    pub activity: Vec<(String, u64, u64)>,
+    /// The latest failed releases of the last 30 days: (when ms, owner, printer, why).
+    pub failed: Vec<(u64, String, String, String)>,
 }
 
 /// A registered printer as the console lists it.
@@ -371,6 +377,7 @@ fn answer(o: Outcome) -> Response {
         | Outcome::People(_)
         | Outcome::Person(_)
         | Outcome::Settings(_)
+        | Outcome::Report(_)
         | Outcome::Changed(_)
         | Outcome::Invalid(_) => json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the appliance log"),
     })

@@ -53,6 +53,13 @@ pub enum ConsoleAct {
     SetPrivacy(local_connector::auth::policy::Privacy),
     /// Try the directory now.
     TestDirectory,
+    /// A report over `[from_ms, to_ms)`.
+    Report {
+        /// From (ms).
+        from_ms: u64,
+        /// To (ms).
+        to_ms: u64,
+    },
     /// Something done to a person's credentials.
     ForPerson {
         /// Their login.
@@ -144,7 +151,9 @@ impl ConsoleAct {
     /// The roles allowed to do it.
     pub fn roles(&self) -> &'static [ConsoleRole] {
         match self {
-            ConsoleAct::Audit(_) | ConsoleAct::CheckAudit => &[ConsoleRole::Admin, ConsoleRole::Auditor],
+            ConsoleAct::Audit(_) | ConsoleAct::CheckAudit | ConsoleAct::Report { .. } => {
+                &[ConsoleRole::Admin, ConsoleRole::Auditor]
+            }
             ConsoleAct::Settings
             | ConsoleAct::ChangeSettings(_)
             | ConsoleAct::SetPrivacy(_)
@@ -227,4 +236,15 @@ pub struct PersonView {
     pub lockout: (u32, u64),
     /// Jobs parked.
     pub parked: usize,
+}
+
+/// A report, as the viewer may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportView {
+    /// The totals; user names and departments already as the viewer may see them.
+    pub report: local_connector::reports::Report,
+    /// Printer id → name.
+    pub printers: Vec<(String, String)>,
+    /// Names are pseudonyms or left out for this viewer.
+    pub names_hidden: bool,
 }

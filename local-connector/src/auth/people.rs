@@ -131,6 +131,12 @@ impl Auth {
         })
     }
 
+    /// A person's department, as their directory last said (remembered
+    /// directory users only; local users have none).
+    pub fn department_of(&self, login: &str) -> Option<String> {
+        self.state.identity(&login.to_lowercase()).and_then(|i| i.department)
+    }
+
     /// Lift a person's locks and forget their failures (the helpdesk, once
     /// they know who is asking).
     pub fn clear_lockout_of(&self, login: &str, email: Option<&str>) {

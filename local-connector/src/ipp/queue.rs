@@ -441,7 +441,7 @@ impl Queue {
 
     /// Shred a parked job its owner canceled, and remember it as canceled.
     fn shred_canceled(&self, m: JobMeta) -> Result<(), Fail> {
-        self.store.delete(m.id).map_err(store_fail)?;
+        self.store.discard(m.id, "deleted", &m.owner).map_err(store_fail)?;
         if let Some(number) = m.number {
             self.remember(Finished {
                 number,

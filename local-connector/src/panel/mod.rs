@@ -463,7 +463,7 @@ impl Panel {
         if self.store.release_of(id).is_some_and(|r| r.state.in_flight()) {
             return Err(PanelError::NotAllowed("delete a job while it prints"));
         }
-        self.store.delete(id)?;
+        self.store.discard(id, "deleted", &s.identity.login)?;
         log::info!("panel: {} deleted job {id}", s.identity.login);
         if let Some(audit) = &self.audit {
             let e = crate::audit::Entry::new(&s.identity.login, "user", &s.device, "job.delete");

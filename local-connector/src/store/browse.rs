@@ -187,6 +187,12 @@ impl JobStore {
         Ok(page)
     }
 
+    /// How many parked jobs were submitted at or after `from_ms` (reads
+    /// index keys only).
+    pub fn parked_since(&self, from_ms: u64) -> usize {
+        self.inner.by_id.range(id_floor(from_ms)..).count()
+    }
+
     /// One page of ended releases matching `f`, newest first.
     pub fn release_history(&self, f: &HistoryFilter) -> Result<HistoryPage, StoreError> {
         let key = |ms: u64| [ms.to_be_bytes(), [0; 8]].concat();

@@ -182,6 +182,34 @@ pub struct ReleaseRecord {
     /// Sent to the cloud tenant already.
     #[serde(default)]
     pub synced: bool,
+    /// Sides asked for (records made before it was kept say one-sided).
+    #[serde(default)]
+    pub sides: Sides,
+}
+
+/// A job that ended without being printed: expired unclaimed, or deleted
+/// by its owner or an admin. What it would have cost is the paper saved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unprinted {
+    /// The job.
+    pub job: JobId,
+    /// Its owner.
+    pub owner: String,
+    /// Pages, as analysed.
+    pub pages: Option<u32>,
+    /// Copies asked for.
+    pub copies: u32,
+    /// Colour use, as analysed.
+    pub color: ColorMode,
+    /// Sides asked for.
+    pub sides: Sides,
+    /// `expired` or `deleted`.
+    pub reason: String,
+    /// Who deleted it (`system` for expiry).
+    pub by: String,
+    /// When, ms since the epoch.
+    pub at_ms: u64,
 }
 
 /// One copy, scan, fax or print a printer reported (panel statistics).

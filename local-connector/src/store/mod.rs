@@ -21,6 +21,7 @@ mod meta;
 
 pub use meta::{
     ColorMode, JobId, JobMeta, JobSubmission, ReleaseRecord, ReleaseRequest, ReleaseState, Sides, Transaction,
+    Unprinted,
 };
 pub use numbers::JobNumbers;
 pub use releases::{ReleaseWake, Requested};
@@ -171,6 +172,9 @@ struct Inner {
     release_records: sled::Tree,
     /// Job id → when it printed (ms, 8 bytes), for jobs kept for reprint.
     printed: sled::Tree,
+    /// Ended-at ms and 8 random bytes → [`Unprinted`] (JSON): jobs that
+    /// expired or were deleted, for reports of the paper saved.
+    unprinted: sled::Tree,
     committer: GroupCommitter,
     /// The retention of jobs parked from now on, ms (the console may change it).
     retention_ms: std::sync::atomic::AtomicU64,
@@ -256,6 +260,7 @@ impl JobStore {
             transactions: db.open_tree("transactions").at("open its trees")?,
             release_records: db.open_tree("release_records").at("open its trees")?,
             printed: db.open_tree("printed").at("open its trees")?,
+            unprinted: db.open_tree("unprinted").at("open its trees")?,
             db,
             committer: GroupCommitter::start(jobs_dir.clone()).map_err(|e| StoreError::io("start committer", e))?,
             usage: Mutex::new(HashMap::new()),
@@ -673,6 +678,7 @@ mod numbers;
 mod reconcile;
 mod releases;
 mod retention;
+mod usage;
 mod writer;
 
 pub use browse::{HistoryFilter, HistoryPage, JobFilter, JobPage, JobState, ParkedJob};

@@ -19,7 +19,7 @@ impl JobStore {
             if self.release_of(id).is_some_and(|r| r.state.in_flight()) {
                 continue;
             }
-            match self.delete(id) {
+            match self.discard(id, "expired", "system") {
                 Ok(()) => n += 1,
                 Err(StoreError::NotFound(_)) => {}
                 Err(e) => log::error!("retention: could not shred job {id}: {e}"),
@@ -33,7 +33,7 @@ impl JobStore {
     /// returns how many records went.
     pub fn prune_history(&self, before_ms: u64) -> Result<usize, StoreError> {
         let mut n = 0;
-        for tree in [&self.inner.transactions, &self.inner.release_records] {
+        for tree in [&self.inner.transactions, &self.inner.release_records, &self.inner.unprinted] {
             let old = tree
                 .range(..before_ms.to_be_bytes().to_vec())
                 .keys()

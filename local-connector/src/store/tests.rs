@@ -411,6 +411,7 @@ fn release_history_pages_newest_first_and_filters() {
             detail: Some("unreachable".into()),
             at_ms: 1_000 + u64::try_from(i).expect("small"),
             synced: false,
+            sides: Sides::OneSided,
         };
         store.finish_release(&rec, None).expect("record");
     }

@@ -21,6 +21,7 @@ mod audit;
 mod jobs;
 mod overview;
 mod people;
+mod reports;
 pub mod sessions;
 mod settings;
 
@@ -58,6 +59,9 @@ pub(crate) fn routes(r: Routes<Arc<dyn Appliance>>) -> Routes<Arc<dyn Appliance>
         .post("/jobs/{id}/delete", jobs::delete)
         .get("/audit", audit::list)
         .post("/audit/verify", audit::verify)
+        .get("/reports", reports::show)
+        .get("/reports/charts/{name}", reports::chart)
+        .get("/reports/csv/{name}", reports::csv)
         .get("/settings", settings::page_get)
         .post("/settings", settings::change)
         .post("/settings/privacy", settings::privacy)
@@ -141,6 +145,7 @@ fn frame(user: &ConsoleUser, here: &str, title: &str, content: Markup) -> Markup
         ("/printers", "Printers", &[ConsoleRole::Admin]),
         ("/users", "Users", &[ConsoleRole::Admin, ConsoleRole::Helpdesk]),
         ("/jobs", "Jobs", &[ConsoleRole::Admin, ConsoleRole::Helpdesk]),
+        ("/reports", "Reports", &[ConsoleRole::Admin, ConsoleRole::Auditor]),
         ("/audit", "Audit log", &[ConsoleRole::Admin, ConsoleRole::Auditor]),
         ("/settings", "Settings", &[ConsoleRole::Admin]),
     ];

@@ -48,6 +48,23 @@ fn dashboard_view(d: &Dashboard) -> Markup {
             div.card { div.n { (h.locked_sign_ins) } div.l { "sign-ins locked after failed guesses" } }
             div.card { div.n { (h.data_free_bytes >> 30) " GiB" } div.l { "free on the data disk" } }
         }
+        h2 { "Activity" }
+        div.scroll {
+            table id="activity" {
+                caption.sr-only { "Activity today and over the last 30 days" }
+                thead { tr { th scope="col" { span.sr-only { "What" } } th scope="col" { "Today" } th scope="col" { "Last 30 days" } } }
+                tbody { @for (what, today, month) in &d.activity { tr { th scope="row" { (what) } td { (today) } td { (month) } } } }
+            }
+        }
+        @if !d.failed.is_empty() {
+            h2 { "Releases that failed lately" }
+            ul.plain id="failed-releases" {
+                @for (at, owner, printer, why) in &d.failed {
+                    li { (super::when(*at)) ": " (owner) " at " (printer) " — " span.danger { (why) } }
+                }
+            }
+        }
+        p.muted { "Printers in error or low on supplies appear here once Device Scout watches them." }
         h2 { "Directory" }
         p id="directory" { (d.directory) }
         h2 { "This appliance" }

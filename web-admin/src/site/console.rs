@@ -4,7 +4,9 @@
 //! the audit log with who, from where, and how it ended.
 
 use super::Site;
-use crate::views::{Actor, AuditView, ConsoleAct, JobsView, PeopleView, PersonOp, PersonView, SettingsView};
+use crate::views::{
+    Actor, AuditView, ConsoleAct, JobsView, PeopleView, PersonOp, PersonView, ReportView, SettingsView,
+};
 use crate::{Outcome, PersonOp as Op};
 use local_connector::audit::Entry;
 use local_connector::auth::policy::{ConsoleRole, Handling};
@@ -38,6 +40,7 @@ impl Site {
             }
             ConsoleAct::Person { login } => self.person_page(&login),
             ConsoleAct::Settings => self.settings_page(),
+            ConsoleAct::Report { from_ms, to_ms } => self.report(by, from_ms, to_ms),
             ConsoleAct::ChangeSettings(changes) => self.change_settings(by, &changes),
             ConsoleAct::SetPrivacy(p) => self.set_privacy(by, p),
             ConsoleAct::TestDirectory => self.test_directory(by),
@@ -129,7 +132,7 @@ impl Site {
             self.audit.record(e.outcome("refused", "it is on its way to a printer"));
             return Outcome::Refused("That job is on its way to a printer now; it cannot be stopped here.".into());
         }
-        match self.store.delete(job) {
+        match self.store.discard(job, "deleted", &by.user.login) {
             Ok(()) => {
                 log::info!("console: {} shredded job {job} of {}", by.user.login, meta.owner);
                 self.audit.record(e);
@@ -142,6 +145,39 @@ impl Site {
                 Outcome::Failed
             }
         }
+    }
+
+    fn report(&self, by: &Actor, from_ms: u64, to_ms: u64) -> Outcome {
+        let (releases, unprinted) =
+            match (self.store.releases_between(from_ms, to_ms), self.store.unprinted_between(from_ms, to_ms)) {
+                (Ok(r), Ok(u)) => (r, u),
+                (Err(e), _) | (_, Err(e)) => {
+                    log::error!("console: reading usage records: {e}");
+                    return Outcome::Failed;
+                }
+            };
+        let auth = self.auth.auth();
+        let mut report = local_connector::reports::summarise(&releases, &unprinted, |u| auth.department_of(u));
+        let privacy = auth.policy().privacy;
+        let hide = by.user.role == ConsoleRole::Auditor
+            && (privacy.user_names != Handling::Keep || privacy.departments != Handling::Keep);
+        if by.user.role == ConsoleRole::Auditor {
+            let rename = |m: std::collections::BTreeMap<String, local_connector::reports::Tally>, h, kind| {
+                let mut out: std::collections::BTreeMap<String, local_connector::reports::Tally> = Default::default();
+                for (k, t) in m {
+                    let e = out.entry(if k == "(none)" { k } else { self.pseudonyms.apply(h, kind, &k) }).or_default();
+                    e.jobs += t.jobs;
+                    e.pages += t.pages;
+                    e.sheets += t.sheets;
+                }
+                out
+            };
+            report.users = rename(std::mem::take(&mut report.users), privacy.user_names, "user");
+            report.departments = rename(std::mem::take(&mut report.departments), privacy.departments, "department");
+        }
+        let mut printers: Vec<(String, String)> = self.devices.list().into_iter().map(|d| (d.id, d.name)).collect();
+        printers.sort_by_key(|(_, n)| n.to_lowercase());
+        Outcome::Report(Box::new(ReportView { report, printers, names_hidden: hide }))
     }
 
     fn settings_page(&self) -> Outcome {

@@ -192,12 +192,61 @@ impl Site {
                 "Active Directory {name} is unreachable ({why}): badge, PIN and passcode sign-ins of users seen lately still work."
             ),
         };
+        let (activity, failed) = self.activity(&devices);
         crate::Dashboard {
             health: self.health(),
             printers: devices.len(),
             printers_secured: devices.iter().filter(|d| !d.credential.is_empty()).count(),
             directory,
+            activity,
+            failed,
         }
+    }
+
+    /// What happened today and over 30 days, and the latest failed releases.
+    #[allow(clippy::type_complexity)]
+    fn activity(
+        &self,
+        devices: &[local_connector::printers::Device],
+    ) -> (Vec<(String, u64, u64)>, Vec<(u64, String, String, String)>) {
+        const DAY: u64 = 86_400_000;
+        let now = local_connector::clock::now_ms();
+        let (today, month) = (now / DAY * DAY, now.saturating_sub(30 * DAY));
+        let read = |from| {
+            let releases = self.store.releases_between(from, u64::MAX).unwrap_or_default();
+            let unprinted = self.store.unprinted_between(from, u64::MAX).unwrap_or_default();
+            (local_connector::reports::summarise(&releases, &unprinted, |_| None), releases)
+        };
+        let ((d, _), (m, releases)) = (read(today), read(month));
+        let printed = |r: &local_connector::reports::Report| r.users.values().map(|t| t.jobs).sum::<u64>();
+        let pages = |r: &local_connector::reports::Report| r.users.values().map(|t| t.pages).sum::<u64>();
+        let rows = vec![
+            (
+                "jobs submitted and still parked".to_owned(),
+                self.store.parked_since(today) as u64,
+                self.store.parked_since(month) as u64,
+            ),
+            ("jobs printed".to_owned(), printed(&d), printed(&m)),
+            ("jobs expired unclaimed".to_owned(), d.expired.jobs, m.expired.jobs),
+            ("jobs deleted".to_owned(), d.deleted.jobs, m.deleted.jobs),
+            ("releases that failed".to_owned(), d.failed, m.failed),
+            ("pages printed".to_owned(), pages(&d), pages(&m)),
+            ("pages never printed".to_owned(), d.expired.pages + d.deleted.pages, m.expired.pages + m.deleted.pages),
+            (
+                "sheets of paper saved".to_owned(),
+                d.expired.sheets + d.deleted.sheets,
+                m.expired.sheets + m.deleted.sheets,
+            ),
+        ];
+        let name = |id: &str| devices.iter().find(|x| x.id == id).map_or(id.to_owned(), |x| x.name.clone());
+        let failed = releases
+            .iter()
+            .rev()
+            .filter(|r| r.outcome == "failed")
+            .take(5)
+            .map(|r| (r.at_ms, r.owner.clone(), name(&r.device), r.detail.clone().unwrap_or_default()))
+            .collect();
+        (rows, failed)
     }
 
     /// The registered printers, by name.

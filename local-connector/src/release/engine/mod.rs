@@ -336,6 +336,7 @@ impl Engine {
             detail,
             at_ms: now_ms(),
             synced: false,
+            sides: meta.sides,
         };
         match ended {
             Ended::Printed(p, uri) => {
