@@ -33,12 +33,40 @@ const ROUTINE: &[(&str, &str)] = &[("rustls", "IP address presented as hostname"
 /// demoted to debug.
 struct Demote<L>(L);
 
+/// The latest log lines, for the console's system page (the journal has
+/// them all). Only what is logged is kept, and nothing secret is logged.
+static RECENT: std::sync::Mutex<std::collections::VecDeque<String>> =
+    std::sync::Mutex::new(std::collections::VecDeque::new());
+/// Lines [`RECENT`] keeps.
+const RECENT_LINES: usize = 200;
+
+/// The latest log lines, oldest first.
+pub fn recent() -> Vec<String> {
+    RECENT.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
+}
+
+fn remember(r: &log::Record<'_>) {
+    if r.level() > log::Level::Info {
+        return;
+    }
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
+    let line = format!("{now} {:<5} {}: {}", r.level(), r.target(), r.args());
+    let mut q = RECENT.lock().unwrap_or_else(|p| p.into_inner());
+    if q.len() == RECENT_LINES {
+        q.pop_front();
+    }
+    q.push_back(line);
+}
+
 impl<L: log::Log> log::Log for Demote<L> {
     fn enabled(&self, m: &log::Metadata<'_>) -> bool {
         self.0.enabled(m)
     }
 
     fn log(&self, r: &log::Record<'_>) {
+        if self.enabled(r.metadata()) {
+            remember(r);
+        }
         let routine = r.level() == log::Level::Warn
             && ROUTINE
                 .iter()

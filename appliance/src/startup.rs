@@ -266,6 +266,12 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         status_token: web_admin::StatusToken::create(&run_dir.join("status.token"))
             .context("step 6, write run/status.token")?,
         settings: live.clone(),
+        system: Arc::new(crate::system::System::new(
+            &dd,
+            identity.cert.clone(),
+            (cfg.hostnames.clone(), cfg.addresses.clone()),
+            cfg.key_type,
+        )),
     };
     let renewal = crate::certs::renewal::Renewal::new(
         &dd.tls(),

@@ -531,3 +531,157 @@ fn reports_sum_pages_printed_and_saved_with_charts_and_csv_and_hide_names_from_a
     let (st, log) = d.terminate();
     assert!(st.success(), "{log}");
 }
+
+/// A console session for `user` over plain HTTPS (for downloads): its
+/// cookie, and the form token of its pages.
+fn session_of(d: &Daemon, user: &str, password: &str) -> (String, String) {
+    let ca = d.data.join("tls/ca.crt");
+    let token_of = |page: &[u8]| {
+        let page = String::from_utf8_lossy(page).into_owned();
+        let at = page.find("name=\"csrf\" value=\"").expect("csrf") + 19;
+        page[at..].split('"').next().expect("token").to_owned()
+    };
+    let (_, _, page) = https_request(d.web, &ca, "GET", "/login", &[], b"").expect("login page");
+    let token = token_of(&page);
+    let cookie = format!("__Host-pullprint-login={token}");
+    let body = format!("username={user}&password={password}&csrf={token}");
+    let headers = [("Cookie", cookie.as_str()), ("Content-Type", "application/x-www-form-urlencoded")];
+    let (status, h, _) = https_request(d.web, &ca, "POST", "/login", &headers, body.as_bytes()).expect("sign in");
+    assert_eq!(status, 303, "{h}");
+    let session = h
+        .lines()
+        .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie")).map(|(_, v)| v.trim()))
+        .and_then(|v| v.split(';').next())
+        .expect("session cookie")
+        .to_owned();
+    let (_, _, page) = https_request(d.web, &ca, "GET", "/", &[("Cookie", &session)], b"").expect("dashboard");
+    (session, token_of(&page))
+}
+
+#[test]
+fn the_system_page_installs_an_own_certificate_goes_back_to_the_internal_ca_and_downloads_a_backup() {
+    let site = Site::new("");
+    site.staff("admin", "PullprintAdmins");
+    site.staff("helpdesk", "PullprintHelpdesk");
+    let d = site.serve();
+    let web = format!("https://{}", d.web);
+    // The admin's own certificate: one for this host from a CA of "the company".
+    let t = tempfile::tempdir().expect("tempdir");
+    let p = |n: &str| t.path().join(n);
+    let (crt, key, company) = (p("own.crt"), p("own.key"), p("company-ca.crt"));
+    let openssl = |args: &[&str]| {
+        let o = std::process::Command::new("openssl").args(args).current_dir(t.path()).output().expect("openssl");
+        assert!(o.status.success(), "openssl {args:?}: {}", text(&o));
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &["-days", "30", "-subj", "/CN=Company CA", "-keyout", "company-ca.key", "-out", "company-ca.crt"],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[&["req"][..], &ec, &["-subj", "/CN=print.example.test", "-keyout", "own.key", "-out", "own.csr"]].concat(),
+    );
+    std::fs::write(p("ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+        .expect("ext");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "own.csr",
+        "-CA",
+        "company-ca.crt",
+        "-CAkey",
+        "company-ca.key",
+        "-CAcreateserial",
+        "-days",
+        "20",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "own.crt",
+    ]);
+    let b = Browser::start(1280, 1000, &d.data.join("tls/server.crt"));
+    console_sign_in(&b, &web, "admin");
+    b.wait_for("#parked");
+    b.click("a[href='/system']");
+    b.wait_for("#version");
+    assert!(b.text("#issuer").contains("internal CA"), "{}", b.source());
+    assert!(b.text("#log").contains("console: admin signed in as admin"), "{}", b.text("#log"));
+    b.screenshot("console-system");
+    b.assert_accessible("the system page");
+    // A key that does not fit is refused, and nothing changes.
+    let other = t.path().join("other.key");
+    let o = std::process::Command::new("openssl")
+        .args(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out"])
+        .arg(&other)
+        .output()
+        .expect("openssl");
+    assert!(o.status.success());
+    let pem = |p: &std::path::Path| std::fs::read_to_string(p).expect("pem").trim_end().to_owned();
+    b.fill("#certificate", &pem(&crt));
+    b.fill("#key", &pem(&other));
+    b.click("#install-certificate");
+    b.wait_for("#refused");
+    assert!(b.text("#refused").contains("does not fit"), "{}", b.source());
+    b.fill("#certificate", &pem(&crt));
+    b.fill("#key", &pem(&key));
+    b.click("#install-certificate");
+    b.wait_for("#done");
+    drop(b);
+    // Within seconds the listeners present it: a client that trusts only it connects.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while https_get(d.web, &company, "/healthz").is_err() {
+        assert!(std::time::Instant::now() < deadline, "the own certificate was not served within 30 s");
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    let own_pin = d.data.join("tls/server.crt");
+    assert_eq!(std::fs::read_to_string(&own_pin).expect("crt"), std::fs::read_to_string(&crt).expect("crt"), "LF kept");
+    let b = Browser::start(1280, 1000, &crt);
+    console_sign_in(&b, &web, "admin");
+    b.wait_for("#parked");
+    b.goto(&format!("{web}/system"));
+    b.wait_for("#issuer");
+    assert!(b.text("#issuer").contains("your own CA"), "{}", b.source());
+    b.screenshot("console-system-own-certificate");
+    b.click("#internal-certificate");
+    drop(b);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while https_get(d.web, &d.data.join("tls/ca.crt"), "/healthz").is_err() {
+        assert!(std::time::Instant::now() < deadline, "the internal CA's certificate was not served again within 30 s");
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    // A backup, streamed: a tar with its manifest, and nothing left behind.
+    let (session, csrf) = session_of(&d, "admin", "admin-Passw0rd-1");
+    let ca = d.data.join("tls/ca.crt");
+    let headers = [("Cookie", session.as_str()), ("Content-Type", "application/x-www-form-urlencoded")];
+    let (status, h, tar) =
+        https_request(d.web, &ca, "POST", "/system/backup", &headers, format!("csrf={csrf}").as_bytes())
+            .expect("backup");
+    assert_eq!(status, 200, "{h}");
+    assert!(h.to_lowercase().contains("application/x-tar") && h.contains("pullprint-backup-"), "{h}");
+    let names: Vec<String> = tar::Archive::new(&tar[..])
+        .entries()
+        .expect("a tar")
+        .map(|e| e.expect("entry").path().expect("path").to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().any(|n| n == "MANIFEST.json") && names.iter().any(|n| n == "audit/log"), "{names:?}");
+    assert!(!names.iter().any(|n| n.contains("site.key")), "{names:?}");
+    let leftovers = std::fs::read_dir(d.data.join("run"))
+        .expect("run")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("backup-"))
+        .count();
+    assert_eq!(leftovers, 0);
+    // The helpdesk has no system page.
+    let (session, _) = session_of(&d, "helpdesk", "helpdesk-Passw0rd-1");
+    let (status, _, _) = https_request(d.web, &ca, "GET", "/system", &[("Cookie", &session)], b"").expect("system");
+    assert_eq!(status, 403);
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    assert!(log.contains("installed their own server certificate"), "{log}");
+    assert!(!log.contains("PRIVATE KEY"), "a key reached the log");
+}

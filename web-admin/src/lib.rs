@@ -36,8 +36,8 @@ pub mod views;
 pub use me::{esc as html_escape, same_origin};
 pub use site::{Facts, Site};
 pub use views::{
-    Actor, AuditView, ConsoleAct, JobsView, KeyedWords, LiveSettings, PeopleView, PersonOp, PersonView, ReportView,
-    SettingView, SettingsView,
+    Actor, AuditView, CertificateView, ConsoleAct, JobsView, KeyedWords, LiveSettings, PeopleView, PersonOp,
+    PersonView, ReportView, SettingView, SettingsView, SystemOps, SystemView,
 };
 
 use axum::Router;
@@ -199,6 +199,10 @@ pub enum Outcome {
     Settings(Box<SettingsView>),
     /// A report.
     Report(Box<ReportView>),
+    /// The system page.
+    System(Box<SystemView>),
+    /// A file made for download (removed once sent).
+    File(std::path::PathBuf),
     /// Settings changed: (key, new value).
     Changed(Vec<(String, String)>),
     /// Settings refused: (key, why).
@@ -378,6 +382,8 @@ fn answer(o: Outcome) -> Response {
         | Outcome::Person(_)
         | Outcome::Settings(_)
         | Outcome::Report(_)
+        | Outcome::System(_)
+        | Outcome::File(_)
         | Outcome::Changed(_)
         | Outcome::Invalid(_) => json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the appliance log"),
     })

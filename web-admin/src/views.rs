@@ -60,6 +60,19 @@ pub enum ConsoleAct {
         /// To (ms).
         to_ms: u64,
     },
+    /// The system page.
+    System,
+    /// Install the admin's own server certificate.
+    InstallCertificate {
+        /// The certificate and its intermediates, PEM.
+        cert_pem: String,
+        /// Its key, PEM.
+        key_pem: zeroize::Zeroizing<String>,
+    },
+    /// Serve a certificate of the internal CA again.
+    InternalCertificate,
+    /// Write a backup to download.
+    Backup,
     /// Something done to a person's credentials.
     ForPerson {
         /// Their login.
@@ -84,6 +97,52 @@ pub trait LiveSettings: Send + Sync + std::fmt::Debug {
 /// Pairs of a dotted settings key and words about it (a new value, or why
 /// it was refused).
 pub type KeyedWords = Vec<(String, String)>;
+
+/// What the system page does with the appliance itself; implemented by
+/// the appliance, which owns certificates, backups and its log.
+pub trait SystemOps: Send + Sync + std::fmt::Debug {
+    /// The server certificate in force, in words: who for, until when,
+    /// whose (the internal CA's or the admin's own).
+    fn certificate(&self) -> CertificateView;
+    /// Install the admin's own certificate (PEM chain) and key; what it is,
+    /// or why not.
+    fn install_certificate(&self, cert_pem: &str, key_pem: &str) -> Result<String, String>;
+    /// Serve a new certificate of the internal CA again.
+    fn internal_certificate(&self) -> Result<(), String>;
+    /// Write a backup of the data folder to a new file; its path (the
+    /// caller removes it), or why not.
+    fn backup(&self) -> Result<std::path::PathBuf, String>;
+    /// The latest log lines, oldest first.
+    fn recent_log(&self) -> Vec<String>;
+}
+
+/// The server certificate, as the system page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateView {
+    /// Its subject and names.
+    pub names: String,
+    /// When it expires (RFC 3339).
+    pub expires: String,
+    /// Whole days left.
+    pub days_left: u64,
+    /// The admin's own (uploaded), not the internal CA's.
+    pub custom: bool,
+}
+
+/// The system page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemView {
+    /// The certificate.
+    pub certificate: CertificateView,
+    /// Version.
+    pub version: String,
+    /// Up for, seconds.
+    pub uptime_s: u64,
+    /// The site's id.
+    pub site_id: String,
+    /// The latest log lines, newest first.
+    pub log: Vec<String>,
+}
 
 /// A setting as the console shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,6 +214,10 @@ impl ConsoleAct {
                 &[ConsoleRole::Admin, ConsoleRole::Auditor]
             }
             ConsoleAct::Settings
+            | ConsoleAct::System
+            | ConsoleAct::InstallCertificate { .. }
+            | ConsoleAct::InternalCertificate
+            | ConsoleAct::Backup
             | ConsoleAct::ChangeSettings(_)
             | ConsoleAct::SetPrivacy(_)
             | ConsoleAct::TestDirectory => &[ConsoleRole::Admin],

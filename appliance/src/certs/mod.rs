@@ -191,7 +191,14 @@ pub(crate) struct ServerFiles {
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
     ca_pem: String,
+    /// The internal CA.
+    ca: Vec<CertificateDer<'static>>,
 }
+
+/// Beside `server.crt` when it is the admin's own certificate (uploaded in
+/// the console), not one of the internal CA: it is then served with its own
+/// chain, and never renewed automatically.
+pub const CUSTOM_MARK: &str = "server.custom";
 
 impl ServerFiles {
     /// Read `server.crt`, `server.key` and `ca.crt` under a shared lock on
@@ -207,13 +214,14 @@ impl ServerFiles {
             bail!("tls/server.crt holds no certificate");
         }
         let ca_pem_bytes = read("ca.crt")?;
-        chain.extend(
-            CertificateDer::pem_slice_iter(&ca_pem_bytes)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| anyhow!("tls/ca.crt: {e}"))?,
-        );
+        let ca = CertificateDer::pem_slice_iter(&ca_pem_bytes)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow!("tls/ca.crt: {e}"))?;
+        if !tls_dir.join(CUSTOM_MARK).exists() {
+            chain.extend(ca.iter().cloned());
+        }
         let key = PrivateKeyDer::from_pem_slice(&read("server.key")?).map_err(|e| anyhow!("tls/server.key: {e}"))?;
-        Ok(ServerFiles { chain, key, ca_pem: String::from_utf8_lossy(&ca_pem_bytes).into_owned() })
+        Ok(ServerFiles { chain, key, ca_pem: String::from_utf8_lossy(&ca_pem_bytes).into_owned(), ca })
     }
 
     /// The chain and its key, checked to belong together, and when the
@@ -269,11 +277,7 @@ impl ServerIdentity {
     pub fn load(tls_dir: &Path) -> Result<ServerIdentity> {
         let files = ServerFiles::read(tls_dir)?;
         let (key, not_after) = files.certified()?;
-        Ok(ServerIdentity {
-            cert: ServerCert::new(key, not_after),
-            ca: files.chain[1..].to_vec(),
-            ca_pem: files.ca_pem,
-        })
+        Ok(ServerIdentity { cert: ServerCert::new(key, not_after), ca: files.ca.clone(), ca_pem: files.ca_pem })
     }
 
     /// When the server certificate in force stops being valid.
@@ -404,4 +408,64 @@ pub fn setup_identity(
         .with_cert_resolver(resolver);
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok((Arc::new(cfg), cert.pem(), fingerprint))
+}
+
+/// Install the admin's own server certificate (`cert_pem`: the certificate,
+/// then its intermediates) and key, after checking that the key fits, that
+/// it is valid now and for more than a day, and that it is meant for
+/// servers. The listeners serve it within seconds ([`renewal`]), and it is
+/// never renewed automatically. A description of it.
+pub fn install_custom(tls_dir: &Path, cert_pem: &str, key_pem: &str) -> Result<String> {
+    // A browser's form sends CRLF line ends: the files keep LF, and end with one.
+    let unix = |s: &str| format!("{}\n", s.replace("\r\n", "\n").trim_end());
+    let (cert_pem, key_pem) = (unix(cert_pem), zeroize::Zeroizing::new(unix(key_pem)));
+    let (cert_pem, key_pem) = (cert_pem.as_str(), key_pem.as_str());
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow!("the certificate is not PEM: {e}"))?;
+    let leaf = chain.first().ok_or_else(|| anyhow!("no certificate was given (PEM, BEGIN CERTIFICATE)"))?.clone();
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
+        .map_err(|e| anyhow!("the key is not a PEM private key (it must not be encrypted): {e}"))?;
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    CertifiedKey::from_der(chain.clone(), key, &provider)
+        .map_err(|e| anyhow!("the key does not fit the certificate: {e}"))?;
+    let (_, x) =
+        x509_parser::parse_x509_certificate(&leaf).map_err(|e| anyhow!("the certificate cannot be read: {e}"))?;
+    let now = i64::try_from(SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0))
+        .unwrap_or(0);
+    if x.validity().not_before.timestamp() > now {
+        bail!("the certificate is not valid yet");
+    }
+    if x.validity().not_after.timestamp() < now + 86_400 {
+        bail!("the certificate expires within a day (or has expired)");
+    }
+    if let Ok(Some(eku)) = x.extended_key_usage()
+        && !eku.value.server_auth
+        && !eku.value.any
+    {
+        bail!("the certificate is not for servers (its extended key usage lacks serverAuth)");
+    }
+    let names = x
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .map(|san| san.value.general_names.iter().map(|g| g.to_string()).collect::<Vec<_>>().join(", "))
+        .unwrap_or_default();
+    let _exclusive = lock_tls(tls_dir, nix::fcntl::FlockArg::LockExclusive)?;
+    durable::write_atomic(&tls_dir.join(CUSTOM_MARK), b"uploaded in the console\n", 0o644)?;
+    durable::write_atomic(&tls_dir.join("server.key"), key_pem.as_bytes(), 0o600)?;
+    durable::write_atomic(&tls_dir.join("server.crt"), cert_pem.as_bytes(), 0o644)?;
+    Ok(format!("{} for {names}, until {}", x.subject(), x.validity().not_after))
+}
+
+/// Go back to a server certificate of the internal CA (a new one, for
+/// `hostnames` and `addresses`).
+pub fn back_to_internal(tls_dir: &Path, hostnames: &[String], addresses: &[IpAddr], kind: KeyType) -> Result<()> {
+    let _exclusive = lock_tls(tls_dir, nix::fcntl::FlockArg::LockExclusive)?;
+    let (crt, key) = (tls_dir.join("server.crt"), tls_dir.join("server.key"));
+    issue_server_to(tls_dir, (&crt, &key), hostnames, addresses, kind)?;
+    match std::fs::remove_file(tls_dir.join(CUSTOM_MARK)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+        _ => Ok(()),
+    }
 }

@@ -174,6 +174,12 @@ impl Renewal {
 /// by `pullprint certificate renew` a moment before is not repeated.
 fn renew_if_due(tls_dir: &Path, names: &Names, now: SystemTime) -> Result<bool> {
     let _exclusive = lock_tls(tls_dir, nix::fcntl::FlockArg::LockExclusive)?;
+    if tls_dir.join(super::CUSTOM_MARK).exists() {
+        anyhow::bail!(
+            "the server certificate is the admin's own (uploaded in the console) and is not renewed automatically: \
+             upload a new one, or go back to the internal CA on the console's system page"
+        );
+    }
     let on_disk = std::fs::read(tls_dir.join("server.crt"))
         .context("reading tls/server.crt")
         .and_then(|pem| CertificateDer::from_pem_slice(&pem).map_err(|e| anyhow::anyhow!("tls/server.crt: {e}")))

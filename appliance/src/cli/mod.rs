@@ -337,7 +337,8 @@ fn certificate(cfg: &Config, cmd: CertificateCommand) -> anyhow::Result<()> {
     if let CertificateCommand::Renew = cmd {
         crate::privdrop::become_owner_of(&dd.root)?;
         // Loopback names and addresses are added by the issuer, as at init.
-        crate::certs::issue_server(&dd.tls(), &cfg.hostnames, &cfg.addresses, cfg.key_type)
+        // Back to the internal CA, also after an admin's own certificate.
+        crate::certs::back_to_internal(&dd.tls(), &cfg.hostnames, &cfg.addresses, cfg.key_type)
             .context("renewing the server certificate")?;
         println!(
             "A new server certificate is in {}; a running Pullprint serves it within {} s, without a restart.",

@@ -24,6 +24,7 @@ mod people;
 mod reports;
 pub mod sessions;
 mod settings;
+mod system;
 
 use crate::{Action, Actor, Appliance, ConsoleAct, Credentials, Outcome, harden};
 use axum::extract::State;
@@ -62,6 +63,10 @@ pub(crate) fn routes(r: Routes<Arc<dyn Appliance>>) -> Routes<Arc<dyn Appliance>
         .get("/reports", reports::show)
         .get("/reports/charts/{name}", reports::chart)
         .get("/reports/csv/{name}", reports::csv)
+        .get("/system", system::page_get)
+        .post("/system/certificate", system::install)
+        .post("/system/certificate/internal", system::internal)
+        .post("/system/backup", system::backup)
         .get("/settings", settings::page_get)
         .post("/settings", settings::change)
         .post("/settings/privacy", settings::privacy)
@@ -148,6 +153,7 @@ fn frame(user: &ConsoleUser, here: &str, title: &str, content: Markup) -> Markup
         ("/reports", "Reports", &[ConsoleRole::Admin, ConsoleRole::Auditor]),
         ("/audit", "Audit log", &[ConsoleRole::Admin, ConsoleRole::Auditor]),
         ("/settings", "Settings", &[ConsoleRole::Admin]),
+        ("/system", "System", &[ConsoleRole::Admin]),
     ];
     html! {
         (DOCTYPE)

@@ -146,7 +146,7 @@ fn printers_view(list: &[PrinterView], now: u64) -> Markup {
     }
 }
 
-fn uptime(s: u64) -> String {
+pub(super) fn uptime(s: u64) -> String {
     match s {
         0..3600 => format!("{} minutes", s / 60),
         3600..86400 => format!("{} hours {} minutes", s / 3600, s % 3600 / 60),

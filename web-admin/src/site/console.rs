@@ -40,6 +40,48 @@ impl Site {
             }
             ConsoleAct::Person { login } => self.person_page(&login),
             ConsoleAct::Settings => self.settings_page(),
+            ConsoleAct::System => self.system_page(),
+            ConsoleAct::InstallCertificate { cert_pem, key_pem } => {
+                let e = Self::entry(by, "certificate.install");
+                match self.facts.system.install_certificate(&cert_pem, &key_pem) {
+                    Ok(what) => {
+                        log::info!("console: {} installed their own server certificate: {what}", by.user.login);
+                        self.audit.record(e.target(&what));
+                        Outcome::Changed(vec![("certificate".into(), what)])
+                    }
+                    Err(why) => {
+                        self.audit.record(e.outcome("refused", &why));
+                        Outcome::Invalid(vec![("certificate".into(), why)])
+                    }
+                }
+            }
+            ConsoleAct::InternalCertificate => {
+                let e = Self::entry(by, "certificate.internal");
+                match self.facts.system.internal_certificate() {
+                    Ok(()) => {
+                        self.audit.record(e);
+                        Outcome::Changed(vec![("certificate".into(), "a new one of the internal CA".into())])
+                    }
+                    Err(why) => {
+                        self.audit.record(e.outcome("failed", &why));
+                        Outcome::Invalid(vec![("certificate".into(), why)])
+                    }
+                }
+            }
+            ConsoleAct::Backup => {
+                let e = Self::entry(by, "backup.download");
+                match self.facts.system.backup() {
+                    Ok(path) => {
+                        self.audit.record(e);
+                        Outcome::File(path)
+                    }
+                    Err(why) => {
+                        log::error!("console: backup failed: {why}");
+                        self.audit.record(e.outcome("failed", &why));
+                        Outcome::Invalid(vec![("backup".into(), why)])
+                    }
+                }
+            }
             ConsoleAct::Report { from_ms, to_ms } => self.report(by, from_ms, to_ms),
             ConsoleAct::ChangeSettings(changes) => self.change_settings(by, &changes),
             ConsoleAct::SetPrivacy(p) => self.set_privacy(by, p),
@@ -178,6 +220,19 @@ impl Site {
         let mut printers: Vec<(String, String)> = self.devices.list().into_iter().map(|d| (d.id, d.name)).collect();
         printers.sort_by_key(|(_, n)| n.to_lowercase());
         Outcome::Report(Box::new(ReportView { report, printers, names_hidden: hide }))
+    }
+
+    fn system_page(&self) -> Outcome {
+        let h = self.health();
+        let mut log = self.facts.system.recent_log();
+        log.reverse();
+        Outcome::System(Box::new(crate::SystemView {
+            certificate: self.facts.system.certificate(),
+            version: h.version,
+            uptime_s: h.uptime_s,
+            site_id: h.site_id,
+            log,
+        }))
     }
 
     fn settings_page(&self) -> Outcome {

@@ -53,6 +53,8 @@ pub struct Facts {
     pub status_token: crate::StatusToken,
     /// The settings the console may change.
     pub settings: Arc<dyn crate::LiveSettings>,
+    /// Certificates, backups and the log, for the system page.
+    pub system: Arc<dyn crate::SystemOps>,
 }
 
 /// Below this many days of validity left, health reports the certificate.
