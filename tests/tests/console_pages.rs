@@ -473,22 +473,7 @@ fn reports_sum_pages_printed_and_saved_with_charts_and_csv_and_hide_names_from_a
 
     // The charts are SVG from this site; the CSVs carry the same numbers.
     let ca = d.data.join("tls/ca.crt");
-    let (_, h, page) = https_request(d.web, &ca, "GET", "/login", &[], b"").expect("login page");
-    drop(h);
-    let page = String::from_utf8_lossy(&page).into_owned();
-    let at = page.find("name=\"csrf\" value=\"").expect("csrf") + 19;
-    let token = page[at..].split('"').next().expect("token").to_owned();
-    let body = format!("username=admin&password=admin-Passw0rd-1&csrf={token}");
-    let cookie = format!("__Host-pullprint-login={token}");
-    let headers = [("Cookie", cookie.as_str()), ("Content-Type", "application/x-www-form-urlencoded")];
-    let (status, h, _) = https_request(d.web, &ca, "POST", "/login", &headers, body.as_bytes()).expect("sign in");
-    assert_eq!(status, 303, "{h}");
-    let session = h
-        .lines()
-        .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie")).map(|(_, v)| v.trim()))
-        .and_then(|v| v.split(';').next())
-        .expect("session cookie")
-        .to_owned();
+    let (session, _) = session_of(&d, "admin", "admin-Passw0rd-1");
     let get = |path: &str| https_request(d.web, &ca, "GET", path, &[("Cookie", &session)], b"").expect("get");
     let (status, h, svg) = get("/reports/charts/days");
     assert_eq!(status, 200);

@@ -51,6 +51,25 @@ pub struct Record {
     pub detail: String,
 }
 
+impl Record {
+    /// Record number `seq` of `e`, now, each field cut to 1,000 characters.
+    fn of(seq: u64, e: Entry) -> Record {
+        let cut = |s: String| if s.len() > 1024 { s.chars().take(1000).collect::<String>() + "…" } else { s };
+        Record {
+            seq,
+            at_ms: now_ms(),
+            actor: cut(e.actor),
+            role: cut(e.role),
+            source: cut(e.source),
+            action: cut(e.action),
+            subject: cut(e.subject),
+            target: cut(e.target),
+            outcome: cut(e.outcome),
+            detail: cut(e.detail),
+        }
+    }
+}
+
 /// What a caller records; the log adds the number and the time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Entry {
@@ -331,19 +350,7 @@ impl AuditLog {
     pub fn append(&self, e: Entry) -> Result<u64, AuditError> {
         let i = &self.inner;
         let mut tail = i.tail.lock().unwrap_or_else(|p| p.into_inner());
-        let cut = |s: String| if s.len() > 1024 { s.chars().take(1000).collect::<String>() + "…" } else { s };
-        let rec = Record {
-            seq: tail.seq + 1,
-            at_ms: now_ms(),
-            actor: cut(e.actor),
-            role: cut(e.role),
-            source: cut(e.source),
-            action: cut(e.action),
-            subject: cut(e.subject),
-            target: cut(e.target),
-            outcome: cut(e.outcome),
-            detail: cut(e.detail),
-        };
+        let rec = Record::of(tail.seq + 1, e);
         let (line, mac) = chain::line(&i.key, &tail.mac, &rec).map_err(io_err("encode a record"))?;
         tail.log.write_all_at(&line, tail.len).map_err(io_err("append a record"))?;
         crate::fault::point("audit.after_write");
@@ -352,6 +359,32 @@ impl AuditLog {
         self.index(&rec, tail.len, u32::try_from(line.len()).unwrap_or(u32::MAX))?;
         (tail.len, tail.seq, tail.mac) = (tail.len + line.len() as u64, rec.seq, mac);
         Ok(rec.seq)
+    }
+
+    /// Append many records with one sync (an import, or a benchmark's
+    /// fill); they are on disk when this returns. The last one's number.
+    pub fn append_all(&self, entries: impl IntoIterator<Item = Entry>) -> Result<u64, AuditError> {
+        let i = &self.inner;
+        let mut tail = i.tail.lock().unwrap_or_else(|p| p.into_inner());
+        let (mut seq, mut mac, start) = (tail.seq, tail.mac, tail.len);
+        let mut buf = Vec::new();
+        let mut placed = Vec::new();
+        for e in entries {
+            seq += 1;
+            let rec = Record::of(seq, e);
+            let (line, m) = chain::line(&i.key, &mac, &rec).map_err(io_err("encode a record"))?;
+            placed.push((rec, start + buf.len() as u64, u32::try_from(line.len()).unwrap_or(u32::MAX)));
+            buf.extend_from_slice(&line);
+            mac = m;
+        }
+        tail.log.write_all_at(&buf, start).map_err(io_err("append records"))?;
+        tail.log.sync_data().map_err(io_err("append records"))?;
+        Head { seq, mac }.write(&i.key, &tail.head).map_err(io_err("write the head"))?;
+        for (rec, off, len) in &placed {
+            self.index(rec, *off, *len)?;
+        }
+        (tail.len, tail.seq, tail.mac) = (start + buf.len() as u64, seq, mac);
+        Ok(seq)
     }
 
     /// Append, logging (not returning) a failure: for callers whose own

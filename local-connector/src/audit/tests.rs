@@ -173,3 +173,14 @@ fn a_snapshot_taken_mid_append_is_consistent() {
     let empty = tempfile::tempdir().expect("tempdir");
     assert_eq!(snapshot(empty.path()).expect("snapshot"), (Vec::new(), Vec::new()));
 }
+
+#[test]
+fn a_batch_chains_like_single_appends() {
+    let (dir, log) = filled(3);
+    let last = log.append_all((0..100).map(|i| entry(if i % 2 == 0 { "alice" } else { "carol" }, "job.release")));
+    assert_eq!(last.expect("batch"), 103);
+    log.append(entry("bob", "job.delete")).expect("one more");
+    assert_eq!(verify(dir.path(), &KEY), Ok(Verified { records: 104 }));
+    let carol = log.page(&Query { actor: Some("carol".into()), limit: 500, ..Query::default() }).expect("page");
+    assert_eq!(carol.records.len(), 50);
+}

@@ -176,6 +176,9 @@ struct Inner {
     /// expired or were deleted, for reports of the paper saved.
     unprinted: sled::Tree,
     committer: GroupCommitter,
+    /// Parked jobs, counted at open and kept in step with the index (sled
+    /// counts a tree only by walking it).
+    parked: std::sync::atomic::AtomicUsize,
     /// The retention of jobs parked from now on, ms (the console may change it).
     retention_ms: std::sync::atomic::AtomicU64,
     /// Parked jobs and bytes per owner tag, filled on first use and kept in
@@ -265,6 +268,7 @@ impl JobStore {
             committer: GroupCommitter::start(jobs_dir.clone()).map_err(|e| StoreError::io("start committer", e))?,
             usage: Mutex::new(HashMap::new()),
             retention_ms: std::sync::atomic::AtomicU64::new(crate::clock::duration_ms(opts.retention)),
+            parked: std::sync::atomic::AtomicUsize::new(0),
             kek: site.job_kek(),
             index_secret: site.index_secret(),
             jobs_dir,
@@ -273,6 +277,7 @@ impl JobStore {
         };
         let store = JobStore { inner: Arc::new(inner) };
         let rec = store.reconcile()?;
+        store.inner.parked.store(store.inner.by_id.len(), std::sync::atomic::Ordering::Relaxed);
         Ok((store, rec))
     }
 
@@ -368,6 +373,9 @@ impl JobStore {
                 Ok(())
             })
             .map_err(Self::tx_err)?;
+        if fresh {
+            i.parked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         if fresh && let Some(u) = usage.get_mut(&self.owner_tag(&meta.owner)) {
             u.jobs += 1;
             u.bytes += meta.size;
@@ -392,6 +400,13 @@ impl JobStore {
                 Ok(())
             })
             .map_err(Self::tx_err)?;
+        if present {
+            let _ = i.parked.fetch_update(
+                std::sync::atomic::Ordering::Relaxed,
+                std::sync::atomic::Ordering::Relaxed,
+                |n| Some(n.saturating_sub(1)),
+            );
+        }
         if present && let Some(u) = usage.get_mut(&self.owner_tag(&meta.owner)) {
             u.jobs = u.jobs.saturating_sub(1);
             u.bytes = u.bytes.saturating_sub(meta.size);
@@ -522,14 +537,14 @@ impl JobStore {
         Ok(u)
     }
 
-    /// Number of parked jobs.
+    /// Number of parked jobs (kept, not counted: O(1)).
     pub fn len(&self) -> usize {
-        self.inner.by_id.len()
+        self.inner.parked.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// True when no job is parked.
     pub fn is_empty(&self) -> bool {
-        self.inner.by_id.is_empty()
+        self.len() == 0
     }
 
     /// Open a job's body for streaming. Tampering is reported by the reader
