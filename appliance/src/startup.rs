@@ -266,6 +266,15 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         status_token: web_admin::StatusToken::create(&run_dir.join("status.token"))
             .context("step 6, write run/status.token")?,
         settings: live.clone(),
+        panel_base: {
+            let host = cfg
+                .hostnames
+                .first()
+                .cloned()
+                .or_else(|| cfg.addresses.first().map(|a| if a.is_ipv6() { format!("[{a}]") } else { a.to_string() }))
+                .unwrap_or_else(|| "localhost".into());
+            format!("https://{host}:{}", endpoints.panel.first().map_or(4321, SocketAddr::port))
+        },
         system: Arc::new(crate::system::System::new(
             &dd,
             identity.cert.clone(),

@@ -670,3 +670,62 @@ fn the_system_page_installs_an_own_certificate_goes_back_to_the_internal_ca_and_
     assert!(log.contains("installed their own server certificate"), "{log}");
     assert!(!log.contains("PRIVATE KEY"), "a key reached the log");
 }
+
+#[test]
+fn an_admin_registers_a_printer_whose_credential_then_works_and_rotates_revokes_and_removes_it() {
+    let site = Site::new("");
+    site.staff("admin", "PullprintAdmins");
+    let d = site.serve();
+    let web = format!("https://{}", d.web);
+    let b = Browser::start(1280, 1000, &d.data.join("tls/server.crt"));
+    console_sign_in(&b, &web, "admin");
+    b.wait_for("#parked");
+    b.click("a[href='/printers']");
+    b.wait_for("#add-printer");
+    b.fill("#name", "Lobby");
+    b.fill("#address", "127.0.0.9");
+    b.click("#add-printer");
+    b.wait_for("#credential");
+    let first = b.text("#credential").trim().to_owned();
+    assert!(first.starts_with("ppd-"), "{first}");
+    assert!(b.text("#steps").contains("documented") || b.text("#steps").contains("own choice"), "{}", b.source());
+    assert!(b.text("#app-url").contains(&first));
+    b.screenshot("console-printer-registered");
+    b.assert_accessible("a printer's page");
+    let reader = |cred: &str| api(&d, "GET", "/panel/v1/accessories/reader", cred, None, None).0;
+    assert_eq!(reader(&first), 200, "the new printer's panel may call");
+    // The same name again is refused.
+    b.goto(&format!("{web}/printers"));
+    b.wait_for("#add-printer");
+    b.fill("#name", "Lobby");
+    b.fill("#address", "127.0.0.10");
+    b.click("#add-printer");
+    assert!(b.text("#forbidden").contains("registered already"), "{}", b.source());
+    // Rotate: a new credential, the old one refused.
+    b.goto(&format!("{web}/printers"));
+    b.wait_for("#printers");
+    b.click("#printers tbody tr a");
+    b.wait_for("#rotate-printer");
+    b.click("#rotate-printer");
+    b.wait_for("#credential");
+    let second = b.text("#credential").trim().to_owned();
+    assert_ne!(second, first);
+    assert_eq!((reader(&first), reader(&second)), (401, 200));
+    // Revoke: refused; remove: gone.
+    b.click("#revoke-printer");
+    b.wait_for("#done");
+    assert!(b.text("#panel-state").contains("not secured"), "{}", b.source());
+    assert_eq!(reader(&second), 401);
+    b.click("#remove-printer");
+    b.wait_for("#no-printers");
+    b.goto(&format!("{web}/audit"));
+    b.wait_for("#audit");
+    let log = b.text("#audit");
+    for a in ["printer.add", "printer.rotate", "printer.revoke", "printer.remove"] {
+        assert!(log.contains(a), "{a}: {log}");
+    }
+    drop(b);
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    assert!(!log.contains(&first) && !log.contains(&second), "a printer credential reached the log");
+}

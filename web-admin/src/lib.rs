@@ -37,7 +37,7 @@ pub use me::{esc as html_escape, same_origin};
 pub use site::{Facts, Site};
 pub use views::{
     Actor, AuditView, CertificateView, ConsoleAct, JobsView, KeyedWords, LiveSettings, PeopleView, PersonOp,
-    PersonView, ReportView, SettingView, SettingsView, SystemOps, SystemView,
+    PersonView, PrinterPage, ReportView, SettingView, SettingsView, SystemOps, SystemView,
 };
 
 use axum::Router;
@@ -201,6 +201,8 @@ pub enum Outcome {
     Report(Box<ReportView>),
     /// The system page.
     System(Box<SystemView>),
+    /// One printer's page.
+    Printer(Box<PrinterPage>),
     /// A file made for download (removed once sent).
     File(std::path::PathBuf),
     /// Settings changed: (key, new value).
@@ -383,6 +385,7 @@ fn answer(o: Outcome) -> Response {
         | Outcome::Settings(_)
         | Outcome::Report(_)
         | Outcome::System(_)
+        | Outcome::Printer(_)
         | Outcome::File(_)
         | Outcome::Changed(_)
         | Outcome::Invalid(_) => json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the appliance log"),

@@ -73,6 +73,31 @@ pub enum ConsoleAct {
     InternalCertificate,
     /// Write a backup to download.
     Backup,
+    /// Register (secure) a printer.
+    AddPrinter {
+        /// Its name.
+        name: String,
+        /// `hp`, `km`, `lexmark`, `ricoh` or `xerox`.
+        vendor: String,
+        /// Its host name or address.
+        address: String,
+        /// How its card reader writes numbers: `hex`, `decimal`, `wiegand26`.
+        reader: String,
+        /// The reader reports the UID least significant byte first.
+        reversed: bool,
+    },
+    /// Something done to a registered printer.
+    ForPrinter {
+        /// Its id.
+        id: String,
+        /// What: `rotate`, `revoke` or `remove`.
+        op: String,
+    },
+    /// One printer's page: what it is, and how to secure its panel.
+    Printer {
+        /// Its id.
+        id: String,
+    },
     /// Something done to a person's credentials.
     ForPerson {
         /// Their login.
@@ -214,6 +239,9 @@ impl ConsoleAct {
                 &[ConsoleRole::Admin, ConsoleRole::Auditor]
             }
             ConsoleAct::Settings
+            | ConsoleAct::AddPrinter { .. }
+            | ConsoleAct::ForPrinter { .. }
+            | ConsoleAct::Printer { .. }
             | ConsoleAct::System
             | ConsoleAct::InstallCertificate { .. }
             | ConsoleAct::InternalCertificate
@@ -310,4 +338,26 @@ pub struct ReportView {
     pub printers: Vec<(String, String)>,
     /// Names are pseudonyms or left out for this viewer.
     pub names_hidden: bool,
+}
+
+/// One printer, with how to secure its panel; and its new credential, the
+/// one time there is one to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrinterPage {
+    /// The printer.
+    pub printer: crate::PrinterView,
+    /// How its panel reaches the appliance, in words.
+    pub integration: String,
+    /// What to do on the printer to secure it, in order, each with how sure it is.
+    pub steps: Vec<(String, String)>,
+    /// What to do on the printer to unsecure it.
+    pub unsecure: Vec<(String, String)>,
+    /// Ports between it and the appliance: (port, direction, purpose, how sure).
+    pub ports: Vec<(u16, String, String, String)>,
+    /// The panel credential, shown once after it is made.
+    pub credential: Option<zeroize::Zeroizing<String>>,
+    /// The panel app's address for this printer, with the credential (shown once too).
+    pub app_url: Option<String>,
+    /// Where panels reach the appliance.
+    pub panel_base: String,
 }

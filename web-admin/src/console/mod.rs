@@ -21,6 +21,7 @@ mod audit;
 mod jobs;
 mod overview;
 mod people;
+mod printer;
 mod reports;
 pub mod sessions;
 mod settings;
@@ -53,6 +54,9 @@ pub(crate) fn routes(r: Routes<Arc<dyn Appliance>>) -> Routes<Arc<dyn Appliance>
         .post("/logout", logout)
         .get("/", overview::dashboard)
         .get("/printers", overview::printers)
+        .post("/printers", printer::add)
+        .get("/printers/{id}", printer::show)
+        .post("/printers/{id}/{op}", printer::op)
         .get("/users", people::search)
         .get("/users/{login}", people::person)
         .post("/users/{login}/{op}", people::act)

@@ -80,7 +80,11 @@ fn dashboard_view(d: &Dashboard) -> Markup {
 }
 
 /// `GET /printers`: the registered printers (admins).
-pub(super) async fn printers(State(app): State<Arc<dyn Appliance>>, Signed(user, _): Signed) -> Response {
+pub(super) async fn printers(
+    State(app): State<Arc<dyn Appliance>>,
+    Signed(user, _): Signed,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> Response {
     if let Some(r) = refuse_unless(&user, &[ConsoleRole::Admin]) {
         return r;
     }
@@ -88,16 +92,21 @@ pub(super) async fn printers(State(app): State<Arc<dyn Appliance>>, Signed(user,
         Ok(Outcome::Printers(l)) => l,
         _ => return forbidden(&user, "The appliance could not list its printers; see its log."),
     };
-    page(StatusCode::OK, frame(&user, "/printers", "Printers", printers_view(&list, now_s())))
+    let body = html! {
+        @if q.as_deref() == Some("done=removed") { p.notice.ok role="status" id="done" { "The printer was removed." } }
+        (printers_view(&list, now_s()))
+        (super::printer::add_form(&user.csrf))
+    };
+    page(StatusCode::OK, frame(&user, "/printers", "Printers", body))
 }
 
 fn printers_view(list: &[PrinterView], now: u64) -> Markup {
     html! {
         @if list.is_empty() {
             p id="no-printers" {
-                "No printer is registered yet. Register one with "
+                "No printer is registered yet. Register one below (or with "
                 code { "pullprint device add NAME --vendor VENDOR --address ADDRESS" }
-                ", then secure its panel as docs/PANELS.md in the Pullprint documentation says."
+                "), then secure its panel as its page says."
             }
         } @else {
             p.muted {
@@ -122,7 +131,7 @@ fn printers_view(list: &[PrinterView], now: u64) -> Markup {
                     tbody {
                         @for p in list {
                             tr id=(format!("printer-{}", p.id)) {
-                                th scope="row" { (p.name) br; small { code { (p.id) } } }
+                                th scope="row" { a href=(format!("/printers/{}", p.id)) { (p.name) } br; small { code { (p.id) } } }
                                 td { (p.vendor) }
                                 td { code { (p.address) } }
                                 td {

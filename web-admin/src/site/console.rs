@@ -40,6 +40,11 @@ impl Site {
             }
             ConsoleAct::Person { login } => self.person_page(&login),
             ConsoleAct::Settings => self.settings_page(),
+            ConsoleAct::Printer { id } => self.printer_page(&id, None),
+            ConsoleAct::AddPrinter { name, vendor, address, reader, reversed } => {
+                self.add_printer(by, (&name, &vendor, &address), (&reader, reversed))
+            }
+            ConsoleAct::ForPrinter { id, op } => self.for_printer(by, &id, &op),
             ConsoleAct::System => self.system_page(),
             ConsoleAct::InstallCertificate { cert_pem, key_pem } => {
                 let e = Self::entry(by, "certificate.install");
@@ -90,7 +95,7 @@ impl Site {
         }
     }
 
-    fn entry(by: &Actor, action: &str) -> Entry {
+    pub(super) fn entry(by: &Actor, action: &str) -> Entry {
         Entry::new(&by.user.login, by.user.role.name(), &by.source.to_string(), action)
     }
 

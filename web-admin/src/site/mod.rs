@@ -4,6 +4,7 @@
 
 use crate::Appliance;
 mod console;
+mod printers;
 
 use local_connector::audit::{AuditLog, Entry, Pseudonyms};
 use local_connector::auth::basic::Authenticator;
@@ -55,6 +56,8 @@ pub struct Facts {
     pub settings: Arc<dyn crate::LiveSettings>,
     /// Certificates, backups and the log, for the system page.
     pub system: Arc<dyn crate::SystemOps>,
+    /// Where printers' panels reach the appliance (`https://HOST:PORT`).
+    pub panel_base: String,
 }
 
 /// Below this many days of validity left, health reports the certificate.
@@ -252,7 +255,7 @@ impl Site {
     }
 
     /// The registered printers, by name.
-    fn printers(&self) -> Vec<crate::PrinterView> {
+    pub(super) fn printers(&self) -> Vec<crate::PrinterView> {
         let mut list: Vec<_> = self
             .devices
             .list()
