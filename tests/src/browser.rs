@@ -98,6 +98,19 @@ fn call(
     Ok(value)
 }
 
+/// Make session `id`'s page area (not its window) `width`×`height`, as on a panel.
+fn fit_viewport(driver: SocketAddr, id: &str, width: u32, height: u32) -> Result<(), String> {
+    let script = serde_json::json!({"script": "return [window.innerWidth, window.innerHeight];", "args": []});
+    let v = call(driver, "POST", &format!("/session/{id}/execute/sync"), Some(&script))?;
+    let (iw, ih) = (v[0].as_i64().unwrap_or(0), v[1].as_i64().unwrap_or(0));
+    let (w, h) = (i64::from(width), i64::from(height));
+    if (iw, ih) != (w, h) {
+        let rect = serde_json::json!({"width": w + (w - iw), "height": h + (h - ih)});
+        call(driver, "POST", &format!("/session/{id}/window/rect"), Some(&rect))?;
+    }
+    Ok(())
+}
+
 /// A chromedriver answering on a loopback port. The port is picked free
 /// but another test may take it before chromedriver binds it, and then
 /// chromedriver exits: it is started again on another port.
@@ -166,33 +179,27 @@ impl Browser {
                 "browserName": "chrome",
                 "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}
             }}});
-            match call(driver, "POST", "/session", Some(&caps)) {
-                Ok(v) => break (v["sessionId"].as_str().expect("session id").to_owned(), profile),
-                Err(e) if tries < 2 && e.contains("exited") => {
+            // Its first page can crash too ("Unable to receive message from
+            // renderer"): that session is ended and a fresh one tried.
+            let started = call(driver, "POST", "/session", Some(&caps))
+                .map(|v| v["sessionId"].as_str().expect("session id").to_owned())
+                .and_then(|id| match fit_viewport(driver, &id, width, height) {
+                    Ok(()) => Ok(id),
+                    Err(e) => {
+                        let _ = call(driver, "DELETE", &format!("/session/{id}"), None);
+                        Err(e)
+                    }
+                });
+            match started {
+                Ok(id) => break (id, profile),
+                Err(e) if tries < 2 && (e.contains("exited") || e.contains("renderer") || e.contains("session")) => {
                     tries += 1;
                     std::thread::sleep(Duration::from_millis(500));
                 }
                 Err(e) => panic!("new browser session: {e}"),
             }
         };
-        let b = Browser { driver, session, _chromedriver: guard, _profile: profile };
-        b.fit_viewport(width, height);
-        b
-    }
-
-    /// Make the page area (not the window) `width`×`height`, as on a panel.
-    fn fit_viewport(&self, width: u32, height: u32) {
-        let script = serde_json::json!({"script": "return [window.innerWidth, window.innerHeight];", "args": []});
-        let inner = |b: &Browser| {
-            let v = b.call("POST", "/execute/sync", Some(&script)).expect("viewport size");
-            (v[0].as_i64().unwrap_or(0), v[1].as_i64().unwrap_or(0))
-        };
-        let (iw, ih) = inner(self);
-        let (w, h) = (i64::from(width), i64::from(height));
-        if (iw, ih) != (w, h) {
-            let rect = serde_json::json!({"width": w + (w - iw), "height": h + (h - ih)});
-            self.call("POST", "/window/rect", Some(&rect)).expect("resize");
-        }
+        Browser { driver, session, _chromedriver: guard, _profile: profile }
     }
 
     fn call(&self, method: &str, path: &str, body: Option<&serde_json::Value>) -> Result<serde_json::Value, String> {
