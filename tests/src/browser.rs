@@ -388,6 +388,16 @@ impl Browser {
         v.as_array().expect("a list").iter().map(|x| x.as_str().unwrap_or_default().to_owned()).collect()
     }
 
+    /// Whether the page fits its window's width: nothing makes the page
+    /// itself scroll sideways (wide tables scroll in their own boxes).
+    pub fn fits_width(&self) -> bool {
+        let script = serde_json::json!({
+            "script": "return document.documentElement.scrollWidth <= window.innerWidth;",
+            "args": []
+        });
+        self.call("POST", "/execute/sync", Some(&script)).ok().and_then(|v| v.as_bool()).unwrap_or(false)
+    }
+
     /// Fail unless axe-core finds no serious or critical problem on the
     /// page; `what` names the page in the message.
     pub fn assert_accessible(&self, what: &str) {

@@ -729,3 +729,38 @@ fn an_admin_registers_a_printer_whose_credential_then_works_and_rotates_revokes_
     assert!(st.success(), "{log}");
     assert!(!log.contains(&first) && !log.contains(&second), "a printer credential reached the log");
 }
+
+/// At a phone's width every console page fits the screen (wide tables
+/// scroll inside their own boxes) and stays accessible.
+#[test]
+fn console_pages_fit_a_phone() {
+    let site = Site::new("");
+    site.user("alice", "04:A1:B2:C3");
+    site.staff("admin", "PullprintAdmins");
+    seed_usage(&site);
+    let d = site.serve();
+    let web = format!("https://{}", d.web);
+    let b = Browser::start(390, 844, &d.data.join("tls/server.crt"));
+    console_sign_in(&b, &web, "admin");
+    b.wait_for("#parked");
+    for (path, ready, name) in [
+        ("/", "#parked", "dashboard"),
+        ("/printers", "#printers", "printers"),
+        ("/users?q=a", "#people", "users"),
+        ("/users/alice", "#lockout", "user"),
+        ("/jobs", "#releases", "jobs"),
+        ("/reports", "#per-printer", "reports"),
+        ("/audit", "#audit", "audit"),
+        ("/settings", "#store-retention", "settings"),
+        ("/system", "#version", "system"),
+    ] {
+        b.goto(&format!("{web}{path}"));
+        b.wait_for(ready);
+        b.screenshot(&format!("console-phone-{name}"));
+        assert!(b.fits_width(), "{path} is wider than a phone");
+        b.assert_accessible(&format!("the {name} page on a phone"));
+    }
+    drop(b);
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+}
