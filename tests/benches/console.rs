@@ -141,7 +141,7 @@ fn measure(label: &str, size: &Size) -> Vec<(String, Duration, Duration)> {
         assert!(o.status.success());
     }
     let started = Instant::now();
-    let d = Daemon::start(&["--config", c, "serve"], &data, &[]).expect("serve");
+    let d = Daemon::start_within(&["--config", c, "serve"], &data, Duration::from_secs(1200)).expect("serve");
     eprintln!("{label}: serving {:.1} s after start", started.elapsed().as_secs_f64());
     let cookie = session(&d);
     let ca = d.data.join("tls/ca.crt");

@@ -157,9 +157,21 @@ impl Daemon {
         (cmd.spawn().expect("spawn daemon"), log)
     }
 
+    /// [`Daemon::start`], waiting up to `within` (a store of a million jobs
+    /// takes longer than a minute to reconcile).
+    pub fn start_within(args: &[&str], data: &Path, within: Duration) -> Result<Daemon, String> {
+        let _ = std::fs::remove_file(data.join("run/endpoints.json"));
+        let (child, log) = Daemon::spawn(args, data, &[]);
+        Daemon::ready_within(child, data, log, within)
+    }
+
     /// Wait until the started `child` names its listeners in `run/endpoints.json`.
-    pub fn ready(mut child: Child, data: &Path, log: PathBuf) -> Result<Daemon, String> {
-        let deadline = Instant::now() + Duration::from_secs(60);
+    pub fn ready(child: Child, data: &Path, log: PathBuf) -> Result<Daemon, String> {
+        Daemon::ready_within(child, data, log, Duration::from_secs(60))
+    }
+
+    fn ready_within(mut child: Child, data: &Path, log: PathBuf, within: Duration) -> Result<Daemon, String> {
+        let deadline = Instant::now() + within;
         loop {
             if let Some(status) = child.try_wait().expect("try_wait") {
                 let out = std::fs::read_to_string(&log).unwrap_or_default();
@@ -177,7 +189,7 @@ impl Daemon {
             if Instant::now() > deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err("pullprint did not become ready within 60 s".into());
+                return Err(format!("pullprint did not become ready within {} s", within.as_secs()));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
