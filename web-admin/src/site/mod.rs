@@ -217,12 +217,15 @@ impl Site {
         const DAY: u64 = 86_400_000;
         let now = local_connector::clock::now_ms();
         let (today, month) = (now / DAY * DAY, now.saturating_sub(30 * DAY));
-        let read = |from| {
-            let releases = self.store.releases_between(from, u64::MAX).unwrap_or_default();
-            let unprinted = self.store.unprinted_between(from, u64::MAX).unwrap_or_default();
-            (local_connector::reports::summarise(&releases, &unprinted, |_| None), releases)
-        };
-        let ((d, _), (m, releases)) = (read(today), read(month));
+        // The month's records are read once; today's are the tail of them.
+        let releases = self.store.releases_between(month, u64::MAX).unwrap_or_default();
+        let unprinted = self.store.unprinted_between(month, u64::MAX).unwrap_or_default();
+        let m = local_connector::reports::summarise(&releases, &unprinted, |_| None);
+        let d = local_connector::reports::summarise(
+            &releases[releases.partition_point(|r| r.at_ms < today)..],
+            &unprinted[unprinted.partition_point(|r| r.at_ms < today)..],
+            |_| None,
+        );
         let printed = |r: &local_connector::reports::Report| r.users.values().map(|t| t.jobs).sum::<u64>();
         let pages = |r: &local_connector::reports::Report| r.users.values().map(|t| t.pages).sum::<u64>();
         let rows = vec![
