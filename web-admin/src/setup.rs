@@ -77,12 +77,7 @@ fn page(status: StatusCode, title: &str, body: Markup) -> Response {
     let doc = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width,initial-scale=1";
-                title { (title) " — Pullprint setup" }
-                link rel="stylesheet" href="/static/console.css";
-            }
+            (crate::console::head(&format!("{title} — Pullprint setup")))
             body { main id="main" { div.login.wide { h1 { (title) } (body) } } }
         }
     };

@@ -147,6 +147,18 @@ impl axum::extract::FromRequestParts<Arc<dyn Appliance>> for Signed {
     }
 }
 
+/// A page's head: its title, the phone viewport and the one stylesheet.
+pub(crate) fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width,initial-scale=1";
+            title { (title) }
+            link rel="stylesheet" href="/static/console.css";
+        }
+    }
+}
+
 /// The page frame: skip link, navigation for `user`'s role, the page.
 fn frame(user: &ConsoleUser, here: &str, title: &str, content: Markup) -> Markup {
     let nav: &[(&str, &str, &[ConsoleRole])] = &[
@@ -162,12 +174,7 @@ fn frame(user: &ConsoleUser, here: &str, title: &str, content: Markup) -> Markup
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width,initial-scale=1";
-                title { (title) " — Pullprint console" }
-                link rel="stylesheet" href="/static/console.css";
-            }
+            (head(&format!("{title} — Pullprint console")))
             body {
                 a.skip href="#main" { "Skip to the content" }
                 header {
@@ -206,12 +213,7 @@ fn login_form(status: StatusCode, notice: Option<&str>, username: &str) -> Respo
     let body = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width,initial-scale=1";
-                title { "Sign in — Pullprint console" }
-                link rel="stylesheet" href="/static/console.css";
-            }
+            (head("Sign in — Pullprint console"))
             body {
                 main id="main" {
                     div.login {
