@@ -194,6 +194,65 @@ impl FirstBoot for Setup {
     }
 }
 
+/// Where a person reaches the setup page: the configured host names, or
+/// else each address the web listeners took; a wildcard listener stands for
+/// every address of the machine's interfaces (`ifaces`), loopback last.
+fn setup_urls(hostnames: &[String], bound: &[std::net::SocketAddr], ifaces: &[IpAddr]) -> Vec<String> {
+    let url = |host: &str, port: u16| match port {
+        443 => format!("https://{host}/setup"),
+        p => format!("https://{host}:{p}/setup"),
+    };
+    let port = bound.first().map_or(443, std::net::SocketAddr::port);
+    if !hostnames.is_empty() {
+        return hostnames.iter().map(|h| url(h, port)).collect();
+    }
+    let mut hosts: Vec<(IpAddr, u16)> = Vec::new();
+    for a in bound {
+        let ips: Vec<IpAddr> = if a.ip().is_unspecified() {
+            let v6 = a.is_ipv6();
+            // A wildcard IPv4 listener takes IPv4 only; an IPv6 one may take both.
+            ifaces.iter().copied().filter(|i| v6 || i.is_ipv4()).collect()
+        } else {
+            vec![a.ip()]
+        };
+        for ip in ips {
+            if !hosts.contains(&(ip, a.port())) {
+                hosts.push((ip, a.port()));
+            }
+        }
+    }
+    hosts.sort_by_key(|(ip, _)| (ip.is_loopback(), ip.is_ipv6()));
+    let urls: Vec<String> = hosts
+        .into_iter()
+        .map(|(ip, p)| match ip {
+            IpAddr::V4(v4) => url(&v4.to_string(), p),
+            IpAddr::V6(v6) => url(&format!("[{v6}]"), p),
+        })
+        .collect();
+    if urls.is_empty() { vec![url("THIS-APPLIANCES-ADDRESS", port)] } else { urls }
+}
+
+/// The machine's addresses people can reach: those its routes to the rest
+/// of the network leave from. A UDP socket "connected" to a documentation
+/// address (RFC 5737, RFC 3849) sends nothing, yet takes the source address
+/// the kernel would use; this needs no netlink socket and no /proc/net,
+/// both of which the daemon's sandbox withholds. A network with no route
+/// beyond its own subnet gives nothing here; the image's console sign-in
+/// screen shows the address then.
+fn interface_addresses() -> Vec<IpAddr> {
+    let mut out = Vec::new();
+    for (bind, probe) in [("0.0.0.0:0", "192.0.2.1:9"), ("[::]:0", "[2001:db8::1]:9")] {
+        let Ok(sock) = std::net::UdpSocket::bind(bind) else { continue };
+        if sock.connect(probe).is_ok()
+            && let Ok(local) = sock.local_addr()
+            && !local.ip().is_unspecified()
+        {
+            out.push(local.ip());
+        }
+    }
+    out
+}
+
 /// Serve first-boot setup on `web` until an admin finishes it. Run as root,
 /// it first gives the data folder to the service user and drops to it, so
 /// that nothing facing the network runs as root.
@@ -212,18 +271,19 @@ pub fn run(cfg: &Config, web: &[std::net::TcpListener], max_per_address: usize) 
     let run_dir = dd.root.join("run");
     local_connector::durable::create_dir_durable(&run_dir, 0o700)?;
     local_connector::durable::write_atomic(&run_dir.join("setup.crt"), cert_pem.as_bytes(), 0o644)?;
-    let addrs: Vec<String> = web.iter().filter_map(|l| l.local_addr().ok()).map(|a| a.to_string()).collect();
-    let host =
-        cfg.hostnames.first().cloned().or_else(|| addrs.first().cloned()).unwrap_or_else(|| "this-appliance".into());
+    let bound: Vec<std::net::SocketAddr> = web.iter().filter_map(|l| l.local_addr().ok()).collect();
+    let addrs: Vec<String> = bound.iter().map(|a| a.to_string()).collect();
+    let urls = setup_urls(&cfg.hostnames, &bound, &interface_addresses()).join("\n      ");
     let console = Mutex::new(console);
     let announce = move |code: &str| {
         let text = format!(
             "\n  PULLPRINT FIRST BOOT: there is no site yet.\n  \
-             Open https://{host}/setup in a browser and enter the setup code\n\n      {code}\n\n  \
+             Open this page in a browser and enter the setup code below:\n\n      {urls}\n\n      {code}\n\n  \
              The setup page's certificate is temporary; check that its SHA-256 fingerprint is\n  {fingerprint}\n"
         );
         log::warn!(
-            "first boot: open https://{host}/setup and enter the setup code {code} (certificate SHA-256 {fingerprint})"
+            "first boot: open {} and enter the setup code {code} (certificate SHA-256 {fingerprint})",
+            urls.replace("\n      ", " or ")
         );
         println!("{text}");
         if let Some(c) = console.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
@@ -259,6 +319,21 @@ pub fn run(cfg: &Config, web: &[std::net::TcpListener], max_per_address: usize) 
         }
         drop(alive);
         local_connector::durable::write_atomic(&run_dir.join("setup.json"), &ready, 0o600)?;
+        // Under systemd the unit is up: it waits for a person, and its
+        // watchdog is fed meanwhile. Start-up says READY again when it serves.
+        crate::notify::ready("first-boot setup: waiting for an administrator at /setup");
+        if let Some(every) = crate::notify::watchdog_interval() {
+            let mut stop = stop_rx.clone();
+            tokio::spawn(async move {
+                loop {
+                    crate::notify::watchdog();
+                    tokio::select! {
+                        _ = tokio::time::sleep(every) => {}
+                        _ = stop.changed() => return,
+                    }
+                }
+            });
+        }
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
         let finished = tokio::select! {
@@ -290,5 +365,22 @@ mod tests {
         assert!(valid_hostname("print.example.com") && valid_hostname("pp-01"));
         assert!(!valid_hostname("-bad") && !valid_hostname("a..b") && !valid_hostname("x y"));
         assert_eq!(list("a, b  c,,d"), vec!["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn the_setup_url_names_what_a_person_can_reach() {
+        let any: std::net::SocketAddr = "0.0.0.0:443".parse().expect("address");
+        let ifaces: Vec<IpAddr> =
+            ["127.0.0.1", "10.0.2.15", "fd00::5"].iter().map(|a| a.parse().expect("address")).collect();
+        assert_eq!(setup_urls(&[], &[any], &ifaces), ["https://10.0.2.15/setup", "https://127.0.0.1/setup"]);
+        let any6: std::net::SocketAddr = "[::]:8443".parse().expect("address");
+        assert_eq!(
+            setup_urls(&[], &[any6], &ifaces),
+            ["https://10.0.2.15:8443/setup", "https://[fd00::5]:8443/setup", "https://127.0.0.1:8443/setup"]
+        );
+        let one: std::net::SocketAddr = "127.0.0.1:18443".parse().expect("address");
+        assert_eq!(setup_urls(&[], &[one], &ifaces), ["https://127.0.0.1:18443/setup"]);
+        assert_eq!(setup_urls(&["print.example".into()], &[any], &ifaces), ["https://print.example/setup"]);
+        assert_eq!(setup_urls(&[], &[any], &[]), ["https://THIS-APPLIANCES-ADDRESS/setup"]);
     }
 }
