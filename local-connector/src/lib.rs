@@ -13,7 +13,9 @@
 //! - services: [`auth`] (every way of signing in, lockout, policy),
 //!   [`analyse`] (print-stream inspection), [`ipp`] (the IPP Everywhere
 //!   queue and its server), [`panel`] (panel services and app),
-//!   [`release`] (verified delivery to printers), [`vendors`].
+//!   [`release`] (verified delivery to printers), [`vendors`], [`scout`]
+//!   (what printers say about themselves over SNMP; it will write to
+//!   `printers`, never to the store).
 //!
 //! `panel` and `release` both depend on `printers` and `store`, never on
 //! each other: the panel queues a release in the store and tells the engine
@@ -38,6 +40,7 @@ pub mod panel;
 pub mod printers;
 pub mod release;
 pub mod reports;
+pub mod scout;
 pub mod shared;
 pub mod store;
 pub mod tokens;

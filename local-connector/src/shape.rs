@@ -55,6 +55,7 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("panel", &["release", "ipp"]),
     ("release", &["panel", "auth", "analyse"]),
     ("ipp", &["panel", "release", "printers"]),
+    ("scout", &["store", "auth", "ipp", "panel", "release", "analyse", "directory", "tokens", "ad"]),
 ];
 
 /// Where a socket may be opened: the shared accept loop, and the release
