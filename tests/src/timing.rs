@@ -55,15 +55,18 @@ impl Paired {
         (self.a.iter().min().copied().unwrap_or_default(), self.b.iter().min().copied().unwrap_or_default())
     }
 
-    /// The suite's sanity bound: the faster kind's fastest sample is at
-    /// least two thirds of the slower kind's, which a missing or doubled
-    /// decoy (a hash or directory round trips that only one side pays)
-    /// breaks. Minima rather than medians: a busy machine (CI, parallel
-    /// tests) slowed medians of a few samples by half again, and cannot
-    /// make every sample of one kind slow.
-    pub fn roughly_alike(&self) -> bool {
-        let (a, b) = self.minima();
-        a.min(b) * 3 >= a.max(b) * 2
+    /// The suite's sanity bound: one kind is at most half again as slow as
+    /// the other, judged by the fastest samples or by the medians. A
+    /// missing or doubled decoy (a hash or directory round trip that only
+    /// one side pays) moves both; noise moves one at a time: a busy machine
+    /// (CI, parallel tests) slows medians of a few samples by half again,
+    /// and one lucky fast sample of a kind moves its minimum (seen in CI:
+    /// minima 24.4 and 15.2 ms, medians 34.2 and 32.7 ms).
+    pub fn roughly_alike(&mut self) -> bool {
+        let alike = |a: Duration, b: Duration| a.min(b) * 3 >= a.max(b) * 2;
+        let (fa, fb) = self.minima();
+        let (ma, mb) = self.medians();
+        alike(fa, fb) || alike(ma, mb)
     }
 
     /// "a 8.91 ms, b 8.87 ms, gap 0.04 ms": for messages and reports.

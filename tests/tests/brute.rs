@@ -128,7 +128,7 @@ fn unknown_and_wrong_credentials_are_answered_alike_at_the_panel_and_the_ipp_que
     let g = std::cell::RefCell::new(g);
     for (k, (method, _, _)) in range.pairs(0).into_iter().enumerate() {
         let mut t = Paired::run(
-            8,
+            16,
             |i| assert_eq!(g.borrow_mut().send(&range.pairs(i)[k].1).status, 401),
             |i| assert_eq!(g.borrow_mut().send(&range.pairs(i)[k].2).status, 401),
         );
