@@ -366,7 +366,8 @@ fn check(c: &Config, errs: &mut Vec<ConfigError>) {
     if !(defaults::MIN_RELEASE_POLL_INTERVAL..=defaults::MAX_RELEASE_POLL_INTERVAL).contains(&r.poll_interval) {
         cross("release.poll_interval", "must be between 100 ms and 60 s".into());
     }
-    if r.lost_contact_after < r.poll_interval * 2 {
+    // A poll interval too long to double cannot be doubled within the lost-contact time either.
+    if r.poll_interval.checked_mul(2).is_none_or(|twice| r.lost_contact_after < twice) {
         cross("release.lost_contact_after", "must be at least twice release.poll_interval".into());
     }
     if r.keep_printed_for > c.retention.max(defaults::MAX_RELEASE_KEEP_PRINTED_FOR) {
