@@ -4,7 +4,8 @@
 //! What a backup holds: the key derivation parameters, the certificates, the
 //! TLS private keys *sealed under the site key*, the local directory, print
 //! tokens, badges, PINs and passcodes (all keyed, none in clear), the
-//! authorization policy, and every job file (already encrypted). What it never holds: the site key itself.
+//! authorization policy, Device Scout's inventory and meter history, and
+//! every job file (already encrypted). What it never holds: the site key itself.
 //! So a backup alone opens nothing; with the recovery password,
 //! `pullprint init --recover` unlocks it on any appliance.
 //!
@@ -143,6 +144,15 @@ pub fn backup(dd: &DataDir, out: &Path) -> Result<BackupSummary> {
             Ok(b) => add_bytes(&mut tar, &format!("directory/{name}"), &b)?,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e).with_context(|| format!("reading directory/{name}")),
+        }
+    }
+    // Device Scout's inventory and change log: the printers would be found
+    // again, but their meter history and alerts would not.
+    for name in ["inventory.json", "changes.jsonl"] {
+        match fs::read(dd.scout().join(name)) {
+            Ok(b) => add_bytes(&mut tar, &format!("scout/{name}"), &b)?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("reading scout/{name}")),
         }
     }
     // The audit log and its head, consistent with each other (its index

@@ -77,6 +77,11 @@ impl DataDir {
         self.root.join("directory").join("policy.json")
     }
 
+    /// Device Scout's inventory and change log.
+    pub fn scout(&self) -> PathBuf {
+        self.root.join("scout")
+    }
+
     /// `directory/devices.json`
     pub fn devices(&self) -> PathBuf {
         self.root.join("directory").join("devices.json")

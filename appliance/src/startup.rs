@@ -165,6 +165,8 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     // The directory's CA and service password are read while still root, so
     // that their files can be readable by root alone.
     let ad = cfg.active_directory().context("step 3, read the Active Directory settings")?;
+    // Device Scout's communities and SNMPv3 keys, for the same reason.
+    let scout_settings = Arc::new(cfg.scout_settings().context("step 3, read Device Scout's settings")?);
     let printer_roots = local_connector::release::tls::roots(&identity.ca_pem, cfg.release.ca_file.as_deref())
         .context("step 3, read the CAs for printers' certificates")?;
     // 4. Privileges. The process is still single-threaded here.
@@ -209,6 +211,10 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         local_connector::auth::state::AuthState::open(&dd.auth_state()).context("step 5, open the lockout table")?;
     let devices =
         Arc::new(Devices::open(&dd.devices(), site.token_secret()).context("step 5, open the printer registry")?);
+    let inventory = Arc::new(
+        local_connector::scout::inventory::Inventory::open(&dd.scout(), scout_settings.low_supply_percent)
+            .context("step 5, open Device Scout's inventory")?,
+    );
     let tokens = Arc::new(
         local_connector::tokens::TokenStore::open(&dd.tokens(), site.token_secret())
             .context("step 5, open the print tokens")?,
@@ -238,7 +244,8 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
             keep_printed_for: cfg.release.keep_printed_for,
         },
         Some(audit.clone()),
-    );
+    )
+    .with_scout(scout_settings.clone());
     let panel = Arc::new(
         Panel::new(service.clone(), devices.clone(), store.clone(), cfg.panel_session_idle)
             .with_release_wake(engine.clone())
@@ -291,11 +298,15 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         },
         identity.cert.clone(),
     );
-    let site = Arc::new(web_admin::Site::new(store.clone(), devices.clone(), auth, (audit, pseudonyms), facts));
+    let site = Arc::new(
+        web_admin::Site::new(store.clone(), devices.clone(), auth, (audit, pseudonyms), facts)
+            .with_scout(inventory.clone(), !scout_settings.ranges.is_empty()),
+    );
     let ready =
         Ready { banner, path: run_dir.join("endpoints.json"), json: serde_json::to_vec(&endpoints)?, endpoints };
     let history = live.history_ms();
-    let parts = Parts { site, ipp, panel, engine, devices, store: store.clone(), service, renewal, history };
+    let scout = (scout_settings, inventory);
+    let parts = Parts { site, ipp, panel, engine, devices, store: store.clone(), service, renewal, history, scout };
     rt.block_on(run(cfg, sockets, Acceptors { web: tls, ipp: ipp_tls, panel: panel_tls }, parts, ready))?;
     store.flush_index()?;
     log::info!("stopped");
@@ -384,13 +395,15 @@ struct Parts {
     renewal: crate::certs::renewal::Renewal,
     /// `store.history_retention` in ms, which the console may change.
     history: Arc<std::sync::atomic::AtomicU64>,
+    /// Device Scout: its settings and its inventory.
+    scout: (Arc<local_connector::scout::schedule::Settings>, Arc<local_connector::scout::inventory::Inventory>),
 }
 
 async fn run(
     cfg: &Config,
     sockets: Sockets,
     Acceptors { web: tls, ipp: ipp_tls, panel: panel_tls }: Acceptors,
-    Parts { site, ipp, panel, engine, devices, store, service, renewal, history }: Parts,
+    Parts { site, ipp, panel, engine, devices, store, service, renewal, history, scout }: Parts,
     Ready { banner, path: ready_path, json: ready_json, endpoints }: Ready,
 ) -> Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -466,6 +479,20 @@ async fn run(
             }
         }
     });
+    // Device Scout: discovery sweeps, reads of known printers and their
+    // meters, each when due; checked every minute.
+    if !scout.0.ranges.is_empty() {
+        spawn_every(SCOUT_CHECK_EVERY, stop_rx.clone(), move |_| {
+            let (settings, inventory) = scout.clone();
+            async move {
+                if let Err(e) =
+                    local_connector::scout::schedule::tick(&settings, &inventory, local_connector::clock::now_ms).await
+                {
+                    log::error!("scout: {e}");
+                }
+            }
+        });
+    }
     // The audit log's hash chain: walked at start and every hour, so that
     // the console shows whether it still verifies.
     let audit = site.audit().clone();
@@ -533,6 +560,9 @@ async fn run(
     }
     Ok(())
 }
+
+/// How often Device Scout checks whether a sweep or a read is due.
+const SCOUT_CHECK_EVERY: Duration = Duration::from_secs(60);
 
 /// How often the audit log's whole hash chain is walked.
 const AUDIT_CHECK_EVERY: Duration = Duration::from_secs(3600);

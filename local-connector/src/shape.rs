@@ -58,9 +58,9 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("scout", &["store", "auth", "ipp", "panel", "release", "analyse", "directory", "tokens", "ad"]),
 ];
 
-/// Where a socket may be opened: the shared accept loop, and the release
-/// engine's client and control socket.
-const SOCKETS_IN: &[&str] = &["net/accept.rs", "release/client.rs", "release/control.rs"];
+/// Where a socket may be opened: the shared accept loop, the release
+/// engine's client and control socket, and the scout's sweep socket.
+const SOCKETS_IN: &[&str] = &["net/accept.rs", "release/client.rs", "release/control.rs", "scout/sweep.rs"];
 
 #[test]
 fn dependencies_point_one_way() {

@@ -95,6 +95,7 @@ pub mod ipp;
 pub mod peers;
 pub mod samba;
 pub mod site;
+pub mod snmp;
 pub mod timing;
 
 /// A running `pullprint serve` (or `demo`), killed by PID when dropped.

@@ -12,6 +12,7 @@ mod lifecycle;
 mod panel;
 mod release;
 mod routes;
+mod scout;
 mod soak;
 mod store_disk;
 mod tls;

@@ -291,6 +291,10 @@ fn backup_restore_and_recover_on_a_second_appliance() {
             audit.append(local_connector::audit::Entry::new("admin", "admin", "127.0.0.1", action)).expect("append");
         }
     }
+    // Device Scout's inventory and meter history travel with the backup.
+    std::fs::create_dir_all(data.join("scout")).expect("scout folder");
+    std::fs::write(data.join("scout/changes.jsonl"), b"{\"seq\":0,\"kind\":\"meter.read\"}\n").expect("log");
+    std::fs::write(data.join("scout/inventory.json"), b"{\"printers\":{}}").expect("inventory");
     let original_key = std::fs::read(data.join("keys/site.key")).expect("key");
     let archive = t.path().join("site.backup");
     let o =
@@ -307,6 +311,10 @@ fn backup_restore_and_recover_on_a_second_appliance() {
     let o = pullprint(&["restore", archive.to_str().expect("utf8"), "--data-dir", data2.to_str().expect("utf8")]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("init --recover"));
+    assert_eq!(
+        std::fs::read(data2.join("scout/changes.jsonl")).expect("the scout's log restored"),
+        std::fs::read(data.join("scout/changes.jsonl")).expect("log")
+    );
     let d2 = data2.to_str().expect("utf8");
     // Locked until recovered.
     let o = pullprint(&demo_args(d2).iter().map(String::as_str).collect::<Vec<_>>());

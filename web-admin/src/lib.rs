@@ -186,7 +186,8 @@ pub enum Outcome {
     /// The console's dashboard.
     Dashboard(Box<Dashboard>),
     /// The registered printers.
-    Printers(Vec<PrinterView>),
+    /// The registered printers, then those Device Scout found that are not.
+    Printers(Vec<PrinterView>, Vec<FoundView>),
     /// A page of the audit log.
     AuditPage(Box<AuditView>),
     /// A page of jobs and releases.
@@ -242,6 +243,65 @@ pub struct Dashboard {
     pub activity: Vec<(String, u64, u64)>,
     /// The latest failed releases of the last 30 days: (when ms, owner, printer, why).
     pub failed: Vec<(u64, String, String, String)>,
+    /// Device Scout: whether it has ranges to watch.
+    pub scout_on: bool,
+    /// When its last discovery sweep finished (ms; 0: never).
+    pub last_discovery_ms: u64,
+    /// Printers it found that are not registered.
+    pub found_unsecured: usize,
+    /// Printers in error or low on supplies: (name, address, alerts).
+    pub watch: Vec<(String, String, Vec<AlertView>)>,
+}
+
+/// An alert Device Scout raised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertView {
+    /// `supply-low`, `waste-full`, `printer-error`, `printer-warning`, `down`, `unreachable`.
+    pub kind: String,
+    pub subject: String,
+    pub detail: String,
+    /// Needs someone now.
+    pub critical: bool,
+    pub since_ms: u64,
+}
+
+/// What Device Scout last read from a printer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoutView {
+    /// Its identity in the scout's inventory.
+    pub key: String,
+    pub model: String,
+    pub serial: Option<String>,
+    pub location: Option<String>,
+    pub colour: bool,
+    /// Device and printer status, and the error bits set, in words.
+    pub status: String,
+    pub page_count: Option<u64>,
+    /// (description, level in words, low).
+    pub supplies: Vec<(String, String, bool)>,
+    /// (name, level in words).
+    pub trays: Vec<(String, String)>,
+    pub display: Vec<String>,
+    pub alerts: Vec<AlertView>,
+    /// When it was last read (ms).
+    pub read_ms: u64,
+    /// Why the last read failed, if it did.
+    pub error: Option<String>,
+}
+
+/// A printer Device Scout found that no registration covers yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundView {
+    pub address: String,
+    /// The maker's keyword (`hp`, `km`, `savin`...).
+    pub vendor: String,
+    /// The registration form's maker for it, when Pullprint has a panel
+    /// integration for that maker.
+    pub registrable: Option<String>,
+    pub first_seen_ms: u64,
+    /// The scan range it was found in.
+    pub range: String,
+    pub scout: ScoutView,
 }
 
 /// A registered printer as the console lists it.
@@ -272,6 +332,8 @@ pub struct PrinterView {
     pub trust_dangerous: bool,
     /// Last heartbeat from its panel, seconds since the epoch (0: never).
     pub last_seen: u64,
+    /// What Device Scout last read from it, when it watches it.
+    pub scout: Option<ScoutView>,
 }
 
 /// The health report served at `/healthz` and printed by `pullprint status`.
@@ -377,7 +439,7 @@ fn answer(o: Outcome) -> Response {
         | Outcome::ConsoleSignedIn(_)
         | Outcome::ConsoleUser(_)
         | Outcome::Dashboard(_)
-        | Outcome::Printers(_)
+        | Outcome::Printers(..)
         | Outcome::AuditPage(_)
         | Outcome::Jobs(_)
         | Outcome::People(_)

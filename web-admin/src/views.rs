@@ -360,4 +360,6 @@ pub struct PrinterPage {
     pub app_url: Option<String>,
     /// Where panels reach the appliance.
     pub panel_base: String,
+    /// Device Scout's daily meter readings, newest last: (when ms, page count).
+    pub meters: Vec<(u64, u64)>,
 }

@@ -317,7 +317,7 @@ pub fn panel_base(cfg: &Config) -> String {
     format!("https://{}:{}", host(cfg), panel_port(cfg))
 }
 
-fn open(dd: &DataDir) -> Result<Devices> {
+pub(super) fn open(dd: &DataDir) -> Result<Devices> {
     let site = dd.load_site_key()?;
     Ok(Devices::open(&dd.devices(), site.token_secret())?)
 }

@@ -6,6 +6,7 @@ mod audit;
 mod credentials;
 mod devices;
 mod release;
+mod scout;
 mod status;
 
 use crate::config::{self, Config};
@@ -175,6 +176,15 @@ enum Command {
         #[command(subcommand)]
         command: audit::AuditCommand,
     },
+    /// Find printers over SNMP and read their status, meters and supplies. Needs no
+    /// running daemon and writes nothing.
+    Scout {
+        /// Data folder (overrides paths.data_dir), for `scout list`.
+        #[arg(long, value_name = "DIR", global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: scout::ScoutCommand,
+    },
     /// Restore a backup into a new, empty data folder; then run `init --recover`.
     Restore {
         /// Archive made by `pullprint backup`.
@@ -229,6 +239,7 @@ pub fn run() -> ExitCode {
         | Command::Certificate { data_dir, .. }
         | Command::Deploy { data_dir, .. }
         | Command::Audit { data_dir, .. }
+        | Command::Scout { data_dir, .. }
         | Command::Restore { data_dir, .. } => (data_dir.clone(), None),
         Command::Directory { .. } => (None, None),
         Command::Demo { .. } => (None, Some(log::LevelFilter::Info)),
@@ -299,6 +310,7 @@ pub fn run() -> ExitCode {
         Command::Deploy { args, .. } => devices::deploy(&cfg, args),
         Command::Release { command, .. } => release::release(&cfg.data_dir, command),
         Command::Certificate { command, .. } => certificate(&cfg, command),
+        Command::Scout { command, .. } => scout::scout(&cfg, command),
         Command::Restore { archive, .. } => backup::restore(&archive, &cfg.data_dir).map(|s| {
             println!(
                 "Restored {} files ({} jobs) into {}.\nNext: pullprint init --recover --data-dir {}",

@@ -212,3 +212,25 @@ pub const DEMO_IPP_LISTEN: &str = "127.0.0.1:10631";
 pub const DEMO_PANEL_LISTEN: &str = "127.0.0.1:14321";
 /// `store.min_free_bytes` under `pullprint demo`: a small disk reserve.
 pub const DEMO_MIN_FREE_BYTES: u64 = 64 << 20;
+
+/// `scout.read_every`: known printers' status and supplies, hourly.
+pub const SCOUT_READ_EVERY: Duration = Duration::from_secs(3600);
+/// `scout.rate`: first-contact packets a second.
+pub const SCOUT_RATE: u32 = local_connector::scout::sweep::DEFAULT_RATE;
+/// The highest `scout.rate` accepted.
+pub const MAX_SCOUT_RATE: u64 = 5000;
+/// `scout.concurrency`
+pub const SCOUT_CONCURRENCY: usize = local_connector::scout::sweep::DEFAULT_CONCURRENCY;
+/// `scout.timeout`: per SNMP request.
+pub const SCOUT_TIMEOUT: Duration = Duration::from_secs(1);
+/// `scout.raw_confirm_timeout`
+pub const SCOUT_RAW_CONFIRM_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The bounds of `scout.timeout`.
+pub const MIN_SCOUT_TIMEOUT: Duration = Duration::from_millis(100);
+pub const MAX_SCOUT_TIMEOUT: Duration = Duration::from_secs(60);
+/// The bounds of `scout.raw_confirm_timeout`.
+pub const MIN_SCOUT_RAW_CONFIRM_TIMEOUT: Duration = Duration::from_secs(1);
+pub const MAX_SCOUT_RAW_CONFIRM_TIMEOUT: Duration = Duration::from_secs(3600);
+/// The longest `scout.read_every`.
+pub const MAX_SCOUT_READ_EVERY: Duration = Duration::from_secs(7 * 24 * 3600);

@@ -16,6 +16,7 @@ pub use local_connector::net::Subnet;
 pub mod defaults;
 mod demo;
 pub mod live;
+mod secrets;
 mod sections;
 pub use demo::DemoError;
 
@@ -116,6 +117,8 @@ pub struct Config {
     pub auth: local_connector::auth::AuthSettings,
     /// `[release]`: delivering released jobs to printers.
     pub release: ReleaseSettings,
+    /// `[scout]`: Device Scout's ranges, schedules and SNMP settings.
+    pub scout: ScoutConfig,
     /// `dangerous.plain_ipp_listen`: plain-text IPP listeners (none by default).
     pub dangerous_plain_ipp: Vec<SocketAddr>,
     /// `dangerous.trust_user_name_from`: networks whose clients may name
@@ -142,6 +145,60 @@ pub struct ReleaseSettings {
     pub poll_interval: Duration,
     /// `release.keep_printed_for`
     pub keep_printed_for: Duration,
+}
+
+/// The `[scout]` section, with `[[scout.range]]` tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoutConfig {
+    /// `scout.discovery`: `daily`, `weekly` or `off`.
+    pub discovery: local_connector::scout::schedule::Every,
+    /// `scout.windows`: UTC windows ("22:00-06:00") discovery sweeps keep to.
+    pub windows: Vec<local_connector::scout::schedule::Window>,
+    /// `scout.read_every`: how often known printers' status and supplies are read.
+    pub read_every: Duration,
+    /// `scout.rate`: first-contact packets per second.
+    pub rate: u32,
+    /// `scout.concurrency`: printers read at once.
+    pub concurrency: usize,
+    /// `scout.timeout`
+    pub timeout: Duration,
+    /// `scout.retries`
+    pub retries: u32,
+    /// `scout.low_supply_percent`
+    pub low_supply_percent: u8,
+    /// `scout.raw_confirm_timeout`: how long a RAW release waits for the page counter.
+    pub raw_confirm_timeout: Duration,
+    /// `[[scout.range]]`
+    pub ranges: Vec<ScoutRange>,
+}
+
+/// One `[[scout.range]]`: addresses and the SNMP settings to use there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoutRange {
+    /// `name`: how the console and the logs call it.
+    pub name: String,
+    /// `addresses`: CIDR, start-end or single addresses.
+    pub addresses: Vec<local_connector::scout::range::Range>,
+    /// `exclude`: never contacted.
+    pub exclude: Vec<local_connector::scout::range::Range>,
+    /// `port`
+    pub port: u16,
+    /// `version`: `1`, `2c` or `3`.
+    pub version: String,
+    /// `community_file`: the community on its first line (default `public`).
+    pub community_file: Option<PathBuf>,
+    /// `v3_user`
+    pub v3_user: String,
+    /// `v3_auth_proto`
+    pub v3_auth: Option<local_connector::scout::agent::AuthProtocol>,
+    /// `v3_auth_key_file`
+    pub v3_auth_key_file: Option<PathBuf>,
+    /// `v3_priv_proto`
+    pub v3_priv: Option<local_connector::scout::agent::PrivProtocol>,
+    /// `v3_priv_key_file`
+    pub v3_priv_key_file: Option<PathBuf>,
+    /// `v3_context`
+    pub v3_context: String,
 }
 
 /// The `[ad]` section: how to reach Active Directory.
@@ -199,6 +256,7 @@ impl Config {
         let key_type = sections::tls(&mut root, &mut errs);
         let store = sections::store(&mut root, &mut errs);
         let release = sections::release(&mut root, &mut errs);
+        let scout = sections::scout(&mut root, &mut errs);
         let ad = sections::ad(&mut root, &mut errs);
         let auth = sections::auth(&mut root, &mut errs);
         let dangerous = sections::dangerous(&mut root, &mut errs);
@@ -234,6 +292,7 @@ impl Config {
             ad,
             auth,
             release,
+            scout,
             dangerous_plain_ipp: dangerous.plain_ipp_listen,
             dangerous_trusted_subnets: dangerous.trust_user_name_from,
             source: table.clone(),
@@ -373,6 +432,28 @@ fn check(c: &Config, errs: &mut Vec<ConfigError>) {
     if r.keep_printed_for > c.retention.max(defaults::MAX_RELEASE_KEEP_PRINTED_FOR) {
         cross("release.keep_printed_for", "must not be longer than 7 days or store.retention".into());
     }
+    let sc = &c.scout;
+    for (key, d, lo, hi, words) in [
+        ("scout.timeout", sc.timeout, defaults::MIN_SCOUT_TIMEOUT, defaults::MAX_SCOUT_TIMEOUT, "100 ms and 60 s"),
+        (
+            "scout.raw_confirm_timeout",
+            sc.raw_confirm_timeout,
+            defaults::MIN_SCOUT_RAW_CONFIRM_TIMEOUT,
+            defaults::MAX_SCOUT_RAW_CONFIRM_TIMEOUT,
+            "1 s and 1 h",
+        ),
+        (
+            "scout.read_every",
+            sc.read_every,
+            local_connector::scout::schedule::MIN_READ_EVERY,
+            defaults::MAX_SCOUT_READ_EVERY,
+            "15 min and 7 days",
+        ),
+    ] {
+        if !(lo..=hi).contains(&d) {
+            cross(key, format!("must be between {words}"));
+        }
+    }
     if c.printer_name.is_empty() || c.printer_name.chars().count() > defaults::MAX_PRINTER_NAME_CHARS {
         cross("ipp.printer_name", "must be 1 to 127 characters".into());
     }
@@ -473,6 +554,34 @@ impl<'a> Section<'a> {
             }
         };
         Section { table, path: self.key(name), seen: BTreeSet::new(), errs: Vec::new() }
+    }
+
+    /// An array of sub-tables (`[[name]]`); missing means none.
+    fn tables(&mut self, name: &str) -> Vec<Section<'a>> {
+        match self.get(name) {
+            None => Vec::new(),
+            Some(toml::Value::Array(a)) => {
+                let mut out = Vec::new();
+                for (i, v) in a.iter().enumerate() {
+                    match v {
+                        toml::Value::Table(t) => out.push(Section {
+                            table: Some(t),
+                            path: format!("{}[{i}]", self.key(name)),
+                            seen: BTreeSet::new(),
+                            errs: Vec::new(),
+                        }),
+                        other => {
+                            self.err(&format!("{name}[{i}]"), format!("must be a table, found {}", other.type_str()))
+                        }
+                    }
+                }
+                out
+            }
+            Some(_) => {
+                self.err(name, "must be an array of tables ([[section]])".into());
+                Vec::new()
+            }
+        }
     }
 
     /// Report unknown keys and hand over every problem found.
@@ -586,122 +695,4 @@ impl<'a> Section<'a> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_documented_example_is_valid_and_safe() {
-        let c = Config::from_toml_str(include_str!("../../../docs/pullprint.toml.example"))
-            .unwrap_or_else(|e| panic!("docs/pullprint.toml.example: {e}"));
-        assert!(c.dangerous_settings().is_empty());
-    }
-
-    #[test]
-    fn dangerous_settings_are_off_by_default_and_named_when_on() {
-        assert!(Config::from_toml_str("").expect("valid").dangerous_settings().is_empty());
-        let c = Config::from_toml_str(
-            "[dangerous]\nplain_ipp_listen = [\"127.0.0.1:8631\"]\ntrust_user_name_from = [\"10.20.0.0/16\", \"fd00::/8\", \"192.0.2.7\"]\n",
-        )
-        .expect("valid");
-        let d = c.dangerous_settings();
-        assert_eq!(d.len(), 2);
-        assert!(d[0].starts_with("dangerous.plain_ipp_listen") && d[1].contains("10.20.0.0/16"), "{d:?}");
-        let nets = &c.dangerous_trusted_subnets;
-        assert!(nets[0].contains("10.20.255.1".parse().expect("ip")));
-        assert!(nets[0].contains("::ffff:10.20.0.9".parse().expect("ip")), "IPv4-mapped addresses count");
-        assert!(!nets[0].contains("10.21.0.1".parse().expect("ip")));
-        assert!(nets[1].contains("fd12::1".parse().expect("ip")) && !nets[1].contains("fe80::1".parse().expect("ip")));
-        assert!(
-            nets[2].contains("192.0.2.7".parse().expect("ip")) && !nets[2].contains("192.0.2.8".parse().expect("ip"))
-        );
-        let e = Config::from_toml_str("[dangerous]\ntrust_user_name_from = [\"10.0.0.0/33\", \"nonsense\"]\n")
-            .expect_err("invalid");
-        assert_eq!(e.0.len(), 2, "{e}");
-    }
-
-    #[test]
-    fn empty_config_gives_defaults() {
-        let c = Config::from_toml_str("").expect("valid");
-        assert_eq!(c.data_dir, PathBuf::from(defaults::DATA_DIR));
-        assert_eq!(c.retention, defaults::RETENTION);
-        assert_eq!(c.key_type, KeyType::Rsa2048);
-    }
-
-    #[test]
-    fn auth_defaults_are_those_of_the_auth_service() {
-        let c = Config::from_toml_str("").expect("valid");
-        assert_eq!(c.auth, local_connector::auth::AuthSettings::default());
-    }
-
-    #[test]
-    fn every_error_is_reported_with_its_key_path() {
-        let text = r#"
-            colour = "blue"
-            [site]
-            hostnames = ["print.example.com", "bad_name!"]
-            addresses = ["10.0.0.1", "not-an-ip"]
-            [store]
-            retention = "soon"
-            max_job_bytes = -5
-            extra = 1
-            [tls]
-            key_type = "dsa"
-            [listen]
-            web = "0.0.0.0:443"
-        "#;
-        let errs = Config::from_toml_str(text).expect_err("invalid").0;
-        let keys: Vec<&str> = errs.iter().map(|e| e.key.as_str()).collect();
-        for k in [
-            "colour",
-            "site.addresses[1]",
-            "store.retention",
-            "store.max_job_bytes",
-            "store.extra",
-            "tls.key_type",
-            "listen.web",
-            "site.hostnames",
-        ] {
-            assert!(keys.contains(&k), "{k} missing from {keys:?}");
-        }
-    }
-
-    #[test]
-    fn ipp_timeouts_outside_one_second_to_an_hour_are_refused() {
-        let errs = Config::from_toml_str("[ipp]\nidle_timeout = \"0s\"\nbody_idle = \"2h\"\n").expect_err("invalid").0;
-        let keys: Vec<&str> = errs.iter().map(|e| e.key.as_str()).collect();
-        assert_eq!(keys, ["ipp.idle_timeout", "ipp.body_idle"]);
-        let c = Config::from_toml_str("[ipp]\nidle_timeout = \"3s\"\n").expect("valid");
-        assert_eq!((c.ipp_idle_timeout, c.ipp_body_idle), (Duration::from_secs(3), defaults::IPP_BODY_IDLE));
-    }
-
-    #[test]
-    fn a_full_config_parses() {
-        let text = r#"
-            [site]
-            name = "HQ"
-            hostnames = ["pullprint.corp.example"]
-            addresses = ["10.1.2.3"]
-            [paths]
-            data_dir = "/srv/pullprint"
-            [listen]
-            web = ["0.0.0.0:443", "[::]:443"]
-            [service]
-            user = "pullprint"
-            shutdown_grace = "10s"
-            [tls]
-            key_type = "ecdsa-p256"
-            [store]
-            retention = "12h"
-            sweep_interval = "30s"
-            max_job_bytes = 1073741824
-            min_free_bytes = 1000000
-            index_cache_bytes = 1000000
-            [logging]
-            level = "debug"
-        "#;
-        let c = Config::from_toml_str(text).expect("valid");
-        assert_eq!(c.web_listen.len(), 2);
-        assert_eq!(c.retention, Duration::from_secs(12 * 3600));
-        assert_eq!(c.key_type, KeyType::EcdsaP256);
-    }
-}
+mod tests;

@@ -328,3 +328,126 @@ pub(super) fn logging(root: &mut Section<'_>, errs: &mut Vec<ConfigError>) -> lo
     sec.finish(errs);
     level
 }
+
+/// Read `[scout]` and its `[[scout.range]]` tables.
+pub(super) fn scout(root: &mut Section<'_>, errs: &mut Vec<ConfigError>) -> super::ScoutConfig {
+    use local_connector::scout::agent::{AuthProtocol, PrivProtocol};
+    use local_connector::scout::schedule::Every;
+    let mut sec = root.section("scout");
+    let discovery = match sec.choice("discovery", &["daily", "weekly", "off"]).as_deref() {
+        Some("weekly") => Every::Weekly,
+        Some("off") => Every::Off,
+        _ => Every::Daily,
+    };
+    let windows = sec.parsed_list("windows", "a UTC window like \"22:00-06:00\"").unwrap_or_default();
+    let read_every = sec.duration("read_every").unwrap_or(defaults::SCOUT_READ_EVERY);
+    let rate = sec.uint("rate").unwrap_or(u64::from(defaults::SCOUT_RATE));
+    if !(1..=defaults::MAX_SCOUT_RATE).contains(&rate) {
+        sec.err("rate", format!("must be 1 to {} packets a second", defaults::MAX_SCOUT_RATE));
+    }
+    let concurrency = sec.uint("concurrency").unwrap_or(defaults::SCOUT_CONCURRENCY as u64);
+    if !(1..=256).contains(&concurrency) {
+        sec.err("concurrency", "must be 1 to 256".into());
+    }
+    let timeout = sec.duration("timeout").unwrap_or(defaults::SCOUT_TIMEOUT);
+    let retries = sec.uint("retries").unwrap_or(1);
+    if retries > 5 {
+        sec.err("retries", "must be 0 to 5".into());
+    }
+    let low = sec.uint("low_supply_percent").unwrap_or(10);
+    if low > 50 {
+        sec.err("low_supply_percent", "must be 0 to 50".into());
+    }
+    let raw_confirm_timeout = sec.duration("raw_confirm_timeout").unwrap_or(defaults::SCOUT_RAW_CONFIRM_TIMEOUT);
+    let mut ranges = Vec::new();
+    for mut r in sec.tables("range") {
+        let name = r.string("name").unwrap_or_default();
+        if name.trim().is_empty() {
+            r.err("name", "is required".into());
+        }
+        let addresses = r.parsed_list("addresses", "a range (CIDR, start-end or an address)").unwrap_or_default();
+        if addresses.is_empty() {
+            r.err("addresses", "is required: at least one range".into());
+        }
+        let exclude = r.parsed_list("exclude", "a range (CIDR, start-end or an address)").unwrap_or_default();
+        if let Err(e) = local_connector::scout::range::Targets::new(&addresses, &exclude) {
+            r.err("addresses", e.to_string());
+        }
+        let port = r.uint("port").unwrap_or(161);
+        if !(1..=65535).contains(&port) {
+            r.err("port", "must be 1 to 65535".into());
+        }
+        let version = r.choice("version", &["1", "2c", "3"]).unwrap_or_else(|| "2c".into());
+        let community_file = r.path("community_file");
+        let v3_user = r.string("v3_user").unwrap_or_default();
+        let v3_auth = r.string("v3_auth_proto").and_then(|p| {
+            let v = AuthProtocol::parse(&p);
+            if v.is_none() {
+                r.err("v3_auth_proto", format!("{p:?} is not MD5, SHA, SHA-224, SHA-256, SHA-384 or SHA-512"));
+            }
+            v
+        });
+        let v3_auth_key_file = r.path("v3_auth_key_file");
+        let v3_priv = r.string("v3_priv_proto").and_then(|p| {
+            let v = PrivProtocol::parse(&p);
+            if v.is_none() {
+                r.err("v3_priv_proto", format!("{p:?} is not DES, AES, AES-192 or AES-256"));
+            }
+            v
+        });
+        let v3_priv_key_file = r.path("v3_priv_key_file");
+        let v3_context = r.string("v3_context").unwrap_or_default();
+        if version == "3" {
+            if v3_user.is_empty() {
+                r.err("v3_user", "is required with version = \"3\"".into());
+            }
+            if v3_auth.is_some() != v3_auth_key_file.is_some() {
+                r.err("v3_auth_key_file", "goes with v3_auth_proto: give both or neither".into());
+            }
+            if v3_priv.is_some() != v3_priv_key_file.is_some() {
+                r.err("v3_priv_key_file", "goes with v3_priv_proto: give both or neither".into());
+            }
+            if v3_priv.is_some() && v3_auth.is_none() {
+                r.err("v3_priv_proto", "needs v3_auth_proto: SNMPv3 has no privacy without authentication".into());
+            }
+            if community_file.is_some() {
+                r.err("community_file", "is for version 1 and 2c; SNMPv3 uses v3_user and keys".into());
+            }
+        } else if !v3_user.is_empty() || v3_auth.is_some() || v3_priv.is_some() {
+            r.err("version", "the v3_ keys need version = \"3\"".into());
+        }
+        r.finish(errs);
+        ranges.push(super::ScoutRange {
+            name,
+            addresses,
+            exclude,
+            port: u16::try_from(port).unwrap_or(161),
+            version,
+            community_file,
+            v3_user,
+            v3_auth,
+            v3_auth_key_file,
+            v3_priv,
+            v3_priv_key_file,
+            v3_context,
+        });
+    }
+    let mut names: Vec<&str> = ranges.iter().map(|r| r.name.as_str()).collect();
+    names.sort_unstable();
+    if names.windows(2).any(|w| w[0] == w[1]) {
+        sec.err("range", "two ranges share a name; each needs its own".into());
+    }
+    sec.finish(errs);
+    super::ScoutConfig {
+        discovery,
+        windows,
+        read_every,
+        rate: u32::try_from(rate).unwrap_or(defaults::SCOUT_RATE),
+        concurrency: usize::try_from(concurrency).unwrap_or(defaults::SCOUT_CONCURRENCY),
+        timeout,
+        retries: u32::try_from(retries).unwrap_or(1),
+        low_supply_percent: u8::try_from(low).unwrap_or(10),
+        raw_confirm_timeout,
+        ranges,
+    }
+}

@@ -96,6 +96,10 @@ pub enum ReleaseError {
     /// The printer answered something that is not IPP.
     #[error("the printer answered something unexpected: {0}")]
     PeerMisbehaved(String),
+    /// A RAW job went out, but the printer's page counter did not show it
+    /// printed; the job stays held, so that the user can release it again.
+    #[error("{0}")]
+    Unconfirmed(String),
     /// The printer's job ended without printing.
     #[error("the printer {state} the job{}", reasons.as_deref().map(|r| format!(" ({r})")).unwrap_or_default())]
     JobEnded {

@@ -88,6 +88,12 @@ impl Sending {
         Printed { id: self.id, verified: false, printer_job: None }
     }
 
+    /// All bytes went over RAW, and the printer's page counter rose by
+    /// the job's pages.
+    pub fn counted(self) -> Printed {
+        Printed { id: self.id, verified: true, printer_job: None }
+    }
+
     /// It did not get to the printer.
     pub fn failed(self, reason: String) -> Failed {
         Failed { id: self.id, reason }

@@ -101,7 +101,70 @@ pub mod hp {
     /// serial-number.0: a PML string (a type octet 0x01, a symbol-set octet,
     /// then the text), on devices whose Printer MIB has no serial.
     pub const SERIAL_NUMBER: &[u32] = &[1, 3, 6, 1, 4, 1, 11, 2, 3, 9, 4, 2, 1, 1, 3, 3, 0];
+    /// The PML counters (HP-LASERJET-COMMON-MIB `status-prt-eng` group,
+    /// 1.3.6.1.4.1.11.2.3.9.4.2.1.4.1.2): the prefix the scout walks.
+    pub const COUNTERS: &[u32] = &[1, 3, 6, 1, 4, 1, 11, 2, 3, 9, 4, 2, 1, 4, 1, 2];
+    /// total-engine-page-count.0, total-mono-page-count.0,
+    /// total-color-page-count.0 and duplex-page-count.0, by their arc under
+    /// [`COUNTERS`], with the name reports give them.
+    pub const COUNTER_NAMES: &[(u32, &str)] = &[(5, "total"), (6, "mono"), (7, "colour"), (22, "duplex")];
 }
+
+/// What a sweep asks first, in one GetNext: sysDescr, sysObjectID, the
+/// first object of the Printer MIB and the first hrDeviceType. Enough to
+/// tell a printer from any other agent.
+pub const PROBE: &[&[u32]] =
+    &[&[1, 3, 6, 1, 2, 1, 1, 1], &[1, 3, 6, 1, 2, 1, 1, 2], printer::PRINTER_MIB, host::HR_DEVICE_TYPE];
+
+/// Every column (or scalar object) a printer's report reads, walked
+/// together. A scalar's object is named without its `.0`, so that a walk
+/// of it returns the instance.
+pub const COLLECT: &[&[u32]] = &[
+    &[1, 3, 6, 1, 2, 1, 1, 1],
+    &[1, 3, 6, 1, 2, 1, 1, 2],
+    &[1, 3, 6, 1, 2, 1, 1, 5],
+    &[1, 3, 6, 1, 2, 1, 1, 6],
+    interfaces::IF_TYPE,
+    interfaces::IF_PHYS_ADDRESS,
+    host::HR_DEVICE_TYPE,
+    host::HR_DEVICE_DESCR,
+    host::HR_DEVICE_STATUS,
+    host::HR_PRINTER_STATUS,
+    host::HR_PRINTER_DETECTED_ERROR_STATE,
+    entity::ENT_PHYSICAL_SERIAL_NUM,
+    entity::ENT_PHYSICAL_ASSET_ID,
+    printer::PRT_GENERAL_PRINTER_NAME,
+    printer::PRT_GENERAL_SERIAL_NUMBER,
+    printer::PRT_INPUT_MAX_CAPACITY,
+    printer::PRT_INPUT_CURRENT_LEVEL,
+    printer::PRT_INPUT_NAME,
+    printer::PRT_INPUT_DESCRIPTION,
+    printer::PRT_MARKER_LIFE_COUNT,
+    printer::PRT_MARKER_PROCESS_COLORANTS,
+    printer::PRT_MARKER_SUPPLIES_CLASS,
+    printer::PRT_MARKER_SUPPLIES_TYPE,
+    printer::PRT_MARKER_SUPPLIES_DESCRIPTION,
+    printer::PRT_MARKER_SUPPLIES_MAX_CAPACITY,
+    printer::PRT_MARKER_SUPPLIES_LEVEL,
+    printer::PRT_MARKER_COLORANT_VALUE,
+    printer::PRT_CONSOLE_DISPLAY_BUFFER_TEXT,
+    printer::PRT_ALERT_SEVERITY_LEVEL,
+    printer::PRT_ALERT_GROUP,
+    printer::PRT_ALERT_CODE,
+    printer::PRT_ALERT_DESCRIPTION,
+];
+
+/// The vendor's own objects the report reads, by enterprise number.
+pub fn vendor_columns(enterprise: Option<u32>) -> &'static [&'static [u32]] {
+    const HP: &[&[u32]] = &[&[1, 3, 6, 1, 4, 1, 11, 2, 3, 9, 4, 2, 1, 1, 3, 3], hp::COUNTERS];
+    match enterprise {
+        Some(11) => HP,
+        _ => &[],
+    }
+}
+
+/// The page counter a release checks: prtMarkerLifeCount, every marker.
+pub const PAGE_COUNTER: &[&[u32]] = &[printer::PRT_MARKER_LIFE_COUNT];
 
 /// The SNMP private enterprise arc (1.3.6.1.4.1), under which sysObjectID
 /// names the vendor.

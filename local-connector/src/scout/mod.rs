@@ -9,7 +9,12 @@
 //! one agent's walk into a [`report::PrinterReport`], or says it is no
 //! printer.
 
+pub mod agent;
+pub mod inventory;
 pub mod mib;
 pub mod range;
 pub mod report;
+pub mod schedule;
+pub mod sweep;
 pub mod walk;
+pub mod wire;

@@ -1,7 +1,7 @@
 //! The dashboard and the printers page.
 
 use super::{Signed, ago, forbidden, frame, now_s, page, refuse_unless};
-use crate::{Action, Appliance, Dashboard, Outcome, PrinterView};
+use crate::{Action, AlertView, Appliance, Dashboard, FoundView, Outcome, PrinterView, ScoutView};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -64,7 +64,37 @@ fn dashboard_view(d: &Dashboard) -> Markup {
                 }
             }
         }
-        p.muted { "Printers in error or low on supplies appear here once Device Scout watches them." }
+        h2 { "Printers to look at" }
+        @if !d.scout_on {
+            p.muted id="scout-off" {
+                "Device Scout watches no range yet: add a " code { "[[scout.range]]" }
+                " to the configuration (see docs/SCOUT.md) and printers in error or low on supplies appear here."
+            }
+        } @else {
+            p.muted id="scout-summary" {
+                @if d.last_discovery_ms == 0 { "Device Scout has not finished a discovery sweep yet." }
+                @else { "Last discovery sweep " (super::when(d.last_discovery_ms)) "." }
+                " "
+                @if d.found_unsecured > 0 {
+                    a href="/printers#found" { (d.found_unsecured) " found on the network, not secured" } "."
+                }
+            }
+            @if d.watch.is_empty() {
+                p.notice.ok id="watch" { "No printer reports an error or a low supply." }
+            } @else {
+                ul.plain id="watch" {
+                    @for (name, address, alerts) in &d.watch {
+                        li {
+                            strong { (name) } " " code { (address) } ": "
+                            @for (i, a) in alerts.iter().enumerate() {
+                                @if i > 0 { "; " }
+                                @if a.critical { span.danger { (alert_words(a)) } } @else { (alert_words(a)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         h2 { "Directory" }
         p id="directory" { (d.directory) }
         h2 { "This appliance" }
@@ -88,13 +118,14 @@ pub(super) async fn printers(
     if let Some(r) = refuse_unless(&user, &[ConsoleRole::Admin]) {
         return r;
     }
-    let list = match tokio::task::spawn_blocking(move || app.perform(Action::Printers)).await {
-        Ok(Outcome::Printers(l)) => l,
+    let (list, found) = match tokio::task::spawn_blocking(move || app.perform(Action::Printers)).await {
+        Ok(Outcome::Printers(l, found)) => (l, found),
         _ => return forbidden(&user, "The appliance could not list its printers; see its log."),
     };
     let body = html! {
         @if q.as_deref() == Some("done=removed") { p.notice.ok role="status" id="done" { "The printer was removed." } }
         (printers_view(&list, now_s()))
+        (found_view(&found, &user.csrf))
         (super::printer::add_form(&user.csrf))
     };
     page(StatusCode::OK, frame(&user, "/printers", "Printers", body))
@@ -126,6 +157,7 @@ fn printers_view(list: &[PrinterView], now: u64) -> Markup {
                             th scope="col" { "Release over" }
                             th scope="col" { "Trust" }
                             th scope="col" { "Last heartbeat" }
+                            th scope="col" { "Status (Device Scout)" }
                         }
                     }
                     tbody {
@@ -146,6 +178,95 @@ fn printers_view(list: &[PrinterView], now: u64) -> Markup {
                                 }
                                 td { @if p.trust_dangerous { span.danger { (p.trust) } } @else { (p.trust) } }
                                 td { (ago(p.last_seen, now)) }
+                                td { @match &p.scout { Some(v) => (scout_cell(v)), None => span.muted { "not watched" } } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An alert in words.
+fn alert_words(a: &AlertView) -> String {
+    match a.kind.as_str() {
+        "supply-low" => format!("{} low ({})", a.subject, a.detail),
+        "waste-full" => format!("{} nearly full ({} space left)", a.subject, a.detail),
+        "printer-error" | "printer-warning" => a.subject.clone(),
+        "down" => "down".into(),
+        "unreachable" => format!("not answering SNMP ({})", a.detail),
+        _ => format!("{} {}", a.kind, a.subject),
+    }
+}
+
+/// A printer's state as Device Scout last read it.
+fn scout_cell(v: &ScoutView) -> Markup {
+    html! {
+        div { (v.status) }
+        @if let Some(n) = v.page_count { div { (n) " pages" } }
+        @if let Some(e) = &v.error { div.danger { (e) } }
+        @if !v.supplies.is_empty() {
+            ul.plain.supplies {
+                @for (what, level, low) in &v.supplies {
+                    li { @if *low { span.danger { (what) ": " (level) } } @else { (what) ": " (level) } }
+                }
+            }
+        }
+        @for a in &v.alerts { @if a.kind != "supply-low" && a.kind != "waste-full" { div.danger { (alert_words(a)) } } }
+    }
+}
+
+/// Printers Device Scout found that are not registered.
+fn found_view(found: &[FoundView], csrf: &str) -> Markup {
+    html! {
+        @if !found.is_empty() {
+            h2 id="found" { "Found on the network, not secured" }
+            p.muted {
+                "Device Scout found these printers. Until one is registered, its panel cannot sign anyone in "
+                "and it receives no released job. Registering it secures it: it gets a credential, shown once."
+            }
+            div.scroll {
+                table id="found-printers" {
+                    caption.sr-only { "Printers found on the network and not registered" }
+                    thead {
+                        tr {
+                            th scope="col" { "Address" }
+                            th scope="col" { "Printer" }
+                            th scope="col" { "Status" }
+                            th scope="col" { "Found" }
+                            th scope="col" { "Secure it" }
+                        }
+                    }
+                    tbody {
+                        @for f in found {
+                            tr id=(format!("found-{}", f.address.replace('.', "-"))) {
+                                th scope="row" { code { (f.address) } br; small { "range " (f.range) } }
+                                td {
+                                    (f.vendor) " " (f.scout.model)
+                                    @if f.scout.colour { " (colour)" } @else { " (mono)" }
+                                    @if let Some(sn) = &f.scout.serial { br; small { "serial " (sn) } }
+                                    @if let Some(l) = &f.scout.location { br; small { (l) } }
+                                }
+                                td { (scout_cell(&f.scout)) }
+                                td { (super::when(f.first_seen_ms)) }
+                                td {
+                                    @match &f.registrable {
+                                        Some(vendor) => {
+                                            form method="post" action="/printers" {
+                                                input type="hidden" name="csrf" value=(csrf);
+                                                input type="hidden" name="vendor" value=(vendor);
+                                                input type="hidden" name="address" value=(f.address);
+                                                input type="hidden" name="reader" value="hex";
+                                                label for=(format!("name-{}", f.address.replace('.', "-"))) { "Name" }
+                                                input type="text" id=(format!("name-{}", f.address.replace('.', "-"))) name="name" required
+                                                    value=(format!("{} {}", f.scout.model, f.address));
+                                                button type="submit" id=(format!("register-{}", f.address.replace('.', "-"))) { "Register" }
+                                            }
+                                        }
+                                        None => span.muted { "No panel integration for this maker; it is monitored only." }
+                                    }
+                                }
                             }
                         }
                     }
@@ -189,6 +310,7 @@ mod tests {
             },
             trust_dangerous: tofu,
             last_seen: 1_000,
+            scout: None,
         }
     }
 

@@ -105,6 +105,75 @@ fn show_answer(who: &Signed, o: Outcome) -> Response {
     }
 }
 
+/// What Device Scout reads from the printer, and its meter history.
+fn scout_section(p: &PrinterPage) -> Markup {
+    html! {
+        h2 { "Status, supplies and meters" }
+        @match &p.printer.scout {
+            None => p.muted id="scout-none" {
+                "Device Scout does not watch this printer: no " code { "[[scout.range]]" }
+                " covers its address, or it has not answered yet (docs/SCOUT.md)."
+            },
+            Some(v) => {
+                table.facts id="scout" {
+                    tbody {
+                        tr { th scope="row" { "Model" } td { (v.model) @if v.colour { " (colour)" } @else { " (mono)" } } }
+                        @if let Some(sn) = &v.serial { tr { th scope="row" { "Serial number" } td { (sn) } } }
+                        @if let Some(l) = &v.location { tr { th scope="row" { "Location (SNMP)" } td { (l) } } }
+                        tr { th scope="row" { "Status" } td { (v.status) } }
+                        @if let Some(n) = v.page_count { tr { th scope="row" { "Page count" } td { (n) } } }
+                        @if !v.display.is_empty() { tr { th scope="row" { "Its panel shows" } td { (v.display.join(" / ")) } } }
+                        tr { th scope="row" { "Last read" } td { (super::when(v.read_ms)) @if let Some(e) = &v.error { " — " span.danger { (e) } } } }
+                    }
+                }
+                @if !v.alerts.is_empty() {
+                    ul.plain id="scout-alerts" {
+                        @for a in &v.alerts {
+                            li { @if a.critical { span.danger { (a.kind) ": " (a.detail) } } @else { (a.kind) ": " (a.subject) " " (a.detail) } " since " (super::when(a.since_ms)) }
+                        }
+                    }
+                }
+                div.scroll {
+                    table id="supplies" {
+                        caption.sr-only { "Supplies" }
+                        thead { tr { th scope="col" { "Supply" } th scope="col" { "Level" } } }
+                        tbody { @for (what, level, low) in &v.supplies { tr { td { (what) } td { @if *low { span.danger { (level) } } @else { (level) } } } } }
+                    }
+                }
+                @if !v.trays.is_empty() {
+                    div.scroll {
+                        table id="trays" {
+                            caption.sr-only { "Input trays" }
+                            thead { tr { th scope="col" { "Tray" } th scope="col" { "Paper" } } }
+                            tbody { @for (name, level) in &v.trays { tr { td { (name) } td { (level) } } } }
+                        }
+                    }
+                }
+                h3 { "Meter history" }
+                @if p.meters.is_empty() {
+                    p.muted { "No meter reading yet: one is kept each day." }
+                } @else {
+                    div.scroll {
+                        table id="meters" {
+                            caption.sr-only { "Daily meter readings" }
+                            thead { tr { th scope="col" { "Read" } th scope="col" { "Page count" } th scope="col" { "Since the reading before" } } }
+                            tbody {
+                                @for (i, (at, n)) in p.meters.iter().enumerate().rev() {
+                                    tr {
+                                        td { (super::when(*at)) }
+                                        td { (n) }
+                                        td { @if i > 0 { (n.saturating_sub(p.meters[i - 1].1)) } @else { "—" } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn view(p: &PrinterPage, csrf: &str, done: &str) -> Markup {
     let d = &p.printer;
     let post = |op: &str, label: &str, class: &str| {
@@ -138,6 +207,7 @@ fn view(p: &PrinterPage, csrf: &str, done: &str) -> Markup {
             }
         }
         p { (post("rotate", "Issue a new credential", "secondary")) (post("revoke", "Revoke", "danger-button")) (post("remove", "Remove", "danger-button")) }
+        (scout_section(p))
         h2 { "Secure its panel" }
         p { (p.integration) }
         ol id="steps" { @for (s, how) in &p.steps { li { (s) " " small.muted { "(" (how) ")" } } } }

@@ -5,6 +5,7 @@
 use crate::Appliance;
 mod console;
 mod printers;
+mod scout;
 
 use local_connector::audit::{AuditLog, Entry, Pseudonyms};
 use local_connector::auth::basic::Authenticator;
@@ -31,6 +32,8 @@ pub struct Site {
     audit: AuditLog,
     /// Names as auditors may see them.
     pseudonyms: Pseudonyms,
+    /// Device Scout's inventory, and whether it has ranges to watch.
+    scout: Option<(Arc<local_connector::scout::inventory::Inventory>, bool)>,
 }
 
 /// How long a count of locked sign-ins is reused.
@@ -85,7 +88,14 @@ impl Site {
             console: Default::default(),
             audit,
             pseudonyms,
+            scout: None,
         }
+    }
+
+    /// Show what Device Scout found and reads (`watching`: it has ranges).
+    pub fn with_scout(mut self, inventory: Arc<local_connector::scout::inventory::Inventory>, watching: bool) -> Site {
+        self.scout = Some((inventory, watching));
+        self
     }
 
     /// The audit log.
@@ -124,7 +134,10 @@ impl Appliance for Site {
             }
             crate::Action::Console { by, act } => self.console_act(&by, *act),
             crate::Action::Dashboard => crate::Outcome::Dashboard(Box::new(self.dashboard())),
-            crate::Action::Printers => crate::Outcome::Printers(self.printers()),
+            crate::Action::Printers => {
+                let (registered, found) = self.printers_with_scout();
+                crate::Outcome::Printers(registered, found)
+            }
         }
     }
 }
@@ -198,7 +211,12 @@ impl Site {
             ),
         };
         let (activity, failed) = self.activity(&devices);
+        let scout = self.scout_summary(&devices);
         crate::Dashboard {
+            scout_on: scout.on,
+            last_discovery_ms: scout.last_discovery_ms,
+            found_unsecured: scout.found_unsecured,
+            watch: scout.watch,
             health: self.health(),
             printers: devices.len(),
             printers_secured: devices.iter().filter(|d| !d.credential.is_empty()).count(),
@@ -294,6 +312,7 @@ impl Site {
                     trust_dangerous: r.dangerous_trust_first_use && r.tls_pin.is_none(),
                     trust,
                     last_seen: d.last_seen,
+                    scout: None,
                 }
             })
             .collect();

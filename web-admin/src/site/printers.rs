@@ -22,7 +22,10 @@ impl Site {
     /// One printer's page, with its credential when one was just made.
     pub(super) fn printer_page(&self, id: &str, credential: Option<&NewCredential>) -> Outcome {
         let Some(d) = self.devices.find(id) else { return Outcome::NotFound };
-        let Some(view) = self.printers().into_iter().find(|p| p.id == d.id) else { return Outcome::NotFound };
+        let Some(view) = self.printers_with_scout().0.into_iter().find(|p| p.id == d.id) else {
+            return Outcome::NotFound;
+        };
+        let meters = view.scout.as_ref().map(|s| self.meters(&s.key)).unwrap_or_default();
         let p = profile(d.vendor);
         Outcome::Printer(Box::new(PrinterPage {
             printer: view,
@@ -40,6 +43,7 @@ impl Site {
             credential: credential.map(|c| zeroize::Zeroizing::new(c.reveal().to_owned())),
             app_url: credential.map(|c| format!("{}/panel/app/start?device={}", self.facts.panel_base, c.reveal())),
             panel_base: self.facts.panel_base.clone(),
+            meters,
         }))
     }
 

@@ -23,11 +23,13 @@ use crate::clock::{duration_ms, now_ms};
 use crate::ipp::codec::{Group, JobState, Operation, group, status};
 use crate::printers::{Capabilities, Device, Devices};
 use crate::store::{JobId, JobMeta, JobStore, ReleaseRecord, ReleaseRequest, StoreError};
+use counter::{PageCounter, expected_impressions};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod asking;
+mod counter;
 use asking::OnPrinter;
 
 /// How the engine behaves; defaults are the appliance configuration's.
@@ -68,6 +70,9 @@ pub struct Engine {
     /// Signalled whenever a followed job ends, for the senders waiting on
     /// a printer's window.
     concluded: tokio::sync::Notify,
+    /// Device Scout's SNMP settings, by which RAW releases are confirmed
+    /// from the printer's page counter.
+    scout: std::sync::OnceLock<Arc<crate::scout::schedule::Settings>>,
 }
 
 /// How one attempt ended.
@@ -132,7 +137,15 @@ impl Engine {
             idle: Mutex::new(HashMap::new()),
             following: Mutex::new(HashMap::new()),
             concluded: tokio::sync::Notify::new(),
+            scout: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Confirm RAW releases by the page counter of each printer that a
+    /// Device Scout range covers, with that range's SNMP settings.
+    pub fn with_scout(self: Arc<Self>, settings: Arc<crate::scout::schedule::Settings>) -> Arc<Self> {
+        let _ = self.scout.set(settings);
+        self
     }
 
     /// Take up every unfinished release, as after a restart. Call within
@@ -485,6 +498,22 @@ impl Engine {
         }
     }
 
+    /// The page counter of the printer, when a Device Scout range covers
+    /// its registered address (or else the address its `uri` names).
+    fn page_counter(&self, dev: &Device, uri: &PrinterUri) -> Option<PageCounter> {
+        let settings = self.scout.get()?;
+        let registered = dev.address.rsplit_once(':').map_or(dev.address.as_str(), |(h, _)| h);
+        let ip: std::net::Ipv4Addr =
+            dev.address.parse().or_else(|_| registered.parse()).or_else(|_| uri.host.parse()).ok()?;
+        let range = settings.for_address(ip)?;
+        Some(PageCounter {
+            to: std::net::SocketAddr::from((ip, range.port)),
+            credentials: range.credentials.clone(),
+            timing: settings.timing,
+            wait: settings.raw_confirm_timeout,
+        })
+    }
+
     async fn first_send(&self, dev: &Device, meta: &JobMeta, q: Queued) -> Ended {
         let chain = match self.chain(dev) {
             Ok(c) => c,
@@ -502,8 +531,32 @@ impl Engine {
                     Ok(r) => r,
                     Err(e) => return failed_at(s.failed(e.to_string()), Some(uri), e.into()),
                 };
+                let counter = self.page_counter(dev, uri);
+                let before = match &counter {
+                    Some(c) => c.read().await,
+                    None => None,
+                };
                 return match raw::send(uri, reader, self.settings.connect_timeout).await {
-                    Ok(_) => Ended::Printed(s.sent(), uri.clone()),
+                    Ok(_) => match (counter, before) {
+                        (Some(c), Some(before)) => {
+                            let want = expected_impressions(meta);
+                            match c.risen(before, want).await {
+                                Ok(by) => {
+                                    log::info!(
+                                        "release: {} confirmed job {} by its page counter (+{by}, {want} expected)",
+                                        dev.name,
+                                        meta.id
+                                    );
+                                    Ended::Printed(s.counted(), uri.clone())
+                                }
+                                Err(why) => {
+                                    let e = ReleaseError::Unconfirmed(why);
+                                    failed_at(s.failed(e.to_string()), Some(uri), e)
+                                }
+                            }
+                        }
+                        _ => Ended::Printed(s.sent(), uri.clone()),
+                    },
                     Err(e) => failed_at(s.failed(e.to_string()), Some(uri), e),
                 };
             }

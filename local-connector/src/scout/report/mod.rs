@@ -6,7 +6,7 @@
 
 use super::mib::{ENTERPRISES, entity, host, hp, interfaces, printer, system};
 use super::walk::{Value, Walk};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Longest string kept from any one value.
 const MAX_TEXT: usize = 256;
@@ -80,6 +80,22 @@ impl Level {
     }
 }
 
+impl<'de> Deserialize<'de> for Level {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Level, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Null => Ok(Level::Unknown),
+            serde_json::Value::String(s) if s == "some" => Ok(Level::Some),
+            serde_json::Value::Number(n) => n
+                .as_u64()
+                .and_then(|p| u8::try_from(p).ok())
+                .filter(|p| *p <= 100)
+                .map(Level::Percent)
+                .ok_or_else(|| serde::de::Error::custom("a level is 0 to 100")),
+            other => Err(serde::de::Error::custom(format!("not a level: {other}"))),
+        }
+    }
+}
+
 impl Serialize for Level {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -91,7 +107,7 @@ impl Serialize for Level {
 }
 
 /// One marker supply or receptacle (toner, drum, waste box...).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Supply {
     pub description: String,
     /// PrtMarkerSuppliesTypeTC as a keyword: `toner`, `opc`, `wasteToner`...
@@ -102,8 +118,42 @@ pub struct Supply {
     pub level: Level,
 }
 
+impl Supply {
+    /// A receptacle that fills (waste toner, waste ink...), whose level
+    /// RFC 3805 gives as the space left: by its class, its type, or, for
+    /// agents that report neither, its name.
+    pub fn is_waste(&self) -> bool {
+        self.receptacle || self.kind.starts_with("waste") || self.description.to_lowercase().contains("waste")
+    }
+}
+
+/// A vendor keyword as people write the name.
+pub fn vendor_name(keyword: &str) -> &str {
+    match keyword {
+        "hp" => "HP",
+        "km" => "Konica Minolta",
+        "lexmark" => "Lexmark",
+        "ricoh" => "Ricoh",
+        "xerox" => "Xerox",
+        "kyocera" => "Kyocera",
+        "brother" => "Brother",
+        "canon" => "Canon",
+        "epson" => "Epson",
+        "sharp" => "Sharp",
+        "toshiba" => "Toshiba",
+        "oki" => "OKI",
+        "savin" => "Savin",
+        "lanier" => "Lanier",
+        "gestetner" => "Gestetner",
+        "nrg" => "NRG",
+        "infotec" => "infotec",
+        "develop" => "Develop",
+        other => other,
+    }
+}
+
 /// One input tray.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tray {
     pub name: String,
     /// Sheets it holds when full, when known.
@@ -115,7 +165,7 @@ pub struct Tray {
 }
 
 /// One row of the alert table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alert {
     /// `critical`, `warning`, `warningBinaryChangeEvent` or `other`.
     pub severity: String,
@@ -124,8 +174,15 @@ pub struct Alert {
     pub description: String,
 }
 
+/// One of a vendor's named counters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counter {
+    pub name: String,
+    pub value: u64,
+}
+
 /// The device's state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Status {
     /// hrDeviceStatus: `unknown`, `running`, `warning`, `testing`, `down`.
     pub device: String,
@@ -136,7 +193,7 @@ pub struct Status {
 }
 
 /// What one printer says about itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrinterReport {
     /// The vendor's keyword (or the OEM brand's), `unknown` when the
     /// enterprise is not one the scout knows.
@@ -154,6 +211,9 @@ pub struct PrinterReport {
     pub colour: bool,
     /// prtMarkerLifeCount summed over the printer's markers.
     pub page_count: Option<u64>,
+    /// The vendor's own counters, where the scout knows its MIB
+    /// (`total`, `mono`, `colour`, `duplex`).
+    pub counters: Vec<Counter>,
     pub status: Status,
     pub supplies: Vec<Supply>,
     pub trays: Vec<Tray>,
@@ -376,6 +436,7 @@ impl PrinterReport {
             description: sys_descr,
             colour,
             page_count,
+            counters: counters(w, ent),
             status: status(w, dev),
             supplies,
             trays: trays(w, dev),
@@ -444,6 +505,19 @@ fn mac(w: &Walk) -> Option<String> {
         .collect();
     candidates.sort_by_key(|(not_ether, _)| *not_ether);
     candidates.first().map(|(_, b)| b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(":"))
+}
+
+fn counters(w: &Walk, ent: Option<u32>) -> Vec<Counter> {
+    match ent {
+        Some(11) => hp::COUNTER_NAMES
+            .iter()
+            .filter_map(|(arc, name)| {
+                let v = w.get(&[hp::COUNTERS, &[*arc, 0]].concat())?.as_i64()?;
+                Some(Counter { name: (*name).to_owned(), value: u64::try_from(v).ok()? })
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 fn status(w: &Walk, dev: u32) -> Status {
@@ -529,3 +603,17 @@ fn alerts(w: &Walk, dev: u32) -> Vec<Alert> {
 
 #[cfg(test)]
 mod tests;
+
+/// The reports of the recordings, for other modules' tests.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::PrinterReport;
+    use crate::scout::walk::Walk;
+
+    pub(crate) fn recording_report(name: &str) -> PrinterReport {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/snmp").join(name);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let walk = Walk::from_snmprec(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        PrinterReport::from_walk(&walk).unwrap_or_else(|| panic!("{name} is a printer"))
+    }
+}

@@ -73,6 +73,8 @@ fn hp_laserjet_mfp_m130nw() {
     );
     assert!(!r.colour, "a mono printer");
     assert_eq!(r.trays[0].level, Level::Some, "tray level -3 is some remaining");
+    let counters: Vec<(&str, u64)> = r.counters.iter().map(|c| (c.name.as_str(), c.value)).collect();
+    assert_eq!(counters, vec![("total", 15232), ("mono", 15232), ("duplex", 0)], "HP's PML counters");
 }
 
 #[test]
