@@ -3,6 +3,8 @@
 //! store (or a local folder, the embedded default).
 //!
 //! It takes records and already-sealed blobs and knows nothing of the local
-//! connector's internals. The outbox and the object store client arrive with
-//! the cloud-sync issue; until then this crate is empty on purpose, so that
-//! the workspace has its final shape and nothing depends on it yet.
+//! connector's internals. So far: [`tenant`], the object store (an
+//! S3-compatible bucket under a prefix, or a local folder) and the
+//! connection test that names the step that fails. The outbox follows.
+
+pub mod tenant;

@@ -93,6 +93,7 @@ pub mod client;
 pub mod hostile;
 pub mod ipp;
 pub mod peers;
+pub mod s3;
 pub mod samba;
 pub mod site;
 pub mod snmp;

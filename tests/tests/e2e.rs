@@ -15,4 +15,5 @@ mod routes;
 mod scout;
 mod soak;
 mod store_disk;
+mod tenant;
 mod tls;

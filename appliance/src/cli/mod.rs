@@ -8,6 +8,7 @@ mod devices;
 mod release;
 mod scout;
 mod status;
+mod tenant;
 
 use crate::config::{self, Config};
 use crate::datadir::DataDir;
@@ -185,6 +186,14 @@ enum Command {
         #[command(subcommand)]
         command: scout::ScoutCommand,
     },
+    /// The cloud tenant: `tenant check` tests the connection and names the step that fails.
+    Tenant {
+        /// Data folder (overrides paths.data_dir).
+        #[arg(long, value_name = "DIR", global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: tenant::TenantCommand,
+    },
     /// Restore a backup into a new, empty data folder; then run `init --recover`.
     Restore {
         /// Archive made by `pullprint backup`.
@@ -240,6 +249,7 @@ pub fn run() -> ExitCode {
         | Command::Deploy { data_dir, .. }
         | Command::Audit { data_dir, .. }
         | Command::Scout { data_dir, .. }
+        | Command::Tenant { data_dir, .. }
         | Command::Restore { data_dir, .. } => (data_dir.clone(), None),
         Command::Directory { .. } => (None, None),
         Command::Demo { .. } => (None, Some(log::LevelFilter::Info)),
@@ -311,6 +321,7 @@ pub fn run() -> ExitCode {
         Command::Release { command, .. } => release::release(&cfg.data_dir, command),
         Command::Certificate { command, .. } => certificate(&cfg, command),
         Command::Scout { command, .. } => scout::scout(&cfg, command),
+        Command::Tenant { command, .. } => tenant::tenant(&cfg, command),
         Command::Restore { archive, .. } => backup::restore(&archive, &cfg.data_dir).map(|s| {
             println!(
                 "Restored {} files ({} jobs) into {}.\nNext: pullprint init --recover --data-dir {}",

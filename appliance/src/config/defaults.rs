@@ -226,6 +226,8 @@ pub const SCOUT_TIMEOUT: Duration = Duration::from_secs(1);
 /// `scout.raw_confirm_timeout`
 pub const SCOUT_RAW_CONFIRM_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// `tenant.timeout`: per request to the tenant.
+pub const TENANT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The bounds of `scout.timeout`.
 pub const MIN_SCOUT_TIMEOUT: Duration = Duration::from_millis(100);
 pub const MAX_SCOUT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -234,3 +236,6 @@ pub const MIN_SCOUT_RAW_CONFIRM_TIMEOUT: Duration = Duration::from_secs(1);
 pub const MAX_SCOUT_RAW_CONFIRM_TIMEOUT: Duration = Duration::from_secs(3600);
 /// The longest `scout.read_every`.
 pub const MAX_SCOUT_READ_EVERY: Duration = Duration::from_secs(7 * 24 * 3600);
+/// The bounds of `tenant.timeout`.
+pub const MIN_TENANT_TIMEOUT: Duration = Duration::from_secs(1);
+pub const MAX_TENANT_TIMEOUT: Duration = Duration::from_secs(300);

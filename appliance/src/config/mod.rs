@@ -119,6 +119,8 @@ pub struct Config {
     pub release: ReleaseSettings,
     /// `[scout]`: Device Scout's ranges, schedules and SNMP settings.
     pub scout: ScoutConfig,
+    /// `[tenant]`: where metadata and job copies are synced.
+    pub tenant: TenantSettings,
     /// `dangerous.plain_ipp_listen`: plain-text IPP listeners (none by default).
     pub dangerous_plain_ipp: Vec<SocketAddr>,
     /// `dangerous.trust_user_name_from`: networks whose clients may name
@@ -145,6 +147,36 @@ pub struct ReleaseSettings {
     pub poll_interval: Duration,
     /// `release.keep_printed_for`
     pub keep_printed_for: Duration,
+}
+
+/// The `[tenant]` section: the company's cloud tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantSettings {
+    /// `tenant.kind`: `folder` (the embedded default) or `s3`.
+    pub kind: String,
+    /// `tenant.dir`: the folder (default `DATA/tenant`).
+    pub dir: Option<PathBuf>,
+    /// `tenant.endpoint`
+    pub endpoint: String,
+    /// `tenant.bucket`
+    pub bucket: String,
+    /// `tenant.region`
+    pub region: String,
+    /// `tenant.prefix`
+    pub prefix: String,
+    /// `tenant.credentials_file`: the access key id, then the secret, one a line.
+    /// Absent: `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` from the environment.
+    pub credentials_file: Option<PathBuf>,
+    /// `tenant.path_style`
+    pub path_style: bool,
+    /// `tenant.timeout`
+    pub timeout: Duration,
+    /// `tenant.copies`: zero-knowledge copies of parked jobs.
+    pub copies: bool,
+    /// `tenant.dangerous_skip_tls_verify`
+    pub dangerous_skip_tls_verify: bool,
+    /// `tenant.dangerous_allow_http`
+    pub dangerous_allow_http: bool,
 }
 
 /// The `[scout]` section, with `[[scout.range]]` tables.
@@ -257,6 +289,7 @@ impl Config {
         let store = sections::store(&mut root, &mut errs);
         let release = sections::release(&mut root, &mut errs);
         let scout = sections::scout(&mut root, &mut errs);
+        let tenant = sections::tenant(&mut root, &mut errs);
         let ad = sections::ad(&mut root, &mut errs);
         let auth = sections::auth(&mut root, &mut errs);
         let dangerous = sections::dangerous(&mut root, &mut errs);
@@ -293,6 +326,7 @@ impl Config {
             auth,
             release,
             scout,
+            tenant,
             dangerous_plain_ipp: dangerous.plain_ipp_listen,
             dangerous_trusted_subnets: dangerous.trust_user_name_from,
             source: table.clone(),
@@ -377,6 +411,18 @@ impl Config {
                 on.join(", ")
             ));
         }
+        if self.tenant.kind == "s3" && self.tenant.dangerous_skip_tls_verify {
+            out.push(format!(
+                "tenant.dangerous_skip_tls_verify: any certificate is accepted from {}; a machine in the middle can read and change what is synced",
+                self.tenant.endpoint
+            ));
+        }
+        if self.tenant.kind == "s3" && self.tenant.dangerous_allow_http {
+            out.push(format!(
+                "tenant.dangerous_allow_http: the tenant may be reached over plain http at {}; metadata crosses the network in clear text",
+                self.tenant.endpoint
+            ));
+        }
         if !self.dangerous_trusted_subnets.is_empty() {
             let on: Vec<String> = self.dangerous_trusted_subnets.iter().map(ToString::to_string).collect();
             out.push(format!(
@@ -448,6 +494,13 @@ fn check(c: &Config, errs: &mut Vec<ConfigError>) {
             local_connector::scout::schedule::MIN_READ_EVERY,
             defaults::MAX_SCOUT_READ_EVERY,
             "15 min and 7 days",
+        ),
+        (
+            "tenant.timeout",
+            c.tenant.timeout,
+            defaults::MIN_TENANT_TIMEOUT,
+            defaults::MAX_TENANT_TIMEOUT,
+            "1 s and 5 min",
         ),
     ] {
         if !(lo..=hi).contains(&d) {

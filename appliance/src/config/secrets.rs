@@ -1,5 +1,5 @@
 //! The settings whose secrets live in files of their own (Device Scout's
-//! communities and SNMPv3 keys), read while the
+//! communities and SNMPv3 keys, the tenant's credentials), read while the
 //! daemon is still root.
 
 use super::Config;
@@ -63,5 +63,50 @@ impl Config {
             low_supply_percent: s.low_supply_percent,
             raw_confirm_timeout: s.raw_confirm_timeout,
         })
+    }
+
+    /// The tenant, with its credentials read (call it while their file is
+    /// still readable: before root is dropped).
+    pub fn tenant_config(&self) -> anyhow::Result<cloud_sync::tenant::TenantConfig> {
+        use anyhow::Context;
+        use cloud_sync::tenant::{S3Config, SecretKey, TenantConfig};
+        let t = &self.tenant;
+        if t.kind == "folder" {
+            return Ok(TenantConfig::Local { dir: t.dir.clone().unwrap_or_else(|| self.data_dir.join("tenant")) });
+        }
+        let (access_key, secret) = match &t.credentials_file {
+            Some(f) => {
+                let text = zeroize::Zeroizing::new(
+                    std::fs::read_to_string(f)
+                        .with_context(|| format!("reading tenant.credentials_file {}", f.display()))?,
+                );
+                let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+                match (lines.next(), lines.next()) {
+                    (Some(id), Some(secret)) => (id.to_owned(), zeroize::Zeroizing::new(secret.to_owned())),
+                    _ => anyhow::bail!(
+                        "tenant.credentials_file {}: the access key id on the first line, the secret on the second",
+                        f.display()
+                    ),
+                }
+            }
+            None => match (std::env::var("AWS_ACCESS_KEY_ID"), std::env::var("AWS_SECRET_ACCESS_KEY")) {
+                (Ok(id), Ok(secret)) => (id, zeroize::Zeroizing::new(secret)),
+                _ => anyhow::bail!(
+                    "the tenant has no credentials: set tenant.credentials_file, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+                ),
+            },
+        };
+        Ok(TenantConfig::S3(S3Config {
+            endpoint: t.endpoint.clone(),
+            bucket: t.bucket.clone(),
+            region: t.region.clone(),
+            prefix: t.prefix.clone(),
+            access_key,
+            secret_key: SecretKey(secret),
+            path_style: t.path_style,
+            dangerous_skip_tls_verify: t.dangerous_skip_tls_verify,
+            dangerous_allow_http: t.dangerous_allow_http,
+            timeout: t.timeout,
+        }))
     }
 }

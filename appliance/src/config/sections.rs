@@ -451,3 +451,58 @@ pub(super) fn scout(root: &mut Section<'_>, errs: &mut Vec<ConfigError>) -> supe
         ranges,
     }
 }
+
+/// Read `[tenant]`.
+pub(super) fn tenant(root: &mut Section<'_>, errs: &mut Vec<ConfigError>) -> super::TenantSettings {
+    let mut sec = root.section("tenant");
+    let kind = sec.choice("kind", &["folder", "s3"]).unwrap_or_else(|| "folder".into());
+    let dir = sec.path("dir");
+    let endpoint = sec.string("endpoint").unwrap_or_default();
+    let bucket = sec.string("bucket").unwrap_or_default();
+    let region = sec.string("region").unwrap_or_else(|| "us-east-1".into());
+    let prefix = sec.string("prefix").unwrap_or_default().trim_matches('/').to_owned();
+    let credentials_file = sec.path("credentials_file");
+    let path_style = sec.boolean("path_style").unwrap_or(false);
+    let timeout = sec.duration("timeout").unwrap_or(defaults::TENANT_TIMEOUT);
+    let copies = sec.boolean("copies").unwrap_or(false);
+    let dangerous_skip_tls_verify = sec.boolean("dangerous_skip_tls_verify").unwrap_or(false);
+    let dangerous_allow_http = sec.boolean("dangerous_allow_http").unwrap_or(false);
+    if kind == "s3" {
+        if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
+            sec.err("endpoint", "is required with kind = \"s3\": https://host[:port]".into());
+        } else if endpoint.starts_with("http://") && !dangerous_allow_http {
+            sec.err("endpoint", "is plain http: use https, or set dangerous_allow_http = true".into());
+        }
+        if bucket.is_empty() {
+            sec.err("bucket", "is required with kind = \"s3\"".into());
+        }
+        if dir.is_some() {
+            sec.err("dir", "is for kind = \"folder\"".into());
+        }
+    } else {
+        for (k, on) in [
+            ("endpoint", !endpoint.is_empty()),
+            ("bucket", !bucket.is_empty()),
+            ("credentials_file", credentials_file.is_some()),
+        ] {
+            if on {
+                sec.err(k, "is for kind = \"s3\"".into());
+            }
+        }
+    }
+    sec.finish(errs);
+    super::TenantSettings {
+        kind,
+        dir,
+        endpoint,
+        bucket,
+        region,
+        prefix,
+        credentials_file,
+        path_style,
+        timeout,
+        copies,
+        dangerous_skip_tls_verify,
+        dangerous_allow_http,
+    }
+}

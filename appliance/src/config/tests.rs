@@ -60,6 +60,7 @@ fn durations_too_long_to_compute_with_are_errors_not_panics() {
         (format!("[scout]\ntimeout = {huge}\n"), "scout.timeout"),
         (format!("[scout]\nraw_confirm_timeout = {huge}\n"), "scout.raw_confirm_timeout"),
         (format!("[scout]\nread_every = {huge}\n"), "scout.read_every"),
+        (format!("[tenant]\ntimeout = {huge}\n"), "tenant.timeout"),
     ] {
         let e = Config::from_toml_str(&text).expect_err(&text);
         assert!(e.0.iter().any(|e| e.key == key), "{text}: {e}");
