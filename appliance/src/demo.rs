@@ -110,6 +110,7 @@ pub fn run(cfg: &Config, config: Option<&Path>) -> Result<()> {
          \x20 Health          https://{{web}}/healthz\n\
          \x20 Your PIN        https://{{web}}/me   (set a PIN or get a passcode)\n\
          \x20 Internal CA     https://{{web}}/ca.crt   (also {data}/tls/ca.crt)\n\
+         \x20 Cloud tenant    {tenant}   (metadata; encrypted job copies {copies})\n\
          \x20 Status          {exe} status --data-dir {data}\n\
          \x20 Demo users      alice, bob, admin, helpdesk, auditor — password {DEMO_PASSWORD}\n\
          \x20                 alice: badge 12345678, PIN 1234;  bob: badge 87654321, PIN 4321\n",
@@ -118,6 +119,12 @@ pub fn run(cfg: &Config, config: Option<&Path>) -> Result<()> {
             .map(|f| format!("  Configuration   {} (over the demo's defaults)\n", f.display()))
             .unwrap_or_default(),
         printer = demo_printer.reveal(),
+        tenant = match &cfg.tenant.dir {
+            Some(d) if cfg.tenant.kind == "folder" => format!("folder {}", d.display()),
+            _ if cfg.tenant.kind == "folder" => format!("folder {}", cfg.data_dir.join("tenant").display()),
+            _ => format!("s3 {}/{} at {}", cfg.tenant.bucket, cfg.tenant.prefix, cfg.tenant.endpoint),
+        },
+        copies = if cfg.tenant.copies { "on" } else { "off" },
         keys = printer_keys.display(),
         exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "pullprint".into()),
     );

@@ -22,6 +22,7 @@ mod notify;
 mod privdrop;
 mod settings;
 mod startup;
+mod sync;
 mod system;
 
 // Configuration is the library part of this package, so that fuzz targets

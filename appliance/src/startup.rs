@@ -167,6 +167,8 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     let ad = cfg.active_directory().context("step 3, read the Active Directory settings")?;
     // Device Scout's communities and SNMPv3 keys, for the same reason.
     let scout_settings = Arc::new(cfg.scout_settings().context("step 3, read Device Scout's settings")?);
+    // And the tenant's credentials.
+    let tenant = cfg.tenant_config().context("step 3, read the tenant's settings")?;
     let printer_roots = local_connector::release::tls::roots(&identity.ca_pem, cfg.release.ca_file.as_deref())
         .context("step 3, read the CAs for printers' certificates")?;
     // 4. Privileges. The process is still single-threaded here.
@@ -195,6 +197,7 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
             max_job_bytes: cfg.max_job_bytes,
             min_free_bytes: cfg.min_free_bytes,
             index_cache_bytes: cfg.index_cache_bytes,
+            outbox: Some(cfg.outbox_options(site.pseudonym_key(), site.outbox_key())),
         },
         &site,
     )
@@ -264,6 +267,7 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     log::info!("job store open: {} parked jobs; reconciliation {reconciled:?}", store.len());
     // 6. Runtime.
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("pullprint").build()?;
+    let sync_site = if cfg.tenant.site.is_empty() { params.site_id.clone() } else { cfg.tenant.site.clone() };
     let facts = web_admin::Facts {
         params,
         ca_pem: identity.ca_pem.clone(),
@@ -306,7 +310,9 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         Ready { banner, path: run_dir.join("endpoints.json"), json: serde_json::to_vec(&endpoints)?, endpoints };
     let history = live.history_ms();
     let scout = (scout_settings, inventory);
-    let parts = Parts { site, ipp, panel, engine, devices, store: store.clone(), service, renewal, history, scout };
+    let tenant = (tenant, sync_site);
+    let parts =
+        Parts { site, ipp, panel, engine, devices, store: store.clone(), service, renewal, history, scout, tenant };
     rt.block_on(run(cfg, sockets, Acceptors { web: tls, ipp: ipp_tls, panel: panel_tls }, parts, ready))?;
     store.flush_index()?;
     log::info!("stopped");
@@ -397,13 +403,15 @@ struct Parts {
     history: Arc<std::sync::atomic::AtomicU64>,
     /// Device Scout: its settings and its inventory.
     scout: (Arc<local_connector::scout::schedule::Settings>, Arc<local_connector::scout::inventory::Inventory>),
+    /// The tenant, and this site's name in its keys.
+    tenant: (cloud_sync::tenant::TenantConfig, String),
 }
 
 async fn run(
     cfg: &Config,
     sockets: Sockets,
     Acceptors { web: tls, ipp: ipp_tls, panel: panel_tls }: Acceptors,
-    Parts { site, ipp, panel, engine, devices, store, service, renewal, history, scout }: Parts,
+    Parts { site, ipp, panel, engine, devices, store, service, renewal, history, scout, tenant }: Parts,
     Ready { banner, path: ready_path, json: ready_json, endpoints }: Ready,
 ) -> Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -449,6 +457,9 @@ async fn run(
         control,
         stop_rx.clone(),
     )?;
+    // Cloud sync: the outbox drained into the tenant; the scout's changes
+    // and hourly health records fed into it.
+    crate::sync::start(&tenant, &store, &scout.1, cfg.tenant.sync_every, &stop_rx)?;
     if let Some(settings) = &cfg.ad {
         tokio::spawn(service.clone().watch_directory(settings.check_interval));
     }

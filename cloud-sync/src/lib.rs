@@ -7,4 +7,6 @@
 //! S3-compatible bucket under a prefix, or a local folder) and the
 //! connection test that names the step that fails. The outbox follows.
 
+pub mod outbox;
 pub mod tenant;
+pub mod upload;

@@ -152,6 +152,7 @@ fn main() {
         max_job_bytes: 4 << 30,
         min_free_bytes: 0,
         index_cache_bytes: 64 << 20,
+        outbox: None,
     };
     let (store, _) = JobStore::open(opts, &key).expect("open store");
     let (r1, n1, _) = ingest(&store, 1, secs);

@@ -424,6 +424,7 @@ pub fn store_options(dir: &Path) -> local_connector::store::StoreOptions {
         max_job_bytes: 64 << 20,
         min_free_bytes: 0,
         index_cache_bytes: 8 << 20,
+        outbox: None,
     }
 }
 

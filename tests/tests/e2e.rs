@@ -2,6 +2,7 @@
 
 mod ad;
 mod brute;
+mod cloud;
 mod console;
 mod console_pages;
 mod crash;

@@ -365,6 +365,68 @@ pub struct Health {
     /// Whole days until then.
     #[serde(default)]
     pub certificate_days_left: u64,
+    /// Cloud sync: the outbox's backlog and lag, and the last failure.
+    #[serde(default)]
+    pub cloud: CloudHealth,
+}
+
+/// Cloud sync in the health report.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CloudHealth {
+    /// Where the tenant is.
+    pub tenant: String,
+    /// Metadata records waiting.
+    pub backlog: u64,
+    /// Job-copy operations waiting.
+    pub copies_backlog: u64,
+    /// Seconds since the oldest waiting record happened (0 when none waits).
+    pub lag_s: u64,
+    /// Why the last upload failed; empty after a success.
+    pub last_error: String,
+    /// Failed attempts in a row.
+    pub failures: u32,
+    /// Seconds until the next attempt after a failure.
+    pub retry_in_s: u64,
+    /// Optional records (device statistics, meter reads, health) not
+    /// recorded because the outbox was full.
+    pub paused: u64,
+    /// Records uploaded since the daemon started.
+    pub uploaded: u64,
+}
+
+/// How long the outbox may lag behind after failures before health says degraded.
+pub const CLOUD_LAG_PROBLEM_S: u64 = 900;
+
+impl CloudHealth {
+    /// From the outbox's status, as of `now_ms`.
+    pub fn of(s: &cloud_sync::outbox::SyncStatus, now_ms: u64) -> CloudHealth {
+        CloudHealth {
+            tenant: s.tenant.clone(),
+            backlog: s.backlog as u64,
+            copies_backlog: s.copies_backlog as u64,
+            lag_s: s.oldest_at_ms.map_or(0, |t| now_ms.saturating_sub(t) / 1000),
+            last_error: s.last_error.clone().unwrap_or_default(),
+            failures: s.failures,
+            retry_in_s: s.retry_at_ms.map_or(0, |t| t.saturating_sub(now_ms) / 1000),
+            paused: s.paused,
+            uploaded: s.uploaded,
+        }
+    }
+
+    /// A problem to report, when sync has failed for a while.
+    pub fn problem(&self) -> Option<String> {
+        (self.failures > 0 && self.lag_s >= CLOUD_LAG_PROBLEM_S).then(|| {
+            format!(
+                "cloud sync to {} has failed {} time(s) ({}); {} records and {} copies wait, the oldest {} min old; nothing is lost",
+                self.tenant,
+                self.failures,
+                self.last_error,
+                self.backlog,
+                self.copies_backlog,
+                self.lag_s / 60
+            )
+        })
+    }
 }
 
 fn routes() -> Routes<Arc<dyn Appliance>> {

@@ -99,6 +99,28 @@ pub fn run(cfg: &Config, json: bool) -> u8 {
                 println!("  parked jobs:  {}", h.parked_jobs);
                 println!("  data free:    {} MiB", h.data_free_bytes >> 20);
                 println!("  certificate:  expires {} ({} days)", h.certificate_expires, h.certificate_days_left);
+                let c = &h.cloud;
+                println!(
+                    "  cloud sync:   {}: {} records and {} copies waiting{}, {} uploaded since start",
+                    c.tenant,
+                    c.backlog,
+                    c.copies_backlog,
+                    if c.lag_s > 0 {
+                        format!(" (lag {})", humantime::format_duration(Duration::from_secs(c.lag_s)))
+                    } else {
+                        String::new()
+                    },
+                    c.uploaded
+                );
+                if c.failures > 0 {
+                    println!(
+                        "                last attempt failed ({} in a row): {}; next try in {} s",
+                        c.failures, c.last_error, c.retry_in_s
+                    );
+                }
+                if c.paused > 0 {
+                    println!("                {} optional records paused while the outbox was full", c.paused);
+                }
                 if h.locked_sign_ins > 0 {
                     println!("  locked:       {} sign-in(s) locked after repeated failures", h.locked_sign_ins);
                 }

@@ -239,3 +239,13 @@ pub const MAX_SCOUT_READ_EVERY: Duration = Duration::from_secs(7 * 24 * 3600);
 /// The bounds of `tenant.timeout`.
 pub const MIN_TENANT_TIMEOUT: Duration = Duration::from_secs(1);
 pub const MAX_TENANT_TIMEOUT: Duration = Duration::from_secs(300);
+/// `tenant.outbox_capacity`: about a day of a busy site's records.
+pub const TENANT_OUTBOX_CAPACITY: u64 = 1_000_000;
+/// The bounds of `tenant.outbox_capacity`.
+pub const MIN_TENANT_OUTBOX_CAPACITY: u64 = 100;
+pub const MAX_TENANT_OUTBOX_CAPACITY: u64 = 10_000_000;
+/// `tenant.sync_every`: how often the outbox is drained when all is well.
+pub const TENANT_SYNC_EVERY: Duration = Duration::from_secs(5);
+/// The bounds of `tenant.sync_every`.
+pub const MIN_TENANT_SYNC_EVERY: Duration = Duration::from_millis(200);
+pub const MAX_TENANT_SYNC_EVERY: Duration = Duration::from_secs(3600);

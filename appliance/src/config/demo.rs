@@ -10,7 +10,7 @@ fn base() -> toml::Table {
     let text = format!(
         "[site]\nname = \"Pullprint demo\"\nhostnames = [\"localhost\"]\naddresses = [\"127.0.0.1\", \"::1\"]\n\
          [listen]\nweb = [\"{}\"]\nipp = [\"{}\"]\npanel = [\"{}\"]\n\
-         [store]\nmin_free_bytes = {}\n",
+         [store]\nmin_free_bytes = {}\n[tenant]\ncopies = true\n",
         defaults::DEMO_WEB_LISTEN,
         defaults::DEMO_IPP_LISTEN,
         defaults::DEMO_PANEL_LISTEN,

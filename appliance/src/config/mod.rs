@@ -177,6 +177,21 @@ pub struct TenantSettings {
     pub dangerous_skip_tls_verify: bool,
     /// `tenant.dangerous_allow_http`
     pub dangerous_allow_http: bool,
+    /// `tenant.site`: this appliance's name in the tenant's keys (default: the site id).
+    pub site: String,
+    /// `tenant.user_names`, `tenant.document_names`, `tenant.departments`:
+    /// `keep`, `pseudonym` or `omit`, applied before anything leaves.
+    pub user_names: String,
+    /// See `user_names`.
+    pub document_names: String,
+    /// See `user_names`.
+    pub departments: String,
+    /// `tenant.outbox_capacity`: entries waiting before the outbox is full.
+    pub outbox_capacity: u64,
+    /// `tenant.when_full`: `pause-metadata` or `refuse-jobs`.
+    pub when_full: String,
+    /// `tenant.sync_every`: how often the outbox is drained when all is well.
+    pub sync_every: Duration,
 }
 
 /// The `[scout]` section, with `[[scout.range]]` tables.
@@ -501,6 +516,13 @@ fn check(c: &Config, errs: &mut Vec<ConfigError>) {
             defaults::MIN_TENANT_TIMEOUT,
             defaults::MAX_TENANT_TIMEOUT,
             "1 s and 5 min",
+        ),
+        (
+            "tenant.sync_every",
+            c.tenant.sync_every,
+            defaults::MIN_TENANT_SYNC_EVERY,
+            defaults::MAX_TENANT_SYNC_EVERY,
+            "200 ms and 1 h",
         ),
     ] {
         if !(lo..=hi).contains(&d) {

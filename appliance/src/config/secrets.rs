@@ -109,4 +109,25 @@ impl Config {
             timeout: t.timeout,
         }))
     }
+
+    /// The cloud outbox's settings; pseudonyms are made under `key` (the
+    /// site's pseudonym key, the same at every site of a tenant), records
+    /// sealed at rest under `seal_key`.
+    pub fn outbox_options(&self, key: [u8; 32], seal_key: [u8; 32]) -> cloud_sync::outbox::OutboxOptions {
+        use cloud_sync::outbox::{Disclose, OutboxOptions, Privacy, WhenFull};
+        let t = &self.tenant;
+        let word = |w: &str| Disclose::parse(w).unwrap_or(Disclose::Omit);
+        OutboxOptions {
+            privacy: Privacy {
+                users: word(&t.user_names),
+                documents: word(&t.document_names),
+                departments: word(&t.departments),
+                key: zeroize::Zeroizing::new(key),
+            },
+            capacity: usize::try_from(t.outbox_capacity).unwrap_or(usize::MAX),
+            when_full: WhenFull::parse(&t.when_full).unwrap_or(WhenFull::PauseMetadata),
+            copies: t.copies,
+            seal_key: zeroize::Zeroizing::new(seal_key),
+        }
+    }
 }

@@ -467,6 +467,21 @@ pub(super) fn tenant(root: &mut Section<'_>, errs: &mut Vec<ConfigError>) -> sup
     let copies = sec.boolean("copies").unwrap_or(false);
     let dangerous_skip_tls_verify = sec.boolean("dangerous_skip_tls_verify").unwrap_or(false);
     let dangerous_allow_http = sec.boolean("dangerous_allow_http").unwrap_or(false);
+    let site = sec.string("site").unwrap_or_default();
+    if !site.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') || site.len() > 63 {
+        sec.err("site", "must be up to 63 letters, digits, '-' or '_' (it is part of object keys)".into());
+    }
+    let disclose = ["keep", "pseudonym", "omit"];
+    let user_names = sec.choice("user_names", &disclose).unwrap_or_else(|| "keep".into());
+    let document_names = sec.choice("document_names", &disclose).unwrap_or_else(|| "omit".into());
+    let departments = sec.choice("departments", &disclose).unwrap_or_else(|| "keep".into());
+    let outbox_capacity = sec.uint("outbox_capacity").unwrap_or(defaults::TENANT_OUTBOX_CAPACITY);
+    if !(defaults::MIN_TENANT_OUTBOX_CAPACITY..=defaults::MAX_TENANT_OUTBOX_CAPACITY).contains(&outbox_capacity) {
+        sec.err("outbox_capacity", "must be between 100 and 10,000,000".into());
+    }
+    let when_full =
+        sec.choice("when_full", &["pause-metadata", "refuse-jobs"]).unwrap_or_else(|| "pause-metadata".into());
+    let sync_every = sec.duration("sync_every").unwrap_or(defaults::TENANT_SYNC_EVERY);
     if kind == "s3" {
         if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
             sec.err("endpoint", "is required with kind = \"s3\": https://host[:port]".into());
@@ -504,5 +519,12 @@ pub(super) fn tenant(root: &mut Section<'_>, errs: &mut Vec<ConfigError>) -> sup
         copies,
         dangerous_skip_tls_verify,
         dangerous_allow_http,
+        site,
+        user_names,
+        document_names,
+        departments,
+        outbox_capacity,
+        when_full,
+        sync_every,
     }
 }

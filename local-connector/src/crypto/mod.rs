@@ -264,6 +264,11 @@ impl SiteKey {
         self.derive("pullprint/v1/pseudonym")
     }
 
+    /// The key the cloud outbox seals its records under at rest.
+    pub fn outbox_key(&self) -> [u8; 32] {
+        self.derive("pullprint/v1/outbox")
+    }
+
     /// The secret under which owner names are turned into index tags.
     pub fn index_secret(&self) -> [u8; 32] {
         self.derive("pullprint/v1/index")

@@ -86,6 +86,7 @@ pub(super) fn store_fail(e: StoreError) -> Fail {
         StoreError::DiskFull { .. } => {
             Fail(StatusCode::ServerErrorNotAcceptingJobs, "the appliance's job store is full; try again later".into())
         }
+        StoreError::OutboxFull(why) => Fail(StatusCode::ServerErrorBusy, why),
         other => internal(other),
     }
 }

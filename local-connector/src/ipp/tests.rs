@@ -21,6 +21,7 @@ fn queue_with(dir: &std::path::Path, limits: QueueLimits) -> Queue {
         max_job_bytes: 1 << 20,
         min_free_bytes: 0,
         index_cache_bytes: 8 << 20,
+        outbox: None,
     };
     let (store, _) = JobStore::open(opts, &SiteKey::from_bytes([5u8; 32])).expect("store");
     let facts = PrinterFacts {

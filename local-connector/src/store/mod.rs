@@ -76,6 +76,9 @@ pub enum StoreError {
         /// The owner's quota.
         max: u64,
     },
+    /// The cloud outbox is full and its policy is to refuse new jobs.
+    #[error("{0}")]
+    OutboxFull(String),
     /// No such job.
     #[error("job {0} does not exist")]
     NotFound(JobId),
@@ -136,6 +139,9 @@ pub struct StoreOptions {
     pub min_free_bytes: u64,
     /// sled's page cache, in bytes.
     pub index_cache_bytes: u64,
+    /// The cloud outbox's settings; `None`: the defaults, under the site's
+    /// keys (see [`cloud_sync::outbox::OutboxOptions::with_keys`]).
+    pub outbox: Option<cloud_sync::outbox::OutboxOptions>,
 }
 
 /// What reconciliation found when the store was opened.
@@ -176,6 +182,9 @@ struct Inner {
     /// expired or were deleted, for reports of the paper saved.
     unprinted: sled::Tree,
     committer: GroupCommitter,
+    /// The cloud outbox, in this index's database: each job's records are
+    /// staged in the transaction that indexes or unindexes it.
+    outbox: Arc<cloud_sync::outbox::Outbox>,
     /// Parked jobs, counted at open and kept in step with the index (sled
     /// counts a tree only by walking it).
     parked: std::sync::atomic::AtomicUsize,
@@ -264,6 +273,15 @@ impl JobStore {
             release_records: db.open_tree("release_records").at("open its trees")?,
             printed: db.open_tree("printed").at("open its trees")?,
             unprinted: db.open_tree("unprinted").at("open its trees")?,
+            outbox: Arc::new(
+                cloud_sync::outbox::Outbox::open(
+                    &db,
+                    opts.outbox.clone().unwrap_or_else(|| {
+                        cloud_sync::outbox::OutboxOptions::with_keys(site.pseudonym_key(), site.outbox_key())
+                    }),
+                )
+                .map_err(|e| StoreError::io("open the cloud outbox", io::Error::other(e)))?,
+            ),
             db,
             committer: GroupCommitter::start(jobs_dir.clone()).map_err(|e| StoreError::io("start committer", e))?,
             usage: Mutex::new(HashMap::new()),
@@ -300,6 +318,9 @@ impl JobStore {
     /// Begin a new job. The body is written through the returned writer and
     /// becomes visible only when [`JobWriter::commit`] returns.
     pub fn create(&self, sub: JobSubmission) -> Result<JobWriter, StoreError> {
+        if let Some(why) = self.inner.outbox.refuses_jobs() {
+            return Err(StoreError::OutboxFull(why));
+        }
         let reserve = self.inner.opts.min_free_bytes;
         let free = durable::free_bytes(&self.inner.jobs_dir).map_err(|e| StoreError::io("statvfs", e))?;
         if free < reserve.saturating_add(sub.expected_size.unwrap_or(0)) {
@@ -361,14 +382,21 @@ impl JobStore {
         let size = meta.size.to_be_bytes();
         let mut usage = i.usage.lock().unwrap_or_else(|p| p.into_inner());
         let fresh = !i.by_id.contains_key(meta.id.0).at("look a job up")?;
-        (&i.by_id, &i.by_owner, &i.by_expiry, &i.by_number)
-            .transaction(|(by_id, by_owner, by_expiry, by_number)| {
+        let (records, copies) = i.outbox.trees();
+        let parked = fresh.then(|| sync::parked(meta));
+        let copy = self.copy_put(meta);
+        (&i.by_id, &i.by_owner, &i.by_expiry, &i.by_number, records, copies)
+            .transaction(|(by_id, by_owner, by_expiry, by_number, records, copies)| {
                 by_id.insert(&meta.id.0[..], sealed.as_slice())?;
                 // The owner index carries the job's size, for usage totals.
                 by_owner.insert(owner_key.as_slice(), &size[..])?;
                 by_expiry.insert(expiry_key.as_slice(), &[][..])?;
                 if let Some(n) = number {
                     by_number.insert(&n[..], &meta.id.0[..])?;
+                }
+                if let Some(r) = &parked {
+                    i.outbox.stage(records, r.clone())?;
+                    i.outbox.stage_copy(copies, &meta.id.to_string(), &copy)?;
                 }
                 Ok(())
             })
@@ -383,20 +411,29 @@ impl JobStore {
         Ok(())
     }
 
-    fn index_remove(&self, meta: &JobMeta) -> Result<(), StoreError> {
+    /// Drop a job from the index, staging the record of how it `ended`
+    /// (`printed`, `expired`, `deleted`...) and by whom, and its copy's deletion.
+    fn index_remove(&self, meta: &JobMeta, ended: (&str, &str)) -> Result<(), StoreError> {
         let (owner_key, expiry_key) = self.index_keys(meta);
         let i = &self.inner;
         let number = meta.number.map(i32::to_be_bytes);
         let mut usage = i.usage.lock().unwrap_or_else(|p| p.into_inner());
         let present = i.by_owner.contains_key(&owner_key).at("look an owner up")?;
-        (&i.by_id, &i.by_owner, &i.by_expiry, &i.by_number)
-            .transaction(|(by_id, by_owner, by_expiry, by_number)| {
+        let (records, copies) = i.outbox.trees();
+        let record = present.then(|| sync::ended(meta, ended.0, ended.1));
+        let copy = self.copy_delete(meta);
+        (&i.by_id, &i.by_owner, &i.by_expiry, &i.by_number, records, copies)
+            .transaction(|(by_id, by_owner, by_expiry, by_number, records, copies)| {
                 by_owner.remove(owner_key.as_slice())?;
                 by_expiry.remove(expiry_key.as_slice())?;
                 if let Some(n) = number {
                     by_number.remove(&n[..])?;
                 }
                 by_id.remove(&meta.id.0[..])?;
+                if let Some(r) = &record {
+                    i.outbox.stage(records, r.clone())?;
+                    i.outbox.stage_copy(copies, &meta.id.to_string(), &copy)?;
+                }
                 Ok(())
             })
             .map_err(Self::tx_err)?;
@@ -596,15 +633,21 @@ impl JobStore {
         Ok(r.meta)
     }
 
-    /// Shred a job: wipe its wrapped data key, unlink its file, drop it from the index.
+    /// Shred a job: wipe its wrapped data key, unlink its file, drop it from
+    /// the index (recorded as `deleted` by `system`; see [`JobStore::discard`]).
     pub fn delete(&self, id: JobId) -> Result<(), StoreError> {
+        self.delete_because(id, ("deleted", "system"))
+    }
+
+    /// [`JobStore::delete`], recording why the job ended and by whom.
+    fn delete_because(&self, id: JobId, ended: (&str, &str)) -> Result<(), StoreError> {
         let meta = self.get(id)?;
         self.shred_file(id)?;
         durable::sync_dir(&self.inner.jobs_dir).map_err(|e| StoreError::io("fsync jobs directory", e))?;
         fault::point("shred.after_unlink");
         self.inner.releases.remove(id.0).at("forget a deleted job")?;
         self.inner.printed.remove(id.0).at("forget a deleted job")?;
-        self.index_remove(&meta)
+        self.index_remove(&meta, ended)
     }
 
     /// Record transactions a printer reported; they are on disk when this
@@ -619,6 +662,7 @@ impl JobStore {
             batch.insert(k, v);
         }
         self.inner.transactions.apply_batch(batch).at("record panel statistics")?;
+        self.offer_transactions(t)?;
         self.inner.db.flush().at("record panel statistics")?;
         Ok(())
     }
@@ -693,6 +737,7 @@ mod numbers;
 mod reconcile;
 mod releases;
 mod retention;
+mod sync;
 mod usage;
 mod writer;
 

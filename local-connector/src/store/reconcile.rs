@@ -54,7 +54,8 @@ impl JobStore {
         rec.stale_index_dropped = stale.len();
         for (id, meta) in stale.into_iter().chain(shredded) {
             match meta {
-                Some(m) => self.index_remove(&m)?,
+                // How it ended is not known here: a crash cut its record off.
+                Some(m) => self.index_remove(&m, ("ended", "system"))?,
                 None => {
                     self.inner.by_id.remove(id.0).at("reconcile with the job files")?;
                 }

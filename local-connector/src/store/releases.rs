@@ -7,9 +7,11 @@
 //! survives a crash.
 
 use super::IndexStep;
+use super::sync;
 use super::{JobId, JobStore, ReleaseRecord, ReleaseRequest, ReleaseState, StoreError};
 use crate::clock::now_ms;
 use crate::fault;
+use std::io;
 
 fn encode<T: serde::Serialize>(step: &'static str, v: &T) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(v).map_err(|source| StoreError::Record { step, source })
@@ -149,6 +151,11 @@ impl JobStore {
         let mut k = rec.at_ms.to_be_bytes().to_vec();
         k.extend_from_slice(&crate::crypto::random_bytes::<8>());
         let record = encode("encode release record", rec)?;
+        // Staged before the flush below, which commits it with the release record.
+        self.inner
+            .outbox
+            .push(sync::released(rec))
+            .map_err(|e| StoreError::io("stage a release", io::Error::other(e)))?;
         if rec.outcome == "failed" {
             self.inner.release_records.insert(k, record).at("record a finished release")?;
             self.inner.db.flush().at("record a finished release")?;
@@ -169,7 +176,7 @@ impl JobStore {
         self.inner.db.flush().at("record a finished release")?;
         if job && keep_until_ms.is_none() {
             fault::point("release.finish.after_record");
-            self.delete(rec.job)?;
+            self.delete_because(rec.job, ("printed", &rec.by))?;
         }
         Ok(())
     }

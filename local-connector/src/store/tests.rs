@@ -11,6 +11,7 @@ fn options(dir: &Path) -> StoreOptions {
         max_job_bytes: 8 << 20,
         min_free_bytes: 0,
         index_cache_bytes: 8 << 20,
+        outbox: None,
     }
 }
 

@@ -12,7 +12,8 @@ impl JobStore {
     pub fn discard(&self, id: JobId, reason: &str, by: &str) -> Result<(), StoreError> {
         let meta = self.get(id)?;
         // A job kept for reprint after it printed is not paper saved.
-        if self.printed_at(id).is_none() {
+        let printed = self.printed_at(id).is_some();
+        if !printed {
             let rec = Unprinted {
                 job: id,
                 owner: meta.owner.clone(),
@@ -31,7 +32,7 @@ impl JobStore {
             self.inner.unprinted.insert(k, v).at("record a job that did not print")?;
             self.inner.db.flush().at("record a job that did not print")?;
         }
-        self.delete(id)
+        self.delete_because(id, (if printed { "printed" } else { reason }, by))
     }
 
     /// Jobs that ended without printing between `from_ms` and `to_ms`, oldest first.

@@ -97,6 +97,8 @@ fn dashboard_view(d: &Dashboard) -> Markup {
         }
         h2 { "Directory" }
         p id="directory" { (d.directory) }
+        h2 { "Cloud sync" }
+        (cloud_view(&h.cloud))
         h2 { "This appliance" }
         table {
             tbody {
@@ -104,6 +106,29 @@ fn dashboard_view(d: &Dashboard) -> Markup {
                 tr { th scope="row" { "Up for" } td { (uptime(h.uptime_s)) } }
                 tr { th scope="row" { "Site" } td { code { (h.site_id) } } }
                 tr { th scope="row" { "Server certificate" } td { "expires " (h.certificate_expires) " (" (h.certificate_days_left) " days)" } }
+            }
+        }
+    }
+}
+
+/// The outbox toward the tenant: where, how much waits, how late, why not.
+fn cloud_view(c: &crate::CloudHealth) -> Markup {
+    html! {
+        table id="cloud" {
+            tbody {
+                tr { th scope="row" { "Tenant" } td { (c.tenant) } }
+                tr { th scope="row" { "Waiting" } td { (c.backlog) " records, " (c.copies_backlog) " job copies" } }
+                tr { th scope="row" { "Lag" } td { @if c.lag_s == 0 { "none" } @else { (uptime(c.lag_s)) } } }
+                tr { th scope="row" { "Uploaded since start" } td { (c.uploaded) " records" } }
+                @if c.failures > 0 {
+                    tr.danger {
+                        th scope="row" { "Last attempt" }
+                        td { "failed (" (c.failures) " in a row): " (c.last_error) "; next try in " (c.retry_in_s) " s. Nothing is lost." }
+                    }
+                }
+                @if c.paused > 0 {
+                    tr { th scope="row" { "Paused" } td { (c.paused) " optional records (statistics, meters, health) while the outbox was full" } }
+                }
             }
         }
     }
@@ -324,5 +349,26 @@ mod tests {
         let safe = printers_view(&[printer(false, false)], 1_000).into_string();
         assert!(!safe.contains("class=\"danger\""), "{safe}");
         assert!(printers_view(&[], 0).into_string().contains("No printer is registered yet"));
+    }
+
+    #[test]
+    fn cloud_sync_shows_its_backlog_and_a_failure_in_red_with_its_reason_escaped() {
+        let c = crate::CloudHealth {
+            tenant: "s3://acme/pullprint at https://s3.example".into(),
+            backlog: 12,
+            copies_backlog: 3,
+            lag_s: 3720,
+            last_error: "<SignatureDoesNotMatch>".into(),
+            failures: 4,
+            retry_in_s: 30,
+            paused: 0,
+            uploaded: 7,
+        };
+        let html = cloud_view(&c).into_string();
+        assert!(html.contains("12 records, 3 job copies"), "{html}");
+        assert!(html.contains("class=\"danger\"") && html.contains("failed (4 in a row)"), "{html}");
+        assert!(html.contains("&lt;SignatureDoesNotMatch&gt;"), "escaped: {html}");
+        let ok = cloud_view(&crate::CloudHealth::default()).into_string();
+        assert!(!ok.contains("danger") && ok.contains("none"), "{ok}");
     }
 }

@@ -431,6 +431,9 @@ impl Site {
                 "the server certificate expires in {days_left} day(s) and automatic renewal has not replaced it: see the log, or run `pullprint certificate renew`"
             ));
         }
+        if let Some(p) = self.cloud().problem() {
+            problems.push(p);
+        }
         (if problems.is_empty() { "ok" } else { "degraded" }, problems, free, days_left)
     }
 
@@ -467,6 +470,12 @@ impl Site {
             locked_sign_ins: self.locked_sign_ins(),
             certificate_expires: humantime::format_rfc3339_seconds(self.facts.certificate.not_after()).to_string(),
             certificate_days_left: days_left,
+            cloud: self.cloud(),
         }
+    }
+
+    /// Cloud sync's state, from the store's outbox.
+    fn cloud(&self) -> crate::CloudHealth {
+        crate::CloudHealth::of(&self.store.outbox().status(), local_connector::clock::now_ms())
     }
 }

@@ -1,0 +1,403 @@
+//! Draining the outbox into the tenant, at least once, with keys that make
+//! a second upload of the same thing a no-op rather than a duplicate.
+//!
+//! - **Metadata** goes up in batches of consecutive records of one UTC day,
+//!   as gzip-compressed JSON lines at
+//!   `metadata/site=S/date=YYYY-MM-DD/FIRST-LAST.jsonl.gz` (sequence
+//!   numbers, 20 digits). The batch's exact records are written down
+//!   (`pending`) and flushed before it is uploaded, and removed with it
+//!   after: a crash in between uploads the very same object again.
+//! - **Copies** go up as `jobs/owner=OWNER/site=S/JOB.bin` (the job's sealed
+//!   file, as it is on disk; OWNER the owner's pseudonym), so that another
+//!   site of the tenant lists an owner's jobs by one prefix without learning
+//!   the name. A copy operation is removed only if no newer one replaced it
+//!   meanwhile.
+//! - **Failures** back off exponentially (1 s to 5 min) with jitter; the
+//!   outbox keeps everything meanwhile.
+
+use crate::outbox::{At, CopyOp, Outbox, OutboxError};
+use crate::tenant::Tenant;
+use object_store::{ObjectStoreExt, PutPayload};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::io::AsyncWriteExt;
+
+/// Records in one metadata object, at most.
+pub const BATCH_RECORDS: usize = 1000;
+/// The first and the longest wait after a failure.
+pub const BACKOFF_FIRST: Duration = Duration::from_secs(1);
+/// See [`BACKOFF_FIRST`].
+pub const BACKOFF_MAX: Duration = Duration::from_secs(300);
+
+/// Where the uploader finds a job's sealed file.
+pub trait Blobs: Send + Sync {
+    /// The file of job `job`, or `None` when the job is gone.
+    fn file(&self, job: &str) -> Option<PathBuf>;
+}
+
+/// Why a drain stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The tenant refused or could not be reached.
+    #[error("{action}: {source}")]
+    Tenant {
+        /// What was being done.
+        action: String,
+        /// The error.
+        source: object_store::Error,
+    },
+    /// The outbox itself failed.
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    /// A job file could not be read.
+    #[error("reading the copy of job {job}: {source}")]
+    Blob {
+        /// The job.
+        job: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// The batch being uploaded: its records and its object key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    seqs: Vec<u64>,
+    key: String,
+}
+
+/// What a drain did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Drained {
+    /// Metadata records uploaded.
+    pub records: usize,
+    /// Metadata objects written.
+    pub batches: usize,
+    /// Copies uploaded.
+    pub copies: usize,
+    /// Copies deleted.
+    pub deleted: usize,
+}
+
+/// Moves the outbox into the tenant.
+pub struct Uploader {
+    outbox: Arc<Outbox>,
+    tenant: Tenant,
+    site: String,
+    blobs: Arc<dyn Blobs>,
+}
+
+impl std::fmt::Debug for Uploader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Uploader").field("site", &self.site).field("tenant", &self.tenant.describe).finish()
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// The key of a job's copy, under the tenant's prefix.
+pub fn copy_key(owner: &str, site: &str, job: &str) -> String {
+    format!("jobs/owner={owner}/site={site}/{job}.bin")
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` of `ms`.
+pub fn rfc3339(ms: u64) -> String {
+    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
+}
+
+/// The wait before attempt `failures + 1`: exponential from
+/// [`BACKOFF_FIRST`] to [`BACKOFF_MAX`], less a random part of up to half,
+/// so that appliances that failed together do not retry together.
+pub fn backoff(failures: u32) -> Duration {
+    let exp = BACKOFF_FIRST.saturating_mul(1u32 << failures.saturating_sub(1).min(16)).min(BACKOFF_MAX);
+    let half = exp / 2;
+    half + half.mul_f64(rand::random::<f64>())
+}
+
+impl Uploader {
+    /// An uploader for site `site` (a short name, in every key).
+    pub fn new(outbox: Arc<Outbox>, tenant: Tenant, site: &str, blobs: Arc<dyn Blobs>) -> Uploader {
+        outbox.status.lock().unwrap_or_else(|p| p.into_inner()).tenant = tenant.describe.clone();
+        Uploader { outbox, tenant, site: site.to_owned(), blobs }
+    }
+
+    /// Upload until the outbox is empty, or the first failure.
+    pub async fn drain(&self) -> Result<Drained, SyncError> {
+        let mut done = Drained::default();
+        let result = self.drain_inner(&mut done).await;
+        self.outbox.recount();
+        let mut st = self.outbox.status.lock().unwrap_or_else(|p| p.into_inner());
+        st.uploaded += done.records as u64;
+        st.copies_uploaded += done.copies as u64;
+        st.copies_deleted += done.deleted as u64;
+        match &result {
+            Ok(_) => {
+                st.last_upload_ms = Some(now_ms());
+                st.last_error = None;
+                st.failures = 0;
+                st.retry_at_ms = None;
+            }
+            Err(e) => {
+                if done != Drained::default() {
+                    st.last_upload_ms = Some(now_ms());
+                }
+                st.failures = st.failures.saturating_add(1);
+                st.last_error = Some(e.to_string());
+            }
+        }
+        result.map(|()| done)
+    }
+
+    async fn drain_inner(&self, done: &mut Drained) -> Result<(), SyncError> {
+        // What is uploaded must be on disk first: never an object whose
+        // records a crash could then stage again under new numbers.
+        self.flush().await?;
+        while let Some(p) = self.next_batch().await? {
+            let body = self.batch_body(&p)?;
+            let key = self.tenant.key(&p.key);
+            self.tenant
+                .store()
+                .put(&key, PutPayload::from(body))
+                .await
+                .map_err(|source| SyncError::Tenant { action: format!("uploading {}", p.key), source })?;
+            self.complete(&p).await?;
+            done.records += p.seqs.len();
+            done.batches += 1;
+        }
+        let ops: Vec<(sled::IVec, sled::IVec)> =
+            self.outbox.copies.iter().collect::<Result<_, _>>().at("read the copy operations")?;
+        for (job_key, raw) in ops {
+            let job = String::from_utf8_lossy(&job_key).into_owned();
+            let Ok(op) = serde_json::from_slice::<CopyOp>(&raw) else {
+                log::error!("cloud outbox: an unreadable copy operation on job {job} was skipped");
+                self.outbox.copies.remove(&job_key).at("drop an unreadable copy operation")?;
+                continue;
+            };
+            match op {
+                CopyOp::Put { owner, .. } => {
+                    // A job gone before its copy went up has its delete staged.
+                    if let Some(file) = self.blobs.file(&job) {
+                        self.put_copy(&job, &owner, &file).await?;
+                        done.copies += 1;
+                    }
+                }
+                CopyOp::Delete { owner } => {
+                    self.delete_copy(&job, &owner).await?;
+                    done.deleted += 1;
+                }
+            }
+            // Only if no newer operation replaced this one meanwhile.
+            let _ = self.outbox.copies.compare_and_swap(&job_key, Some(raw), None::<&[u8]>).at("finish a copy")?;
+        }
+        self.flush().await?;
+        Ok(())
+    }
+
+    async fn flush(&self) -> Result<(), SyncError> {
+        let outbox = self.outbox.clone();
+        tokio::task::spawn_blocking(move || outbox.db.flush().map(|_| ()))
+            .await
+            .map_err(|e| OutboxError::Index { step: "flush", source: sled::Error::ReportableBug(e.to_string()) })?
+            .at("flush")?;
+        Ok(())
+    }
+
+    /// The batch left by a crash, or the next one, written down first.
+    async fn next_batch(&self) -> Result<Option<Pending>, SyncError> {
+        if let Some(v) = self.outbox.state.get("pending").at("read the pending batch")? {
+            match serde_json::from_slice::<Pending>(&v) {
+                Ok(p) => return Ok(Some(p)),
+                Err(e) => log::error!("cloud outbox: the pending batch is unreadable ({e}); it is planned again"),
+            }
+        }
+        let mut seqs = Vec::new();
+        let mut day = None;
+        let mut first_last = (0, 0);
+        for kv in self.outbox.records.iter() {
+            let (k, v) = kv.at("read the records")?;
+            let Ok(seq) = <[u8; 8]>::try_from(k.as_ref()).map(u64::from_be_bytes) else { continue };
+            let at = self.outbox.record(&k, &v).map_or(0, |r| r.at_ms);
+            let d = rfc3339(at)[..10].to_owned();
+            match &day {
+                None => {
+                    day = Some(d);
+                    first_last.0 = seq;
+                }
+                Some(x) if *x != d => break,
+                Some(_) => {}
+            }
+            first_last.1 = seq;
+            seqs.push(seq);
+            if seqs.len() == BATCH_RECORDS {
+                break;
+            }
+        }
+        let Some(day) = day else { return Ok(None) };
+        let p = Pending {
+            seqs,
+            key: format!("metadata/site={}/date={day}/{:020}-{:020}.jsonl.gz", self.site, first_last.0, first_last.1),
+        };
+        let v = serde_json::to_vec(&p).map_err(|source| OutboxError::Record { step: "plan a batch", source })?;
+        self.outbox.state.insert("pending", v).at("plan a batch")?;
+        self.flush().await?;
+        Ok(Some(p))
+    }
+
+    fn batch_body(&self, p: &Pending) -> Result<Vec<u8>, SyncError> {
+        // mtime 0 and a fixed level: the same records give the same bytes.
+        let mut gz = flate2::GzBuilder::new().mtime(0).write(Vec::new(), flate2::Compression::new(6));
+        for seq in &p.seqs {
+            let Some(v) = self.outbox.records.get(seq.to_be_bytes()).at("read a record")? else { continue };
+            let plain = self.outbox.open_record(&seq.to_be_bytes(), &v).unwrap_or_default();
+            let Ok(serde_json::Value::Object(mut line)) = serde_json::from_slice::<serde_json::Value>(&plain) else {
+                log::error!("cloud outbox: record {seq} is unreadable and was left out of its batch");
+                continue;
+            };
+            let at = line.get("at_ms").and_then(serde_json::Value::as_u64).unwrap_or(0);
+            line.insert("v".into(), 1.into());
+            line.insert("site".into(), self.site.clone().into());
+            line.insert("seq".into(), (*seq).into());
+            line.insert("at".into(), rfc3339(at).into());
+            let bytes =
+                serde_json::to_vec(&line).map_err(|source| OutboxError::Record { step: "write a batch", source })?;
+            let w = |e: std::io::Error| SyncError::Blob { job: String::new(), source: e };
+            gz.write_all(&bytes).map_err(w)?;
+            gz.write_all(b"\n").map_err(w)?;
+        }
+        gz.finish().map_err(|e| SyncError::Blob { job: String::new(), source: e })
+    }
+
+    async fn complete(&self, p: &Pending) -> Result<(), SyncError> {
+        use sled::Transactional;
+        (&self.outbox.records, &self.outbox.state)
+            .transaction(|(records, state)| {
+                for seq in &p.seqs {
+                    records.remove(&seq.to_be_bytes()[..])?;
+                }
+                state.remove("pending")?;
+                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| match e {
+                sled::transaction::TransactionError::Storage(source) => {
+                    OutboxError::Index { step: "finish a batch", source }
+                }
+                sled::transaction::TransactionError::Abort(()) => {
+                    OutboxError::Index { step: "finish a batch", source: sled::Error::Unsupported("aborted".into()) }
+                }
+            })?;
+        Ok(())
+    }
+
+    fn copy_key(&self, owner: &str, job: &str) -> object_store::path::Path {
+        self.tenant.key(&copy_key(owner, &self.site, job))
+    }
+
+    async fn put_copy(&self, job: &str, owner: &str, file: &std::path::Path) -> Result<(), SyncError> {
+        let mut f = match tokio::fs::File::open(file).await {
+            Ok(f) => f,
+            // Shredded since: its delete follows.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(source) => return Err(SyncError::Blob { job: job.into(), source }),
+        };
+        let key = self.copy_key(owner, job);
+        let tenant_err =
+            |action: &str, source| SyncError::Tenant { action: format!("{action} the copy of job {job}"), source };
+        let mut w = object_store::buffered::BufWriter::new(self.tenant.store().clone(), key);
+        if let Err(e) = tokio::io::copy(&mut f, &mut w).await {
+            let _ = w.abort().await;
+            return Err(match e.downcast::<object_store::Error>() {
+                Ok(source) => tenant_err("uploading", source),
+                Err(source) => SyncError::Blob { job: job.into(), source },
+            });
+        }
+        w.shutdown().await.map_err(|e| match e.downcast::<object_store::Error>() {
+            Ok(source) => tenant_err("uploading", source),
+            Err(source) => SyncError::Blob { job: job.into(), source },
+        })?;
+        Ok(())
+    }
+
+    async fn delete_copy(&self, job: &str, owner: &str) -> Result<(), SyncError> {
+        match self.tenant.store().delete(&self.copy_key(owner, job)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(source) => Err(SyncError::Tenant { action: format!("deleting the copy of job {job}"), source }),
+        }
+    }
+
+    /// Drain now and whenever woken or every `every`, backing off after
+    /// failures, until `stop` turns true.
+    pub async fn run(
+        self,
+        wake: Arc<tokio::sync::Notify>,
+        every: Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let mut failures = 0u32;
+        loop {
+            let wait = match self.drain().await {
+                Ok(d) => {
+                    if failures > 0 {
+                        log::info!(
+                            "cloud sync: the tenant is reachable again; {} records and {} copies went up",
+                            d.records,
+                            d.copies
+                        );
+                    }
+                    failures = 0;
+                    every
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    let wait = backoff(failures);
+                    if failures == 1 || failures.is_power_of_two() {
+                        log::warn!(
+                            "cloud sync to {}: {e}; {} entries kept, next try in {} s",
+                            self.tenant.describe,
+                            self.outbox.len(),
+                            wait.as_secs()
+                        );
+                    }
+                    self.outbox.status.lock().unwrap_or_else(|p| p.into_inner()).retry_at_ms =
+                        Some(now_ms() + u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
+                    wait
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                // A wake during back-off does not cut it short.
+                _ = wake.notified(), if failures == 0 => {}
+                _ = stop.changed() => {}
+            }
+            if *stop.borrow() {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_five_minutes_with_jitter_of_up_to_half() {
+        for (failures, full) in [(1, 1), (2, 2), (3, 4), (9, 256), (10, 300), (40, 300)] {
+            for _ in 0..50 {
+                let d = backoff(failures);
+                let full = Duration::from_secs(full);
+                assert!(d >= full / 2 && d <= full, "{failures}: {d:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn dates_are_utc_days() {
+        assert_eq!(&rfc3339(0)[..10], "1970-01-01");
+        assert_eq!(rfc3339(1_796_515_200_123), "2026-12-06T00:00:00.123Z");
+    }
+}
