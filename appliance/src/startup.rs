@@ -451,15 +451,19 @@ async fn run(
     drop(alive);
     // Releases cut short by a stop or a crash are taken up again.
     engine.resume();
-    let control = local_connector::release::control::Control { store: store.clone(), devices, wake: engine };
+    // Cloud sync: the outbox drained into the tenant; the scout's changes
+    // and hourly health records fed into it; with job copies on, jobs roam
+    // between the tenant's sites.
+    let roaming = crate::sync::start(&tenant, &store, &scout.1, cfg.tenant.sync_every, &stop_rx)?;
+    if let Some(r) = &roaming {
+        panel.set_roaming(r.clone());
+    }
+    let control = local_connector::release::control::Control { store: store.clone(), devices, wake: engine, roaming };
     local_connector::release::control::serve(
         local_connector::release::control::socket_path(&cfg.data_dir),
         control,
         stop_rx.clone(),
     )?;
-    // Cloud sync: the outbox drained into the tenant; the scout's changes
-    // and hourly health records fed into it.
-    crate::sync::start(&tenant, &store, &scout.1, cfg.tenant.sync_every, &stop_rx)?;
     if let Some(settings) = &cfg.ad {
         tokio::spawn(service.clone().watch_directory(settings.check_interval));
     }

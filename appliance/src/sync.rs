@@ -1,11 +1,14 @@
 //! Cloud sync's tasks in the daemon: the uploader that drains the job
-//! store's outbox into the tenant, and the feeds that offer it Device
-//! Scout's changes and an hourly health record.
+//! store's outbox into the tenant, the feeds that offer it Device Scout's
+//! changes and an hourly health record, and, with job copies on, roaming
+//! release: the notices of jobs other sites took, acted on.
 
 use anyhow::{Context, Result};
 use cloud_sync::outbox::Record;
+use cloud_sync::roam::Roam;
 use cloud_sync::tenant::{Tenant, TenantConfig};
 use cloud_sync::upload::Uploader;
+use local_connector::roaming::Roaming;
 use local_connector::scout::inventory::Inventory;
 use local_connector::store::JobStore;
 use std::sync::Arc;
@@ -16,17 +19,24 @@ use tokio::sync::watch;
 const SCOUT_FEED_EVERY: Duration = Duration::from_secs(60);
 /// How often a health record is offered.
 const HEALTH_EVERY: Duration = Duration::from_secs(3600);
+/// How often the notices of jobs other sites took are read: the sync
+/// interval, within these bounds.
+const ROAMING_NOTICES_MIN: Duration = Duration::from_millis(200);
+/// See [`ROAMING_NOTICES_MIN`].
+const ROAMING_NOTICES_MAX: Duration = Duration::from_secs(60);
 /// Changes of the scout taken in one go.
 const SCOUT_FEED_BATCH: usize = 1000;
 
 /// Start the uploader and the feeds; they stop when `stop` turns true.
+/// With job copies on, jobs roam between the tenant's sites: the roaming
+/// the panel and the control socket claim and fetch jobs through.
 pub fn start(
     (config, site): &(TenantConfig, String),
     store: &JobStore,
     inventory: &Arc<Inventory>,
     every: Duration,
     stop: &watch::Receiver<bool>,
-) -> Result<()> {
+) -> Result<Option<Arc<Roaming>>> {
     let tenant = Tenant::open(config).context("opening the cloud tenant")?;
     log::info!(
         "cloud sync to {} as site {site}; {} entries waiting; job copies {}",
@@ -34,6 +44,24 @@ pub fn start(
         store.outbox().len(),
         if store.outbox().copies_on() { "on" } else { "off" }
     );
+    let roaming = store.outbox().copies_on().then(|| {
+        Arc::new(Roaming::new(Roam::new(tenant.clone(), site), store.clone(), tokio::runtime::Handle::current()))
+    });
+    if let Some(r) = &roaming {
+        let (r, mut stop) = (r.clone(), stop.clone());
+        let every = every.clamp(ROAMING_NOTICES_MIN, ROAMING_NOTICES_MAX);
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = r.settle_notices().await {
+                    log::warn!("roaming: reading the notices of other sites failed: {e}");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = stop.changed() => return,
+                }
+            }
+        });
+    }
     let uploader = Uploader::new(store.outbox().clone(), tenant, site, Arc::new(store.clone()));
     tokio::spawn(uploader.run(Arc::new(tokio::sync::Notify::new()), every, stop.clone()));
     {
@@ -68,7 +96,7 @@ pub fn start(
             }
         });
     }
-    Ok(())
+    Ok(roaming)
 }
 
 /// Offer the scout's changes since the last one offered; each moves the

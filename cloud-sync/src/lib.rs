@@ -3,10 +3,12 @@
 //! store (or a local folder, the embedded default).
 //!
 //! It takes records and already-sealed blobs and knows nothing of the local
-//! connector's internals. So far: [`tenant`], the object store (an
+//! connector's internals. Its parts: [`tenant`], the object store (an
 //! S3-compatible bucket under a prefix, or a local folder) and the
-//! connection test that names the step that fails. The outbox follows.
+//! connection test that names the step that fails; [`outbox`], the durable
+//! queue; [`upload`], its drain; and [`roam`], roaming release across sites.
 
 pub mod outbox;
+pub mod roam;
 pub mod tenant;
 pub mod upload;

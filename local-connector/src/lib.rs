@@ -15,7 +15,8 @@
 //!   queue and its server), [`panel`] (panel services and app),
 //!   [`release`] (verified delivery to printers), [`vendors`], [`scout`]
 //!   (what printers say about themselves over SNMP; it will write to
-//!   `printers`, never to the store).
+//!   `printers`, never to the store), [`roaming`] (jobs parked at other
+//!   sites of the tenant, listed, claimed and taken in through `store`).
 //!
 //! `panel` and `release` both depend on `printers` and `store`, never on
 //! each other: the panel queues a release in the store and tells the engine
@@ -40,6 +41,7 @@ pub mod panel;
 pub mod printers;
 pub mod release;
 pub mod reports;
+pub mod roaming;
 pub mod scout;
 pub mod shared;
 pub mod store;

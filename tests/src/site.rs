@@ -1,7 +1,9 @@
 //! A site for end-to-end tests: a data folder initialised by `pullprint init`,
 //! its configuration, and the commands admins use on it.
 
-use crate::{Daemon, https_request_as, is_root, pullprint, text, world_traversable_tempdir, write_config};
+use crate::{
+    Daemon, https_request_as, is_root, password_from, pullprint, text, world_traversable_tempdir, write_config,
+};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -13,6 +15,8 @@ pub struct Site {
     pub data: PathBuf,
     /// Its configuration file.
     pub cfg: PathBuf,
+    /// Its recovery password, as `pullprint init` showed it.
+    pub recovery: String,
 }
 
 impl Site {
@@ -24,7 +28,35 @@ impl Site {
         let cfg = write_config(t.path(), &data, &format!("{extra}{service}"));
         let o = pullprint(&["--config", cfg.to_str().expect("utf8"), "init"]);
         assert!(o.status.success(), "{}", text(&o));
-        Site { _t: t, data, cfg }
+        Site { _t: t, data, cfg, recovery: password_from(&text(&o)) }
+    }
+
+    /// A second appliance of this site, as an admin sets one up: this
+    /// one's backup restored into a new folder and unlocked with its
+    /// recovery password (`init --recover`), configured with `extra`.
+    pub fn second_appliance(&self, extra: &str) -> Site {
+        let t = world_traversable_tempdir();
+        let archive = t.path().join("site.backup");
+        let (from, archive_s) = (self.data.to_str().expect("utf8"), archive.to_str().expect("utf8"));
+        let o = pullprint(&["backup", "--data-dir", from, "--output", archive_s]);
+        assert!(o.status.success(), "{}", text(&o));
+        let data = t.path().join("data");
+        let o = pullprint(&["restore", archive_s, "--data-dir", data.to_str().expect("utf8")]);
+        assert!(o.status.success(), "{}", text(&o));
+        let service = if is_root() { "[service]\nuser = \"nobody\"\n" } else { "" };
+        let cfg = write_config(t.path(), &data, &format!("{extra}{service}"));
+        let pw = t.path().join("recovery");
+        std::fs::write(&pw, format!("{}\n", self.recovery)).expect("password file");
+        let o = pullprint(&[
+            "--config",
+            cfg.to_str().expect("utf8"),
+            "init",
+            "--recover",
+            "--password-file",
+            pw.to_str().expect("utf8"),
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        Site { _t: t, data, cfg, recovery: self.recovery.clone() }
     }
 
     /// Run a `pullprint` command on it, whatever its outcome.

@@ -14,13 +14,13 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-const BUCKET: &str = "acme-print";
+pub(crate) const BUCKET: &str = "acme-print";
 const PREFIX: &str = "pullprint";
 const MARKER: &str = "PLAINTEXT-MARKER";
 
 /// `[tenant]` for the s3s-fs at `endpoint`, with `secret`, writing the
 /// credentials file beside the data folder.
-fn tenant_section(dir: &Path, endpoint: &str, secret: &str, extra: &str) -> String {
+pub(crate) fn tenant_section(dir: &Path, endpoint: &str, secret: &str, extra: &str) -> String {
     let creds = dir.join(format!("s3-{secret}"));
     std::fs::write(&creds, format!("{ACCESS_KEY}\n{secret}\n")).expect("credentials");
     format!(
@@ -50,7 +50,7 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The tenant's objects (keys under the prefix) in s3s-fs's folder.
-fn objects(s3: &S3Server) -> Vec<(String, PathBuf)> {
+pub(crate) fn objects(s3: &S3Server) -> Vec<(String, PathBuf)> {
     let root = s3.dir.join(BUCKET).join(PREFIX);
     let mut v: Vec<(String, PathBuf)> = files(&root)
         .into_iter()
@@ -63,13 +63,13 @@ fn objects(s3: &S3Server) -> Vec<(String, PathBuf)> {
 }
 
 /// Every metadata line in the tenant, from its gzip JSON-lines objects.
-fn metadata(s3: &S3Server) -> Vec<Value> {
+pub(crate) fn metadata(s3: &S3Server) -> Vec<Value> {
     let mut out = Vec::new();
     for (key, path) in objects(s3) {
         if !key.starts_with("metadata/") {
             continue;
         }
-        assert!(key.starts_with("metadata/site=hq/date=") && key.ends_with(".jsonl.gz"), "{key}");
+        assert!(key.starts_with("metadata/site=") && key.contains("/date=") && key.ends_with(".jsonl.gz"), "{key}");
         let mut text = String::new();
         flate2::read::GzDecoder::new(std::fs::File::open(&path).expect("open"))
             .read_to_string(&mut text)

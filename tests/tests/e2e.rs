@@ -12,6 +12,7 @@ mod ipp;
 mod lifecycle;
 mod panel;
 mod release;
+mod roaming;
 mod routes;
 mod scout;
 mod soak;

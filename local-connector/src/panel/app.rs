@@ -324,7 +324,10 @@ fn documents_page(p: &Panel, s: &Session, notice: &str) -> Response {
                         _ => " <span class=\"release\">(sending to a printer)</span>".into(),
                     },
                     (None, Some(_)) => " <span class=\"release\">(printed; kept for a reprint)</span>".into(),
-                    (None, None) => String::new(),
+                    (None, None) => match &j.site {
+                        Some(site) => format!(" <span class=\"release site\">(parked at site {})</span>", esc(site)),
+                        None => String::new(),
+                    },
                 };
                 format!(
                     "<tr class=\"job\" data-id=\"{id}\"><td><input type=\"checkbox\" name=\"id\" value=\"{id}\" id=\"j-{id}\"></td>\

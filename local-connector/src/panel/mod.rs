@@ -37,6 +37,7 @@ use crate::auth::policy::Rights;
 use crate::auth::{Auth, Identity, Refusal};
 use crate::crypto::Secret;
 use crate::printers::{Device, Devices, StoredReader};
+use crate::roaming::{Roaming, RoamingError};
 use crate::store::{ColorMode, JobId, JobStore, ReleaseWake, StoreError, Transaction};
 use serde::{Deserialize, Serialize};
 use sessions::{Session, SessionError, Sessions};
@@ -152,6 +153,10 @@ pub struct JobView {
     pub release: Option<ReleaseView>,
     /// When it printed, for a job kept for reprint, ms since the epoch.
     pub printed_at_ms: Option<u64>,
+    /// The other site of the tenant it is parked at, for a job that roams
+    /// (it prints here once fetched); absent for a job parked here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
 }
 
 /// How a job's release is going, as the panel shows it.
@@ -205,6 +210,12 @@ pub enum PanelError {
     /// The request is malformed.
     #[error("{0}")]
     BadRequest(String),
+    /// Another site of the tenant printed or deleted the job first.
+    #[error("this document was already printed or deleted at site {0}")]
+    Elsewhere(String),
+    /// A job parked at another site cannot be fetched now.
+    #[error("the document is parked at another site and cannot be fetched now; try again later")]
+    Roaming,
     /// The appliance failed; details in its log.
     #[error("the appliance could not do that; see its log")]
     Internal,
@@ -222,6 +233,8 @@ impl PanelError {
             PanelError::NotAllowed(_) => (403, "not_allowed"),
             PanelError::NoSuchJob => (404, "no_such_job"),
             PanelError::BadRequest(_) => (400, "bad_request"),
+            PanelError::Elsewhere(_) => (409, "taken_elsewhere"),
+            PanelError::Roaming => (503, "tenant_unavailable"),
             PanelError::Internal => (500, "internal"),
             PanelError::Refused(r) => match r {
                 Refusal::NotRecognised => (401, "not_recognised"),
@@ -263,6 +276,8 @@ pub struct Panel {
     wake: Option<Arc<dyn ReleaseWake>>,
     /// Where deletions at the panel are recorded.
     audit: Option<crate::audit::AuditLog>,
+    /// Jobs parked at the tenant's other sites, when job copies are on.
+    roaming: std::sync::OnceLock<Arc<Roaming>>,
 }
 
 /// A device's card reader and sign-in settings, as the accessories service gives them.
@@ -287,6 +302,7 @@ impl Panel {
             prompts: prompts::Prompts::default(),
             wake: None,
             audit: None,
+            roaming: std::sync::OnceLock::new(),
         }
     }
 
@@ -294,6 +310,12 @@ impl Panel {
     pub fn with_audit(mut self, audit: crate::audit::AuditLog) -> Panel {
         self.audit = Some(audit);
         self
+    }
+
+    /// List, and print here, the user's jobs parked at the tenant's other
+    /// sites, and claim every job in the tenant before it prints (once).
+    pub fn set_roaming(&self, roaming: Arc<Roaming>) {
+        let _ = self.roaming.set(roaming);
     }
 
     /// Tell `wake` of each release queued, so that it is worked at once.
@@ -405,8 +427,42 @@ impl Panel {
                 copies: j.copies,
                 color: j.color,
                 expires_at_ms: j.expires_at_ms,
+                site: None,
             })
+            .chain(self.remote_jobs(&s.identity.login).into_iter().map(|r| JobView {
+                id: r.meta.id.to_string(),
+                name: r.meta.document_name,
+                submitted_at_ms: r.meta.submitted_at_ms,
+                pages: r.meta.pages,
+                pages_estimated: r.meta.pages_estimated,
+                copies: r.meta.copies,
+                color: r.meta.color,
+                expires_at_ms: r.meta.expires_at_ms,
+                releasing_at: None,
+                release: None,
+                printed_at_ms: None,
+                site: Some(r.site),
+            }))
             .collect())
+    }
+
+    fn remote_jobs(&self, login: &str) -> Vec<crate::roaming::RemoteJob> {
+        self.roaming.get().map(|r| r.jobs_of(login)).unwrap_or_default()
+    }
+
+    /// Take a job parked at another site (`action`: `released` or
+    /// `deleted`), so that it is here.
+    fn take(&self, s: &Session, id: &str, action: &str) -> Result<JobId, PanelError> {
+        let (Some(r), Some(id)) = (self.roaming.get(), JobId::parse(id)) else { return Err(PanelError::NoSuchJob) };
+        match r.take(&s.identity.login, id, action) {
+            Ok(_) => Ok(id),
+            Err(RoamingError::Elsewhere(site)) => Err(PanelError::Elsewhere(site)),
+            Err(RoamingError::Store(StoreError::NotFound(_))) => Err(PanelError::NoSuchJob),
+            Err(e) => {
+                log::error!("panel: fetching job {id} from another site failed: {e}");
+                Err(PanelError::Roaming)
+            }
+        }
     }
 
     fn own_job(&self, s: &Session, id: &str) -> Result<JobId, PanelError> {
@@ -425,17 +481,54 @@ impl Panel {
         if !s.rights.release {
             return Err(PanelError::NotAllowed("release jobs"));
         }
-        let mut chosen: Vec<JobId> = match ids {
-            Some(ids) => ids.iter().map(|i| self.own_job(s, i)).collect::<Result<_, _>>()?,
-            // Print All: what is parked, not what already printed and is kept for reprint.
-            None => self
-                .store
-                .jobs_of(&s.identity.login)?
-                .into_iter()
-                .map(|j| j.id)
-                .filter(|id| self.store.printed_at(*id).is_none())
-                .collect(),
-        };
+        let login = &s.identity.login;
+        let mut refused = None;
+        let mut chosen: Vec<JobId> = Vec::new();
+        // Jobs just taken from other sites: claimed already.
+        let mut taken = Vec::new();
+        match ids {
+            Some(ids) => {
+                for i in ids {
+                    match self.own_job(s, i) {
+                        Ok(id) => chosen.push(id),
+                        Err(PanelError::NoSuchJob) if self.roaming.get().is_some() => {
+                            self.take(s, i, "released").map_or_else(|e| refused = Some(e), |id| taken.push(id));
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            // Print All: what is parked, not what already printed and is
+            // kept for reprint; and what is parked at other sites.
+            None => {
+                chosen = self
+                    .store
+                    .jobs_of(login)?
+                    .into_iter()
+                    .map(|j| j.id)
+                    .filter(|id| self.store.printed_at(*id).is_none())
+                    .collect();
+                for r in self.remote_jobs(login) {
+                    let id = r.meta.id.to_string();
+                    self.take(s, &id, "released").map_or_else(|e| refused = Some(e), |id| taken.push(id));
+                }
+            }
+        }
+        // Each job is claimed in the tenant before it prints: one that
+        // another site took first is shredded here, not printed twice.
+        if let Some(r) = self.roaming.get() {
+            let here: Vec<JobId> = chosen.iter().copied().filter(|id| !taken.contains(id)).collect();
+            for (id, site) in r.claim_local(&here) {
+                chosen.retain(|c| *c != id);
+                refused = Some(PanelError::Elsewhere(site));
+            }
+        }
+        chosen.extend(&taken);
+        if chosen.is_empty()
+            && let Some(e) = refused
+        {
+            return Err(e);
+        }
         // Ids sort in submission order, which is the order they print in.
         chosen.sort();
         chosen.dedup();
@@ -459,7 +552,10 @@ impl Panel {
 
     /// Delete (shred) one of the user's jobs.
     pub fn delete(&self, s: &Session, id: &str) -> Result<(), PanelError> {
-        let id = self.own_job(s, id)?;
+        let id = match self.own_job(s, id) {
+            Err(PanelError::NoSuchJob) if self.roaming.get().is_some() => self.take(s, id, "deleted")?,
+            r => r?,
+        };
         if self.store.release_of(id).is_some_and(|r| r.state.in_flight()) {
             return Err(PanelError::NotAllowed("delete a job while it prints"));
         }

@@ -84,6 +84,8 @@ pub struct Control {
     pub devices: Arc<Devices>,
     /// Told of each release queued (the release engine).
     pub wake: Arc<dyn ReleaseWake>,
+    /// Claims each job in the tenant before it prints, when jobs roam.
+    pub roaming: Option<Arc<crate::roaming::Roaming>>,
 }
 
 impl Control {
@@ -116,6 +118,12 @@ impl Control {
                     Ok(m) => m,
                     Err(e) => return answer(false, e.to_string()),
                 };
+                if let Some((_, site)) = self.roaming.as_ref().and_then(|r| r.claim_local(&[id]).pop()) {
+                    return answer(
+                        false,
+                        format!("job {id} was printed or deleted at site {site} first; not printed here"),
+                    );
+                }
                 log::info!(
                     "control: uid {uid:?} ({by}) released job {id} of {} at {} ({})",
                     meta.owner,

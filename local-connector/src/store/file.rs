@@ -173,6 +173,52 @@ pub(crate) fn open(mut file: File, expect: JobId, kek: &SealKey) -> Result<Trail
     })))
 }
 
+/// What the last bytes of a job file (its `tail`, of a file `total` bytes
+/// long starting with `header`) say, read without the body: for a copy of
+/// the file held elsewhere, fetched by ranges.
+#[derive(Debug)]
+pub enum Peeked {
+    /// The envelope opened: the job's metadata.
+    Meta(Box<JobMeta>),
+    /// The envelope is longer than `tail`: fetch this many last bytes.
+    Need(u64),
+}
+
+/// Open the envelope of job `expect` from a file's `header` and `tail`.
+pub(crate) fn peek(header: &[u8], tail: &[u8], total: u64, expect: JobId, kek: &SealKey) -> Result<Peeked, StoreError> {
+    let corrupt = |why: &str| StoreError::Corrupt { id: expect, why: why.to_string() };
+    if total < (HEADER_LEN + TRAILER_FIXED) as u64 || tail.len() < TRAILER_FIXED || header.len() != HEADER_LEN {
+        return Err(corrupt("file shorter than header and trailer"));
+    }
+    let fixed = &tail[tail.len() - TRAILER_FIXED..];
+    if &fixed[4..] != END_MAGIC {
+        return Err(corrupt("bad end magic"));
+    }
+    let env_len = u32::from_be_bytes([fixed[0], fixed[1], fixed[2], fixed[3]]);
+    let need = u64::from(env_len) + TRAILER_FIXED as u64;
+    if env_len > MAX_ENVELOPE || need + HEADER_LEN as u64 > total {
+        return Err(corrupt("envelope length out of range"));
+    }
+    if (tail.len() as u64) < need {
+        return Ok(Peeked::Need(need));
+    }
+    let h: &[u8; HEADER_LEN] = header.try_into().map_err(|_| corrupt("header"))?;
+    if Header::decode(h).map_err(corrupt)?.id != expect {
+        return Err(corrupt("file holds another job (swapped)"));
+    }
+    let sealed = &tail[tail.len() - env_len as usize - TRAILER_FIXED..tail.len() - TRAILER_FIXED];
+    let plain = Zeroizing::new(kek.open(header, sealed).map_err(|_| corrupt("envelope fails authentication"))?);
+    let mut env: Envelope = serde_json::from_slice(&plain).map_err(|e| corrupt(&format!("envelope: {e}")))?;
+    env.wipe();
+    if env.meta.id != expect {
+        return Err(corrupt("envelope names another job"));
+    }
+    if HEADER_LEN as u64 + env.sealed_len + need != total {
+        return Err(corrupt("body length does not match the envelope"));
+    }
+    Ok(Peeked::Meta(Box::new(env.meta)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,10 +19,13 @@ mod commit;
 pub(crate) mod file;
 mod meta;
 
+pub use file::Peeked;
 pub use meta::{
     ColorMode, JobId, JobMeta, JobSubmission, ReleaseRecord, ReleaseRequest, ReleaseState, Sides, Transaction,
     Unprinted,
 };
+/// The length of a job file's fixed header, the first bytes a copy is read by.
+pub const JOB_HEADER_LEN: usize = file::HEADER_LEN;
 pub use numbers::JobNumbers;
 pub use releases::{ReleaseWake, Requested};
 
@@ -332,13 +335,7 @@ impl JobStore {
             return Err(StoreError::TooLarge { max: self.inner.opts.max_job_bytes });
         }
         let id = JobId::new();
-        let part = self.inner.jobs_dir.join(format!("{id}.part"));
-        let f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&part)
-            .map_err(|e| self.map_write_err("create job file", e))?;
+        let (part, f) = self.create_part(id, "create job file")?;
         let tag = self.owner_tag(&sub.owner);
         self.usage_locked(&mut self.inner.usage.lock().unwrap_or_else(|p| p.into_inner()), tag)?;
         let arriving = Arriving { store: self.clone(), tag, bytes: 0 };
@@ -363,6 +360,18 @@ impl JobStore {
         })
     }
 
+    /// A new, private `<id>.part` file; never one that exists.
+    fn create_part(&self, id: JobId, step: &'static str) -> Result<(PathBuf, File), StoreError> {
+        let part = self.inner.jobs_dir.join(format!("{id}.part"));
+        let f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&part)
+            .map_err(|e| self.map_write_err(step, e))?;
+        Ok((part, f))
+    }
+
     fn map_write_err(&self, step: &'static str, e: io::Error) -> StoreError {
         if durable::is_disk_full(&e) {
             let free = durable::free_bytes(&self.inner.jobs_dir).unwrap_or(0);
@@ -375,6 +384,12 @@ impl JobStore {
     /// Add a job to all three index trees atomically, so that a failure (or a
     /// crash) never leaves it findable by id but missing from an owner's list.
     fn index_insert(&self, meta: &JobMeta) -> Result<(), StoreError> {
+        self.index_insert_with(meta, true)
+    }
+
+    /// [`JobStore::index_insert`]; a job new to the index is announced to
+    /// the tenant (its parked record and its copy) when `announce` is set.
+    fn index_insert_with(&self, meta: &JobMeta, announce: bool) -> Result<(), StoreError> {
         let sealed = self.inner.kek.seal(&meta.id.0, &serde_json::to_vec(meta).unwrap_or_default());
         let (owner_key, expiry_key) = self.index_keys(meta);
         let i = &self.inner;
@@ -383,7 +398,7 @@ impl JobStore {
         let mut usage = i.usage.lock().unwrap_or_else(|p| p.into_inner());
         let fresh = !i.by_id.contains_key(meta.id.0).at("look a job up")?;
         let (records, copies) = i.outbox.trees();
-        let parked = fresh.then(|| sync::parked(meta));
+        let parked = (fresh && announce).then(|| sync::parked(meta));
         let copy = self.copy_put(meta);
         (&i.by_id, &i.by_owner, &i.by_expiry, &i.by_number, records, copies)
             .transaction(|(by_id, by_owner, by_expiry, by_number, records, copies)| {
@@ -737,6 +752,7 @@ mod numbers;
 mod reconcile;
 mod releases;
 mod retention;
+mod roam;
 mod sync;
 mod usage;
 mod writer;

@@ -119,18 +119,23 @@ impl cloud_sync::upload::Blobs for JobStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::{JobStore, JobSubmission, StoreOptions};
     use crate::crypto::SiteKey;
     use cloud_sync::outbox::{CopyOp, OutboxOptions};
     use std::time::Duration;
 
     fn open(dir: &std::path::Path) -> JobStore {
-        let site = SiteKey::from_bytes([3u8; 32]);
+        open_with_key(&dir.join("store"), 3)
+    }
+
+    /// A store in `dir` under the site key made of `key` bytes, copies on.
+    pub(in crate::store) fn open_with_key(dir: &std::path::Path, key: u8) -> JobStore {
+        let site = SiteKey::from_bytes([key; 32]);
         let mut outbox = OutboxOptions::with_keys(site.pseudonym_key(), site.outbox_key());
         outbox.copies = true;
         let opts = StoreOptions {
-            dir: dir.join("store"),
+            dir: dir.to_owned(),
             retention: Duration::from_secs(3600),
             max_job_bytes: 1 << 20,
             min_free_bytes: 0,
