@@ -10,13 +10,14 @@
 //! - **Copies** go up as `jobs/owner=OWNER/site=S/JOB.bin` (the job's sealed
 //!   file, as it is on disk; OWNER the owner's pseudonym), so that another
 //!   site of the tenant lists an owner's jobs by one prefix without learning
-//!   the name. A copy operation is removed only if no newer one replaced it
-//!   meanwhile.
+//!   the name. Up to [`COPIES_AT_ONCE`] go up at a time. A copy operation
+//!   is removed only if no newer one replaced it meanwhile.
 //! - **Failures** back off exponentially (1 s to 5 min) with jitter; the
 //!   outbox keeps everything meanwhile.
 
 use crate::outbox::{At, CopyOp, Outbox, OutboxError};
 use crate::tenant::Tenant;
+use futures_util::StreamExt;
 use object_store::{ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -27,6 +28,11 @@ use tokio::io::AsyncWriteExt;
 
 /// Records in one metadata object, at most.
 pub const BATCH_RECORDS: usize = 1000;
+/// Copy uploads or deletions in flight at once.
+pub const COPIES_AT_ONCE: usize = 8;
+/// Copies up to this size are read whole and sent in one request; larger
+/// ones stream in parts.
+const SMALL_COPY: u64 = 8 << 20;
 /// The first and the longest wait after a failure.
 pub const BACKOFF_FIRST: Duration = Duration::from_secs(1);
 /// See [`BACKOFF_FIRST`].
@@ -171,31 +177,45 @@ impl Uploader {
         }
         let ops: Vec<(sled::IVec, sled::IVec)> =
             self.outbox.copies.iter().collect::<Result<_, _>>().at("read the copy operations")?;
-        for (job_key, raw) in ops {
-            let job = String::from_utf8_lossy(&job_key).into_owned();
-            let Ok(op) = serde_json::from_slice::<CopyOp>(&raw) else {
-                log::error!("cloud outbox: an unreadable copy operation on job {job} was skipped");
-                self.outbox.copies.remove(&job_key).at("drop an unreadable copy operation")?;
-                continue;
-            };
-            match op {
-                CopyOp::Put { owner, .. } => {
-                    // A job gone before its copy went up has its delete staged.
-                    if let Some(file) = self.blobs.file(&job) {
-                        self.put_copy(&job, &owner, &file).await?;
-                        done.copies += 1;
-                    }
-                }
-                CopyOp::Delete { owner } => {
-                    self.delete_copy(&job, &owner).await?;
-                    done.deleted += 1;
-                }
+        // Copies go up several at a time: each is a round trip to the
+        // tenant, and they are independent (one key each).
+        let mut running =
+            futures_util::stream::iter(ops).map(|(k, v)| self.copy_op(k, v)).buffer_unordered(COPIES_AT_ONCE);
+        while let Some(r) = running.next().await {
+            match r? {
+                Some(true) => done.copies += 1,
+                Some(false) => done.deleted += 1,
+                None => {}
             }
-            // Only if no newer operation replaced this one meanwhile.
-            let _ = self.outbox.copies.compare_and_swap(&job_key, Some(raw), None::<&[u8]>).at("finish a copy")?;
         }
+        drop(running);
         self.flush().await?;
         Ok(())
+    }
+
+    /// Carry out one copy operation: `Some(true)` for a copy put,
+    /// `Some(false)` for one deleted, `None` for nothing to do.
+    async fn copy_op(&self, job_key: sled::IVec, raw: sled::IVec) -> Result<Option<bool>, SyncError> {
+        let job = String::from_utf8_lossy(&job_key).into_owned();
+        let Ok(op) = serde_json::from_slice::<CopyOp>(&raw) else {
+            log::error!("cloud outbox: an unreadable copy operation on job {job} was skipped");
+            self.outbox.copies.remove(&job_key).at("drop an unreadable copy operation")?;
+            return Ok(None);
+        };
+        let did = match op {
+            // A job gone before its copy went up has its delete staged.
+            CopyOp::Put { owner, .. } => match self.blobs.file(&job) {
+                Some(file) => self.put_copy(&job, &owner, &file).await?.then_some(true),
+                None => None,
+            },
+            CopyOp::Delete { owner } => {
+                self.delete_copy(&job, &owner).await?;
+                Some(false)
+            }
+        };
+        // Only if no newer operation replaced this one meanwhile.
+        let _ = self.outbox.copies.compare_and_swap(&job_key, Some(raw), None::<&[u8]>).at("finish a copy")?;
+        Ok(did)
     }
 
     async fn flush(&self) -> Result<(), SyncError> {
@@ -297,29 +317,55 @@ impl Uploader {
         self.tenant.key(&copy_key(owner, &self.site, job))
     }
 
-    async fn put_copy(&self, job: &str, owner: &str, file: &std::path::Path) -> Result<(), SyncError> {
-        let mut f = match tokio::fs::File::open(file).await {
-            Ok(f) => f,
-            // Shredded since: its delete follows.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(source) => return Err(SyncError::Blob { job: job.into(), source }),
-        };
+    /// Upload a job's file as its copy: `true` when it went up, `false`
+    /// when the job was shredded meanwhile (its delete follows).
+    async fn put_copy(&self, job: &str, owner: &str, file: &std::path::Path) -> Result<bool, SyncError> {
         let key = self.copy_key(owner, job);
         let tenant_err =
             |action: &str, source| SyncError::Tenant { action: format!("{action} the copy of job {job}"), source };
+        let blob_err = |source| SyncError::Blob { job: job.into(), source };
+        // Most jobs are small: one read, one request.
+        let path = file.to_owned();
+        let small = tokio::task::spawn_blocking(move || -> std::io::Result<Option<Vec<u8>>> {
+            let mut f = std::fs::File::open(&path)?;
+            if f.metadata()?.len() > SMALL_COPY {
+                return Ok(None);
+            }
+            let mut v = Vec::new();
+            std::io::Read::read_to_end(&mut f, &mut v)?;
+            Ok(Some(v))
+        })
+        .await
+        .map_err(|e| blob_err(std::io::Error::other(e)))?;
+        match small {
+            Ok(Some(bytes)) => {
+                self.tenant.store().put(&key, PutPayload::from(bytes)).await.map_err(|e| tenant_err("uploading", e))?;
+                return Ok(true);
+            }
+            Ok(None) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(blob_err(e)),
+        }
+        // A large one streams, in parts, never whole in memory.
+        let f = match tokio::fs::File::open(file).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(source) => return Err(blob_err(source)),
+        };
+        let mut f = tokio::io::BufReader::with_capacity(1 << 20, f);
         let mut w = object_store::buffered::BufWriter::new(self.tenant.store().clone(), key);
-        if let Err(e) = tokio::io::copy(&mut f, &mut w).await {
+        if let Err(e) = tokio::io::copy_buf(&mut f, &mut w).await {
             let _ = w.abort().await;
             return Err(match e.downcast::<object_store::Error>() {
                 Ok(source) => tenant_err("uploading", source),
-                Err(source) => SyncError::Blob { job: job.into(), source },
+                Err(source) => blob_err(source),
             });
         }
         w.shutdown().await.map_err(|e| match e.downcast::<object_store::Error>() {
             Ok(source) => tenant_err("uploading", source),
-            Err(source) => SyncError::Blob { job: job.into(), source },
+            Err(source) => blob_err(source),
         })?;
-        Ok(())
+        Ok(true)
     }
 
     async fn delete_copy(&self, job: &str, owner: &str) -> Result<(), SyncError> {
@@ -393,6 +439,52 @@ mod tests {
                 assert!(d >= full / 2 && d <= full, "{failures}: {d:?}");
             }
         }
+    }
+
+    struct Files(std::collections::HashMap<String, PathBuf>);
+
+    impl Blobs for Files {
+        fn file(&self, job: &str) -> Option<PathBuf> {
+            self.0.get(job).cloned()
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn small_and_large_copies_go_up_as_they_are_and_a_job_gone_meanwhile_is_skipped() {
+        use sled::Transactional;
+        let t = tempfile::tempdir().expect("tempdir");
+        let db = sled::Config::new().path(t.path().join("db")).open().expect("db");
+        let mut opts = crate::outbox::OutboxOptions::with_keys([1; 32], [2; 32]);
+        opts.copies = true;
+        let outbox = Arc::new(Outbox::open(&db, opts).expect("outbox"));
+        let mut files = std::collections::HashMap::new();
+        // One under the single-request size, one over it (it streams), one whose file is gone.
+        for (job, size) in [("a".repeat(32), 1000usize), ("b".repeat(32), (9 << 20) + 7), ("c".repeat(32), 0)] {
+            if size > 0 {
+                let p = t.path().join(&job);
+                std::fs::write(&p, (0..size).map(|i| u8::try_from(i % 251).unwrap_or(0)).collect::<Vec<u8>>())
+                    .expect("write");
+                files.insert(job.clone(), p);
+            }
+            let op = CopyOp::Put { owner: "p-1".into(), expires_at_ms: 0 };
+            let (_, copies) = outbox.trees();
+            (copies,)
+                .transaction(|(c,)| {
+                    Ok::<_, sled::transaction::ConflictableTransactionError<()>>(outbox.stage_copy(c, &job, &op)?)
+                })
+                .expect("stage");
+        }
+        let root = t.path().join("tenant");
+        let tenant = Tenant::open(&crate::tenant::TenantConfig::Local { dir: root.clone() }).expect("tenant");
+        let up = Uploader::new(outbox.clone(), tenant, "hq", Arc::new(Files(files.clone())));
+        let done = up.drain().await.expect("drain");
+        assert_eq!((done.copies, done.deleted), (2, 0));
+        for (job, path) in &files {
+            let copy = root.join(copy_key("p-1", "hq", job));
+            assert!(std::fs::read(copy).expect("copy") == std::fs::read(path).expect("file"), "{job}");
+        }
+        assert!(!root.join(copy_key("p-1", "hq", &"c".repeat(32))).exists());
+        assert!(outbox.copy_ops().expect("ops").is_empty(), "every operation done");
     }
 
     #[test]
