@@ -11,6 +11,7 @@
 //!   [`CLAIM_SETTLE`]: some S3-compatible servers check the condition and
 //!   write in two steps, so two creates at the same moment can both be
 //!   answered "created", and only the read-back tells which one stands.
+//!   (A local-folder tenant's create is atomic: it needs no settling.)
 //!   A site's own claim is its own: a retry or a reprint there goes ahead.
 //! - **Notices:** a site that took a job from another tells it with
 //!   `notices/site=ORIGIN/JOB.json`, so that the origin shreds its own
@@ -203,7 +204,7 @@ impl Roam {
             }
         }))
         .await;
-        if created.iter().any(Result::is_ok) {
+        if created.iter().any(Result::is_ok) && !self.tenant.atomic_create() {
             tokio::time::sleep(CLAIM_SETTLE).await;
         }
         futures_util::future::join_all(jobs.iter().zip(created).map(|(job, c)| {

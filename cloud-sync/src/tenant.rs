@@ -124,6 +124,13 @@ impl Tenant {
         }
     }
 
+    /// Whether a conditional create is known to be atomic here: a local
+    /// folder's is (a hard link that fails if the name exists); an S3
+    /// server's may be a check and a write in two steps.
+    pub fn atomic_create(&self) -> bool {
+        matches!(self.config, TenantConfig::Local { .. })
+    }
+
     /// The object store, for the outbox.
     pub fn store(&self) -> &Arc<dyn ObjectStore> {
         &self.store
