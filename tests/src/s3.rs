@@ -32,15 +32,24 @@ pub struct S3Server {
     guard: Option<Guard>,
     pub dir: PathBuf,
     pub port: u16,
+    nice: u8,
 }
 
 impl S3Server {
     /// Serve `dir` (buckets are its folders), with `buckets` made.
     pub fn start(dir: &Path, buckets: &[&str]) -> S3Server {
+        S3Server::start_niced(dir, buckets, 0)
+    }
+
+    /// [`S3Server::start`] at CPU priority `nice` (0 to 19): a benchmark
+    /// that shares the machine with it so that the tenant's own work,
+    /// which runs elsewhere in production, does not compete with the
+    /// appliance's.
+    pub fn start_niced(dir: &Path, buckets: &[&str], nice: u8) -> S3Server {
         for b in buckets {
             std::fs::create_dir_all(dir.join(b)).expect("bucket folder");
         }
-        let mut s = S3Server { guard: None, dir: dir.to_owned(), port: free_port() };
+        let mut s = S3Server { guard: None, dir: dir.to_owned(), port: free_port(), nice };
         s.resume();
         s
     }
@@ -50,6 +59,11 @@ impl S3Server {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// Its process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.guard.as_ref().map(|g| g.child.id())
+    }
+
     /// Stop it (an outage); `resume` starts it again on the same port.
     pub fn stop(&mut self) {
         self.guard = None;
@@ -57,7 +71,10 @@ impl S3Server {
 
     /// Start it (again).
     pub fn resume(&mut self) {
-        let child = Command::new(s3s_fs())
+        // nice(1) execs s3s-fs in its own process: the pid stays the same.
+        let child = Command::new("nice")
+            .args(["-n", &self.nice.to_string()])
+            .arg(s3s_fs())
             .args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
             .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
             .arg(&self.dir)
