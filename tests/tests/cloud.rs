@@ -4,6 +4,7 @@
 //! outage and kill -9 lose nothing and duplicate nothing; wrong credentials
 //! are a clear error while the backlog is kept.
 
+use pullprint_tests::browser::Browser;
 use pullprint_tests::client::Conn;
 use pullprint_tests::s3::{ACCESS_KEY, S3Server, SECRET_KEY};
 use pullprint_tests::site::{Site, api, badge_login};
@@ -267,6 +268,7 @@ fn wrong_credentials_are_a_clear_error_the_backlog_is_kept_and_it_drains_once_th
     let s3 = S3Server::start(&t.path().join("s3"), &[BUCKET]);
     let site = Site::new(&tenant_section(t.path(), &s3.endpoint(), "not-the-secret", ""));
     users(&site);
+    site.staff("admin", "PullprintAdmins");
     let d = site.serve();
     print_many(&d, 0, 20);
     let start = Instant::now();
@@ -288,6 +290,18 @@ fn wrong_credentials_are_a_clear_error_the_backlog_is_kept_and_it_drains_once_th
     assert!(objects(&s3).is_empty(), "nothing was written");
     let log = d.log();
     assert!(!log.contains("not-the-secret"), "the secret is never logged");
+    // The console's dashboard says the same, as an admin sees it.
+    // Tall enough that the screenshot shows the cloud table below the fold.
+    let b = Browser::start(1280, 2000, &d.data.join("tls/server.crt"));
+    crate::console_pages::console_sign_in(&b, &format!("https://{}", d.web), "admin");
+    b.wait_for("#cloud");
+    let shown = b.text("#cloud");
+    assert!(shown.contains(&format!("s3://{BUCKET}/{PREFIX}")), "{shown}");
+    assert!(shown.contains("records, 0 job copies") && shown.contains("failed ("), "{shown}");
+    assert!(shown.contains("Nothing is lost") && !shown.contains("not-the-secret"), "{shown}");
+    b.screenshot("console-dashboard-cloud-failing");
+    b.assert_accessible("the dashboard with cloud sync failing");
+    drop(b);
 
     // With the right secret, the same records go up, once each.
     let (status, _) = d.terminate();

@@ -9,7 +9,7 @@ use pullprint_tests::site::{Site, api, badge_login, sign_in};
 use pullprint_tests::*;
 use serde_json::json;
 
-fn console_sign_in(b: &Browser, web: &str, user: &str) {
+pub(crate) fn console_sign_in(b: &Browser, web: &str, user: &str) {
     b.goto(&format!("{web}/login"));
     b.wait_for("#sign-in");
     b.fill("#username", user);

@@ -8,6 +8,7 @@
 
 use crate::cloud::{BUCKET, metadata, objects, tenant_section};
 use crate::release::{jobs, wait};
+use pullprint_tests::browser::Browser;
 use pullprint_tests::peers::{Avahi, EveOptions, EvePrinter, localhost_certificate};
 use pullprint_tests::s3::{S3Server, SECRET_KEY};
 use pullprint_tests::site::{Site, api, badge_login};
@@ -70,9 +71,21 @@ fn a_job_parked_at_one_site_prints_at_another_byte_for_byte_and_a_race_prints_it
     assert_eq!((there[0]["id"].as_str(), there[0]["site"].as_str()), (Some(id.as_str()), Some("hq")));
     assert_eq!(there[0]["name"], here[0]["name"]);
 
-    // Printed at the branch: the very bytes submitted at headquarters.
-    let (code, v) = ask(&b, &cred_br, &[&id]);
-    assert_eq!(code, 202, "{v}");
+    // Printed at the branch's panel, as the person there does it: it is
+    // listed with where it is parked, selected, and printed; the very bytes
+    // submitted at headquarters.
+    let browser = Browser::start(800, 480, &branch.data.join("tls/server.crt"));
+    browser.goto(&format!("https://{}/panel/app/start?device={cred_br}", b.panel));
+    browser.fill("#card", &format!("{CARD}\n"));
+    browser.click("#review");
+    let rows = browser.text("#documents");
+    assert!(rows.contains("(parked at site hq)"), "{rows}");
+    browser.screenshot("panel-roaming-documents");
+    browser.click(&format!("#j-{id}"));
+    browser.click("#print-selected");
+    assert!(browser.text("#released").contains("1 document(s) sent"), "{}", browser.source());
+    browser.screenshot("panel-roaming-printed");
+    drop(browser);
     wait(&b, 60, "the branch's printer", || eve_br.documents().len() == 1);
     assert!(eve_br.documents()[0].1 == doc, "the branch's printer got other bytes than were submitted");
     // Headquarters hands it over, the tenant's copy goes, nothing prints twice.
