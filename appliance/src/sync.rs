@@ -19,9 +19,6 @@ use tokio::sync::watch;
 const SCOUT_FEED_EVERY: Duration = Duration::from_secs(60);
 /// How often a health record is offered.
 const HEALTH_EVERY: Duration = Duration::from_secs(3600);
-/// The upload thread's nice value (the daemon's is 0): when both want
-/// the CPU, the upload gets about a tenth of what the rest gets.
-const UPLOAD_NICE: i32 = 10;
 /// How often the notices of jobs other sites took are read: the sync
 /// interval, within these bounds.
 const ROAMING_NOTICES_MIN: Duration = Duration::from_millis(200);
@@ -47,8 +44,8 @@ pub fn start(
         store.outbox().len(),
         if store.outbox().copies_on() { "on" } else { "off" }
     );
-    // Roaming answers people at panels, on the daemon's runtime, with a
-    // client of its own (the upload's connections live on its thread).
+    // Roaming answers people at panels, with a client of its own, so that
+    // a long drain never holds up a person at a printer.
     let roaming = match store.outbox().copies_on() {
         true => {
             let own = Tenant::open(config).context("opening the cloud tenant")?;
@@ -72,20 +69,7 @@ pub fn start(
         });
     }
     let uploader = Uploader::new(store.outbox().clone(), tenant, site, Arc::new(store.clone()));
-    // The upload is background work: it runs on a thread of its own at a
-    // lower CPU priority, so that a burst of jobs is parked first and
-    // uploaded after, rather than slowed by its own upload.
-    let stop_upload = stop.clone();
-    std::thread::Builder::new()
-        .name("cloud-upload".into())
-        .spawn(move || {
-            lower_cpu_priority(UPLOAD_NICE);
-            match tokio::runtime::Builder::new_current_thread().thread_name("cloud-upload").enable_all().build() {
-                Ok(rt) => rt.block_on(uploader.run(Arc::new(tokio::sync::Notify::new()), every, stop_upload)),
-                Err(e) => log::error!("cloud sync: cannot start the upload's runtime ({e}); nothing is uploaded"),
-            }
-        })
-        .context("starting the cloud upload thread")?;
+    tokio::spawn(uploader.run(Arc::new(tokio::sync::Notify::new()), every, stop.clone()));
     {
         let (outbox, inventory, mut stop) = (store.outbox().clone(), inventory.clone(), stop.clone());
         tokio::spawn(async move {
@@ -160,13 +144,4 @@ fn offer_health(store: &JobStore) -> Result<()> {
         .with("outbox_paused", status.paused);
     store.outbox().offer_with_cursor(rec, Some(("health", hour)))?;
     Ok(())
-}
-
-/// Lower the calling thread's CPU priority to nice `n` (Linux keeps nice
-/// per thread, and threads it starts inherit it). Failing is logged, not
-/// fatal: the upload then competes as an equal.
-fn lower_cpu_priority(n: i32) {
-    if let Err(e) = rustix::process::setpriority_process(None, n) {
-        log::warn!("cloud sync: lowering the upload's CPU priority failed: {e}");
-    }
 }
