@@ -152,20 +152,22 @@ impl Roaming {
         Ok(meta)
     }
 
-    /// Claim `jobs`, parked here, before they print here. Those another
-    /// site took are handed over (shredded here) and returned with that
-    /// site. When the tenant cannot be reached, they print here: they are
-    /// parked here, and no other site could have fetched them either.
-    pub fn claim_local(&self, jobs: &[JobId]) -> Vec<(JobId, String)> {
+    /// Claim `jobs`, parked here, before they print here; those that may
+    /// not print are returned. One another site took is handed over
+    /// (shredded here) and returned with that site. One whose claim could
+    /// not be made or read back (the tenant failed or did not answer in
+    /// time) stays parked and is returned with `None`: its copy may be in
+    /// the tenant, and printing it unconfirmed could print it twice.
+    pub fn claim_local(&self, jobs: &[JobId]) -> Vec<(JobId, Option<String>)> {
         let ids: Vec<String> = jobs.iter().map(JobId::to_string).collect();
         let outcomes = match self.block(TAKE_WITHIN, async { Ok(self.roam.claim_all(&ids).await) }) {
             Ok(o) => o,
             Err(e) => {
-                log::warn!("roaming: claiming {} job(s) before printing failed ({e}); printed here", jobs.len());
-                return Vec::new();
+                log::warn!("roaming: claiming {} job(s) before printing failed ({e}); kept, not printed", jobs.len());
+                return jobs.iter().map(|id| (*id, None)).collect();
             }
         };
-        let mut lost = Vec::new();
+        let mut refused = Vec::new();
         for (id, outcome) in jobs.iter().zip(outcomes) {
             match outcome {
                 Ok(Claim::Won) => {}
@@ -174,12 +176,15 @@ impl Roaming {
                     if let Err(e) = self.store.hand_over(*id, &site) {
                         log::error!("roaming: shredding job {id}, taken at site {site}: {e}");
                     }
-                    lost.push((*id, site));
+                    refused.push((*id, Some(site)));
                 }
-                Err(e) => log::warn!("roaming: claiming job {id} failed ({e}); printed here"),
+                Err(e) => {
+                    log::warn!("roaming: claiming job {id} failed ({e}); kept, not printed");
+                    refused.push((*id, None));
+                }
             }
         }
-        lost
+        refused
     }
 
     /// Take `owner`'s job `id`, parked at another site, to print (or

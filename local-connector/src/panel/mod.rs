@@ -213,8 +213,9 @@ pub enum PanelError {
     /// Another site of the tenant printed or deleted the job first.
     #[error("this document was already printed or deleted at site {0}")]
     Elsewhere(String),
-    /// A job parked at another site cannot be fetched now.
-    #[error("the document is parked at another site and cannot be fetched now; try again later")]
+    /// The tenant cannot be reached to fetch a job parked at another site,
+    /// or to claim one parked here before it prints.
+    #[error("the appliance cannot reach its cloud tenant to make sure this document prints only once; try again later")]
     Roaming,
     /// The appliance failed; details in its log.
     #[error("the appliance could not do that; see its log")]
@@ -484,7 +485,8 @@ impl Panel {
         let login = &s.identity.login;
         let mut refused = None;
         let mut chosen: Vec<JobId> = Vec::new();
-        // Jobs just taken from other sites: claimed already.
+        // Jobs just taken from other sites: claimed already, so they join
+        // `chosen` only after the local ones are claimed.
         let mut taken = Vec::new();
         match ids {
             Some(ids) => {
@@ -517,10 +519,9 @@ impl Panel {
         // Each job is claimed in the tenant before it prints: one that
         // another site took first is shredded here, not printed twice.
         if let Some(r) = self.roaming.get() {
-            let here: Vec<JobId> = chosen.iter().copied().filter(|id| !taken.contains(id)).collect();
-            for (id, site) in r.claim_local(&here) {
+            for (id, site) in r.claim_local(&chosen) {
                 chosen.retain(|c| *c != id);
-                refused = Some(PanelError::Elsewhere(site));
+                refused = Some(site.map_or(PanelError::Roaming, PanelError::Elsewhere));
             }
         }
         chosen.extend(&taken);

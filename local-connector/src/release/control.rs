@@ -118,11 +118,20 @@ impl Control {
                     Ok(m) => m,
                     Err(e) => return answer(false, e.to_string()),
                 };
-                if let Some((_, site)) = self.roaming.as_ref().and_then(|r| r.claim_local(&[id]).pop()) {
-                    return answer(
-                        false,
-                        format!("job {id} was printed or deleted at site {site} first; not printed here"),
-                    );
+                match self.roaming.as_ref().and_then(|r| r.claim_local(&[id]).pop()) {
+                    Some((_, Some(site))) => {
+                        return answer(
+                            false,
+                            format!("job {id} was printed or deleted at site {site} first; not printed here"),
+                        );
+                    }
+                    Some((_, None)) => {
+                        return answer(
+                            false,
+                            format!("job {id} could not be claimed in the cloud tenant (see the log); it stays parked"),
+                        );
+                    }
+                    None => {}
                 }
                 log::info!(
                     "control: uid {uid:?} ({by}) released job {id} of {} at {} ({})",
