@@ -119,8 +119,13 @@ fn start_chromedriver() -> (SocketAddr, Guard) {
     loop {
         let port = free_port();
         let driver = SocketAddr::from(([127, 0, 0, 1], port));
+        // Chromium exits when the system D-Bus it connected to stops, and the
+        // tests stop the bus they started for avahi-daemon when its last
+        // user ends: the browser is kept off both buses, which it does not need.
         let child = Command::new("chromedriver")
             .args([format!("--port={port}"), "--allowed-ips=127.0.0.1".into()])
+            .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/pullprint-tests-no-bus")
+            .env("DBUS_SESSION_BUS_ADDRESS", "disabled:")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
