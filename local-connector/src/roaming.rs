@@ -191,27 +191,34 @@ impl Roaming {
     /// delete) it here: claim it, fetch its copy into this store, remove
     /// the copy, and tell its site. `action` is `released` or `deleted`.
     pub fn take(&self, owner: &str, id: JobId, action: &str) -> Result<JobMeta, RoamingError> {
+        let job = self
+            .block(LIST_WITHIN, self.list(owner))?
+            .into_iter()
+            .find(|j| j.meta.id == id)
+            .ok_or(RoamingError::Store(StoreError::NotFound(id)))?;
+        self.take_listed(&job, action)
+    }
+
+    /// [`Roaming::take`] for a job [`Roaming::jobs_of`] just listed (its
+    /// owner's): Print All takes each without listing the tenant again.
+    pub fn take_listed(&self, job: &RemoteJob, action: &str) -> Result<JobMeta, RoamingError> {
+        let id = job.meta.id;
         if !self.taking.lock().unwrap_or_else(|p| p.into_inner()).insert(id) {
             return Err(
                 StoreError::io("take a roaming job", std::io::Error::other("it is being fetched already")).into()
             );
         }
-        let r = self.take_inner(owner, id, action);
+        let r = self.take_inner(job, action);
         self.taking.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
         r
     }
 
-    fn take_inner(&self, owner: &str, id: JobId, action: &str) -> Result<JobMeta, RoamingError> {
-        let job = self.block(TAKE_WITHIN, async {
-            let job = self
-                .list(owner)
-                .await?
-                .into_iter()
-                .find(|j| j.meta.id == id)
-                .ok_or(RoamingError::Store(StoreError::NotFound(id)))?;
+    fn take_inner(&self, job: &RemoteJob, action: &str) -> Result<JobMeta, RoamingError> {
+        let (id, owner) = (job.meta.id, job.meta.owner.as_str());
+        self.block(TAKE_WITHIN, async {
             match self.roam.claim(&job.copy.job).await? {
                 Claim::Lost { site } => Err(RoamingError::Elsewhere(site)),
-                Claim::Won => Ok(job),
+                Claim::Won => Ok(()),
             }
         })?;
         // A job file is its body sealed in chunks, and an envelope of a few KB.

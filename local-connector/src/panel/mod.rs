@@ -455,7 +455,12 @@ impl Panel {
     /// `deleted`), so that it is here.
     fn take(&self, s: &Session, id: &str, action: &str) -> Result<JobId, PanelError> {
         let (Some(r), Some(id)) = (self.roaming.get(), JobId::parse(id)) else { return Err(PanelError::NoSuchJob) };
-        match r.take(&s.identity.login, id, action) {
+        Self::taken(id, r.take(&s.identity.login, id, action))
+    }
+
+    /// What taking job `id` from another site came to, for the panel.
+    fn taken(id: JobId, r: Result<crate::store::JobMeta, RoamingError>) -> Result<JobId, PanelError> {
+        match r {
             Ok(_) => Ok(id),
             Err(RoamingError::Elsewhere(site)) => Err(PanelError::Elsewhere(site)),
             Err(RoamingError::Store(StoreError::NotFound(_))) => Err(PanelError::NoSuchJob),
@@ -510,9 +515,11 @@ impl Panel {
                     .map(|j| j.id)
                     .filter(|id| self.store.printed_at(*id).is_none())
                     .collect();
-                for r in self.remote_jobs(login) {
-                    let id = r.meta.id.to_string();
-                    self.take(s, &id, "released").map_or_else(|e| refused = Some(e), |id| taken.push(id));
+                if let Some(roaming) = self.roaming.get() {
+                    for r in roaming.jobs_of(login) {
+                        Self::taken(r.meta.id, roaming.take_listed(&r, "released"))
+                            .map_or_else(|e| refused = Some(e), |id| taken.push(id));
+                    }
                 }
             }
         }
