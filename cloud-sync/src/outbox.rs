@@ -320,6 +320,9 @@ pub struct Outbox {
     records_n: AtomicUsize,
     copies_n: AtomicUsize,
     paused: AtomicU64,
+    /// When a record was last staged (ms since the epoch): the uploader
+    /// waits while jobs arrive.
+    last_staged_ms: AtomicU64,
     refusing: std::sync::atomic::AtomicBool,
     pub(crate) status: Mutex<SyncStatus>,
 }
@@ -348,6 +351,7 @@ impl Outbox {
             records_n: AtomicUsize::new(0),
             copies_n: AtomicUsize::new(0),
             paused: AtomicU64::new(0),
+            last_staged_ms: AtomicU64::new(0),
             refusing: std::sync::atomic::AtomicBool::new(false),
             status: Mutex::new(SyncStatus::default()),
         };
@@ -379,7 +383,15 @@ impl Outbox {
         let v = self.seal(&seq, &serde_json::to_vec(&rec).unwrap_or_default());
         records.insert(&seq[..], v)?;
         self.records_n.fetch_add(1, Ordering::Relaxed);
+        self.last_staged_ms.store(crate::upload::now_ms(), Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Whether a record was staged within `within`: jobs are arriving.
+    pub fn staged_within(&self, within: std::time::Duration) -> bool {
+        let last = self.last_staged_ms.load(Ordering::Relaxed);
+        last != 0
+            && crate::upload::now_ms().saturating_sub(last) < u64::try_from(within.as_millis()).unwrap_or(u64::MAX)
     }
 
     /// Stage a copy operation on job `job` inside a transaction over

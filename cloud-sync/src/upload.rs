@@ -12,6 +12,11 @@
 //!   site of the tenant lists an owner's jobs by one prefix without learning
 //!   the name. Up to [`COPIES_AT_ONCE`] go up at a time. A copy operation
 //!   is removed only if no newer one replaced it meanwhile.
+//! - Metadata and copies go up side by side: they are independent.
+//! - **Jobs first:** while jobs arrive (a record staged within
+//!   [`BUSY_WITHIN`]), uploading waits, up to [`DEFER_MAX`] at a time, so
+//!   that a burst of printing is parked at full speed and uploaded in the
+//!   quiet after it. A longer burst shares the machine with the upload.
 //! - **Failures** back off exponentially (1 s to 5 min) with jitter; the
 //!   outbox keeps everything meanwhile.
 
@@ -33,6 +38,10 @@ pub const COPIES_AT_ONCE: usize = 8;
 /// Copies up to this size are read whole and sent in one request; larger
 /// ones stream in parts.
 const SMALL_COPY: u64 = 8 << 20;
+/// Jobs are arriving when a record was staged this recently.
+pub const BUSY_WITHIN: Duration = Duration::from_millis(500);
+/// The longest the upload waits for jobs to stop arriving.
+pub const DEFER_MAX: Duration = Duration::from_secs(10);
 /// The first and the longest wait after a failure.
 pub const BACKOFF_FIRST: Duration = Duration::from_secs(1);
 /// See [`BACKOFF_FIRST`].
@@ -40,7 +49,9 @@ pub const BACKOFF_MAX: Duration = Duration::from_secs(300);
 
 /// Where the uploader finds a job's sealed file.
 pub trait Blobs: Send + Sync {
-    /// The file of job `job`, or `None` when the job is gone.
+    /// The path of job `job`'s file, or `None` when there is none. It is
+    /// called on the async runtime, so it must not touch the disk: a path
+    /// whose file is gone is read as a job gone.
     fn file(&self, job: &str) -> Option<PathBuf>;
 }
 
@@ -94,6 +105,7 @@ pub struct Uploader {
     tenant: Tenant,
     site: String,
     blobs: Arc<dyn Blobs>,
+    defer_max: Duration,
 }
 
 impl std::fmt::Debug for Uploader {
@@ -102,7 +114,7 @@ impl std::fmt::Debug for Uploader {
     }
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
@@ -129,7 +141,14 @@ impl Uploader {
     /// An uploader for site `site` (a short name, in every key).
     pub fn new(outbox: Arc<Outbox>, tenant: Tenant, site: &str, blobs: Arc<dyn Blobs>) -> Uploader {
         outbox.status.lock().unwrap_or_else(|p| p.into_inner()).tenant = tenant.describe.clone();
-        Uploader { outbox, tenant, site: site.to_owned(), blobs }
+        Uploader { outbox, tenant, site: site.to_owned(), blobs, defer_max: DEFER_MAX }
+    }
+
+    /// Wait at most `max` (rather than [`DEFER_MAX`]) for jobs to stop
+    /// arriving; zero uploads as they come.
+    pub fn defer_at_most(mut self, max: Duration) -> Uploader {
+        self.defer_max = max;
+        self
     }
 
     /// Upload until the outbox is empty, or the first failure.
@@ -163,6 +182,19 @@ impl Uploader {
         // What is uploaded must be on disk first: never an object whose
         // records a crash could then stage again under new numbers.
         self.flush().await?;
+        let (mut records, mut copies) = (Drained::default(), Drained::default());
+        let (r, c) = tokio::join!(self.drain_records(&mut records), self.drain_copies(&mut copies));
+        done.records += records.records;
+        done.batches += records.batches;
+        done.copies += copies.copies;
+        done.deleted += copies.deleted;
+        r.and(c)?;
+        self.flush().await?;
+        Ok(())
+    }
+
+    /// Upload the metadata records, a batch at a time.
+    async fn drain_records(&self, done: &mut Drained) -> Result<(), SyncError> {
         while let Some(p) = self.next_batch().await? {
             let body = self.batch_body(&p)?;
             let key = self.tenant.key(&p.key);
@@ -175,10 +207,14 @@ impl Uploader {
             done.records += p.seqs.len();
             done.batches += 1;
         }
+        Ok(())
+    }
+
+    /// Carry out the copy operations, several at a time: each is a round
+    /// trip to the tenant, and they are independent (one key each).
+    async fn drain_copies(&self, done: &mut Drained) -> Result<(), SyncError> {
         let ops: Vec<(sled::IVec, sled::IVec)> =
             self.outbox.copies.iter().collect::<Result<_, _>>().at("read the copy operations")?;
-        // Copies go up several at a time: each is a round trip to the
-        // tenant, and they are independent (one key each).
         let mut running =
             futures_util::stream::iter(ops).map(|(k, v)| self.copy_op(k, v)).buffer_unordered(COPIES_AT_ONCE);
         while let Some(r) = running.next().await {
@@ -188,8 +224,6 @@ impl Uploader {
                 None => {}
             }
         }
-        drop(running);
-        self.flush().await?;
         Ok(())
     }
 
@@ -384,7 +418,23 @@ impl Uploader {
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
         let mut failures = 0u32;
+        let mut deferring: Option<tokio::time::Instant> = None;
         loop {
+            // Jobs first: while they arrive, the drain due waits for the
+            // quiet after them, up to `defer_max`.
+            if self.outbox.staged_within(BUSY_WITHIN)
+                && deferring.get_or_insert_with(tokio::time::Instant::now).elapsed() < self.defer_max
+            {
+                tokio::select! {
+                    _ = tokio::time::sleep(BUSY_WITHIN.min(every)) => {}
+                    _ = stop.changed() => {}
+                }
+                if *stop.borrow() {
+                    return;
+                }
+                continue;
+            }
+            deferring = None;
             let wait = match self.drain().await {
                 Ok(d) => {
                     if failures > 0 {
@@ -485,6 +535,63 @@ mod tests {
         }
         assert!(!root.join(copy_key("p-1", "hq", &"c".repeat(32))).exists());
         assert!(outbox.copy_ops().expect("ops").is_empty(), "every operation done");
+    }
+
+    fn files_under(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir)
+            .map_or(0, |rd| rd.flatten().map(|e| if e.path().is_dir() { files_under(&e.path()) } else { 1 }).sum())
+    }
+
+    /// Offer a record every 20 ms until `until` says stop; how many.
+    async fn keep_offering(outbox: &Outbox, until: impl Fn() -> bool) -> usize {
+        let mut n = 0;
+        while !until() {
+            outbox.offer(crate::outbox::Record::new("meter.read", format!("m{n}"), now_ms())).expect("offer");
+            n += 1;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        n
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn uploading_waits_while_records_arrive_but_not_for_longer_than_its_bound() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let db = sled::Config::new().path(t.path().join("db")).open().expect("db");
+        let outbox = Arc::new(Outbox::open(&db, crate::outbox::OutboxOptions::with_keys([1; 32], [2; 32])).expect("o"));
+        let root = t.path().join("tenant");
+        let start = |defer: Duration| {
+            let tenant = Tenant::open(&crate::tenant::TenantConfig::Local { dir: root.clone() }).expect("tenant");
+            let up = Uploader::new(outbox.clone(), tenant, "hq", Arc::new(Files(Default::default())));
+            let (tx, rx) = tokio::sync::watch::channel(false);
+            let task = tokio::spawn(up.defer_at_most(defer).run(
+                Arc::new(tokio::sync::Notify::new()),
+                Duration::from_millis(20),
+                rx,
+            ));
+            (tx, task)
+        };
+        // While records arrive, nothing goes up; in the quiet after, all does.
+        outbox.offer(crate::outbox::Record::new("meter.read", "first".into(), now_ms())).expect("offer");
+        let (stop, task) = start(Duration::from_secs(3600));
+        let t0 = std::time::Instant::now();
+        let n = keep_offering(&outbox, || t0.elapsed() > Duration::from_millis(600)).await;
+        assert_eq!(files_under(&root), 0, "uploaded while {n} records arrived");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while !outbox.is_empty() {
+            assert!(std::time::Instant::now() < deadline, "not uploaded in the quiet");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(files_under(&root) > 0);
+        stop.send(true).expect("stop");
+        task.await.expect("stopped");
+        // Records that never stop arriving still go up, once the bound is reached.
+        let before = files_under(&root);
+        let (stop, task) = start(Duration::from_millis(300));
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        keep_offering(&outbox, || files_under(&root) > before || std::time::Instant::now() > deadline).await;
+        assert!(files_under(&root) > before, "nothing went up while records kept arriving");
+        stop.send(true).expect("stop");
+        task.await.expect("stopped");
     }
 
     #[test]
