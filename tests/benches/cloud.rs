@@ -10,10 +10,11 @@
 //!   in their outbox: one drains it into the tenant as it goes (every
 //!   200 ms, copies on), the other holds it (`sync_every = "1h"`). The
 //!   figure is the median of the rounds' ratios (a warm-up first): what
-//!   uploading costs ingest. The
-//!   syncing daemon's backlog is drained before the other's round starts,
-//!   so that its upload never slows the baseline. The CPU used by its
-//!   upload thread, and by s3s-fs, is reported beside it.
+//!   uploading costs ingest. The syncing daemon's backlog is drained before
+//!   the other's round starts, so that its upload never slows the baseline.
+//!   The CPU used by the syncing daemon, and by s3s-fs, is reported beside
+//!   it. The upload waits while jobs arrive, up to `DEFER_MAX`: a last pair
+//!   of rounds twice that long shows what a burst longer than that costs.
 //! - **Drain:** the holding daemon is restarted to drain its backlog (a
 //!   record and a 100 KB copy for each job), timed from start until health
 //!   says the outbox is empty; against the very same job files read and
@@ -91,17 +92,6 @@ fn cpu_seconds(pid: u32) -> f64 {
     stat_cpu(&format!("/proc/{pid}/stat"))
 }
 
-/// CPU seconds used by the threads of `pid` named `name` (the upload
-/// thread, and the blocking threads it starts, which keep its name).
-fn thread_cpu_seconds(pid: u32, name: &str) -> f64 {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0.0 };
-    tasks
-        .flatten()
-        .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == name))
-        .map(|t| stat_cpu(&t.path().join("stat").to_string_lossy()))
-        .sum()
-}
-
 /// utime + stime of a `stat` file, in seconds (USER_HZ is 100 on Linux).
 fn stat_cpu(path: &str) -> f64 {
     let Ok(stat) = std::fs::read_to_string(path) else { return 0.0 };
@@ -156,6 +146,15 @@ fn waiting(d: &Daemon) -> (u64, u64) {
     (c["backlog"].as_u64().unwrap_or(0), c["copies_backlog"].as_u64().unwrap_or(0))
 }
 
+/// Wait for `d` to upload all it holds.
+fn settle(d: &Daemon) {
+    let start = Instant::now();
+    while waiting(d) != (0, 0) {
+        assert!(start.elapsed() < Duration::from_secs(600), "the syncing daemon fell behind: {}", cloud(d));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -190,27 +189,27 @@ fn main() {
     // A first round on a daemon just started runs cold (connections, page
     // cache, allocator): one unmeasured second each.
     ingest(&syncing, &doc, 1.0);
+    settle(&syncing);
     ingest(&holding, &doc, 1.0);
     let (mut on, mut held, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     let s3_pid = s3.pid().expect("s3s-fs runs");
-    let (mut s3_cpu, mut upload_cpu) = (0.0, 0.0);
+    let (mut s3_cpu, mut syncing_cpu) = (0.0, 0.0);
     for round in 1..=rounds {
         let (s3_before, daemon_before) = (cpu_seconds(s3_pid), cpu_seconds(syncing.pid().unsigned_abs()));
-        let upload_before = thread_cpu_seconds(syncing.pid().unsigned_abs(), "cloud-upload");
         let a = ingest(&syncing, &doc, secs);
         // The syncing daemon's upload must not go on into the other's
         // round, or it would slow the baseline, not the figure measured.
-        let settle = Instant::now();
-        while waiting(&syncing) != (0, 0) {
-            assert!(settle.elapsed() < Duration::from_secs(600), "the syncing daemon fell behind: {}", cloud(&syncing));
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        settle(&syncing);
         s3_cpu += cpu_seconds(s3_pid) - s3_before;
-        let up = thread_cpu_seconds(syncing.pid().unsigned_abs(), "cloud-upload") - upload_before;
-        upload_cpu += up;
         let daemon_cpu = cpu_seconds(syncing.pid().unsigned_abs()) - daemon_before;
-        println!("    (the syncing daemon used {daemon_cpu:.1} CPU-s, {up:.1} of them uploading)");
+        syncing_cpu += daemon_cpu;
+        let held_before = cpu_seconds(holding.pid().unsigned_abs());
         let b = ingest(&holding, &doc, secs);
+        let held_cpu = cpu_seconds(holding.pid().unsigned_abs()) - held_before;
+        println!(
+            "    CPU-s: the syncing daemon {daemon_cpu:.1} (its round and the upload's settling), the holding one \
+             {held_cpu:.1}"
+        );
         println!("  round {round}: uploading as it goes {a:.0} jobs/s   holding its outbox {b:.0} jobs/s");
         on.push(a);
         held.push(b);
@@ -224,11 +223,24 @@ fn main() {
         median(&mut ratios)
     );
     println!(
-        "  CPU a round, uploading and its settling included: the upload thread {:.1} s, s3s-fs {:.1} s (the tenant's \
-         own work, on this machine only because the peer runs here)",
-        upload_cpu / f64::from(rounds),
+        "  CPU a round, uploading and its settling included: the syncing daemon {:.1} s, s3s-fs {:.1} s (the \
+         tenant's own work, on this machine only because the peer runs here)",
+        syncing_cpu / f64::from(rounds),
         s3_cpu / f64::from(rounds)
     );
+
+    if !quick {
+        // A burst longer than the upload waits for (cloud_sync::upload::DEFER_MAX):
+        // past that the upload shares the machine with ingest.
+        let long = 2.0 * cloud_sync::upload::DEFER_MAX.as_secs_f64();
+        let a = ingest(&syncing, &doc, long);
+        settle(&syncing);
+        let b = ingest(&holding, &doc, long);
+        println!(
+            "  one burst of {long:.0} s, longer than the upload waits for: {a:.0} against {b:.0} jobs/s ({:.3}x)",
+            a / b
+        );
+    }
 
     // The holding daemon's backlog: drained on a restart set to sync.
     let (records, copies) = waiting(&holding);
