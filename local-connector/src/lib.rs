@@ -36,6 +36,7 @@ pub mod fault;
 pub mod html;
 pub mod ipp;
 pub mod job;
+pub mod labels;
 pub mod net;
 pub mod panel;
 pub mod printers;

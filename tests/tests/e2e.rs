@@ -11,6 +11,7 @@ mod identity;
 mod ipp;
 mod lifecycle;
 mod panel;
+mod phone;
 mod release;
 mod roaming;
 mod routes;

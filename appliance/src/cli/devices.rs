@@ -54,10 +54,35 @@ pub enum DeviceCommand {
         /// Id, name or address.
         device: String,
     },
-    /// Say how released jobs reach a printer.
+    /// Write QR labels for release from a phone: a PDF sheet of labels (8 to
+    /// a page, to cut out) or, as a PNG, the QR code of one printer alone.
+    Label {
+        /// Ids, names or addresses.
+        #[arg(required_unless_present = "all")]
+        devices: Vec<String>,
+        /// Every registered printer.
+        #[arg(long, conflicts_with = "devices")]
+        all: bool,
+        /// FILE.pdf for a label sheet, FILE.png for one printer's code.
+        #[arg(long, value_name = "FILE.pdf|FILE.png")]
+        out: PathBuf,
+        /// The sheet: a4 or letter.
+        #[arg(long, default_value = "a4", value_parser = ["a4", "letter"])]
+        paper: String,
+    },
+    /// Give a printer a new label id: its printed labels stop working (for a
+    /// label stolen or copied). Print its new label with `device label`.
+    RotateLabel {
+        /// Id, name or address.
+        device: String,
+    },
+    /// Say how released jobs reach a printer, and where it stands.
     Set {
         /// Id, name or address.
         device: String,
+        /// Where it stands, for people and its label ("3rd floor, by the kitchen").
+        #[arg(long)]
+        location: Option<String>,
         /// Its printer URI, e.g. ipps://printer.example:631/ipp/print (`default`: ipps://ADDRESS:631/ipp/print).
         #[arg(long)]
         uri: Option<String>,
@@ -285,16 +310,25 @@ fn write_client_identity(dd: &DataDir, a: &DeployArgs) -> Result<(PathBuf, PathB
 
 /// The panel port: as configured, or as bound by the running daemon when
 /// the configuration says 0 (any free port).
-fn panel_port(cfg: &Config) -> u16 {
-    match cfg.panel_listen.first().map(|a| a.port()) {
+/// The port of the first `listen` address; for port 0, the one the
+/// system chose, as the running daemon says (`run/endpoints.json`).
+fn listening_port(
+    cfg: &Config,
+    listen: &[std::net::SocketAddr],
+    which: fn(&crate::startup::Endpoints) -> Option<u16>,
+) -> Option<u16> {
+    match listen.first().map(|a| a.port()) {
         Some(0) => std::fs::read(DataDir::new(&cfg.data_dir).root.join("run/endpoints.json"))
             .ok()
             .and_then(|b| serde_json::from_slice::<crate::startup::Endpoints>(&b).ok())
-            .and_then(|e| e.panel.first().map(|a| a.port()))
-            .unwrap_or(0),
-        Some(p) => p,
-        None => 4321,
+            .and_then(|e| which(&e))
+            .or(Some(0)),
+        p => p,
     }
+}
+
+fn panel_port(cfg: &Config) -> u16 {
+    listening_port(cfg, &cfg.panel_listen, |e| e.panel.first().map(|a| a.port())).unwrap_or(4321)
 }
 
 fn host(cfg: &Config) -> String {
@@ -306,7 +340,7 @@ fn host(cfg: &Config) -> String {
 }
 
 fn web_base(cfg: &Config) -> String {
-    match cfg.web_listen.first().map(|a| a.port()) {
+    match listening_port(cfg, &cfg.web_listen, |e| e.web.first().map(|a| a.port())) {
         Some(443) | None => format!("https://{}", host(cfg)),
         Some(p) => format!("https://{}:{p}", host(cfg)),
     }
@@ -343,12 +377,107 @@ fn show_credential(cfg: &Config, d: &Device, c: &NewCredential) {
     );
 }
 
+/// Labels for `devices` (or every printer) into `out`: a PDF sheet, or a
+/// PNG of one printer's code. The file was created before the privilege drop.
+fn write_labels(
+    cfg: &Config,
+    reg: &Devices,
+    (devices, all, paper): (Vec<String>, bool, &str),
+    (out, path): (std::fs::File, &std::path::Path),
+) -> Result<()> {
+    use local_connector::labels;
+    let keys: Vec<String> = if all { reg.list().into_iter().map(|d| d.id).collect() } else { devices };
+    let mut chosen = Vec::new();
+    for k in &keys {
+        let d = reg.labelled(k)?;
+        let id = d.label.clone().unwrap_or_default();
+        chosen.push(labels::Label {
+            name: d.name,
+            location: d.location,
+            url: labels::release_url(&web_base(cfg), &id),
+        });
+    }
+    let png = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    let bytes = match (png, chosen.as_slice()) {
+        (true, [one]) => labels::png(&one.url, 10)?,
+        (true, _) => bail!("a PNG holds the code of one printer; for several, write a PDF sheet"),
+        (false, _) => labels::pdf(&chosen, labels::Paper::parse(paper).unwrap_or(labels::Paper::A4))?,
+    };
+    let mut out = out;
+    out.set_len(0)
+        .and_then(|()| std::io::Write::write_all(&mut out, &bytes))
+        .and_then(|()| out.sync_all())
+        .with_context(|| format!("writing {}", path.display()))?;
+    let n = chosen.len();
+    println!(
+        "Wrote {} for {n} printer{} to {}.",
+        if png { "a QR code" } else { "a label sheet" },
+        if n == 1 { "" } else { "s" },
+        path.display()
+    );
+    for l in &chosen {
+        println!("  {:<24} {}", l.name, l.url);
+    }
+    Ok(())
+}
+
 /// Run a `pullprint device` command.
 pub fn device(cfg: &Config, cmd: DeviceCommand) -> Result<()> {
     let dd = DataDir::new(&cfg.data_dir);
+    // A label file is the admin's, in their folder: made before this
+    // process becomes the service user.
+    let out = match &cmd {
+        DeviceCommand::Label { out, devices, all, .. } => {
+            let ext = out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+            if !matches!(ext.as_deref(), Some("pdf" | "png")) {
+                bail!("--out must name a .pdf (a label sheet) or a .png (one printer's code)");
+            }
+            if ext.as_deref() == Some("png") && (*all || devices.len() != 1) {
+                bail!("a PNG holds the code of one printer; for several, write a PDF sheet");
+            }
+            // What is asked for must exist before a file is made (finding a
+            // printer reads the registry only, and needs no key).
+            let known = Devices::open(&dd.devices(), [0; 32])?;
+            if let Some(k) = devices.iter().find(|k| known.find(k).is_none()) {
+                bail!("no printer {k:?} is registered");
+            }
+            if *all && known.list().is_empty() {
+                bail!("no printer is registered yet");
+            }
+            // Not truncated yet: a label that cannot be made leaves a file
+            // already there as it was.
+            let existed = out.exists();
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(out)
+                .with_context(|| format!("creating {}", out.display()))?;
+            Some((f, existed))
+        }
+        _ => None,
+    };
     crate::privdrop::become_owner_of(&dd.root)?;
     let reg = open(&dd)?;
     match cmd {
+        DeviceCommand::Label { devices, all, out: path, paper } => {
+            let (file, existed) = out.ok_or_else(|| anyhow::anyhow!("no output file"))?;
+            if let Err(e) = write_labels(cfg, &reg, (devices, all, &paper), (file, &path)) {
+                if !existed {
+                    let _ = std::fs::remove_file(&path);
+                }
+                return Err(e);
+            }
+        }
+        DeviceCommand::RotateLabel { device } => {
+            let d = reg.rotate_label(&device)?;
+            let url = local_connector::labels::release_url(&web_base(cfg), d.label.as_deref().unwrap_or_default());
+            println!(
+                "Printer {} has a new label: {url}
+Its old labels stop working now; print the new one with `pullprint device label`.",
+                d.name
+            );
+        }
         DeviceCommand::Add { name, vendor, address, reader, reader_reversed } => {
             let Some(vendor) = Vendor::parse(&vendor) else {
                 bail!("unknown vendor {vendor:?}: use hp, km, lexmark, ricoh or xerox");
@@ -400,8 +529,19 @@ pub fn device(cfg: &Config, cmd: DeviceCommand) -> Result<()> {
             let d = reg.find(&device).ok_or_else(|| anyhow::anyhow!("no printer {device:?} is registered"))?;
             show(&d);
         }
-        DeviceCommand::Set { device, uri, tls_pin, no_tls_pin, dangerous_allow, dangerous_trust_first_use } => {
+        DeviceCommand::Set {
+            device,
+            location,
+            uri,
+            tls_pin,
+            no_tls_pin,
+            dangerous_allow,
+            dangerous_trust_first_use,
+        } => {
             use local_connector::release::uri::PrinterUri;
+            if let Some(l) = &location {
+                reg.set_location(&device, l)?;
+            }
             let uri = match uri.as_deref() {
                 Some("default") => Some(None),
                 Some(u) => Some(Some(PrinterUri::parse(u).map_err(|e| anyhow::anyhow!("--uri: {e}"))?.to_string())),

@@ -117,6 +117,8 @@ impl Devices {
             last_seen: 0,
             client_cert: None,
             release: PrinterRelease::default(),
+            location: String::new(),
+            label: Some(crate::labels::new_label_id()),
         };
         self.file.update(|f| {
             if f.devices.values().any(|x| x.name.eq_ignore_ascii_case(name) || x.address.eq_ignore_ascii_case(address))
@@ -160,51 +162,71 @@ impl Devices {
 
     /// Issue a new credential for a device (the old one stops working).
     pub fn rotate(&self, key: &str) -> Result<(Device, NewCredential), DeviceError> {
-        let d = self.find(key).ok_or_else(|| DeviceError::NoSuchDevice(key.into()))?;
         let (cred, tag) = self.new_credential();
-        let d = self.file.update(|f| {
-            let x = f.devices.get_mut(&d.id).ok_or_else(|| DeviceError::NoSuchDevice(key.into()))?;
-            x.credential = tag;
-            Ok::<_, DeviceError>(x.clone())
-        })?;
+        let d = self.change(key, |x| x.credential = tag)?;
         Ok((d, cred))
     }
 
     /// Require (`Some`) or stop requiring (`None`) a client certificate of
     /// the device on its panel connections.
     pub fn pin_client_cert(&self, key: &str, sha256_hex: Option<String>) -> Result<Device, DeviceError> {
-        let d = self.find(key).ok_or_else(|| DeviceError::NoSuchDevice(key.into()))?;
-        self.file.update(|f| {
-            let x = f.devices.get_mut(&d.id).ok_or_else(|| DeviceError::NoSuchDevice(key.into()))?;
-            x.client_cert = sha256_hex;
-            Ok(x.clone())
-        })
+        self.change(key, |x| x.client_cert = sha256_hex)
     }
 
     /// Change how jobs reach a device.
     pub fn update_release(&self, key: &str, change: impl FnOnce(&mut PrinterRelease)) -> Result<Device, DeviceError> {
-        let d = self.find(key).ok_or_else(|| DeviceError::NoSuchDevice(key.into()))?;
-        self.file.update(|f| {
-            let x = f.devices.get_mut(&d.id).ok_or_else(|| DeviceError::NoSuchDevice(key.into()))?;
-            change(&mut x.release);
-            Ok(x.clone())
-        })
+        self.change(key, |x| change(&mut x.release))
     }
 
     /// Revoke a device's credential, keeping its record.
     pub fn revoke(&self, key: &str) -> Result<Device, DeviceError> {
-        let d = self.find(key).ok_or_else(|| DeviceError::NoSuchDevice(key.into()))?;
-        self.file.update(|f| {
-            let x = f.devices.get_mut(&d.id).ok_or_else(|| DeviceError::NoSuchDevice(key.into()))?;
-            x.credential.clear();
-            Ok(x.clone())
-        })
+        self.change(key, |x| x.credential.clear())
     }
 
     /// Forget a device entirely (unsecure it).
     pub fn remove(&self, key: &str) -> Result<Device, DeviceError> {
         let d = self.find(key).ok_or_else(|| DeviceError::NoSuchDevice(key.into()))?;
         self.file.update(|f| f.devices.remove(&d.id).ok_or_else(|| DeviceError::NoSuchDevice(key.into())))
+    }
+
+    /// The device whose label carries `label`, if any.
+    pub fn by_label(&self, label: &str) -> Option<Device> {
+        if !crate::labels::is_label_id(label) {
+            return None;
+        }
+        self.current().devices.values().find(|d| d.label.as_deref() == Some(label)).cloned()
+    }
+
+    /// A device with its label id, given one now if it has none yet.
+    pub fn labelled(&self, key: &str) -> Result<Device, DeviceError> {
+        match self.find(key) {
+            Some(d) if d.label.is_some() => Ok(d),
+            Some(_) => self.change(key, |x| {
+                x.label.get_or_insert_with(crate::labels::new_label_id);
+            }),
+            None => Err(DeviceError::NoSuchDevice(key.into())),
+        }
+    }
+
+    /// Give a device a new label id: its old labels stop working (for a
+    /// label stolen or copied).
+    pub fn rotate_label(&self, key: &str) -> Result<Device, DeviceError> {
+        self.change(key, |x| x.label = Some(crate::labels::new_label_id()))
+    }
+
+    /// Say where a device stands.
+    pub fn set_location(&self, key: &str, location: &str) -> Result<Device, DeviceError> {
+        let location = location.trim().to_owned();
+        self.change(key, |x| x.location = location)
+    }
+
+    fn change(&self, key: &str, change: impl FnOnce(&mut Device)) -> Result<Device, DeviceError> {
+        let d = self.find(key).ok_or_else(|| DeviceError::NoSuchDevice(key.into()))?;
+        self.file.update(|f| {
+            let x = f.devices.get_mut(&d.id).ok_or_else(|| DeviceError::NoSuchDevice(key.into()))?;
+            change(x);
+            Ok(x.clone())
+        })
     }
 
     /// Note a heartbeat (written at most once a minute per device).
@@ -257,5 +279,25 @@ mod tests {
         assert!(reg.find(&dev.id).is_some(), "the record stays");
         reg.remove(&dev.id).expect("remove");
         assert!(reg.find(&dev.id).is_none());
+    }
+
+    #[test]
+    fn a_label_finds_its_printer_until_rotated_and_names_nothing_of_it() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let reg = Devices::open(&d.path().join("devices.json"), [4u8; 32]).expect("open");
+        let (dev, _) = reg.add("Lobby", Vendor::Hp, "10.0.0.7", ReaderProfile::default()).expect("add");
+        let label = dev.label.clone().expect("a new printer has a label");
+        assert!(!label.contains("lobby") && !label.contains("10.0.0.7") && !label.contains(&dev.id));
+        assert_eq!(reg.by_label(&label).map(|d| d.id), Some(dev.id.clone()));
+        assert!(reg.by_label("lobby").is_none() && reg.by_label(&dev.id).is_none());
+        let moved = reg.set_location("Lobby", "  Ground floor, by the door ").expect("location");
+        assert_eq!(moved.location, "Ground floor, by the door");
+        let rotated = reg.rotate_label("Lobby").expect("rotate");
+        assert!(reg.by_label(&label).is_none(), "the old label stops working");
+        assert_eq!(reg.by_label(rotated.label.as_deref().expect("label")).map(|d| d.id), Some(dev.id.clone()));
+        // A printer registered before labels gets one when first asked.
+        reg.change("Lobby", |x| x.label = None).expect("forget");
+        let given = reg.labelled("Lobby").expect("labelled").label.expect("label");
+        assert_eq!(reg.labelled("Lobby").expect("again").label, Some(given), "asked again, the same");
     }
 }

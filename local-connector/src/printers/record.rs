@@ -34,6 +34,14 @@ pub struct Device {
     /// Release: how jobs reach this printer.
     #[serde(default)]
     pub release: PrinterRelease,
+    /// Where it stands, for people ("3rd floor, by the kitchen"); on its label.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub location: String,
+    /// The id its QR label carries (`crate::labels`): a random UUID that
+    /// says nothing about the printer; a new one makes a stolen label
+    /// useless. `None` for a printer registered before labels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// How released jobs reach a printer, and what it said it can do.
