@@ -277,14 +277,10 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         status_token: web_admin::StatusToken::create(&run_dir.join("status.token"))
             .context("step 6, write run/status.token")?,
         settings: live.clone(),
-        panel_base: {
-            let host = cfg
-                .hostnames
-                .first()
-                .cloned()
-                .or_else(|| cfg.addresses.first().map(|a| if a.is_ipv6() { format!("[{a}]") } else { a.to_string() }))
-                .unwrap_or_else(|| "localhost".into());
-            format!("https://{host}:{}", endpoints.panel.first().map_or(4321, SocketAddr::port))
+        panel_base: format!("https://{}:{}", public_host(cfg), endpoints.panel.first().map_or(4321, SocketAddr::port)),
+        web_base: match endpoints.web.first().map_or(443, SocketAddr::port) {
+            443 => format!("https://{}", public_host(cfg)),
+            port => format!("https://{}:{port}", public_host(cfg)),
         },
         system: Arc::new(crate::system::System::new(
             &dd,
@@ -598,4 +594,14 @@ where
             }
         }
     });
+}
+
+/// The name printers and people reach the appliance by: the first of
+/// `site.hostnames`, else of `site.addresses`.
+pub(crate) fn public_host(cfg: &Config) -> String {
+    cfg.hostnames
+        .first()
+        .cloned()
+        .or_else(|| cfg.addresses.first().map(|a| if a.is_ipv6() { format!("[{a}]") } else { a.to_string() }))
+        .unwrap_or_else(|| "localhost".into())
 }

@@ -519,7 +519,7 @@ fn reports_sum_pages_printed_and_saved_with_charts_and_csv_and_hide_names_from_a
 
 /// A console session for `user` over plain HTTPS (for downloads): its
 /// cookie, and the form token of its pages.
-fn session_of(d: &Daemon, user: &str, password: &str) -> (String, String) {
+pub(crate) fn session_of(d: &Daemon, user: &str, password: &str) -> (String, String) {
     let ca = d.data.join("tls/ca.crt");
     let token_of = |page: &[u8]| {
         let page = String::from_utf8_lossy(page).into_owned();

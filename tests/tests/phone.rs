@@ -107,3 +107,58 @@ fn label_sheets_carry_each_printers_release_address_and_a_rotated_label_changes_
     let o = site.run(&["device", "label", "Lobby", "--out", out.path().join("x.txt").to_str().expect("utf8")]);
     assert!(!o.status.success() && text(&o).contains(".pdf"), "{}", text(&o));
 }
+
+#[test]
+fn an_admin_prints_labels_from_the_console_and_gives_a_printer_a_new_label_id() {
+    use pullprint_tests::browser::Browser;
+    let site = Site::new("");
+    site.staff("admin", "PullprintAdmins");
+    site.staff("helpdesk", "PullprintHelpdesk");
+    site.printer("Lobby", "hp", "127.0.0.5");
+    site.printer("Floor 2", "km", "127.0.0.6");
+    let d = site.serve();
+    let web = format!("https://{}", d.web);
+    let b = Browser::start(1280, 1000, &d.data.join("tls/server.crt"));
+    crate::console_pages::console_sign_in(&b, &web, "admin");
+    b.wait_for("#parked");
+    b.click("a[href='/printers']");
+    b.wait_for("#labels-a4");
+    b.click("#printers a[href^='/printers/d-']");
+    b.wait_for("#location-field");
+    b.fill("#location-field", "Ground floor, by the door");
+    b.click("#set-location");
+    b.wait_for("#label-url");
+    assert_eq!(b.text("#location"), "Ground floor, by the door");
+    let first = b.text("#label-url");
+    b.screenshot("console-printer-label");
+    b.assert_accessible("a printer's page with its label");
+    b.click("#rotate-label-printer");
+    b.wait_for("#done");
+    let second = b.text("#label-url");
+    assert_ne!(first, second, "a new label id");
+    drop(b);
+    // The sheet, as the admin's browser downloads it: every printer, codes that read back.
+    let (session, _) = crate::console_pages::session_of(&d, "admin", "admin-Passw0rd-1");
+    let ca = d.data.join("tls/ca.crt");
+    let (status, h, pdf) =
+        https_request(d.web, &ca, "GET", "/labels.pdf?paper=a4", &[("Cookie", &session)], b"").expect("labels");
+    assert_eq!(status, 200, "{h}");
+    assert!(h.to_lowercase().contains("application/pdf"), "{h}");
+    let out = tempfile::tempdir().expect("tempdir");
+    let sheet = out.path().join("sheet.pdf");
+    std::fs::write(&sheet, &pdf).expect("write");
+    let mut codes = decode(&render(&sheet));
+    codes.sort();
+    let mut want: Vec<String> = ["Lobby", "Floor 2"]
+        .iter()
+        .map(|n| format!("https://localhost:{}/r/{}", d.web.port(), label_of(&site, n)))
+        .collect();
+    want.sort();
+    assert_eq!(codes, want);
+    assert!(want.contains(&second) && !want.contains(&first), "the new label, not the old");
+    // The helpdesk may not.
+    let (session, _) = crate::console_pages::session_of(&d, "helpdesk", "helpdesk-Passw0rd-1");
+    let (status, _, _) =
+        https_request(d.web, &ca, "GET", "/labels.pdf?paper=a4", &[("Cookie", &session)], b"").expect("labels");
+    assert_eq!(status, 403);
+}

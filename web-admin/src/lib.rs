@@ -206,6 +206,8 @@ pub enum Outcome {
     Printer(Box<PrinterPage>),
     /// A file made for download (removed once sent).
     File(std::path::PathBuf),
+    /// A PDF made for download: its bytes.
+    Pdf(Vec<u8>),
     /// Settings changed: (key, new value).
     Changed(Vec<(String, String)>),
     /// Settings refused: (key, why).
@@ -334,6 +336,10 @@ pub struct PrinterView {
     pub last_seen: u64,
     /// What Device Scout last read from it, when it watches it.
     pub scout: Option<ScoutView>,
+    /// Where it stands, for people.
+    pub location: String,
+    /// The address its QR label holds, once it has a label id.
+    pub label_url: Option<String>,
 }
 
 /// The health report served at `/healthz` and printed by `pullprint status`.
@@ -511,6 +517,7 @@ fn answer(o: Outcome) -> Response {
         | Outcome::System(_)
         | Outcome::Printer(_)
         | Outcome::File(_)
+        | Outcome::Pdf(_)
         | Outcome::Changed(_)
         | Outcome::Invalid(_) => json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the appliance log"),
     })

@@ -90,8 +90,22 @@ pub enum ConsoleAct {
     ForPrinter {
         /// Its id.
         id: String,
-        /// What: `rotate`, `revoke` or `remove`.
+        /// What: `rotate`, `revoke`, `remove` or `rotate-label`.
         op: String,
+    },
+    /// Say where a printer stands.
+    SetLocation {
+        /// Its id.
+        id: String,
+        /// Where, in words.
+        location: String,
+    },
+    /// A sheet of printer labels, as a PDF.
+    Labels {
+        /// The printers' ids; empty for every printer.
+        ids: Vec<String>,
+        /// `a4` or `letter`.
+        paper: String,
     },
     /// One printer's page: what it is, and how to secure its panel.
     Printer {
@@ -241,6 +255,8 @@ impl ConsoleAct {
             ConsoleAct::Settings
             | ConsoleAct::AddPrinter { .. }
             | ConsoleAct::ForPrinter { .. }
+            | ConsoleAct::SetLocation { .. }
+            | ConsoleAct::Labels { .. }
             | ConsoleAct::Printer { .. }
             | ConsoleAct::System
             | ConsoleAct::InstallCertificate { .. }

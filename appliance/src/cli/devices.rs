@@ -332,11 +332,7 @@ fn panel_port(cfg: &Config) -> u16 {
 }
 
 fn host(cfg: &Config) -> String {
-    cfg.hostnames
-        .first()
-        .cloned()
-        .or_else(|| cfg.addresses.first().map(|a| if a.is_ipv6() { format!("[{a}]") } else { a.to_string() }))
-        .unwrap_or_else(|| "APPLIANCE".into())
+    crate::startup::public_host(cfg)
 }
 
 fn web_base(cfg: &Config) -> String {

@@ -150,6 +150,13 @@ pub(super) async fn printers(
     let body = html! {
         @if q.as_deref() == Some("done=removed") { p.notice.ok role="status" id="done" { "The printer was removed." } }
         (printers_view(&list, now_s()))
+        @if !list.is_empty() {
+            p id="labels" {
+                "Labels for release from a phone, every printer's, 8 to a sheet: "
+                a href="/labels.pdf?paper=a4" id="labels-a4" { "A4 (PDF)" } ", "
+                a href="/labels.pdf?paper=letter" id="labels-letter" { "Letter (PDF)" } "."
+            }
+        }
         (found_view(&found, &user.csrf))
         (super::printer::add_form(&user.csrf))
     };
@@ -336,6 +343,8 @@ mod tests {
             trust_dangerous: tofu,
             last_seen: 1_000,
             scout: None,
+            location: String::new(),
+            label_url: None,
         }
     }
 

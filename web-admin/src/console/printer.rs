@@ -69,13 +69,47 @@ pub(super) async fn show(
     }
 }
 
-/// `POST /printers/{id}/{op}`: `rotate`, `revoke` or `remove`.
+/// `POST /printers/{id}/location`
+pub(super) async fn location(
+    State(app): State<Arc<dyn Appliance>>,
+    Path(id): Path<String>,
+    Posted { who, form }: Posted,
+) -> Response {
+    answer(app, &who, ConsoleAct::SetLocation { id, location: field(&form, "location") }).await
+}
+
+/// `GET /labels.pdf?paper=a4|letter[&printer=ID]...`: a sheet of labels,
+/// of the printers named or of every printer.
+pub(super) async fn labels(State(app): State<Arc<dyn Appliance>>, who: Signed, RawQuery(q): RawQuery) -> Response {
+    let q = super::query(q.as_deref());
+    let ids: Vec<String> = q.iter().filter(|(k, _)| k == "printer").map(|(_, v)| v.clone()).collect();
+    let paper = field(&q, "paper");
+    match act(app, &who, ConsoleAct::Labels { ids, paper }).await {
+        Outcome::Pdf(pdf) => {
+            use axum::http::header;
+            use axum::response::IntoResponse;
+            let headers = [
+                (header::CONTENT_TYPE, "application/pdf"),
+                (header::CONTENT_DISPOSITION, "attachment; filename=\"pullprint-labels.pdf\""),
+                (header::CACHE_CONTROL, "no-store"),
+            ];
+            crate::harden((headers, pdf).into_response())
+        }
+        Outcome::Invalid(problems) => {
+            let why = problems.into_iter().map(|(_, w)| w).collect::<Vec<_>>().join(" ");
+            trouble(&who.0, Outcome::Refused(why))
+        }
+        o => trouble(&who.0, o),
+    }
+}
+
+/// `POST /printers/{id}/{op}`: `rotate`, `revoke`, `remove` or `rotate-label`.
 pub(super) async fn op(
     State(app): State<Arc<dyn Appliance>>,
     Path((id, op)): Path<(String, String)>,
     Posted { who, .. }: Posted,
 ) -> Response {
-    if !["rotate", "revoke", "remove"].contains(&op.as_str()) {
+    if !["rotate", "revoke", "remove", "rotate-label"].contains(&op.as_str()) {
         return trouble(&who.0, Outcome::NotFound);
     }
     let back = format!("/printers/{}?done={op}", local_connector::html::percent_encode(&id));
@@ -185,6 +219,7 @@ fn view(p: &PrinterPage, csrf: &str, done: &str) -> Markup {
         }
     };
     html! {
+        @if done == "rotate-label" { p.notice.ok role="status" id="done" { "A new label id: this printer's old labels stop working now. Print its new label and replace the old one." } }
         @if done == "revoke" { p.notice.ok role="status" id="done" { "Revoked: its panel is refused from its next request, and its sessions are over. Rotate to secure it again." } }
         @if let Some(c) = &p.credential {
             div.notice.warn id="new-credential" {
@@ -204,9 +239,23 @@ fn view(p: &PrinterPage, csrf: &str, done: &str) -> Markup {
                 tr { th scope="row" { "Release over" } td { (d.transports.join(", ")) } }
                 tr { th scope="row" { "Trust" } td { @if d.trust_dangerous { span.danger { (d.trust) } } @else { (d.trust) } } }
                 tr { th scope="row" { "Panels reach the appliance at" } td { code { (p.panel_base) } } }
+                tr { th scope="row" { "Location" } td id="location" { @if d.location.is_empty() { span.muted { "not said" } } @else { (d.location) } } }
+                tr { th scope="row" { "Phone label" } td { @if let Some(u) = &d.label_url { code id="label-url" { (u) } } @else { span.muted { "none yet: printing its label makes one" } } } }
             }
         }
         p { (post("rotate", "Issue a new credential", "secondary")) (post("revoke", "Revoke", "danger-button")) (post("remove", "Remove", "danger-button")) }
+        h2 { "Label for release from a phone" }
+        p { "People scan the printer's label with their phone's camera to print their documents here. The label names nothing of the printer but a random id; give it a new one if a label is stolen or copied." }
+        form.filters method="post" action=(format!("/printers/{}/location", d.id)) {
+            input type="hidden" name="csrf" value=(csrf);
+            div.grow { label for="location-field" { "Where it stands (on its label)" } input type="text" id="location-field" name="location" maxlength="100" value=(d.location) placeholder="3rd floor, by the kitchen"; }
+            div { button.secondary type="submit" id="set-location" { "Save" } }
+        }
+        p {
+            a id="label-a4" href=(format!("/labels.pdf?paper=a4&printer={}", d.id)) { "Its label (PDF, A4)" } " "
+            a id="label-letter" href=(format!("/labels.pdf?paper=letter&printer={}", d.id)) { "Its label (PDF, Letter)" } " "
+            (post("rotate-label", "Give it a new label id", "secondary"))
+        }
         (scout_section(p))
         h2 { "Secure its panel" }
         p { (p.integration) }

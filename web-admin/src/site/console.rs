@@ -45,6 +45,8 @@ impl Site {
                 self.add_printer(by, (&name, &vendor, &address), (&reader, reversed))
             }
             ConsoleAct::ForPrinter { id, op } => self.for_printer(by, &id, &op),
+            ConsoleAct::SetLocation { id, location } => self.set_location(by, &id, &location),
+            ConsoleAct::Labels { ids, paper } => self.labels(by, &ids, &paper),
             ConsoleAct::System => self.system_page(),
             ConsoleAct::InstallCertificate { cert_pem, key_pem } => {
                 let e = Self::entry(by, "certificate.install");

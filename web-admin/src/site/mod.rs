@@ -61,6 +61,9 @@ pub struct Facts {
     pub system: Arc<dyn crate::SystemOps>,
     /// Where printers' panels reach the appliance (`https://HOST:PORT`).
     pub panel_base: String,
+    /// Where people's browsers reach the console (`https://HOST[:PORT]`):
+    /// the base of the printers' label addresses.
+    pub web_base: String,
 }
 
 /// Below this many days of validity left, health reports the certificate.
@@ -313,6 +316,11 @@ impl Site {
                     trust,
                     last_seen: d.last_seen,
                     scout: None,
+                    location: d.location.clone(),
+                    label_url: d
+                        .label
+                        .as_deref()
+                        .map(|l| local_connector::labels::release_url(&self.facts.web_base, l)),
                 }
             })
             .collect();

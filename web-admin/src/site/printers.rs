@@ -95,6 +95,7 @@ impl Site {
             "rotate" => self.devices.rotate(&d.id).map(|(_, cred)| Some(cred)),
             "revoke" => self.devices.revoke(&d.id).map(|_| None),
             "remove" => self.devices.remove(&d.id).map(|_| None),
+            "rotate-label" => self.devices.rotate_label(&d.id).map(|_| None),
             _ => return Outcome::NotFound,
         };
         match done {
@@ -110,6 +111,66 @@ impl Site {
             Err(err) => {
                 log::error!("console: {op} printer {}: {err}", d.id);
                 self.audit.record(e.outcome("failed", "see the appliance log"));
+                Outcome::Failed
+            }
+        }
+    }
+
+    pub(super) fn set_location(&self, by: &Actor, id: &str, location: &str) -> Outcome {
+        let Some(d) = self.devices.find(id).filter(|d| d.id == id) else { return Outcome::NotFound };
+        let location = location.trim();
+        let e = Self::entry(by, "printer.location").target(&format!("{} ({}): {location}", d.name, d.id));
+        if location.chars().count() > 100 || location.chars().any(char::is_control) {
+            self.audit.record(e.outcome("refused", "too long"));
+            return Outcome::Invalid(vec![(
+                "location".into(),
+                "A location is one line of up to 100 characters.".into(),
+            )]);
+        }
+        match self.devices.set_location(&d.id, location) {
+            Ok(_) => {
+                self.audit.record(e);
+                self.printer_page(&d.id, None)
+            }
+            Err(err) => {
+                log::error!("console: setting the location of printer {}: {err}", d.id);
+                self.audit.record(e.outcome("failed", "see the appliance log"));
+                Outcome::Failed
+            }
+        }
+    }
+
+    /// A PDF sheet of the labels of printers `ids` (every printer when empty).
+    pub(super) fn labels(&self, by: &Actor, ids: &[String], paper: &str) -> Outcome {
+        use local_connector::labels::{self, Label, Paper};
+        let ids: Vec<String> =
+            if ids.is_empty() { self.devices.list().into_iter().map(|d| d.id).collect() } else { ids.to_vec() };
+        let mut chosen = Vec::new();
+        for id in &ids {
+            let Some(d) = self.devices.find(id).filter(|d| &d.id == id) else { return Outcome::NotFound };
+            match self.devices.labelled(&d.id) {
+                Ok(d) => chosen.push(Label {
+                    url: labels::release_url(&self.facts.web_base, d.label.as_deref().unwrap_or_default()),
+                    name: d.name,
+                    location: d.location,
+                }),
+                Err(err) => {
+                    log::error!("console: a label for printer {}: {err}", d.id);
+                    return Outcome::Failed;
+                }
+            }
+        }
+        if chosen.is_empty() {
+            return Outcome::Invalid(vec![("printers".into(), "No printer is registered yet.".into())]);
+        }
+        match labels::pdf(&chosen, Paper::parse(paper).unwrap_or(Paper::A4)) {
+            Ok(pdf) => {
+                let what = chosen.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ");
+                self.audit.record(Self::entry(by, "printer.labels").target(&what));
+                Outcome::Pdf(pdf)
+            }
+            Err(err) => {
+                log::error!("console: making labels: {err}");
                 Outcome::Failed
             }
         }
