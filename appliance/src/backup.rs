@@ -134,12 +134,14 @@ pub fn backup(dd: &DataDir, out: &Path) -> Result<BackupSummary> {
         let sealed = site.backup_seal().seal(name.as_bytes(), &plain);
         add_bytes(&mut tar, &format!("tls/{name}{SEALED_SUFFIX}"), &sealed)?;
     }
-    // Users, print tokens, badges/PINs/passcodes, the policy, the printers and
-    // the settings changed in the console. Tokens and
-    // credentials are keyed under the site key, so they work again wherever
+    // Users, print tokens, signed-in phones, badges/PINs/passcodes, the
+    // policy, the printers and the settings changed in the console. Tokens,
+    // phones and credentials are keyed under the site key, so they work again wherever
     // the site key is recovered. The lockout table and remembered directory
     // users (directory/auth/) are left out: they rebuild themselves.
-    for name in ["users.json", "tokens.json", "credentials.json", "policy.json", "devices.json", "settings.toml"] {
+    for name in
+        ["users.json", "tokens.json", "phones.json", "credentials.json", "policy.json", "devices.json", "settings.toml"]
+    {
         match fs::read(dd.root.join("directory").join(name)) {
             Ok(b) => add_bytes(&mut tar, &format!("directory/{name}"), &b)?,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}

@@ -67,6 +67,11 @@ impl DataDir {
         self.root.join("directory").join("tokens.json")
     }
 
+    /// `directory/phones.json`
+    pub fn phones(&self) -> PathBuf {
+        self.root.join("directory").join("phones.json")
+    }
+
     /// `directory/credentials.json`
     pub fn credentials(&self) -> PathBuf {
         self.root.join("directory").join("credentials.json")

@@ -222,6 +222,10 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
         local_connector::tokens::TokenStore::open(&dd.tokens(), site.token_secret())
             .context("step 5, open the print tokens")?,
     );
+    let phones = Arc::new(
+        local_connector::phones::PhoneStore::open(&dd.phones(), site.token_secret())
+            .context("step 5, open the bound phones")?,
+    );
     let audit =
         local_connector::audit::AuditLog::open(&dd.audit(), site.audit_key()).context("step 5, open the audit log")?;
     let pseudonyms = local_connector::audit::Pseudonyms::new(site.pseudonym_key());
@@ -300,7 +304,8 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
     );
     let site = Arc::new(
         web_admin::Site::new(store.clone(), devices.clone(), auth, (audit, pseudonyms), facts)
-            .with_scout(inventory.clone(), !scout_settings.ranges.is_empty()),
+            .with_scout(inventory.clone(), !scout_settings.ranges.is_empty())
+            .with_phones(web_admin::PhoneDesk::new(panel.clone(), phones)),
     );
     let ready =
         Ready { banner, path: run_dir.join("endpoints.json"), json: serde_json::to_vec(&endpoints)?, endpoints };

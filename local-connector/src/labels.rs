@@ -96,6 +96,24 @@ pub fn release_url(base: &str, id: &str) -> String {
     format!("{}/r/{id}", base.trim_end_matches('/'))
 }
 
+/// `text` as a QR code in an SVG element `size` CSS pixels square, with
+/// its quiet zone, described by `alt` for screen readers.
+pub fn qr_svg(text: &str, size: u32, alt: &str) -> Result<String, LabelError> {
+    use std::fmt::Write as _;
+    let (width, dark) = modules(text)?;
+    let full = width + 8;
+    let mut path = String::new();
+    for (i, _) in dark.iter().enumerate().filter(|(_, d)| **d) {
+        let _ = write!(path, "M{} {}h1v1h-1z", i % width + 4, i / width + 4);
+    }
+    Ok(format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {full} {full}\" width=\"{size}\" height=\"{size}\" \
+         role=\"img\" aria-label=\"{}\" shape-rendering=\"crispEdges\" id=\"qr\"><rect width=\"{full}\" height=\"{full}\" \
+         fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>",
+        crate::html::escape(alt)
+    ))
+}
+
 /// The code's modules, row by row (`true`: dark), and its width.
 fn modules(url: &str) -> Result<(usize, Vec<bool>), LabelError> {
     let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)?;

@@ -39,6 +39,7 @@ pub mod job;
 pub mod labels;
 pub mod net;
 pub mod panel;
+pub mod phones;
 pub mod printers;
 pub mod release;
 pub mod reports;

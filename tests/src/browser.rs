@@ -98,6 +98,9 @@ fn call(
     Ok(value)
 }
 
+/// What the phone browser says it is: Chrome on an Android phone.
+pub const PHONE_USER_AGENT: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
+
 /// Make session `id`'s page area (not its window) `width`×`height`, as on a panel.
 fn fit_viewport(driver: SocketAddr, id: &str, width: u32, height: u32) -> Result<(), String> {
     let script = serde_json::json!({"script": "return [window.innerWidth, window.innerHeight];", "args": []});
@@ -155,6 +158,20 @@ impl Browser {
     /// with `None`, no key of ours at all: a browser on a printer where the
     /// admin has not yet installed the appliance's CA.
     pub fn start_trusting(width: u32, height: u32, server_cert: Option<&Path>) -> Browser {
+        Browser::launch(width, height, server_cert, None)
+    }
+
+    /// A phone's browser: Chromium emulating a 390×844 touch screen at 3×,
+    /// with a mobile Chrome user agent, trusting the server key of `server_cert`.
+    pub fn phone(server_cert: &Path) -> Browser {
+        let mobile = serde_json::json!({
+            "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3.0, "touch": true, "mobile": true},
+            "userAgent": PHONE_USER_AGENT,
+        });
+        Browser::launch(390, 844, Some(server_cert), Some(mobile))
+    }
+
+    fn launch(width: u32, height: u32, server_cert: Option<&Path>, mobile: Option<serde_json::Value>) -> Browser {
         let (driver, guard) = start_chromedriver();
         // Chromium now and then exits while it starts on a loaded machine
         // ("Chrome instance exited"); a fresh profile and another try do.
@@ -180,19 +197,25 @@ impl Browser {
             if let Some(cert) = server_cert {
                 args.push(format!("--ignore-certificate-errors-spki-list={}", spki_sha256(cert)));
             }
+            let mut options = serde_json::json!({"binary": "/usr/bin/chromium", "args": args});
+            if let Some(m) = &mobile {
+                options["mobileEmulation"] = m.clone();
+            }
             let caps = serde_json::json!({"capabilities": {"alwaysMatch": {
                 "browserName": "chrome",
-                "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}
+                "goog:chromeOptions": options
             }}});
             // Its first page can crash too ("Unable to receive message from
             // renderer"): that session is ended and a fresh one tried.
             let started = call(driver, "POST", "/session", Some(&caps))
                 .map(|v| v["sessionId"].as_str().expect("session id").to_owned())
-                .and_then(|id| match fit_viewport(driver, &id, width, height) {
-                    Ok(()) => Ok(id),
-                    Err(e) => {
-                        let _ = call(driver, "DELETE", &format!("/session/{id}"), None);
-                        Err(e)
+                .and_then(|id| {
+                    match if mobile.is_some() { Ok(()) } else { fit_viewport(driver, &id, width, height) } {
+                        Ok(()) => Ok(id),
+                        Err(e) => {
+                            let _ = call(driver, "DELETE", &format!("/session/{id}"), None);
+                            Err(e)
+                        }
                     }
                 });
             match started {
@@ -277,9 +300,6 @@ impl Browser {
         }
     }
 
-    /// Type `text` into the field matching `css`. Unless the text ends with
-    /// Enter (which submits), the field is read back and typed again should
-    /// its value differ: a page that has just loaded may still move the focus
     /// Fill each `(selector, value)` field in turn, then click `button`,
     /// as a person completing a form does.
     pub fn submit(&self, fields: &[(&str, &str)], button: &str) {
@@ -289,6 +309,9 @@ impl Browser {
         self.click(button);
     }
 
+    /// Type `text` into the field matching `css`. Unless the text ends with
+    /// Enter (which submits), the field is read back and typed again should
+    /// its value differ: a page that has just loaded may still move the focus
     /// (autofocus) while keys arrive.
     pub fn fill(&self, css: &str, text: &str) {
         for _ in 0..5 {

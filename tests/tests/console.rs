@@ -188,9 +188,18 @@ fn every_web_route_without_a_session_redirects_to_sign_in_or_is_refused() {
     assert!(routes.iter().any(|r| r.path == "/"), "{routes:?}");
     for r in &routes {
         let path = r.path.replace("{id}", "x").replace("{login}", "x").replace("{op}", "x");
-        let (status, h, _) = https_request(d.web, &ca, r.method, &path, &[], b"").expect("request");
+        let path = path.replace("{label}", "00000000-0000-4000-8000-000000000000").replace("{code}", "00");
+        let (status, h, body) = https_request(d.web, &ca, r.method, &path, &[], b"").expect("request");
         if r.method == "GET" && open.contains(&r.path) {
             assert_eq!(status, 200, "{} {}", r.method, r.path);
+            continue;
+        }
+        // A phone's pages are reached from a label, with no session: a
+        // label or code not in use gets a page that says so, and nothing else.
+        if r.path.starts_with("/r/") || r.path.starts_with("/p/") {
+            let body = String::from_utf8_lossy(&body);
+            assert_eq!(status, 404, "{} {}", r.method, r.path);
+            assert!(body.contains("not in use") || body.contains("expired"), "{} {}: {body}", r.method, r.path);
             continue;
         }
         let to_login = status == 303 && header(&h, "location") == Some("/login");
@@ -234,9 +243,12 @@ fn every_console_post_without_its_token_or_from_another_origin_is_refused_and_ch
     let changes =
         "store.retention=1min&user_names=keep&document_names=keep&departments=keep&card=CAFE0001&encoding=hex";
     let mut posts = 0;
-    // The console's own posts (the self-service page and API check a password instead).
+    // The console's own posts (the self-service page and API check a
+    // password instead, and a phone's pages its own cookie and the origin).
     let console_posts = web_admin::route_table().into_iter().filter(|r| {
-        r.method == "POST" && r.path != "/login" && !r.path.starts_with("/api/") && !r.path.starts_with("/me")
+        r.method == "POST"
+            && r.path != "/login"
+            && !["/api/", "/me", "/r/", "/p/"].iter().any(|p| r.path.starts_with(p))
     });
     for r in console_posts {
         let path = r

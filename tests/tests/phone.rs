@@ -162,3 +162,196 @@ fn an_admin_prints_labels_from_the_console_and_gives_a_printer_a_new_label_id() 
         https_request(d.web, &ca, "GET", "/labels.pdf?paper=a4", &[("Cookie", &session)], b"").expect("labels");
     assert_eq!(status, 403);
 }
+
+/// Wait up to `secs` for `cond`.
+fn until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !cond() {
+        assert!(std::time::Instant::now() < deadline, "{what} did not happen within {secs} s");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_phone_signs_in_at_a_label_prints_to_a_real_printer_and_is_refused_once_signed_out_or_the_label_rotated() {
+    use pullprint_tests::browser::Browser;
+    use pullprint_tests::peers::Avahi;
+    let _avahi = Avahi::start();
+    let w = crate::release::with_printer("", "alice", "12345678", "hp", false);
+    let (site, eve) = (&w.site, &w.eve);
+    site.cli(&["device", "set", "Eve", "--location", "Floor 3, by the lifts"]);
+    let d = site.serve();
+    let (first, second) = (pdf("Phone one", 1, 20_000), pdf("Phone two", 2, 20_000));
+    assert_eq!(d.print_as("alice", "alice-Passw0rd-1", &first).0, 200);
+    assert_eq!(d.print_as("alice", "alice-Passw0rd-1", &second).0, 200);
+    let url = format!("https://localhost:{}/r/{}", d.web.port(), label_of(site, "Eve"));
+    let cert = d.data.join("tls/server.crt");
+
+    // The label opens a sign-in page on a phone that is not signed in.
+    let phone = Browser::phone(&cert);
+    phone.goto(&url);
+    phone.wait_for("#sign-in");
+    assert!(phone.source().contains("Floor 3, by the lifts"), "the printer's location is shown");
+    assert!(phone.fits_width(), "the sign-in page fits a phone's width");
+    phone.assert_accessible("the phone sign-in page");
+    phone.screenshot("phone-sign-in");
+    phone.submit(&[("#login", "alice"), ("#password", "not-her-password")], "#sign-in-button");
+    phone.wait_for("#notice");
+    assert!(phone.text("#notice").contains("not recognised"), "{}", phone.text("#notice"));
+    phone.submit(&[("#login", "alice"), ("#password", "alice-Passw0rd-1")], "#sign-in-button");
+    phone.wait_for("#jobs");
+    assert!(phone.text("#notice").contains("signed in for printing"), "{}", phone.text("#notice"));
+    assert_eq!(phone.source().matches("data-state=\"held\"").count(), 2, "both jobs are listed");
+    phone.assert_accessible("the phone's job list");
+    assert!(phone.fits_width(), "the job list fits a phone's width");
+    phone.screenshot("phone-jobs");
+
+    // One job (the newest, listed first), then Print All for the rest.
+    phone.click("#jobs li:first-child input[type=checkbox]");
+    phone.click("#print-selected");
+    phone.wait_for("#notice");
+    assert!(phone.text("#notice").contains("1 document(s) sent to Eve"), "{}", phone.text("#notice"));
+    until(30, "the first print", || eve.documents().len() == 1);
+    assert!(eve.documents()[0].1 == second, "the printer got the chosen job, byte for byte");
+    // The page follows the release to its end, as the printer reports it.
+    phone.wait_for("#recent li[data-outcome='printed']");
+    phone.screenshot("phone-printed");
+    phone.click("#print-all");
+    phone.wait_for("#notice");
+    assert!(phone.text("#notice").contains("1 document(s) sent"), "{}", phone.text("#notice"));
+    until(30, "the second print", || eve.documents().len() == 2);
+    assert!(eve.documents()[1].1 == first);
+
+    // "Print at once": scanning the label prints what waits, with no list first.
+    phone.goto(&format!("{url}?list"));
+    phone.click("#at-once");
+    phone.click("#save-at-once");
+    phone.wait_for("#notice");
+    assert!(phone.text("#notice").contains("Saved"), "{}", phone.text("#notice"));
+    let third = pdf("Phone three", 3, 20_000);
+    assert_eq!(d.print_as("alice", "alice-Passw0rd-1", &third).0, 200);
+    phone.goto(&url);
+    phone.wait_for("#notice");
+    assert!(phone.text("#notice").contains("sent to Eve"), "{}", phone.text("#notice"));
+    until(30, "the print at once", || eve.documents().len() == 3);
+    assert!(eve.documents()[2].1 == third);
+
+    // On her workstation's /me page she sees the phone, and signs it out.
+    let desk = Browser::start(1280, 1000, &cert);
+    let web = format!("https://localhost:{}", d.web.port());
+    desk.goto(&format!("{web}/me"));
+    desk.submit(&[("#phone-login", "alice"), ("#phone-password", "alice-Passw0rd-1")], "#my-phones");
+    desk.wait_for("#phones");
+    assert!(desk.text("#phones").contains("Android, Chrome"), "{}", desk.text("#phones"));
+    desk.assert_accessible("the /me phones page");
+    let shot = desk.screenshot("me-phones");
+    desk.click("#phones button");
+    desk.wait_for("#no-phones");
+    assert!(desk.text("#notice").contains("signed out"), "{}", desk.text("#notice"));
+    // The signed-out phone is refused: it is asked to sign in again, and prints nothing.
+    assert_eq!(d.print_as("alice", "alice-Passw0rd-1", &pdf("Phone four", 4, 20_000)).0, 200);
+    phone.goto(&url);
+    phone.wait_for("#sign-in");
+    assert!(phone.text("#notice").contains("no longer signed in"), "{}", phone.text("#notice"));
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert_eq!(eve.documents().len(), 3, "a signed-out phone prints nothing");
+
+    // The one-time code of the /me page, read from the screen as a camera would, binds the phone again.
+    let bind_url = decode(std::slice::from_ref(&shot)).pop().expect("a code on the /me page");
+    assert!(bind_url.starts_with(&format!("{web}/p/")), "{bind_url}");
+    phone.goto(&bind_url);
+    phone.click("#bind");
+    phone.wait_for("#bound");
+    phone.goto(&format!("{url}?list"));
+    phone.wait_for("#jobs");
+    phone.goto(&bind_url);
+    phone.wait_for("#expired");
+
+    // A stolen label, rotated: the old address is "not in use", and so is one never issued.
+    site.cli(&["device", "rotate-label", "Eve"]);
+    phone.goto(&url);
+    phone.wait_for("#unknown");
+    let page = phone.source();
+    assert!(!page.contains("Eve") && !page.contains("Floor 3"), "an old label reveals nothing of the printer");
+    phone.screenshot("phone-unknown-label");
+    phone.goto(&format!("https://localhost:{}/r/00000000-0000-4000-8000-000000000000", d.web.port()));
+    phone.wait_for("#unknown");
+    phone.goto(&format!("https://localhost:{}/r/{}?list", d.web.port(), label_of(site, "Eve")));
+    phone.wait_for("#jobs");
+    drop((phone, desk));
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    assert!(!log.contains("alice-Passw0rd-1"), "no password in the log");
+}
+
+#[test]
+fn a_phones_releases_are_rate_limited_audited_and_the_helpdesk_signs_a_phone_out() {
+    let site = Site::new("");
+    site.user("alice", "12345678");
+    site.staff("admin", "PullprintAdmins");
+    site.printer("Lobby", "hp", "127.0.0.5");
+    let d = site.serve();
+    let ca = d.data.join("tls/ca.crt");
+    let label = label_of(&site, "Lobby");
+    let origin = format!("https://{}", d.web);
+    let post = |path: &str, cookie: &str, body: &str| {
+        let mut h = vec![("Origin", origin.as_str()), ("Content-Type", "application/x-www-form-urlencoded")];
+        if !cookie.is_empty() {
+            h.push(("Cookie", cookie));
+        }
+        let (status, headers, body) = https_request(d.web, &ca, "POST", path, &h, body.as_bytes()).expect("request");
+        (status, headers, String::from_utf8_lossy(&body).into_owned())
+    };
+    // A form posted from another site is refused.
+    let (status, _, _) = https_request(
+        d.web,
+        &ca,
+        "POST",
+        &format!("/r/{label}/sign-in"),
+        &[("Origin", "https://evil.example"), ("Content-Type", "application/x-www-form-urlencoded")],
+        b"login=alice&password=alice-Passw0rd-1",
+    )
+    .expect("request");
+    assert_eq!(status, 403);
+    let (status, headers, _) = post(&format!("/r/{label}/sign-in"), "", "login=alice&password=alice-Passw0rd-1");
+    assert_eq!(status, 303, "{headers}");
+    let set = headers
+        .lines()
+        .find(|l| l.to_lowercase().starts_with("set-cookie: __host-pp-phone="))
+        .expect("the phone's cookie")
+        .to_owned();
+    for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+        assert!(set.contains(attr), "{set}");
+    }
+    let cookie = set.split_once(": ").expect("header").1.split(';').next().expect("value").to_owned();
+    // Nothing waits: each try is counted, and the eleventh in a minute is refused.
+    for _ in 0..10 {
+        let (status, _, page) = post(&format!("/r/{label}/release"), &cookie, "all=1");
+        assert_eq!(status, 200);
+        assert!(page.contains("no documents waiting"), "{page}");
+    }
+    let (_, _, page) = post(&format!("/r/{label}/release"), &cookie, "all=1");
+    assert!(page.contains("wait") && page.contains("seconds"), "{page}");
+    // The audit log has the binding and the releases, with the refusal.
+    let (admin, _) = crate::console_pages::session_of(&d, "admin", "admin-Passw0rd-1");
+    let (_, _, audit) =
+        https_request(d.web, &ca, "GET", "/audit?action=phone.release", &[("Cookie", &admin)], b"").expect("audit");
+    let audit = String::from_utf8_lossy(&audit);
+    assert!(audit.contains("too many releases in a minute"), "{audit}");
+    let (_, _, audit) =
+        https_request(d.web, &ca, "GET", "/audit?action=phone.bind", &[("Cookie", &admin)], b"").expect("audit");
+    assert!(String::from_utf8_lossy(&audit).contains("alice"));
+    // The helpdesk sees the phone on alice's page and signs it out.
+    let (_, _, person) = https_request(d.web, &ca, "GET", "/users/alice", &[("Cookie", &admin)], b"").expect("person");
+    let person = String::from_utf8_lossy(&person).into_owned();
+    let id = person.split("data-phone=\"").nth(1).and_then(|s| s.split('"').next()).expect("a phone listed").to_owned();
+    let csrf =
+        person.split("name=\"csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf").to_owned();
+    let (status, _, _) = post("/users/alice/revoke-phone", &admin, &format!("csrf={csrf}&phone={id}"));
+    assert_eq!(status, 303);
+    let (_, headers, page) = post(&format!("/r/{label}/release"), &cookie, "all=1");
+    assert!(page.contains("no longer signed in") && page.contains("id=\"sign-in\""), "{page}");
+    assert!(headers.contains("__Host-pp-phone=;"), "the dead cookie is cleared: {headers}");
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+}

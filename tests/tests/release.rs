@@ -85,19 +85,19 @@ fn site_ca(site: &Site) -> (std::path::PathBuf, std::path::PathBuf) {
 
 /// A site with `user` (badge `card`) and one ippeveprinter, "Eve", serving
 /// a certificate from the site's CA, registered and pointed at.
-struct WithPrinter {
-    site: Site,
-    eve: EvePrinter,
+pub(crate) struct WithPrinter {
+    pub(crate) site: Site,
+    pub(crate) eve: EvePrinter,
     /// Eve's panel credential.
-    cred: String,
+    pub(crate) cred: String,
     /// How Eve was started, to start it again.
     opts: EveOptions,
     /// The SHA-256 of Eve's certificate.
     cert_sha: String,
-    _certs: tempfile::TempDir,
+    pub(crate) _certs: tempfile::TempDir,
 }
 
-fn with_printer(extra: &str, user: &str, card: &str, vendor: &str, slow: bool) -> WithPrinter {
+pub(crate) fn with_printer(extra: &str, user: &str, card: &str, vendor: &str, slow: bool) -> WithPrinter {
     with_printer_as(extra, user, card, vendor, EveOptions { slow, ..EveOptions::default() })
 }
 

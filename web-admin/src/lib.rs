@@ -30,11 +30,13 @@
 
 pub mod console;
 pub mod me;
+pub mod phone;
 pub mod setup;
 pub mod site;
 pub mod views;
 pub use me::{esc as html_escape, same_origin};
-pub use site::{Facts, Site};
+pub use phone::{MyPhoneOp, MyPhonesView, PhoneOp, PhoneView, WhoMe};
+pub use site::{Facts, PhoneDesk, Site};
 pub use views::{
     Actor, AuditView, CertificateView, ConsoleAct, JobsView, KeyedWords, LiveSettings, PeopleView, PersonOp,
     PersonView, PrinterPage, ReportView, SettingView, SettingsView, SystemOps, SystemView,
@@ -104,6 +106,35 @@ pub enum Action {
     NewMyPasscode {
         /// Who claims to ask.
         who: Credentials,
+    },
+    /// Something done from a phone that opened a printer's label address.
+    Phone {
+        /// The label id in the address.
+        label: String,
+        /// The phone's credential, from its cookie.
+        phone: Option<zeroize::Zeroizing<String>>,
+        /// The client's address.
+        source: std::net::IpAddr,
+        /// What.
+        op: PhoneOp,
+    },
+    /// A person's bound phones, from `/me`.
+    MyPhones {
+        /// Who asks.
+        who: WhoMe,
+        /// What.
+        op: MyPhoneOp,
+    },
+    /// Bind this browser with the one-time code of a `/me` page's QR.
+    BindPhone {
+        /// The code.
+        code: zeroize::Zeroizing<String>,
+        /// The browser, in words (from its user agent).
+        browser: String,
+        /// Bind now (a POST); without it, only say whose code it is.
+        confirm: bool,
+        /// The client's address.
+        source: std::net::IpAddr,
     },
 }
 
@@ -212,6 +243,17 @@ pub enum Outcome {
     Changed(Vec<(String, String)>),
     /// Settings refused: (key, why).
     Invalid(Vec<(String, String)>),
+    /// The phone page at a printer's label.
+    Phone(Box<PhoneView>),
+    /// A person's bound phones and a code to bind another.
+    MyPhones(Box<MyPhonesView>),
+    /// A one-time binding code: whose it is, and the new credential once bound.
+    PhoneBound {
+        /// The user it binds to.
+        user: String,
+        /// The credential for the cookie, once bound.
+        credential: Option<zeroize::Zeroizing<String>>,
+    },
     /// Done, nothing to say.
     Done,
     /// The credentials were wrong or missing.
@@ -445,7 +487,7 @@ fn routes() -> Routes<Arc<dyn Appliance>> {
         .get("/me", me::page)
         .post("/me/pin", me::set_pin)
         .post("/me/passcode", me::new_passcode);
-    console::routes(r)
+    console::routes(phone::routes(r))
 }
 
 /// Every route the web listener serves, from the very builder [`router`]
@@ -518,6 +560,9 @@ fn answer(o: Outcome) -> Response {
         | Outcome::Printer(_)
         | Outcome::File(_)
         | Outcome::Pdf(_)
+        | Outcome::Phone(_)
+        | Outcome::MyPhones(_)
+        | Outcome::PhoneBound { .. }
         | Outcome::Changed(_)
         | Outcome::Invalid(_) => json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the appliance log"),
     })

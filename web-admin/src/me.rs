@@ -1,6 +1,7 @@
 //! The self-service page: a person sets the PIN they type at printers
-//! (with their e-mail address), or gets a new passcode, after signing in
-//! with their directory user name and password.
+//! (with their e-mail address), gets a new passcode, or signs in a phone
+//! ([`crate::phone`]), after signing in with their directory user name and
+//! password.
 //!
 //! It is plain HTML with no script and no external asset, readable on a
 //! phone. Every answer is a full page, and every failure says what to do.
@@ -66,7 +67,16 @@ fn forms(notice: &str, login: &str) -> String {
          <input id=\"code-login\" name=\"login\" autocomplete=\"username\" required value=\"{login}\">\
          <label for=\"code-password\">Password</label>\
          <input id=\"code-password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-         <button type=\"submit\" id=\"new-passcode\">Get a new passcode</button></form>"
+         <button type=\"submit\" id=\"new-passcode\">Get a new passcode</button></form>\
+         <form method=\"post\" action=\"/me/phones\" id=\"phones-form\">\
+         <h2>Print from your phone</h2>\
+         <p>A signed-in phone prints your documents when you scan the QR label on a printer, with no app. \
+         Sign in to get a code to scan with your phone, or to see and sign out the phones that print as you.</p>\
+         <label for=\"phone-login\">User name</label>\
+         <input id=\"phone-login\" name=\"login\" autocomplete=\"username\" required value=\"{login}\">\
+         <label for=\"phone-password\">Password</label>\
+         <input id=\"phone-password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+         <button type=\"submit\" id=\"my-phones\">Your phones</button></form>"
     )
 }
 

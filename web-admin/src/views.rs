@@ -241,6 +241,11 @@ pub enum PersonOp {
         /// Its id.
         id: String,
     },
+    /// Sign out one of their phones.
+    RevokePhone {
+        /// Its id.
+        id: String,
+    },
     /// Lift their sign-in locks.
     ClearLockout,
 }
@@ -280,6 +285,7 @@ impl PersonOp {
             PersonOp::IssuePasscode => "passcode.issue",
             PersonOp::RevokePasscode => "passcode.revoke",
             PersonOp::RevokeToken { .. } => "token.revoke",
+            PersonOp::RevokePhone { .. } => "phone.revoke",
             PersonOp::ClearLockout => "lockout.clear",
         }
     }
@@ -339,6 +345,8 @@ pub struct PersonView {
     pub has_passcode: bool,
     /// Their print tokens: id, label, made (ms).
     pub tokens: Vec<(String, String, u64)>,
+    /// Their signed-in phones: id, what it is, signed in (ms), last used (ms).
+    pub phones: Vec<(String, String, u64, u64)>,
     /// Failed sign-ins lately, and until when they are locked (ms; 0: not).
     pub lockout: (u32, u64),
     /// Jobs parked.

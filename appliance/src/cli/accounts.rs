@@ -142,7 +142,11 @@ pub fn user(dd: &DataDir, cmd: UserCommand) -> Result<()> {
             let site = dd.load_site_key()?;
             local_connector::auth::credentials::Credentials::open(&dd.credentials(), site.card_secret())?
                 .forget(&name)?;
-            println!("Removed {name}, revoked {revoked} print token(s), and removed their badges, PIN and passcode.");
+            let phones =
+                local_connector::phones::PhoneStore::open(&dd.phones(), site.token_secret())?.revoke_all(&name)?;
+            println!(
+                "Removed {name}, revoked {revoked} print token(s) and {phones} signed-in phone(s), and removed their badges, PIN and passcode."
+            );
         }
         UserCommand::List => {
             println!("{:<20} {:<28} {:<32} GROUPS", "NAME", "DISPLAY NAME", "E-MAIL");

@@ -497,6 +497,12 @@ impl Auth {
         }
     }
 
+    /// The current identity of the owner of a bound phone: refused when the
+    /// directory no longer knows them (or disabled them), as a badge of theirs would be.
+    pub async fn owner_of_phone(&self, login: &str) -> Result<Identity, Refusal> {
+        self.identity_of(login).await
+    }
+
     /// The current identity of a user found by badge, PIN or passcode.
     async fn identity_of(&self, login: &str) -> Result<Identity, Refusal> {
         if let Some(u) = self.local.user(login) {

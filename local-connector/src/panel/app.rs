@@ -363,15 +363,6 @@ async fn documents(State(p): State<PanelState>, h: HeaderMap) -> Response {
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
-fn refusal_text(e: &PanelError) -> String {
-    match e {
-        PanelError::Refused(Refusal::DirectoryUnavailable) => {
-            "The directory cannot be reached right now. Try your badge, or try again in a few minutes.".into()
-        }
-        e => format!("{}{}", e.to_string()[..1].to_uppercase(), &e.to_string()[1..]),
-    }
-}
-
 /// The device a prompt id belongs to, if the prompt is waiting and the
 /// device still secured.
 fn prompt_device(p: &Panel, id: &str, h: &HeaderMap) -> Option<Device> {
@@ -452,9 +443,7 @@ async fn sign_in(
             &err("This site asks for your PIN with your badge: use E-mail + PIN, or ask IT."),
             "pin",
         ),
-        Err(e) => {
-            retry(StatusCode::from_u16(e.reply().0).unwrap_or(StatusCode::UNAUTHORIZED), &err(&refusal_text(&e)), &tab)
-        }
+        Err(e) => retry(StatusCode::from_u16(e.reply().0).unwrap_or(StatusCode::UNAUTHORIZED), &err(&e.words()), &tab),
     }
 }
 
@@ -511,7 +500,7 @@ async fn release(State(p): State<PanelState>, h: HeaderMap, body: axum::body::By
                 );
                 if all { menu(&s, &msg) } else { documents_page(&p2, &s, &msg) }
             }
-            Err(e) => menu(&s, &err(&refusal_text(&e))),
+            Err(e) => menu(&s, &err(&e.words())),
         }
     })
     .await
@@ -532,7 +521,7 @@ async fn delete(State(p): State<PanelState>, h: HeaderMap, body: axum::body::Byt
         }
         for id in &ids {
             if let Err(e) = p2.delete(&s, id) {
-                return documents_page(&p2, &s, &err(&refusal_text(&e)));
+                return documents_page(&p2, &s, &err(&e.words()));
             }
         }
         let msg =

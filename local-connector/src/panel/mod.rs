@@ -223,6 +223,20 @@ pub enum PanelError {
 }
 
 impl PanelError {
+    /// The refusal in words for a person at a screen: a sentence, capitalised.
+    pub fn words(&self) -> String {
+        match self {
+            PanelError::Refused(Refusal::DirectoryUnavailable) => {
+                "The directory cannot be reached right now. Try your badge, or try again in a few minutes.".into()
+            }
+            e => {
+                let t = e.to_string();
+                let mut c = t.chars();
+                c.next().map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+            }
+        }
+    }
+
     /// How the refusal is answered, in the one place that decides it: the
     /// HTTP status and the API's error code (`docs/panel-api.yaml`). The
     /// JSON API and the panel app both answer with this status.
@@ -383,6 +397,14 @@ impl Panel {
             }
             PanelError::Session(e)
         })
+    }
+
+    /// A one-request session at `device` for the owner of a bound phone, if
+    /// the directory still knows them.
+    pub async fn phone_session(&self, device: &Device, login: &str) -> Result<Session, PanelError> {
+        let id = self.auth.owner_of_phone(login).await.map_err(PanelError::Refused)?;
+        let rights = self.auth.rights(&id);
+        Ok(Session::for_request(&device.id, id, rights, "phone"))
     }
 
     /// Forget ended sessions; how many are open.

@@ -34,6 +34,15 @@ pub struct Session {
     last: Instant,
 }
 
+impl Session {
+    /// A session for one request, never kept: a bound phone's, which
+    /// carries its own credential each time.
+    pub fn for_request(device: &str, identity: Identity, rights: Rights, method: &'static str) -> Session {
+        let now = Instant::now();
+        Session { device: device.into(), identity, rights, method, created: now, last: now }
+    }
+}
+
 /// Why a session token is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 const PAGE: usize = 50;
 
 /// The actions the filter offers.
-const ACTIONS: [&str; 12] = [
+const ACTIONS: [&str; 15] = [
     "console.sign-in",
     "console.sign-out",
     "job.release",
@@ -25,6 +25,9 @@ const ACTIONS: [&str; 12] = [
     "passcode.issue",
     "passcode.revoke",
     "token.revoke",
+    "phone.bind",
+    "phone.release",
+    "phone.revoke",
     "lockout.clear",
     "setting.change",
 ];

@@ -94,7 +94,7 @@ fn redirect(to: &'static str) -> Response {
     harden((StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response())
 }
 
-fn cookie<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -394,7 +394,7 @@ fn day_ms(d: &str) -> Option<u64> {
 }
 
 /// A time (ms since the epoch) as `YYYY-MM-DD HH:MM UTC`.
-fn when(ms: u64) -> String {
+pub(crate) fn when(ms: u64) -> String {
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
     let s = humantime::format_rfc3339_seconds(t).to_string();
     format!("{} {} UTC", s.get(..10).unwrap_or(&s), s.get(11..16).unwrap_or(""))

@@ -99,6 +99,7 @@ pub(super) async fn act(
         "issue-passcode" => PersonOp::IssuePasscode,
         "revoke-passcode" => PersonOp::RevokePasscode,
         "revoke-token" => PersonOp::RevokeToken { id: field(&f, "token") },
+        "revoke-phone" => PersonOp::RevokePhone { id: field(&f, "phone") },
         "clear-lockout" => PersonOp::ClearLockout,
         _ => return forbidden(&who.0, "There is no such action."),
     };
@@ -130,6 +131,7 @@ fn done_text(done: &str) -> Option<&'static str> {
         "pin.reset" => "The PIN is cleared: they set a new one on their own page (/me).",
         "passcode.revoke" => "The passcode is withdrawn.",
         "token.revoke" => "The print token is revoked: clients using it must sign in again.",
+        "phone.revoke" => "The phone is signed out: it no longer lists or prints their jobs at printers' labels.",
         "lockout.clear" => "Their sign-in locks are lifted.",
         _ => return None,
     })
@@ -140,7 +142,7 @@ fn post(login: &str, op: &str, csrf: &str, label: &str, extra: Markup) -> Markup
         form.inline method="post" action=(format!("{}/{op}", person_href(login))) {
             input type="hidden" name="csrf" value=(csrf);
             (extra)
-            @if matches!(op, "unbind-badge" | "revoke-token") {
+            @if matches!(op, "unbind-badge" | "revoke-token" | "revoke-phone") {
                 button.secondary type="submit" { (label) }
             } @else {
                 button.secondary type="submit" id=(op) { (label) }
@@ -211,6 +213,18 @@ fn person_view(v: &PersonView, csrf: &str, done: &str) -> Markup {
                     li {
                         code { (id) } " " (label) ", made " (when(*at)) " "
                         (post(login, "revoke-token", csrf, "Revoke", html! { input type="hidden" name="token" value=(id); }))
+                    }
+                }
+            }
+        }
+        h2 { "Phones" }
+        p { "Phones signed in to print from printers' QR labels. A lost phone should be signed out here." }
+        @if v.phones.is_empty() { p id="no-phones" { "No phone." } } @else {
+            ul.plain id="phones" {
+                @for (id, what, bound, used) in &v.phones {
+                    li data-phone=(id) {
+                        code { (id) } " " (what) ", signed in " (when(*bound)) ", last used " (when(*used)) " "
+                        (post(login, "revoke-phone", csrf, "Sign out", html! { input type="hidden" name="phone" value=(id); }))
                     }
                 }
             }

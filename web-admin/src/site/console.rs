@@ -339,6 +339,7 @@ impl Site {
             has_pin: creds.has_pin(&person.login),
             has_passcode: creds.has_passcode(&person.login),
             tokens: tokens.into_iter().map(|t| (t.id, t.label, t.created_ms)).collect(),
+            phones: self.phones_of(&person.login),
             lockout: auth.lockout_of(&person.login, person.email.as_deref()),
             parked: self.store.usage_of(&person.login).map(|u| u.jobs).unwrap_or(0),
             person,
@@ -396,6 +397,14 @@ impl Site {
                     return Outcome::Failed;
                 }
             },
+            Op::RevokePhone { id } => match self.revoke_phone(id, login) {
+                Ok(true) => Ok(Outcome::Done),
+                Ok(false) => Ok(Outcome::NotFound),
+                Err(err) => {
+                    log::error!("console: signing out a phone: {err}");
+                    return Outcome::Failed;
+                }
+            },
             Op::ClearLockout => {
                 auth.clear_lockout_of(login, person.email.as_deref());
                 Ok(Outcome::Done)
@@ -404,12 +413,13 @@ impl Site {
         let target = match &op {
             Op::UnbindBadge { handle } => format!("badge {handle}"),
             Op::RevokeToken { id } => format!("token {id}"),
+            Op::RevokePhone { id } => format!("phone {id}"),
             _ => String::new(),
         };
         let e = e.target(&target);
         match result {
             Ok(Outcome::NotFound) => {
-                self.audit.record(e.outcome("refused", "no such badge or token"));
+                self.audit.record(e.outcome("refused", "no such badge, token or phone"));
                 Outcome::NotFound
             }
             Ok(o) => {

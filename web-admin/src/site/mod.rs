@@ -4,8 +4,10 @@
 
 use crate::Appliance;
 mod console;
+mod phone;
 mod printers;
 mod scout;
+pub use phone::PhoneDesk;
 
 use local_connector::audit::{AuditLog, Entry, Pseudonyms};
 use local_connector::auth::basic::Authenticator;
@@ -34,6 +36,8 @@ pub struct Site {
     pseudonyms: Pseudonyms,
     /// Device Scout's inventory, and whether it has ranges to watch.
     scout: Option<(Arc<local_connector::scout::inventory::Inventory>, bool)>,
+    /// Phones at printers' labels, once the daemon serves them.
+    phones: Option<PhoneDesk>,
 }
 
 /// How long a count of locked sign-ins is reused.
@@ -92,7 +96,14 @@ impl Site {
             audit,
             pseudonyms,
             scout: None,
+            phones: None,
         }
+    }
+
+    /// Serve phones at printers' labels.
+    pub fn with_phones(mut self, desk: PhoneDesk) -> Site {
+        self.phones = Some(desk);
+        self
     }
 
     /// Show what Device Scout found and reads (`watching`: it has ranges).
@@ -137,6 +148,13 @@ impl Appliance for Site {
             }
             crate::Action::Console { by, act } => self.console_act(&by, *act),
             crate::Action::Dashboard => crate::Outcome::Dashboard(Box::new(self.dashboard())),
+            crate::Action::Phone { label, phone, source, op } => {
+                self.phone(&label, phone.as_deref().map(String::as_str), source, op)
+            }
+            crate::Action::MyPhones { who, op } => self.my_phones(who, op),
+            crate::Action::BindPhone { code, browser, confirm, source } => {
+                self.bind_phone(&code, &browser, confirm, source)
+            }
             crate::Action::Printers => {
                 let (registered, found) = self.printers_with_scout();
                 crate::Outcome::Printers(registered, found)
