@@ -156,6 +156,42 @@ fn an_admin_prints_labels_from_the_console_and_gives_a_printer_a_new_label_id() 
     want.sort();
     assert_eq!(codes, want);
     assert!(want.contains(&second) && !want.contains(&first), "the new label, not the old");
+    // A printer that is not registered: 404, and no sheet.
+    let (admin, _) = crate::console_pages::session_of(&d, "admin", "admin-Passw0rd-1");
+    let (status, _, _) =
+        https_request(d.web, &ca, "GET", "/labels.pdf?printer=d-nowhere", &[("Cookie", &admin)], b"").expect("labels");
+    assert_eq!(status, 404);
+    // A location of more than one line is refused, and the refusal's record does not copy it.
+    let id = second.rsplit('/').next().expect("label id").to_owned();
+    let printers = std::fs::read_to_string(site.data.join("directory/devices.json")).expect("devices");
+    let printer: serde_json::Value = serde_json::from_str(&printers).expect("json");
+    let key = printer["devices"]
+        .as_object()
+        .expect("devices")
+        .values()
+        .find(|d| d["label"] == id.as_str())
+        .and_then(|d| d["id"].as_str())
+        .expect("the printer")
+        .to_owned();
+    let (_, _, page) = https_request(d.web, &ca, "GET", &format!("/printers/{key}"), &[("Cookie", &admin)], b"")
+        .expect("printer page");
+    let page = String::from_utf8_lossy(&page).into_owned();
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf").to_owned();
+    let origin = format!("https://{}", d.web);
+    let (status, _, _) = https_request(
+        d.web,
+        &ca,
+        "POST",
+        &format!("/printers/{key}/location"),
+        &[("Cookie", &admin), ("Origin", &origin), ("Content-Type", "application/x-www-form-urlencoded")],
+        format!("csrf={csrf}&location=Lobby%0AINJECTED").as_bytes(),
+    )
+    .expect("location");
+    assert!(status >= 400, "{status}");
+    let (_, _, audit) =
+        https_request(d.web, &ca, "GET", "/audit?action=printer.location", &[("Cookie", &admin)], b"").expect("audit");
+    let audit = String::from_utf8_lossy(&audit);
+    assert!(audit.contains("not one line") && !audit.contains("INJECTED"), "{audit}");
     // The helpdesk may not.
     let (session, _) = crate::console_pages::session_of(&d, "helpdesk", "helpdesk-Passw0rd-1");
     let (status, _, _) =

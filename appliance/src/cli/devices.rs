@@ -384,14 +384,9 @@ fn write_labels(
     use local_connector::labels;
     let keys: Vec<String> = if all { reg.list().into_iter().map(|d| d.id).collect() } else { devices };
     let mut chosen = Vec::new();
+    let base = web_base(cfg);
     for k in &keys {
-        let d = reg.labelled(k)?;
-        let id = d.label.clone().unwrap_or_default();
-        chosen.push(labels::Label {
-            name: d.name,
-            location: d.location,
-            url: labels::release_url(&web_base(cfg), &id),
-        });
+        chosen.push(reg.label_for(k, &base)?);
     }
     let png = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("png"));
     let bytes = match (png, chosen.as_slice()) {

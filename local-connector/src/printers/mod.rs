@@ -208,6 +208,17 @@ impl Devices {
         }
     }
 
+    /// The label of device `key` (given a label id first if it has none),
+    /// its address under `web_base` (`https://HOST[:PORT]`).
+    pub fn label_for(&self, key: &str, web_base: &str) -> Result<crate::labels::Label, DeviceError> {
+        let d = self.labelled(key)?;
+        Ok(crate::labels::Label {
+            url: crate::labels::release_url(web_base, d.label.as_deref().unwrap_or_default()),
+            name: d.name,
+            location: d.location,
+        })
+    }
+
     /// Give a device a new label id: its old labels stop working (for a
     /// label stolen or copied).
     pub fn rotate_label(&self, key: &str) -> Result<Device, DeviceError> {

@@ -119,14 +119,23 @@ impl Site {
     pub(super) fn set_location(&self, by: &Actor, id: &str, location: &str) -> Outcome {
         let Some(d) = self.devices.find(id).filter(|d| d.id == id) else { return Outcome::NotFound };
         let location = location.trim();
-        let e = Self::entry(by, "printer.location").target(&format!("{} ({}): {location}", d.name, d.id));
-        if location.chars().count() > 100 || location.chars().any(char::is_control) {
-            self.audit.record(e.outcome("refused", "too long"));
+        let e = Self::entry(by, "printer.location");
+        let why = if location.chars().any(char::is_control) {
+            Some("not one line")
+        } else if location.chars().count() > 100 {
+            Some("longer than 100 characters")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            // What was refused is not copied into the log.
+            self.audit.record(e.target(&format!("{} ({})", d.name, d.id)).outcome("refused", why));
             return Outcome::Invalid(vec![(
                 "location".into(),
                 "A location is one line of up to 100 characters.".into(),
             )]);
         }
+        let e = e.target(&format!("{} ({}): {location}", d.name, d.id));
         match self.devices.set_location(&d.id, location) {
             Ok(_) => {
                 self.audit.record(e);
@@ -142,18 +151,14 @@ impl Site {
 
     /// A PDF sheet of the labels of printers `ids` (every printer when empty).
     pub(super) fn labels(&self, by: &Actor, ids: &[String], paper: &str) -> Outcome {
-        use local_connector::labels::{self, Label, Paper};
+        use local_connector::labels::{self, Paper};
         let ids: Vec<String> =
             if ids.is_empty() { self.devices.list().into_iter().map(|d| d.id).collect() } else { ids.to_vec() };
         let mut chosen = Vec::new();
         for id in &ids {
             let Some(d) = self.devices.find(id).filter(|d| &d.id == id) else { return Outcome::NotFound };
-            match self.devices.labelled(&d.id) {
-                Ok(d) => chosen.push(Label {
-                    url: labels::release_url(&self.facts.web_base, d.label.as_deref().unwrap_or_default()),
-                    name: d.name,
-                    location: d.location,
-                }),
+            match self.devices.label_for(&d.id, &self.facts.web_base) {
+                Ok(label) => chosen.push(label),
                 Err(err) => {
                     log::error!("console: a label for printer {}: {err}", d.id);
                     return Outcome::Failed;
