@@ -286,6 +286,13 @@ pub fn serve(cfg: &Config, mode: Mode, banner: Option<String>) -> Result<()> {
             443 => format!("https://{}", public_host(cfg)),
             port => format!("https://{}:{port}", public_host(cfg)),
         },
+        queue: (
+            match endpoints.ipp.first().map_or(631, SocketAddr::port) {
+                631 => format!("ipps://{}/ipp/print", public_host(cfg)),
+                port => format!("ipps://{}:{port}/ipp/print", public_host(cfg)),
+            },
+            cfg.printer_name.clone(),
+        ),
         system: Arc::new(crate::system::System::new(
             &dd,
             identity.cert.clone(),

@@ -245,6 +245,13 @@ impl Browser {
         cdp("Network.setExtraHTTPHeaders", serde_json::json!({ "headers": headers }));
     }
 
+    /// The value of the browser's cookie `name` for the current page's site,
+    /// HttpOnly ones included (as the browser would send it).
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let v = self.call("GET", &format!("/cookie/{name}"), None).ok()?;
+        v["value"].as_str().map(str::to_owned)
+    }
+
     /// Open `url` and wait for it to load.
     pub fn goto(&self, url: &str) {
         self.call("POST", "/url", Some(&serde_json::json!({ "url": url })))

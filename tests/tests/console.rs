@@ -248,7 +248,7 @@ fn every_console_post_without_its_token_or_from_another_origin_is_refused_and_ch
     let console_posts = web_admin::route_table().into_iter().filter(|r| {
         r.method == "POST"
             && r.path != "/login"
-            && !["/api/", "/me", "/r/", "/p/"].iter().any(|p| r.path.starts_with(p))
+            && !["/api/", "/me", "/r/", "/p/", "/phone/"].iter().any(|p| r.path.starts_with(p))
     });
     for r in console_posts {
         let path = r

@@ -391,3 +391,81 @@ fn a_phones_releases_are_rate_limited_audited_and_the_helpdesk_signs_a_phone_out
     let (st, log) = d.terminate();
     assert!(st.success(), "{log}");
 }
+
+#[test]
+fn a_signed_in_phone_is_set_up_to_print_and_ipptool_prints_with_its_token_as_the_phone_would() {
+    use pullprint_tests::browser::Browser;
+    let site = Site::new("");
+    site.user("alice", "12345678");
+    site.printer("Lobby", "hp", "127.0.0.5");
+    let d = site.serve();
+    let web = format!("https://localhost:{}", d.web.port());
+    let phone = Browser::phone(&d.data.join("tls/server.crt"));
+    // Not signed in yet: it is told how.
+    phone.goto(&format!("{web}/phone/setup"));
+    phone.wait_for("#not-signed-in");
+    phone.goto(&format!("{web}/r/{}", label_of(&site, "Lobby")));
+    phone.submit(&[("#login", "alice"), ("#password", "alice-Passw0rd-1")], "#sign-in-button");
+    phone.wait_for("#none");
+    phone.click("#setup");
+    phone.wait_for("#make-token");
+    assert_eq!(phone.text("#queue-uri"), format!("ipps://localhost:{}/ipp/print", d.ipp.port()));
+    phone.click("#make-token");
+    phone.wait_for("#token");
+    let token = phone.text("#token");
+    assert_eq!(phone.text("#token-user"), "alice");
+    assert!(token.starts_with("ppt-"), "{token}");
+    assert!(phone.fits_width(), "the set-up page fits a phone's width");
+    phone.assert_accessible("the phone set-up page");
+    phone.screenshot("phone-setup");
+
+    // The phone's print service, played by ipptool: IPP Everywhere, the token as the password.
+    let pdf = pullprint_tests::peers::samples().join("five-pages.pdf");
+    let print = |password: &str| {
+        Command::new("ipptool")
+            .args(["-tv", "-f"])
+            .arg(&pdf)
+            .arg(format!("ipps://alice:{password}@{}/ipp/print", d.ipp))
+            .arg("print-job.test")
+            .output()
+            .expect("ipptool")
+    };
+    let run = print(&token);
+    assert!(run.status.success() && text(&run).contains("job-state (enum) = pending-held"), "{}", text(&run));
+    let wrong = print("ppt-00000-00000-00000-00000-00000");
+    assert!(!wrong.status.success(), "a wrong token is refused: {}", text(&wrong));
+    phone.goto(&format!("{web}/r/{}?list", label_of(&site, "Lobby")));
+    phone.wait_for("#jobs");
+    assert_eq!(phone.source().matches("data-state=\"held\"").count(), 1, "the job from the phone waits");
+
+    // The iPhone profile: for the signed-in phone only, a well-formed plist naming the queue.
+    let cookie = format!("__Host-pp-phone={}", phone.cookie("__Host-pp-phone").expect("the phone's cookie"));
+    let ca = d.data.join("tls/ca.crt");
+    let path = "/phone/printer.mobileconfig";
+    let (status, _, _) = https_request(d.web, &ca, "GET", path, &[], b"").expect("profile");
+    assert_eq!(status, 401);
+    let (status, h, body) = https_request(d.web, &ca, "GET", path, &[("Cookie", &cookie)], b"").expect("profile");
+    assert_eq!(status, 200, "{h}");
+    assert!(h.contains("application/x-apple-aspen-config"), "{h}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("p.mobileconfig"), &body).expect("write");
+    let read = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import plistlib,sys; p=plistlib.load(open(sys.argv[1],'rb')); a=p['PayloadContent'][0]['AirPrint'][0]; \
+             print(p['PayloadType'], p['PayloadContent'][0]['PayloadType'], a['IPAddress'], a['Port'], a['ResourcePath'], a['ForceTLS'])",
+        )
+        .arg(dir.path().join("p.mobileconfig"))
+        .output()
+        .expect("python3");
+    assert_eq!(
+        text(&read).trim(),
+        format!("Configuration com.apple.airprint localhost {} /ipp/print True", d.ipp.port()),
+        "{}",
+        text(&read)
+    );
+    drop(phone);
+    let (st, log) = d.terminate();
+    assert!(st.success(), "{log}");
+    assert!(!log.contains(&token), "the token is not logged");
+}

@@ -31,6 +31,7 @@
 pub mod console;
 pub mod me;
 pub mod phone;
+pub mod phone_setup;
 pub mod setup;
 pub mod site;
 pub mod views;
@@ -124,6 +125,15 @@ pub enum Action {
         who: WhoMe,
         /// What.
         op: MyPhoneOp,
+    },
+    /// A signed-in phone's set-up page for printing from it.
+    PhoneSetup {
+        /// The phone's credential, from its cookie.
+        phone: Option<zeroize::Zeroizing<String>>,
+        /// Make a print token for it.
+        make_token: bool,
+        /// The client's address.
+        source: std::net::IpAddr,
     },
     /// Bind this browser with the one-time code of a `/me` page's QR.
     BindPhone {
@@ -247,6 +257,8 @@ pub enum Outcome {
     Phone(Box<PhoneView>),
     /// A person's bound phones and a code to bind another.
     MyPhones(Box<MyPhonesView>),
+    /// How to print from a signed-in phone.
+    PhoneSetup(Box<phone_setup::SetupView>),
     /// A one-time binding code: whose it is, and the new credential once bound.
     PhoneBound {
         /// The user it binds to.
@@ -487,7 +499,7 @@ fn routes() -> Routes<Arc<dyn Appliance>> {
         .get("/me", me::page)
         .post("/me/pin", me::set_pin)
         .post("/me/passcode", me::new_passcode);
-    console::routes(phone::routes(r))
+    console::routes(phone_setup::routes(phone::routes(r)))
 }
 
 /// Every route the web listener serves, from the very builder [`router`]
@@ -562,6 +574,7 @@ fn answer(o: Outcome) -> Response {
         | Outcome::Pdf(_)
         | Outcome::Phone(_)
         | Outcome::MyPhones(_)
+        | Outcome::PhoneSetup(_)
         | Outcome::PhoneBound { .. }
         | Outcome::Changed(_)
         | Outcome::Invalid(_) => json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the appliance log"),

@@ -148,7 +148,7 @@ ul.jobs li{background:#fff;border:1px solid #dde3ea;border-radius:8px;padding:.6
 ul.jobs input{width:28px;height:28px;flex:none}.state{font-weight:600}.failed{color:#b3261e}small{color:#5f6b7a}\
 code{word-break:break-all}svg{display:block;margin:1rem 0}";
 
-fn page(status: StatusCode, title: &str, sub: &str, refresh: Option<&str>, body: Markup) -> Response {
+pub(crate) fn page(status: StatusCode, title: &str, sub: &str, refresh: Option<&str>, body: Markup) -> Response {
     let doc = html! {
         (maud::DOCTYPE)
         html lang="en" {
@@ -185,7 +185,7 @@ fn set_phone_cookie(r: &mut Response, value: &str) {
     }
 }
 
-fn credential(h: &HeaderMap) -> Option<zeroize::Zeroizing<String>> {
+pub(crate) fn credential(h: &HeaderMap) -> Option<zeroize::Zeroizing<String>> {
     crate::console::cookie(h, PHONE_COOKIE).map(|c| zeroize::Zeroizing::new(c.to_owned()))
 }
 
@@ -361,6 +361,7 @@ fn phone_page(v: &PhoneView) -> Response {
                 }
                 button.alt type="submit" #save-at-once { "Save" }
             }
+            p { a #setup href="/phone/setup" { "Print from this phone" } }
             form method="post" action=(format!("{base}/forget")) #forget-form {
                 button.alt type="submit" #forget { "Sign this phone out" }
             }

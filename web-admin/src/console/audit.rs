@@ -14,7 +14,7 @@ use std::sync::Arc;
 const PAGE: usize = 50;
 
 /// The actions the filter offers.
-const ACTIONS: [&str; 15] = [
+const ACTIONS: [&str; 16] = [
     "console.sign-in",
     "console.sign-out",
     "job.release",
@@ -24,6 +24,7 @@ const ACTIONS: [&str; 15] = [
     "pin.reset",
     "passcode.issue",
     "passcode.revoke",
+    "token.create",
     "token.revoke",
     "phone.bind",
     "phone.release",

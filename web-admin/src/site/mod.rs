@@ -68,6 +68,9 @@ pub struct Facts {
     /// Where people's browsers reach the console (`https://HOST[:PORT]`):
     /// the base of the printers' label addresses.
     pub web_base: String,
+    /// The submission queue's address (`ipps://HOST[:PORT]/ipp/print`) and
+    /// name, as phones are told them.
+    pub queue: (String, String),
 }
 
 /// Below this many days of validity left, health reports the certificate.
@@ -152,6 +155,9 @@ impl Appliance for Site {
                 self.phone(&label, phone.as_deref().map(String::as_str), source, op)
             }
             crate::Action::MyPhones { who, op } => self.my_phones(who, op),
+            crate::Action::PhoneSetup { phone, make_token, source } => {
+                self.phone_setup(phone.as_deref().map(String::as_str), make_token, source)
+            }
             crate::Action::BindPhone { code, browser, confirm, source } => {
                 self.bind_phone(&code, &browser, confirm, source)
             }

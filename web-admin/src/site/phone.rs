@@ -307,6 +307,42 @@ impl Site {
         }))
     }
 
+    /// A signed-in phone's set-up page, with a new print token when asked.
+    pub(super) fn phone_setup(&self, credential: Option<&str>, make_token: bool, source: std::net::IpAddr) -> Outcome {
+        let Some(desk) = &self.phones else { return Outcome::NotFound };
+        let Some(phone) = credential.and_then(|c| desk.phones.verify(c)) else { return Outcome::Unauthenticated };
+        let (uri, printer) = self.facts.queue.clone();
+        let mut v = crate::phone_setup::SetupView {
+            login: phone.user.clone(),
+            profile: crate::phone_setup::airprint_profile(&uri, &printer, &self.facts.params.site_id),
+            printer,
+            uri,
+            token: None,
+            refused: None,
+        };
+        if make_token {
+            match self.auth.tokens().create(&phone.user, &format!("{} (from the phone page)", phone.label)) {
+                Ok(t) => {
+                    log::info!("print token {} created by {} on a phone ({})", t.id, phone.user, phone.id);
+                    self.audit.record(
+                        self.phone_audit(&phone.user, source, "token.create")
+                            .target(&format!("token {}", t.id))
+                            .outcome("ok", &format!("for phone {} ({})", phone.id, phone.label)),
+                    );
+                    v.token = Some(t.secret);
+                }
+                Err(e @ local_connector::tokens::TokenError::TooMany { .. }) => {
+                    v.refused = Some(format!("{e} on the /me page."));
+                }
+                Err(e) => {
+                    log::error!("{e}");
+                    return Outcome::Failed;
+                }
+            }
+        }
+        Outcome::PhoneSetup(Box::new(v))
+    }
+
     /// Bind a phone with a `/me` page's one-time code.
     pub(super) fn bind_phone(&self, code: &str, browser: &str, confirm: bool, source: std::net::IpAddr) -> Outcome {
         let Some(desk) = &self.phones else { return Outcome::NotFound };
