@@ -259,9 +259,19 @@ impl Passes {
 
     /// A new code for `user`: 160 random bits, hex.
     pub fn issue(&self, user: &str) -> zeroize::Zeroizing<String> {
+        self.issue_for(user, false)
+    }
+
+    /// A new code for `user` that replaces any other of theirs (a new
+    /// binding QR makes the one shown before stop working).
+    pub fn issue_only(&self, user: &str) -> zeroize::Zeroizing<String> {
+        self.issue_for(user, true)
+    }
+
+    fn issue_for(&self, user: &str, only: bool) -> zeroize::Zeroizing<String> {
         let code = zeroize::Zeroizing::new(hex::encode(random_bytes::<20>()));
         let mut open = self.map();
-        open.retain(|_, (_, at)| at.elapsed() < self.ttl);
+        open.retain(|_, (who, at)| at.elapsed() < self.ttl && !(only && who == user));
         if open.len() >= MAX_PASSES
             && let Some(oldest) = open.iter().min_by_key(|(_, (_, at))| *at).map(|(k, _)| *k)
         {
@@ -365,6 +375,9 @@ mod tests {
         assert_eq!(passes.take(&code).as_deref(), Some("alice"));
         assert!(passes.take(&code).is_none(), "used up");
         assert!(passes.take("00").is_none());
+        let (first, second) = (passes.issue_only("bob"), passes.issue_only("bob"));
+        assert!(passes.check(&first).is_none(), "a new code replaces bob's earlier one");
+        assert_eq!(passes.check(&second).as_deref(), Some("bob"));
         let short = Passes::new(Duration::ZERO);
         let code = short.issue("alice");
         assert!(short.check(&code).is_none() && short.take(&code).is_none(), "expired");

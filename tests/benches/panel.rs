@@ -20,9 +20,8 @@
 //! Client and server share this machine's cores, so the figures are a floor
 //! for the server alone.
 
+use pullprint_tests::bench::{BenchSite, badge_session, bench_site};
 use pullprint_tests::client::{Conn, client_config};
-use pullprint_tests::ipp::{Request, basic, tag};
-use pullprint_tests::{Daemon, is_root, pullprint, text, world_traversable_tempdir, write_config};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -158,43 +157,9 @@ fn report(name: &str, mut r: Round, server_cpu: Duration) {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let window = Duration::from_secs(if quick { 3 } else { 10 });
-    let t = world_traversable_tempdir();
-    let data = t.path().join("data");
-    let service = if is_root() { "[service]\nuser = \"nobody\"\n" } else { "" };
-    let cfg = write_config(t.path(), &data, service);
-    let cli = |args: &[&str]| {
-        let mut a = vec!["--config", cfg.to_str().expect("utf8")];
-        a.extend_from_slice(args);
-        let o = pullprint(&a);
-        assert!(o.status.success(), "{args:?}: {}", text(&o));
-        text(&o)
-    };
-    cli(&["init"]);
-    let pw = t.path().join("pw");
-    std::fs::write(&pw, "bench-password-1\n").expect("pw");
-    cli(&["user", "add", "alice", "--email", "alice@example.test", "--password-file", pw.to_str().expect("utf8")]);
-    cli(&["badge", "bind", "alice", "04:A1:B2:C3"]);
-    let out = cli(&["device", "add", "bench", "--vendor", "km", "--address", "127.9.9.9"]);
-    let device = out.split_whitespace().find(|w| w.starts_with("ppd-")).expect("credential").to_owned();
-    let d = Daemon::start(&["--config", cfg.to_str().expect("utf8"), "serve"], &data, &[]).expect("serve");
-    let ca = data.join("tls/ca.crt");
-
-    // 50 parked jobs for alice.
-    let mut c = Conn::tls(d.ipp, &ca).expect("ipp");
-    let auth = basic("alice", "bench-password-1");
-    for i in 0..JOBS {
-        let mut r = Request::new(0x0002, 1, &format!("ipps://{}/ipp/print", d.ipp));
-        r.attr(tag::NAME, "job-name", format!("Document {i}").as_bytes());
-        r.attr(tag::MIME, "document-format", b"application/pdf");
-        let resp = c
-            .post(
-                "/ipp/print",
-                &[("Content-Type", "application/ipp"), ("Authorization", &auth)],
-                &r.finish(b"%PDF-1.4\n%%EOF\n"),
-            )
-            .expect("print");
-        assert_eq!(resp.status, 200);
-    }
+    // alice with a badge, one printer, and 50 held jobs of hers.
+    let BenchSite { dir: _dir, device, daemon: d, .. } = bench_site(JOBS, |_| {});
+    let ca = d.data.join("tls/ca.crt");
     let idle_rss = rss_kib(d.pid());
 
     println!("{PANELS} concurrent panels, {} s each way, {JOBS} jobs listed per round:", window.as_secs());
@@ -214,16 +179,8 @@ fn main() {
     // Memory with 1,000 open sessions (on one keep-alive connection).
     let before = rss_kib(d.pid());
     let mut c = Conn::tls(d.panel, &ca).expect("panel");
-    let bearer = format!("Bearer {device}");
     for _ in 0..1000 {
-        let r = c
-            .post(
-                "/panel/v1/sessions",
-                &[("Authorization", &bearer), ("Content-Type", "application/json")],
-                br#"{"method":"badge","card":"04A1B2C3"}"#,
-            )
-            .expect("login");
-        assert_eq!(r.status, 201);
+        badge_session(&mut c, &device);
     }
     let after = rss_kib(d.pid());
     println!(

@@ -87,6 +87,7 @@ pub fn password_from(init_output: &str) -> String {
         .to_owned()
 }
 
+pub mod bench;
 pub mod browser;
 pub mod brute;
 pub mod client;

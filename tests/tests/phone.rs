@@ -273,6 +273,11 @@ fn a_phone_signs_in_at_a_label_prints_to_a_real_printer_and_is_refused_once_sign
     assert!(eve.documents()[2].1 == third);
 
     // On her workstation's /me page she sees the phone, and signs it out.
+    // The phone first leaves its page, which refreshes itself while a
+    // release is under way: a refresh after the sign-out would show the
+    // refusal, and clear the dead cookie, before the phone is looked at.
+    phone.goto(&format!("https://localhost:{}/me", d.web.port()));
+    phone.wait_for("#phones-form");
     let desk = Browser::start(1280, 1000, &cert);
     let web = format!("https://localhost:{}", d.web.port());
     desk.goto(&format!("{web}/me"));
@@ -280,9 +285,11 @@ fn a_phone_signs_in_at_a_label_prints_to_a_real_printer_and_is_refused_once_sign
     desk.wait_for("#phones");
     assert!(desk.text("#phones").contains("Android, Chrome"), "{}", desk.text("#phones"));
     desk.assert_accessible("the /me phones page");
-    let shot = desk.screenshot("me-phones");
+    desk.screenshot("me-phones");
     desk.click("#phones button");
     desk.wait_for("#no-phones");
+    // Each showing of the page gives a new code, and the one before stops working.
+    let shot = desk.screenshot("me-phones-signed-out");
     assert!(desk.text("#notice").contains("signed out"), "{}", desk.text("#notice"));
     // The signed-out phone is refused: it is asked to sign in again, and prints nothing.
     assert_eq!(d.print_as("alice", "alice-Passw0rd-1", &pdf("Phone four", 4, 20_000)).0, 200);

@@ -95,8 +95,8 @@ pub struct PhoneView {
     pub user: Option<String>,
     /// Their jobs held here or at other sites of the tenant.
     pub jobs: Vec<JobView>,
-    /// Releases of theirs at this printer that ended in the last hour,
-    /// newest first: (document, outcome, detail, when ms).
+    /// Releases of theirs at this printer that ended in the last 15
+    /// minutes, newest first: (document, outcome, detail, when ms).
     pub recent: Vec<(String, String, Option<String>, u64)>,
     /// Print at once on scanning.
     pub at_once: bool,
@@ -333,7 +333,7 @@ fn phone_page(v: &PhoneView) -> Response {
                 }
             }
             @if !v.recent.is_empty() {
-                h2 { "Done here in the last hour" }
+                h2 { "Done here in the last 15 minutes" }
                 ul.jobs #recent {
                     @for (doc, outcome, detail, at) in &v.recent {
                         li data-outcome=(outcome) {

@@ -18,8 +18,9 @@ const PAGE_PASS_TTL: Duration = Duration::from_secs(15 * 60);
 /// Releases one phone may ask for in [`RELEASE_WINDOW`].
 const RELEASES_PER_WINDOW: usize = 10;
 const RELEASE_WINDOW: Duration = Duration::from_secs(60);
-/// Releases that ended within this long show on the page.
-const RECENT_MS: u64 = 3_600_000;
+/// Releases that ended within this long show on the page (a short window:
+/// the page reads the site's releases of that span, newest first).
+const RECENT_MS: u64 = 15 * 60 * 1000;
 
 /// What phone release needs beyond the web front's own services.
 #[derive(Debug)]
@@ -174,15 +175,22 @@ impl Site {
                 return Outcome::Failed;
             }
         }
-        let since = local_connector::clock::now_ms().saturating_sub(RECENT_MS);
-        let records = self.store.release_records_since(since, 5000).unwrap_or_default();
-        v.recent = records
-            .into_iter()
-            .rev()
-            .filter(|r| r.device == device.id && r.owner == phone.user)
-            .take(10)
-            .map(|r| (r.document_name, r.outcome, r.detail, r.at_ms))
-            .collect();
+        // The owner's releases that ended here lately, newest first.
+        let recent = local_connector::store::HistoryFilter {
+            owner: Some(phone.user.clone()),
+            device: Some(device.id.clone()),
+            from_ms: Some(local_connector::clock::now_ms().saturating_sub(RECENT_MS)),
+            to_ms: None,
+            before: None,
+            limit: 10,
+        };
+        v.recent = match self.store.release_history(&recent) {
+            Ok(page) => page.releases.into_iter().map(|r| (r.document_name, r.outcome, r.detail, r.at_ms)).collect(),
+            Err(e) => {
+                log::error!("phone: reading {}'s recent releases: {e}", phone.user);
+                Vec::new()
+            }
+        };
         Outcome::Phone(Box::new(v))
     }
 
@@ -287,7 +295,7 @@ impl Site {
             Ok(l) => l.into_iter().map(|p| (p.id, p.label, p.created_ms, p.last_used_ms)).collect(),
             Err(e) => return failed(e),
         };
-        let code = desk.binds.issue(&user);
+        let code = desk.binds.issue_only(&user);
         let bind_url = zeroize::Zeroizing::new(format!("{}/p/{}", self.facts.web_base.trim_end_matches('/'), *code));
         let bind_qr = match local_connector::labels::qr_svg(&bind_url, 220, "A code that signs in your phone") {
             Ok(svg) => svg,
