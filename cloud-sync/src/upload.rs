@@ -193,18 +193,40 @@ impl Uploader {
         Ok(())
     }
 
+    /// Run `f` with the outbox and the site's name on a blocking thread:
+    /// a sled read that misses its cache waits on the disk, and a batch's
+    /// JSON and gzip take a while; neither may hold up the copies in
+    /// flight beside it, which are polled on the same task.
+    async fn off<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Outbox, &str) -> Result<T, SyncError> + Send + 'static,
+    ) -> Result<T, SyncError> {
+        let (outbox, site) = (self.outbox.clone(), self.site.clone());
+        tokio::task::spawn_blocking(move || f(&outbox, &site)).await.map_err(|e| {
+            SyncError::Outbox(OutboxError::Index {
+                step: "work off the runtime",
+                source: sled::Error::ReportableBug(e.to_string()),
+            })
+        })?
+    }
+
     /// Upload the metadata records, a batch at a time.
     async fn drain_records(&self, done: &mut Drained) -> Result<(), SyncError> {
-        while let Some(p) = self.next_batch().await? {
-            let body = self.batch_body(&p)?;
+        let planned = |o: &Outbox, site: &str| -> Result<Option<(Pending, Vec<u8>)>, SyncError> {
+            let Some(p) = next_batch(o, site)? else { return Ok(None) };
+            let body = batch_body(o, site, &p)?;
+            Ok(Some((p, body)))
+        };
+        while let Some((p, body)) = self.off(planned).await? {
             let key = self.tenant.key(&p.key);
             self.tenant
                 .store()
                 .put(&key, PutPayload::from(body))
                 .await
                 .map_err(|source| SyncError::Tenant { action: format!("uploading {}", p.key), source })?;
-            self.complete(&p).await?;
-            done.records += p.seqs.len();
+            let records = p.seqs.len();
+            self.off(move |o, _| complete(o, &p)).await?;
+            done.records += records;
             done.batches += 1;
         }
         Ok(())
@@ -214,7 +236,7 @@ impl Uploader {
     /// trip to the tenant, and they are independent (one key each).
     async fn drain_copies(&self, done: &mut Drained) -> Result<(), SyncError> {
         let ops: Vec<(sled::IVec, sled::IVec)> =
-            self.outbox.copies.iter().collect::<Result<_, _>>().at("read the copy operations")?;
+            self.off(|o, _| Ok(o.copies.iter().collect::<Result<_, _>>().at("read the copy operations")?)).await?;
         let mut running =
             futures_util::stream::iter(ops).map(|(k, v)| self.copy_op(k, v)).buffer_unordered(COPIES_AT_ONCE);
         while let Some(r) = running.next().await {
@@ -253,98 +275,7 @@ impl Uploader {
     }
 
     async fn flush(&self) -> Result<(), SyncError> {
-        let outbox = self.outbox.clone();
-        tokio::task::spawn_blocking(move || outbox.db.flush().map(|_| ()))
-            .await
-            .map_err(|e| OutboxError::Index { step: "flush", source: sled::Error::ReportableBug(e.to_string()) })?
-            .at("flush")?;
-        Ok(())
-    }
-
-    /// The batch left by a crash, or the next one, written down first.
-    async fn next_batch(&self) -> Result<Option<Pending>, SyncError> {
-        if let Some(v) = self.outbox.state.get("pending").at("read the pending batch")? {
-            match serde_json::from_slice::<Pending>(&v) {
-                Ok(p) => return Ok(Some(p)),
-                Err(e) => log::error!("cloud outbox: the pending batch is unreadable ({e}); it is planned again"),
-            }
-        }
-        let mut seqs = Vec::new();
-        let mut day = None;
-        let mut first_last = (0, 0);
-        for kv in self.outbox.records.iter() {
-            let (k, v) = kv.at("read the records")?;
-            let Ok(seq) = <[u8; 8]>::try_from(k.as_ref()).map(u64::from_be_bytes) else { continue };
-            let at = self.outbox.record(&k, &v).map_or(0, |r| r.at_ms);
-            let d = rfc3339(at)[..10].to_owned();
-            match &day {
-                None => {
-                    day = Some(d);
-                    first_last.0 = seq;
-                }
-                Some(x) if *x != d => break,
-                Some(_) => {}
-            }
-            first_last.1 = seq;
-            seqs.push(seq);
-            if seqs.len() == BATCH_RECORDS {
-                break;
-            }
-        }
-        let Some(day) = day else { return Ok(None) };
-        let p = Pending {
-            seqs,
-            key: format!("metadata/site={}/date={day}/{:020}-{:020}.jsonl.gz", self.site, first_last.0, first_last.1),
-        };
-        let v = serde_json::to_vec(&p).map_err(|source| OutboxError::Record { step: "plan a batch", source })?;
-        self.outbox.state.insert("pending", v).at("plan a batch")?;
-        self.flush().await?;
-        Ok(Some(p))
-    }
-
-    fn batch_body(&self, p: &Pending) -> Result<Vec<u8>, SyncError> {
-        // mtime 0 and a fixed level: the same records give the same bytes.
-        let mut gz = flate2::GzBuilder::new().mtime(0).write(Vec::new(), flate2::Compression::new(6));
-        for seq in &p.seqs {
-            let Some(v) = self.outbox.records.get(seq.to_be_bytes()).at("read a record")? else { continue };
-            let plain = self.outbox.open_record(&seq.to_be_bytes(), &v).unwrap_or_default();
-            let Ok(serde_json::Value::Object(mut line)) = serde_json::from_slice::<serde_json::Value>(&plain) else {
-                log::error!("cloud outbox: record {seq} is unreadable and was left out of its batch");
-                continue;
-            };
-            let at = line.get("at_ms").and_then(serde_json::Value::as_u64).unwrap_or(0);
-            line.insert("v".into(), 1.into());
-            line.insert("site".into(), self.site.clone().into());
-            line.insert("seq".into(), (*seq).into());
-            line.insert("at".into(), rfc3339(at).into());
-            let bytes =
-                serde_json::to_vec(&line).map_err(|source| OutboxError::Record { step: "write a batch", source })?;
-            let w = |e: std::io::Error| SyncError::Blob { job: String::new(), source: e };
-            gz.write_all(&bytes).map_err(w)?;
-            gz.write_all(b"\n").map_err(w)?;
-        }
-        gz.finish().map_err(|e| SyncError::Blob { job: String::new(), source: e })
-    }
-
-    async fn complete(&self, p: &Pending) -> Result<(), SyncError> {
-        use sled::Transactional;
-        (&self.outbox.records, &self.outbox.state)
-            .transaction(|(records, state)| {
-                for seq in &p.seqs {
-                    records.remove(&seq.to_be_bytes()[..])?;
-                }
-                state.remove("pending")?;
-                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
-            })
-            .map_err(|e| match e {
-                sled::transaction::TransactionError::Storage(source) => {
-                    OutboxError::Index { step: "finish a batch", source }
-                }
-                sled::transaction::TransactionError::Abort(()) => {
-                    OutboxError::Index { step: "finish a batch", source: sled::Error::Unsupported("aborted".into()) }
-                }
-            })?;
-        Ok(())
+        self.off(|o, _| Ok(o.db.flush().map(|_| ()).at("flush")?)).await
     }
 
     fn copy_key(&self, owner: &str, job: &str) -> object_store::path::Path {
@@ -474,6 +405,95 @@ impl Uploader {
             }
         }
     }
+}
+
+/// The batch left by a crash, or the next one, written down (and flushed)
+/// first.
+fn next_batch(outbox: &Outbox, site: &str) -> Result<Option<Pending>, SyncError> {
+    if let Some(v) = outbox.state.get("pending").at("read the pending batch")? {
+        match serde_json::from_slice::<Pending>(&v) {
+            Ok(p) => return Ok(Some(p)),
+            Err(e) => log::error!("cloud outbox: the pending batch is unreadable ({e}); it is planned again"),
+        }
+    }
+    let mut seqs = Vec::new();
+    let mut day = None;
+    let mut first_last = (0, 0);
+    for kv in outbox.records.iter() {
+        let (k, v) = kv.at("read the records")?;
+        let Ok(seq) = <[u8; 8]>::try_from(k.as_ref()).map(u64::from_be_bytes) else { continue };
+        let at = outbox.record(&k, &v).map_or(0, |r| r.at_ms);
+        let d = rfc3339(at)[..10].to_owned();
+        match &day {
+            None => {
+                day = Some(d);
+                first_last.0 = seq;
+            }
+            Some(x) if *x != d => break,
+            Some(_) => {}
+        }
+        first_last.1 = seq;
+        seqs.push(seq);
+        if seqs.len() == BATCH_RECORDS {
+            break;
+        }
+    }
+    let Some(day) = day else { return Ok(None) };
+    let p = Pending {
+        seqs,
+        key: format!("metadata/site={site}/date={day}/{:020}-{:020}.jsonl.gz", first_last.0, first_last.1),
+    };
+    let v = serde_json::to_vec(&p).map_err(|source| OutboxError::Record { step: "plan a batch", source })?;
+    outbox.state.insert("pending", v).at("plan a batch")?;
+    outbox.db.flush().at("flush")?;
+    Ok(Some(p))
+}
+
+/// The gzip JSON lines of batch `p`.
+fn batch_body(outbox: &Outbox, site: &str, p: &Pending) -> Result<Vec<u8>, SyncError> {
+    // mtime 0 and a fixed level: the same records give the same bytes.
+    let mut gz = flate2::GzBuilder::new().mtime(0).write(Vec::new(), flate2::Compression::new(6));
+    for seq in &p.seqs {
+        let Some(v) = outbox.records.get(seq.to_be_bytes()).at("read a record")? else { continue };
+        let plain = outbox.open_record(&seq.to_be_bytes(), &v).unwrap_or_default();
+        let Ok(serde_json::Value::Object(mut line)) = serde_json::from_slice::<serde_json::Value>(&plain) else {
+            log::error!("cloud outbox: record {seq} is unreadable and was left out of its batch");
+            continue;
+        };
+        let at = line.get("at_ms").and_then(serde_json::Value::as_u64).unwrap_or(0);
+        line.insert("v".into(), 1.into());
+        line.insert("site".into(), site.into());
+        line.insert("seq".into(), (*seq).into());
+        line.insert("at".into(), rfc3339(at).into());
+        let bytes =
+            serde_json::to_vec(&line).map_err(|source| OutboxError::Record { step: "write a batch", source })?;
+        let w = |e: std::io::Error| SyncError::Blob { job: String::new(), source: e };
+        gz.write_all(&bytes).map_err(w)?;
+        gz.write_all(b"\n").map_err(w)?;
+    }
+    gz.finish().map_err(|e| SyncError::Blob { job: String::new(), source: e })
+}
+
+/// Remove batch `p`'s records and the note of it, in one transaction.
+fn complete(outbox: &Outbox, p: &Pending) -> Result<(), SyncError> {
+    use sled::Transactional;
+    (&outbox.records, &outbox.state)
+        .transaction(|(records, state)| {
+            for seq in &p.seqs {
+                records.remove(&seq.to_be_bytes()[..])?;
+            }
+            state.remove("pending")?;
+            Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+        })
+        .map_err(|e| match e {
+            sled::transaction::TransactionError::Storage(source) => {
+                OutboxError::Index { step: "finish a batch", source }
+            }
+            sled::transaction::TransactionError::Abort(()) => {
+                OutboxError::Index { step: "finish a batch", source: sled::Error::Unsupported("aborted".into()) }
+            }
+        })?;
+    Ok(())
 }
 
 #[cfg(test)]
